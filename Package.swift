@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependency direction (arrows point at what a target may import):
+//   AttnTrace    -> Foundation, CZlib (crc32 only)
+//   AttnRuntime  -> Foundation, CBLAS            (never the trace format, never the viewer)
+//   AttnAnalysis -> AttnTrace
+//   AttnTUI      -> AttnTrace, AttnAnalysis; only AttnTUI/Terminal imports CNCurses
+//   attnscope    -> everything above + ArgumentParser (the recorder is the one place runtime meets format)
+
+let package = Package(
+    name: "attnscope",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "attnscope", targets: ["attnscope"]),
+        .library(name: "AttnTrace", targets: ["AttnTrace"]),
+        .library(name: "AttnRuntime", targets: ["AttnRuntime"]),
+        .library(name: "AttnAnalysis", targets: ["AttnAnalysis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries (Debian packages, see scripts/setup.sh)
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", pkgConfig: "ncursesw"),
+
+        // MARK: - Libraries
+        .target(name: "AttnTrace", dependencies: ["CZlib"]),
+        .target(
+            name: "AttnRuntime",
+            dependencies: ["CBLAS"],
+            swiftSettings: [
+                // Kernels need FMA/AVX2 code generation: without it SIMD.addingProduct becomes a
+                // libm call per lane on x86-64. The machines this project runs on all have AVX2+FMA.
+                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]),
+            ]
+        ),
+        .target(name: "AttnAnalysis", dependencies: ["AttnTrace"]),
+        .target(name: "AttnTUI", dependencies: ["AttnTrace", "AttnAnalysis", "CNCurses"]),
+
+        // MARK: - Command line
+        .executableTarget(
+            name: "attnscope",
+            dependencies: [
+                "AttnTrace", "AttnRuntime", "AttnAnalysis", "AttnTUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Unit test bundles
+        .testTarget(name: "AttnTraceTests", dependencies: ["AttnTrace"]),
+        .testTarget(name: "AttnRuntimeTests", dependencies: ["AttnRuntime"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace"]),
+        .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace"], exclude: ["Snapshots"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// AttnAnalysis: sources arrive with their issue.

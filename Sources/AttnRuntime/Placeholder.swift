@@ -1,0 +1,1 @@
+// AttnRuntime: sources arrive with their issue.

@@ -1,0 +1,1 @@
+// AttnTUI: sources arrive with their issue.

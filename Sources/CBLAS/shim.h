@@ -1,0 +1,5 @@
+// OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
+#include <cblas.h>
+// Thread control, declared by OpenBLAS's cblas.h on Debian; re-declared here in case it is not.
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
