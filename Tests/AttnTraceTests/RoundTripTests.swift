@@ -8,6 +8,7 @@ final class RoundTripTests: XCTestCase {
             shape.layers = 4; shape.heads = 6; shape.kvHeads = 2; shape.decodeSteps = 12; shape.rowInterval = 3
             let sample = SampleTraces(shape: shape, seed: seed)
             let path = tempPath("rt-\(seed).atrace")
+            defer { try? FileManager.default.removeItem(atPath: path) }
             try sample.write(to: path)
             let r = try TraceReader(path: path)
             XCTAssertEqual(r.status, .finalized, "seed \(seed)")
