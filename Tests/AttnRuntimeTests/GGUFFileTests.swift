@@ -1,0 +1,89 @@
+import XCTest
+@testable import AttnRuntime
+
+/// The GGUF reader on the real reference model: counts, types, shapes, metadata, data slices.
+final class GGUFFileTests: XCTestCase {
+    func testHeaderAndCounts() throws {
+        let gguf = try ReferenceModel.gguf()
+        XCTAssertEqual(gguf.version, 3)
+        XCTAssertEqual(gguf.fileSize, 98_362_432)
+        XCTAssertEqual(gguf.tensors.count, 272)
+        XCTAssertEqual(gguf.tensorNames.count, 272)
+        XCTAssertEqual(gguf.metadata.count, 33)
+        XCTAssertEqual(gguf.alignment, 32)
+        XCTAssertEqual(gguf.dataOffset % 32, 0)
+    }
+
+    func testTensorTypesAndShapes() throws {
+        let gguf = try ReferenceModel.gguf()
+        var byType: [GGMLType: Int] = [:]
+        for info in gguf.tensors.values { byType[info.type, default: 0] += 1 }
+        XCTAssertEqual(byType, [.q4_1: 210, .q8_0: 1, .f32: 61])
+
+        let embd = try gguf.tensor("token_embd.weight")
+        XCTAssertEqual(embd.type, .q8_0)
+        XCTAssertEqual(embd.shape, [576, 49152])
+        XCTAssertEqual(embd.byteCount, 49152 * 576 / 32 * 34)
+        XCTAssertEqual(embd.fileOffset, gguf.dataOffset)  // first tensor, offset 0 in the data section
+        XCTAssertEqual(try gguf.tensor("blk.0.attn_k.weight").shape, [576, 192])
+        XCTAssertEqual(try gguf.tensor("blk.0.ffn_down.weight").shape, [1536, 576])
+        XCTAssertEqual(try gguf.tensor("blk.29.ffn_up.weight").type, .q4_1)
+        XCTAssertEqual(try gguf.tensor("output_norm.weight").type, .f32)
+        XCTAssertNil(gguf.tensors["output.weight"])
+        XCTAssertThrowsError(try gguf.tensor("blk.0.attn_q.weight", shape: [576, 192])) { error in
+            guard case GGUFError.shapeMismatch = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try gguf.data("no.such.tensor")) { error in
+            XCTAssertEqual(error as? GGUFError, .missingTensor(file: gguf.path, tensor: "no.such.tensor"))
+        }
+        // The data slices tile the data section without overlap and lie inside the file.
+        let sorted = gguf.tensors.values.sorted { $0.fileOffset < $1.fileOffset }
+        for (a, b) in zip(sorted, sorted.dropFirst()) { XCTAssertLessThanOrEqual(a.fileOffset + a.byteCount, b.fileOffset) }
+        XCTAssertLessThanOrEqual(sorted.last!.fileOffset + sorted.last!.byteCount, gguf.fileSize)
+    }
+
+    func testMetadataValues() throws {
+        let gguf = try ReferenceModel.gguf()
+        XCTAssertEqual(gguf.string("general.architecture"), "llama")
+        XCTAssertEqual(gguf.uint("llama.block_count"), 30)
+        XCTAssertEqual(gguf.metadata["llama.block_count"], .uint32(30))
+        XCTAssertEqual(gguf.float("llama.rope.freq_base"), 100_000)
+        XCTAssertEqual(gguf.metadata["llama.attention.layer_norm_rms_epsilon"], .float32(1e-5))
+        XCTAssertEqual(gguf.bool("tokenizer.ggml.add_bos_token"), false)
+        XCTAssertEqual(gguf.string("tokenizer.ggml.pre"), "smollm")
+        XCTAssertEqual(gguf.strings("tokenizer.ggml.tokens")?.count, 49152)
+        XCTAssertEqual(gguf.strings("tokenizer.ggml.merges")?.count, 48900)
+        XCTAssertEqual(gguf.strings("general.languages"), ["en"])
+        guard case .array(let elementType, let types)? = gguf.metadata["tokenizer.ggml.token_type"] else {
+            return XCTFail("token_type is not an array")
+        }
+        XCTAssertEqual(elementType, .int32)
+        XCTAssertEqual(types.count, 49152)
+        XCTAssertTrue(gguf.string("tokenizer.chat_template")?.contains("<|im_start|>") ?? false)
+        XCTAssertEqual(gguf.metadataKeys.first, "general.architecture")
+        XCTAssertThrowsError(try gguf.requireString("llama.block_count"))
+        XCTAssertThrowsError(try gguf.requireUInt("no.such.key"))
+    }
+
+    func testModelConfig() throws {
+        let gguf = try ReferenceModel.gguf()
+        let config = try ModelConfig(gguf: gguf)
+        XCTAssertEqual(config.architecture, "llama")
+        XCTAssertEqual(config.blockCount, 30)
+        XCTAssertEqual(config.embeddingLength, 576)
+        XCTAssertEqual(config.feedForwardLength, 1536)
+        XCTAssertEqual(config.headCount, 9)
+        XCTAssertEqual(config.headCountKV, 3)
+        XCTAssertEqual(config.headDim, 64)
+        XCTAssertEqual(config.kvDim, 192)
+        XCTAssertEqual(config.queriesPerKVHead, 3)
+        XCTAssertEqual(config.ropeFreqBase, 100_000)
+        XCTAssertEqual(config.ropeDimensionCount, 64)
+        XCTAssertEqual(config.rmsNormEps, 1e-5)
+        XCTAssertEqual(config.contextLength, 8192)
+        XCTAssertEqual(config.vocabSize, 49152)
+        XCTAssertTrue(config.tiedEmbeddings)
+        XCTAssertEqual(config.expectedTensors.count, 2 + 30 * 9)
+        XCTAssertNoThrow(try config.validateTensors(in: gguf))
+    }
+}
