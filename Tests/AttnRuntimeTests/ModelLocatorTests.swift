@@ -12,8 +12,8 @@ final class ModelLocatorTests: XCTestCase {
         try body()
     }
 
-    func testOverrideMustExist() {
-        withEnvironment("/nonexistent/model.gguf") {
+    func testOverrideMustExist() throws {
+        try withEnvironment("/nonexistent/model.gguf") {
             XCTAssertThrowsError(try ModelLocator.referenceModelPath()) { e in
                 XCTAssertEqual("\(e)", "ATTNSCOPE_MODEL=/nonexistent/model.gguf: no such file")
             }
