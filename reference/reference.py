@@ -11,6 +11,8 @@ Writes into OUT (default Tests/AttnRuntimeTests/Fixtures):
                    perplexity of a prose paragraph, sink mass per layer
   tokenizer.json   tricky strings and their token ids
   dequant.json     a few dequantized rows of every tensor type in the file
+  tensors.json     every tensor's name, type, shape (ne0 first), absolute data offset and size,
+                   and the scalar metadata, as the gguf package reads them
 
 Regenerate:  python3 reference/reference.py --out Tests/AttnRuntimeTests/Fixtures
 Needs: numpy, gguf, tokenizers (scripts/setup.sh installs them).
@@ -270,6 +272,19 @@ def perplexity(m, tok, text):
     return {"text": text, "token_ids": ids, "perplexity": r7(math.exp(float(np.mean(nll))))}
 
 
+def write_tensor_index(reader, path):
+    tensors = [{"name": t.name, "type": t.tensor_type.name, "shape": [int(d) for d in t.shape],
+                "offset": int(t.data_offset), "bytes": int(t.n_bytes)} for t in reader.tensors]
+    scalars = {}
+    for key, f in reader.fields.items():
+        if key.startswith("GGUF.") or f.types[0] == 9:
+            continue
+        scalars[key] = {"type": f.types[0].name.lower(), "value": field_value(reader, key)}
+    with open(path, "w") as fh:
+        json.dump({"tensors": tensors, "metadata": scalars}, fh, ensure_ascii=False, separators=(",", ":"))
+    print(f"  tensors.json: {len(tensors)} tensors, {len(scalars)} scalar keys", file=sys.stderr)
+
+
 def dequant_rows(m):
     """First 64 values of a few rows of tensors of every type in the file."""
     picks = [("token_embd.weight", [0, 1, 1000, 49151]), ("blk.0.attn_q.weight", [0, 3, 575]),
@@ -306,6 +321,7 @@ def main():
     print(f"  tokenizer.json: {len(tricky)} strings", file=sys.stderr)
     if args.tokenizer_only:
         return
+    write_tensor_index(reader, os.path.join(args.out, "tensors.json"))
     m = Model(reader)
 
     with open(os.path.join(args.out, "dequant.json"), "w") as fh:
