@@ -114,4 +114,13 @@ final class GGUFFileTests: XCTestCase {
             }
         }
     }
+
+    func testSummary() throws {
+        let text = try ReferenceModel.gguf().summary(maxTensors: 3)
+        XCTAssertTrue(text.contains("GGUF v3, 98362432 bytes, 33 metadata keys, 272 tensors"), text)
+        XCTAssertTrue(text.contains("llama.block_count = 30"), text)
+        XCTAssertTrue(text.contains("Q4_1 × 210"), text)
+        XCTAssertTrue(text.contains("token_embd.weight: Q8_0 [576, 49152]"), text)
+        XCTAssertTrue(text.contains("… 269 more tensors"), text)
+    }
 }
