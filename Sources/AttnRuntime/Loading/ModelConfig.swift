@@ -1,0 +1,126 @@
+// MARK: - Model hyper-parameters from GGUF metadata
+
+/// The hyper-parameters of a llama-family decoder, read from `<arch>.*` metadata and validated.
+///
+/// Only `general.architecture = llama` is accepted; anything else is `GGUFError.unknownArchitecture`.
+/// Derived facts (head dim, GQA group, tied embeddings) are computed here once.
+public struct ModelConfig: Sendable, Equatable {
+    public static let supportedArchitectures = ["llama"]
+
+    public let architecture: String
+    public let blockCount: Int          // layers
+    public let embeddingLength: Int     // hidden size (dim)
+    public let feedForwardLength: Int   // SwiGLU inner size
+    public let headCount: Int           // query heads
+    public let headCountKV: Int         // key/value heads (GQA: headCount / headCountKV query heads share one)
+    public let headDim: Int             // embeddingLength / headCount
+    public let ropeFreqBase: Float      // theta (default 10000)
+    public let ropeDimensionCount: Int  // dims rotated per head (default headDim); adjacent pairs (2i, 2i+1)
+    public let rmsNormEps: Float
+    public let contextLength: Int
+    public let vocabSize: Int
+    /// True when there is no `output.weight`: the LM head is `token_embd.weight`.
+    public let tiedEmbeddings: Bool
+
+    public var kvDim: Int { headCountKV * headDim }
+    public var queriesPerKVHead: Int { headCount / headCountKV }
+
+    public init(gguf: GGUFFile) throws {
+        let file = gguf.path
+        let arch = try gguf.requireString("general.architecture")
+        guard ModelConfig.supportedArchitectures.contains(arch) else {
+            throw GGUFError.unknownArchitecture(file: file, architecture: arch, supported: ModelConfig.supportedArchitectures)
+        }
+        architecture = arch
+
+        func positive(_ key: String) throws -> Int {
+            let v = try gguf.requireUInt(key)
+            guard v > 0, v <= 1 << 31 else {
+                throw GGUFError.invalidValue(file: file, key: key, value: String(v), reason: "must be in 1...2^31")
+            }
+            return Int(v)
+        }
+        blockCount = try positive("\(arch).block_count")
+        embeddingLength = try positive("\(arch).embedding_length")
+        feedForwardLength = try positive("\(arch).feed_forward_length")
+        headCount = try positive("\(arch).attention.head_count")
+        headCountKV = gguf.metadata["\(arch).attention.head_count_kv"] == nil
+            ? headCount : try positive("\(arch).attention.head_count_kv")
+        contextLength = try positive("\(arch).context_length")
+
+        guard embeddingLength % headCount == 0 else {
+            throw GGUFError.invalidValue(
+                file: file, key: "\(arch).attention.head_count", value: String(headCount),
+                reason: "does not divide embedding_length \(embeddingLength)")
+        }
+        guard headCount % headCountKV == 0 else {
+            throw GGUFError.invalidValue(
+                file: file, key: "\(arch).attention.head_count_kv", value: String(headCountKV),
+                reason: "does not divide head_count \(headCount)")
+        }
+        headDim = embeddingLength / headCount
+
+        ropeFreqBase = Float(gguf.float("\(arch).rope.freq_base") ?? 10000)
+        guard ropeFreqBase > 0, ropeFreqBase.isFinite else {
+            throw GGUFError.invalidValue(file: file, key: "\(arch).rope.freq_base", value: "\(ropeFreqBase)", reason: "must be > 0")
+        }
+        ropeDimensionCount = gguf.metadata["\(arch).rope.dimension_count"] == nil
+            ? headDim : try positive("\(arch).rope.dimension_count")
+        guard ropeDimensionCount <= headDim, ropeDimensionCount % 2 == 0 else {
+            throw GGUFError.invalidValue(
+                file: file, key: "\(arch).rope.dimension_count", value: String(ropeDimensionCount),
+                reason: "must be even and at most the head dim \(headDim)")
+        }
+        let eps = try gguf.requireFloat("\(arch).attention.layer_norm_rms_epsilon")
+        guard eps > 0, eps < 1 else {
+            throw GGUFError.invalidValue(
+                file: file, key: "\(arch).attention.layer_norm_rms_epsilon", value: "\(eps)", reason: "must be in (0, 1)")
+        }
+        rmsNormEps = Float(eps)
+
+        // Vocabulary: <arch>.vocab_size if present, else the token list, else the embedding's ne1.
+        let embedding = try gguf.tensor("token_embd.weight")
+        if gguf.metadata["\(arch).vocab_size"] != nil {
+            vocabSize = try positive("\(arch).vocab_size")
+        } else if let tokens = gguf.array("tokenizer.ggml.tokens") {
+            vocabSize = tokens.count
+        } else {
+            vocabSize = embedding.shape.count == 2 ? embedding.shape[1] : 0
+        }
+        guard embedding.shape == [embeddingLength, vocabSize] else {
+            throw GGUFError.shapeMismatch(
+                file: file, tensor: "token_embd.weight", expected: [embeddingLength, vocabSize], found: embedding.shape)
+        }
+        tiedEmbeddings = gguf.tensors["output.weight"] == nil
+    }
+
+    /// Every tensor the forward pass reads, with its expected shape (ne0 first).
+    public var expectedTensors: [(name: String, shape: [Int])] {
+        let d = embeddingLength, f = feedForwardLength
+        var list: [(String, [Int])] = [("token_embd.weight", [d, vocabSize]), ("output_norm.weight", [d])]
+        if !tiedEmbeddings { list.append(("output.weight", [d, vocabSize])) }
+        for layer in 0..<blockCount {
+            let p = "blk.\(layer)."
+            list += [
+                (p + "attn_norm.weight", [d]),
+                (p + "attn_q.weight", [d, d]),
+                (p + "attn_k.weight", [d, kvDim]),
+                (p + "attn_v.weight", [d, kvDim]),
+                (p + "attn_output.weight", [d, d]),
+                (p + "ffn_norm.weight", [d]),
+                (p + "ffn_gate.weight", [d, f]),
+                (p + "ffn_up.weight", [d, f]),
+                (p + "ffn_down.weight", [f, d]),
+            ]
+        }
+        return list
+    }
+
+    /// Checks that every expected tensor exists with its expected shape
+    /// (`GGUFError.missingTensor` / `.shapeMismatch` otherwise).
+    public func validateTensors(in gguf: GGUFFile) throws {
+        for (name, shape) in expectedTensors {
+            _ = try gguf.tensor(name, shape: shape)
+        }
+    }
+}

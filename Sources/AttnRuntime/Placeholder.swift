@@ -1,1 +1,0 @@
-// AttnRuntime: sources arrive with their issue.
