@@ -76,10 +76,15 @@ public final class Transformer: @unchecked Sendable {
     // MARK: - Forward
 
     /// Which logits `forward` returns.
-    public enum LogitsWanted { case last, all, none }
+    public enum LogitsWanted: Equatable {
+        case last, all, none
+        /// Rows first ..< T (perplexity scores only the second half of a chunk).
+        case from(Int)
+    }
 
     /// Runs `tokens` at the positions after the cache's newest entry, appending them to the cache.
-    /// Returns logits [V] of the last token (`.last`), [T, V] of every token (`.all`), or [] (`.none`).
+    /// Returns logits [V] of the last token (`.last`), [T, V] of every token (`.all`),
+    /// [T - first, V] of tokens first ..< T (`.from(first)`), or [] (`.none`).
     public func forward(tokens: [Int32], logits wanted: LogitsWanted = .last) -> [Float] {
         let t = tokens.count
         precondition(t > 0, "forward needs at least one token")
@@ -136,6 +141,7 @@ public final class Transformer: @unchecked Sendable {
         case .none: return []
         case .last: first = t - 1
         case .all: first = 0
+        case .from(let f): first = min(max(0, f), t - 1)
         }
         let rows = t - first
         weights.outputNorm.withUnsafeBufferPointer { nw in
