@@ -5,14 +5,15 @@ import XCTest
 /// head mapping, causal masking, and the KV cache's removal of entries.
 final class AttentionTests: XCTestCase {
     /// Feeds T tokens through `Attention.forward` and recomputes every (row, head) naively from the
-    /// cache contents: outputs within 1e-5, probabilities within 1e-6 (f32 vs Double, ≤ 100 keys).
+    /// cache contents: outputs within 1e-5, probabilities within 1e-6 (f32 vs Double, ≤ 600 keys).
+    /// The last case has 600+ keys, so decode rows are split into several 256-key chunks and merged.
     func testForwardMatchesNaiveOnBothPaths() {
         let shape = AttentionShape(heads: 6, kvHeads: 2, headDim: 64)
         let pool = WorkerPool(threads: 2)
-        for (seed, chunks) in [(UInt64(1), [3, 1, 1]), (2, [20, 1]), (3, [70, 9])] {
+        for (seed, chunks) in [(UInt64(1), [3, 1, 1]), (2, [20, 1]), (3, [70, 9]), (4, [600, 1, 2])] {
             var rng = SeededRandom(seed: seed)
-            let cache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 128)
-            let att = Attention(shape: shape, capacity: 128, pool: pool)
+            let cache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 1024)
+            let att = Attention(shape: shape, capacity: 1024, pool: pool)
             let capture = AttentionCapture(layers: 1, heads: 6)
             att.probe = capture
             var pos: Int32 = 0

@@ -38,20 +38,19 @@ public final class Attention: @unchecked Sendable {
     /// Query rows per sgemm block in the matrix path.
     public let blockRows = 64
 
-    private let pool: WorkerPool
-    private let rowScores: UnsafeMutablePointer<Float>     // [threads, capacity]
+    let pool: WorkerPool
     private let blockScores: UnsafeMutablePointer<Float>   // [blockRows, capacity]
     private var probeRows: [Float] = []                     // [H, T, n] row path with a probe
+    private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
     private var visible: [Int] = []                         // [T]
     private var queryPositions: [Int32] = []                // [T]
 
     public init(shape: AttentionShape, capacity: Int, pool: WorkerPool) {
         self.shape = shape; self.capacity = capacity; self.pool = pool
-        rowScores = .allocate(capacity: pool.threads * capacity)
         blockScores = .allocate(capacity: blockRows * capacity)
     }
 
-    deinit { rowScores.deallocate(); blockScores.deallocate() }
+    deinit { blockScores.deallocate() }
 
     /// Attention for T new tokens of one layer.
     ///
@@ -80,30 +79,29 @@ public final class Attention: @unchecked Sendable {
     private func forwardRows(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
                              layer: Int, cache: KVCache) {
         let h = shape.heads, d = shape.headDim
-        let scale = 1 / Float(d).squareRoot()
         let n = cache.count(layer: layer, kvHead: 0)
-        let capture = probe != nil
-        if capture {
-            if probeRows.count < h * t * n { probeRows = [Float](repeating: 0, count: h * t * n) }
-        }
         visible = (0..<t).map { i in n - (t - 1 - i) }   // causal: row i sees entries 0 ..< n - (T-1-i)
-        let vis = visible
+        let capture = probe != nil
+        if capture && probeRows.count < h * t * n { probeRows = [Float](repeating: 0, count: h * t * n) }
         probeRows.withUnsafeMutableBufferPointer { pr in
-            let probeBase = pr.baseAddress
-            pool.parallelFor(t * h) { items, worker in
-                for item in items {
-                    let i = item / h, head = item % h
-                    let g = self.shape.kvHead(forQueryHead: head)
-                    let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
-                    let s = capture ? probeBase! + (head * t + i) * n : self.rowScores + worker * self.capacity
-                    attendRow(out: out + (i * h + head) * d, scores: s, q: q + (i * h + head) * d,
-                              keys: keys, values: values, count: vis[i], headDim: d, scale: scale)
-                    if capture { for j in vis[i]..<n { s[j] = 0 } }
+            let rows = pr.baseAddress
+            var oneRow = [Float](repeating: 0, count: capture ? h * n : 0)
+            for i in 0..<t {
+                oneRow.withUnsafeMutableBufferPointer { row in
+                    attendSplitKey(out: out + i * h * d, q: q + i * h * d, count: visible[i], layer: layer, cache: cache,
+                                   scratch: splitScratch, probs: capture ? row.baseAddress : nil)
+                }
+                if capture {
+                    // [H, visible] → rows[head][i] with stride n, zeros past the visible entries
+                    for head in 0..<h {
+                        let dst = rows! + (head * t + i) * n
+                        for j in 0..<n { dst[j] = j < visible[i] ? oneRow[head * visible[i] + j] : 0 }
+                    }
                 }
             }
             if let probe {
                 deliverRows(probe: probe, layer: layer, cache: cache, rowCount: t, n: n,
-                            rowsOf: { head in UnsafePointer(probeBase! + head * t * n) }, rowStride: n, firstRow: 0)
+                            rowsOf: { head in UnsafePointer(rows! + head * t * n) }, rowStride: n, firstRow: 0)
             }
         }
     }
@@ -171,16 +169,6 @@ public final class Attention: @unchecked Sendable {
 }
 
 // MARK: - One query row of one head
-
-/// out [d] = Σ_j p_j · values[j], p = softmax(scale · keys[j]·q) over j in 0 ..< count.
-/// scores [count] receives p. keys, values: [count, d].
-@inline(__always)
-func attendRow(out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
-               keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count n: Int, headDim d: Int, scale: Float) {
-    for j in 0..<n { scores[j] = dotF32(keys + j * d, q, count: d) * scale }
-    softmaxInPlace(scores, count: n)
-    weightedSum(out, weights: scores, rows: values, count: n, dim: d)
-}
 
 /// out [d] = Σ_j w[j] · rows[j] for rows [count, d].
 @inline(__always)
