@@ -39,7 +39,7 @@ public final class Attention: @unchecked Sendable {
     public let blockRows = 64
 
     let pool: WorkerPool
-    private let blockScores: UnsafeMutablePointer<Float>   // [blockRows, capacity]
+    private let blockScores: UnsafeMutablePointer<Float>   // [threads, blockRows, capacity]
     private var probeRows: [Float] = []                     // [H, T, n] row path with a probe
     private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
     private var visible: [Int] = []                         // [T]
@@ -47,7 +47,7 @@ public final class Attention: @unchecked Sendable {
 
     public init(shape: AttentionShape, capacity: Int, pool: WorkerPool) {
         self.shape = shape; self.capacity = capacity; self.pool = pool
-        blockScores = .allocate(capacity: blockRows * capacity)
+        blockScores = .allocate(capacity: pool.threads * blockRows * capacity)
     }
 
     deinit { blockScores.deallocate() }
@@ -110,38 +110,55 @@ public final class Attention: @unchecked Sendable {
 
     private func forwardMatrix(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
                                layer: Int, cache: KVCache) {
-        let h = shape.heads, d = shape.headDim
-        let scale = 1 / Float(d).squareRoot()
         let n = cache.count(layer: layer, kvHead: 0)
         visible = (0..<t).map { i in n - (t - 1 - i) }
-        for head in 0..<h {
-            let g = shape.kvHead(forQueryHead: head)
-            let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
-            var i0 = 0
-            while i0 < t {
-                let b = min(blockRows, t - i0)
-                let nMax = visible[i0 + b - 1]
-                // S [b, nMax] = scale · Q_block [b, d] · K[0 ..< nMax]ᵀ
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(nMax), Int32(d),
-                            scale, q + (i0 * h + head) * d, Int32(h * d), keys, Int32(d),
-                            0, blockScores, Int32(nMax))
-                for r in 0..<b {
-                    let row = blockScores + r * nMax
-                    let seen = visible[i0 + r]
-                    softmaxInPlace(row, count: seen)
-                    if seen < nMax { (row + seen).update(repeating: 0, count: nMax - seen) }
-                }
-                // O_block [b, d] = P [b, nMax] · V [nMax, d]
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(d), Int32(nMax),
-                            1, blockScores, Int32(nMax), values, Int32(d),
-                            0, out + (i0 * h + head) * d, Int32(h * d))
-                if let probe {
-                    deliverRows(probe: probe, layer: layer, cache: cache, rowCount: b, n: nMax,
-                                rowsOf: { _ in UnsafePointer(self.blockScores) }, rowStride: nMax,
-                                firstRow: i0, onlyHead: head)
-                }
-                i0 += b
+        if probe != nil {
+            // probes are called on the calling thread, so heads go one after another
+            for head in 0..<shape.heads {
+                attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: 0)
             }
+        } else {
+            pool.parallelFor(shape.heads) { heads, worker in
+                for head in heads {
+                    self.attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: worker)
+                }
+            }
+        }
+    }
+
+    /// All T query rows of one head, in blocks of `blockRows`: scores by sgemm, causal softmax,
+    /// P·V by sgemm. Uses the worker's part of `blockScores`.
+    private func attendHeadMatrix(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
+                                  head: Int, layer: Int, cache: KVCache, worker: Int) {
+        let h = shape.heads, d = shape.headDim
+        let scale = 1 / Float(d).squareRoot()
+        let scores = blockScores + worker * blockRows * capacity
+        let g = shape.kvHead(forQueryHead: head)
+        let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
+        var i0 = 0
+        while i0 < t {
+            let b = min(blockRows, t - i0)
+            let nMax = visible[i0 + b - 1]
+            // S [b, nMax] = scale · Q_block [b, d] · K[0 ..< nMax]ᵀ
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(nMax), Int32(d),
+                        scale, q + (i0 * h + head) * d, Int32(h * d), keys, Int32(d),
+                        0, scores, Int32(nMax))
+            for r in 0..<b {
+                let row = scores + r * nMax
+                let seen = visible[i0 + r]
+                softmaxInPlace(row, count: seen)
+                if seen < nMax { (row + seen).update(repeating: 0, count: nMax - seen) }
+            }
+            // O_block [b, d] = P [b, nMax] · V [nMax, d]
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(d), Int32(nMax),
+                        1, scores, Int32(nMax), values, Int32(d),
+                        0, out + (i0 * h + head) * d, Int32(h * d))
+            if let probe {
+                deliverRows(probe: probe, layer: layer, cache: cache, rowCount: b, n: nMax,
+                            rowsOf: { _ in UnsafePointer(scores) }, rowStride: nMax,
+                            firstRow: i0, onlyHead: head)
+            }
+            i0 += b
         }
     }
 
