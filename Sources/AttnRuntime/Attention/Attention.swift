@@ -1,0 +1,242 @@
+// The attention step: the one call every layer of every model makes, for prefill (T query rows)
+// and decode (T = 1) alike, in the spirit of mlx-swift-lm's `attentionWithCacheUpdate`. It writes
+// the new keys and values into the cache, then for each query head h (GQA: KV head
+// g = h / (H/G)) computes scores over the cache entries the query may see, their softmax, and the
+// probability-weighted sum of values, and hands the probabilities to a probe if one is attached.
+//
+// A later issue makes this the place where a policy picks, per head, which entries to attend to.
+//
+// Shapes: T = query rows in the call, H = query heads, G = KV heads, d = head dim,
+// n = entries in the cache stream after the append.
+
+import CBLAS
+import Foundation
+
+/// Head counts and size of one attention layer.
+public struct AttentionShape: Sendable, Equatable {
+    public let heads: Int      // H
+    public let kvHeads: Int    // G; H is a multiple of G
+    public let headDim: Int    // d
+
+    public init(heads: Int, kvHeads: Int, headDim: Int) {
+        precondition(heads > 0 && kvHeads > 0 && heads % kvHeads == 0 && headDim > 0)
+        self.heads = heads; self.kvHeads = kvHeads; self.headDim = headDim
+    }
+
+    /// GQA: consecutive query heads share a KV head; heads g·(H/G) ..< (g+1)·(H/G) use KV head g.
+    @inline(__always) public func kvHead(forQueryHead h: Int) -> Int { h / (heads / kvHeads) }
+}
+
+public final class Attention: @unchecked Sendable {
+    public let shape: AttentionShape
+    /// Largest number of cache entries a query may see.
+    public let capacity: Int
+    /// Receives each head's probabilities (nil: nothing is copied out).
+    public var probe: AttentionProbe?
+    /// Calls with at least this many query rows use the blocked sgemm path.
+    public var matrixPathMinRows = 8
+    /// Query rows per sgemm block in the matrix path.
+    public let blockRows = 64
+
+    let pool: WorkerPool
+    private let blockScores: UnsafeMutablePointer<Float>   // [threads, blockRows, capacity]
+    private var probeRows: [Float] = []                     // [H, T, n] row path with a probe
+    private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
+    private var visible: [Int] = []                         // [T]
+    private var queryPositions: [Int32] = []                // [T]
+
+    public init(shape: AttentionShape, capacity: Int, pool: WorkerPool) {
+        self.shape = shape; self.capacity = capacity; self.pool = pool
+        blockScores = .allocate(capacity: pool.threads * blockRows * capacity)
+    }
+
+    deinit { blockScores.deallocate() }
+
+    /// Attention for T new tokens of one layer.
+    ///
+    /// - out: [T, H·d] the attention output (before the output projection)
+    /// - q: [T, H·d] queries after RoPE
+    /// - k, v: [T, G·d] the new keys (after RoPE) and values, appended to the cache here
+    /// - positions: [T] the new tokens' positions, increasing, after every position in the cache
+    public func forward(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
+                        k: UnsafePointer<Float>, v: UnsafePointer<Float>, positions: UnsafePointer<Int32>,
+                        tokens t: Int, layer: Int, cache: KVCache) {
+        let d = shape.headDim, gCount = shape.kvHeads
+        for g in 0..<gCount {
+            cache.append(layer: layer, kvHead: g, keys: k + g * d, values: v + g * d, stride: gCount * d,
+                         positions: positions, tokens: t)
+        }
+        queryPositions = Array(UnsafeBufferPointer(start: positions, count: t))
+        if t >= matrixPathMinRows {
+            forwardMatrix(out: out, q: q, tokens: t, layer: layer, cache: cache)
+        } else {
+            forwardRows(out: out, q: q, tokens: t, layer: layer, cache: cache)
+        }
+    }
+
+    // MARK: - Row path (decode): one (query row, head) per work item, split across the pool
+
+    private func forwardRows(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
+                             layer: Int, cache: KVCache) {
+        let h = shape.heads, d = shape.headDim
+        let n = cache.count(layer: layer, kvHead: 0)
+        visible = (0..<t).map { i in n - (t - 1 - i) }   // causal: row i sees entries 0 ..< n - (T-1-i)
+        let capture = probe != nil
+        if capture && probeRows.count < h * t * n { probeRows = [Float](repeating: 0, count: h * t * n) }
+        probeRows.withUnsafeMutableBufferPointer { pr in
+            let rows = pr.baseAddress
+            var oneRow = [Float](repeating: 0, count: capture ? h * n : 0)
+            for i in 0..<t {
+                oneRow.withUnsafeMutableBufferPointer { row in
+                    attendSplitKey(out: out + i * h * d, q: q + i * h * d, count: visible[i], layer: layer, cache: cache,
+                                   scratch: splitScratch, probs: capture ? row.baseAddress : nil)
+                }
+                if capture {
+                    // [H, visible] → rows[head][i] with stride n, zeros past the visible entries
+                    for head in 0..<h {
+                        let dst = rows! + (head * t + i) * n
+                        for j in 0..<n { dst[j] = j < visible[i] ? oneRow[head * visible[i] + j] : 0 }
+                    }
+                }
+            }
+            if let probe {
+                deliverRows(probe: probe, layer: layer, cache: cache, rowCount: t, n: n,
+                            rowsOf: { head in UnsafePointer(rows! + head * t * n) }, rowStride: n, firstRow: 0)
+            }
+        }
+    }
+
+    // MARK: - Matrix path (prefill): per head, blocks of query rows through sgemm
+
+    private func forwardMatrix(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
+                               layer: Int, cache: KVCache) {
+        let n = cache.count(layer: layer, kvHead: 0)
+        visible = (0..<t).map { i in n - (t - 1 - i) }
+        if probe != nil {
+            // probes are called on the calling thread, so heads go one after another
+            for head in 0..<shape.heads {
+                attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: 0)
+            }
+        } else {
+            pool.parallelFor(shape.heads) { heads, worker in
+                for head in heads {
+                    self.attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: worker)
+                }
+            }
+        }
+    }
+
+    /// All T query rows of one head, in blocks of `blockRows`: scores by sgemm, causal softmax,
+    /// P·V by sgemm. Uses the worker's part of `blockScores`.
+    private func attendHeadMatrix(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
+                                  head: Int, layer: Int, cache: KVCache, worker: Int) {
+        let h = shape.heads, d = shape.headDim
+        let scale = 1 / Float(d).squareRoot()
+        let scores = blockScores + worker * blockRows * capacity
+        let g = shape.kvHead(forQueryHead: head)
+        let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
+        var i0 = 0
+        while i0 < t {
+            let b = min(blockRows, t - i0)
+            let nMax = visible[i0 + b - 1]
+            // S [b, nMax] = scale · Q_block [b, d] · K[0 ..< nMax]ᵀ
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(nMax), Int32(d),
+                        scale, q + (i0 * h + head) * d, Int32(h * d), keys, Int32(d),
+                        0, scores, Int32(nMax))
+            for r in 0..<b {
+                let row = scores + r * nMax
+                let seen = visible[i0 + r]
+                softmaxInPlace(row, count: seen)
+                if seen < nMax { (row + seen).update(repeating: 0, count: nMax - seen) }
+            }
+            // O_block [b, d] = P [b, nMax] · V [nMax, d]
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(d), Int32(nMax),
+                        1, scores, Int32(nMax), values, Int32(d),
+                        0, out + (i0 * h + head) * d, Int32(h * d))
+            if let probe {
+                deliverRows(probe: probe, layer: layer, cache: cache, rowCount: b, n: nMax,
+                            rowsOf: { _ in UnsafePointer(scores) }, rowStride: nMax,
+                            firstRow: i0, onlyHead: head)
+            }
+            i0 += b
+        }
+    }
+
+    // MARK: - Probe delivery
+
+    private func deliverRows(probe: AttentionProbe, layer: Int, cache: KVCache, rowCount: Int, n: Int,
+                             rowsOf: (Int) -> UnsafePointer<Float>, rowStride: Int, firstRow: Int,
+                             onlyHead: Int? = nil) {
+        let heads = onlyHead.map { $0...$0 } ?? 0...(shape.heads - 1)
+        queryPositions.withUnsafeBufferPointer { qp in
+            visible.withUnsafeBufferPointer { vis in
+                for head in heads {
+                    let g = shape.kvHead(forQueryHead: head)
+                    let rows = AttentionRows(
+                        layer: layer, head: head, kvHead: g,
+                        queryPositions: UnsafeBufferPointer(rebasing: qp[firstRow ..< firstRow + rowCount]),
+                        keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: n),
+                        probabilities: rowsOf(head), rowStride: rowStride,
+                        visibleCounts: UnsafeBufferPointer(rebasing: vis[firstRow ..< firstRow + rowCount]))
+                    probe.attentionComputed(rows)
+                }
+            }
+        }
+    }
+}
+
+// MARK: - One query row of one head
+
+/// out [d] = Σ_j w[j] · rows[j] for rows [count, d].
+@inline(__always)
+func weightedSum(_ out: UnsafeMutablePointer<Float>, weights w: UnsafePointer<Float>, rows: UnsafePointer<Float>,
+                 count n: Int, dim d: Int) {
+    if d == 64 {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+        for j in 0..<n {
+            let p = SIMD8<Float>(repeating: w[j])
+            let r = UnsafeRawPointer(rows + j * 64)
+            a0 = a0.addingProduct(p, r.loadUnaligned(as: SIMD8<Float>.self))
+            a1 = a1.addingProduct(p, r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+            a2 = a2.addingProduct(p, r.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+            a3 = a3.addingProduct(p, r.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+            a4 = a4.addingProduct(p, r.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
+            a5 = a5.addingProduct(p, r.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
+            a6 = a6.addingProduct(p, r.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
+            a7 = a7.addingProduct(p, r.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+        }
+        let o = UnsafeMutableRawPointer(out)
+        o.storeBytes(of: a0, as: SIMD8<Float>.self); o.storeBytes(of: a1, toByteOffset: 32, as: SIMD8<Float>.self)
+        o.storeBytes(of: a2, toByteOffset: 64, as: SIMD8<Float>.self); o.storeBytes(of: a3, toByteOffset: 96, as: SIMD8<Float>.self)
+        o.storeBytes(of: a4, toByteOffset: 128, as: SIMD8<Float>.self); o.storeBytes(of: a5, toByteOffset: 160, as: SIMD8<Float>.self)
+        o.storeBytes(of: a6, toByteOffset: 192, as: SIMD8<Float>.self); o.storeBytes(of: a7, toByteOffset: 224, as: SIMD8<Float>.self)
+        return
+    }
+    out.update(repeating: 0, count: d)
+    for j in 0..<n {
+        let p = w[j], r = rows + j * d
+        for c in 0..<d { out[c] += p * r[c] }
+    }
+}
+
+/// The reference for one head and one query: scores, softmax and weighted sum in Double.
+/// out [d]; probs [count]; keys, values [count, d].
+public func attendRowNaive(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
+                           keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count n: Int, headDim d: Int) {
+    var s = [Double](repeating: 0, count: n)
+    for j in 0..<n {
+        var dot = 0.0
+        for c in 0..<d { dot += Double(q[c]) * Double(keys[j * d + c]) }
+        s[j] = dot / Double(d).squareRoot()
+    }
+    let mx = s.max() ?? 0
+    let e = s.map { exp($0 - mx) }
+    let sum = e.reduce(0, +)
+    for j in 0..<n { probs[j] = Float(e[j] / sum) }
+    for c in 0..<d {
+        var acc = 0.0
+        for j in 0..<n { acc += e[j] / sum * Double(values[j * d + c]) }
+        out[c] = Float(acc)
+    }
+}

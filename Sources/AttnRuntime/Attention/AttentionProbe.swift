@@ -1,0 +1,61 @@
+// What the attention step can hand back: for each head, the probabilities it computed.
+// The runtime never knows what a probe does with them (the recorder turns them into trace
+// records; tests compare them with the numpy reference).
+
+/// Attention probabilities of one head for a run of consecutive queries of one attention call.
+/// Valid only during the `AttentionProbe.attentionComputed` call (the buffers are reused).
+public struct AttentionRows {
+    public var layer: Int
+    public var head: Int                 // query head h
+    public var kvHead: Int               // g = h / (H / G)
+    /// Positions of the query rows: [rowCount].
+    public var queryPositions: UnsafeBufferPointer<Int32>
+    /// Original positions of the cache entries the rows cover: [keyCount]. Entry j of a row is
+    /// the attention paid to the key at keyPositions[j].
+    public var keyPositions: UnsafeBufferPointer<Int32>
+    /// Probabilities [rowCount, rowStride]; row i is valid over the first `visibleCounts[i]`
+    /// entries and 0 beyond (causal mask). Each row sums to 1.
+    public var probabilities: UnsafePointer<Float>
+    public var rowStride: Int
+    /// Entries each row attended to: [rowCount].
+    public var visibleCounts: UnsafeBufferPointer<Int>
+
+    public var rowCount: Int { queryPositions.count }
+    public var keyCount: Int { keyPositions.count }
+
+    /// Row i as a buffer of its visible entries.
+    public func row(_ i: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: probabilities + i * rowStride, count: visibleCounts[i])
+    }
+}
+
+/// Receives attention probabilities as they are computed. Called on the thread that called
+/// the model's forward pass, once per (layer, head, block of query rows), in layer order.
+public protocol AttentionProbe: AnyObject {
+    func attentionComputed(_ rows: AttentionRows)
+}
+
+/// A probe that keeps every row it is handed, as [layer][head][query] → probabilities over the
+/// keys it saw (for tests and small runs; it grows with T² for prefill).
+public final class AttentionCapture: AttentionProbe {
+    /// probs[layer][head] = rows in arrival order, each with its query position.
+    public private(set) var rows: [[[(query: Int, probs: [Float])]]]
+    public private(set) var keyPositions: [[[Int32]]]   // [layer][head] of the latest call
+
+    public init(layers: Int, heads: Int) {
+        rows = Array(repeating: Array(repeating: [], count: heads), count: layers)
+        keyPositions = Array(repeating: Array(repeating: [], count: heads), count: layers)
+    }
+
+    public func attentionComputed(_ r: AttentionRows) {
+        keyPositions[r.layer][r.head] = Array(r.keyPositions)
+        for i in 0..<r.rowCount {
+            rows[r.layer][r.head].append((Int(r.queryPositions[i]), Array(r.row(i))))
+        }
+    }
+
+    /// Drops every captured row.
+    public func clear() {
+        for l in rows.indices { for h in rows[l].indices { rows[l][h].removeAll(keepingCapacity: true) } }
+    }
+}

@@ -1,0 +1,43 @@
+// The weights of a llama-family decoder, named as in GGUF (blk.N.attn_q, ...). Matrices stay in
+// their stored (quantized) format in the memory-mapped file; norm vectors are copied as f32.
+
+public struct LlamaLayerWeights: Sendable {
+    public let attnNorm: [Float]          // [D]
+    public let wq: WeightMatrix           // [H·d, D]
+    public let wk: WeightMatrix           // [G·d, D]
+    public let wv: WeightMatrix           // [G·d, D]
+    public let wo: WeightMatrix           // [D, H·d]
+    public let ffnNorm: [Float]           // [D]
+    public let wGate: WeightMatrix        // [F, D]
+    public let wUp: WeightMatrix          // [F, D]
+    public let wDown: WeightMatrix        // [D, F]
+}
+
+public struct LlamaWeights: Sendable {
+    public let tokenEmbedding: WeightMatrix   // [vocab, D]
+    public let layers: [LlamaLayerWeights]
+    public let outputNorm: [Float]            // [D]
+    /// The LM head [vocab, D]: `output.weight`, or `token_embd.weight` when embeddings are tied.
+    public let output: WeightMatrix
+
+    /// Reads every tensor the forward pass needs; shapes are checked against `config` first.
+    public init(gguf: GGUFFile, config: ModelConfig) throws {
+        try config.validateTensors(in: gguf)
+        tokenEmbedding = try WeightMatrix(gguf: gguf, name: "token_embd.weight")
+        output = config.tiedEmbeddings ? tokenEmbedding : try WeightMatrix(gguf: gguf, name: "output.weight")
+        outputNorm = try vectorTensor(gguf, "output_norm.weight")
+        layers = try (0..<config.blockCount).map { l in
+            let p = "blk.\(l)."
+            return LlamaLayerWeights(
+                attnNorm: try vectorTensor(gguf, p + "attn_norm.weight"),
+                wq: try WeightMatrix(gguf: gguf, name: p + "attn_q.weight"),
+                wk: try WeightMatrix(gguf: gguf, name: p + "attn_k.weight"),
+                wv: try WeightMatrix(gguf: gguf, name: p + "attn_v.weight"),
+                wo: try WeightMatrix(gguf: gguf, name: p + "attn_output.weight"),
+                ffnNorm: try vectorTensor(gguf, p + "ffn_norm.weight"),
+                wGate: try WeightMatrix(gguf: gguf, name: p + "ffn_gate.weight"),
+                wUp: try WeightMatrix(gguf: gguf, name: p + "ffn_up.weight"),
+                wDown: try WeightMatrix(gguf: gguf, name: p + "ffn_down.weight"))
+        }
+    }
+}

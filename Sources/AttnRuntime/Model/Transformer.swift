@@ -1,0 +1,277 @@
+// A llama-family decoder (Llama, SmolLM2): RMSNorm → attention with RoPE and grouped-query heads
+// → residual → RMSNorm → SwiGLU feed-forward → residual, repeated per layer; final RMSNorm and the
+// LM head (tied to the token embedding when the file has no output.weight).
+// Port of the forward pass of karpathy/llama2.c run.c (`forward`), batched over T tokens.
+//
+// Two paths through the same code: T < `matrixPathMinTokens` (decode) multiplies each token by
+// the weights in their quantized form (WorkerPool threads); larger T (prefill) dequantizes each
+// weight matrix to f32 into one reused buffer and calls OpenBLAS sgemm.
+//
+// Shapes: T tokens, D = hidden, H query heads, G KV heads, d = head dim, F = FFN size, V = vocab.
+
+import Foundation
+
+public final class Transformer: @unchecked Sendable {
+    public let config: ModelConfig
+    public let weights: LlamaWeights
+    public let cache: KVCache
+    public let attention: Attention
+    public let pool: WorkerPool
+    /// RoPE pairing; GGUF llama weights need `.adjacentPairs` (set from the architecture).
+    public private(set) var ropeStyle: RoPEStyle
+    /// Token counts from which linear layers go through sgemm.
+    public var matrixPathMinTokens = 4
+    /// Wall time spent in `attention.forward` since the last reset (seconds), per layer.
+    public private(set) var attentionSeconds: [Double]
+    private let file: GGUFFile   // owns the mapping the weights point into
+
+    // Scratch, grown to the largest T seen. [T, ·] row-major.
+    private let x = Buffer(), xb = Buffer(), q = Buffer(), k = Buffer(), v = Buffer(), att = Buffer()
+    private let hb = Buffer(), hb2 = Buffer()
+    private let cosTable = Buffer(), sinTable = Buffer()      // [T, r/2]
+    private let xSums = Buffer()                               // [max(D, F)/32]
+    private let weightF32 = Buffer()                           // [largest matrix] dequantized weights
+    private var positions: [Int32] = []
+
+    /// The model in `gguf`, with a KV cache for `contextLength` positions (default: the model's)
+    /// and `threads` threads for decode matvecs and sgemm.
+    public init(gguf: GGUFFile, contextLength: Int? = nil, threads: Int = 2) throws {
+        let config = try ModelConfig(gguf: gguf)
+        self.config = config
+        self.file = gguf
+        weights = try LlamaWeights(gguf: gguf, config: config)
+        // GGUF llama weights were permuted at conversion so that RoPE rotates adjacent pairs.
+        ropeStyle = .adjacentPairs
+        let ctx = min(contextLength ?? config.contextLength, config.contextLength)
+        cache = KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim, capacity: ctx)
+        pool = WorkerPool(threads: threads)
+        setBLASThreads(1)   // parallelism comes from the worker pool (see matmulQuantized)
+        attention = Attention(shape: AttentionShape(heads: config.headCount, kvHeads: config.headCountKV,
+                                                    headDim: config.headDim),
+                              capacity: ctx, pool: pool)
+        attentionSeconds = [Double](repeating: 0, count: config.blockCount)
+        prefault()
+    }
+
+    /// Touches every page of the memory-mapped weights once, so the first forward pass does not
+    /// pay the page faults (llama.cpp maps with MAP_POPULATE for the same reason).
+    private func prefault() {
+        var matrices = [weights.tokenEmbedding, weights.output]
+        for l in weights.layers { matrices += [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown] }
+        var sink: UInt8 = 0
+        for m in matrices {
+            let bytes = m.rows * m.rowBytes
+            var offset = 0
+            while offset < bytes { sink &+= m.data.load(fromByteOffset: offset, as: UInt8.self); offset += 4096 }
+        }
+        touched = sink
+    }
+    private var touched: UInt8 = 0
+
+    /// Model context length as configured for this instance (KV cache capacity).
+    public var contextLength: Int { cache.capacity }
+    public var threads: Int { pool.threads }
+
+    /// Runs `body` with the model switched to another RoPE pairing (tests: the wrong convention
+    /// must give different answers), then switches back.
+    static func withRoPEStyle<R>(_ style: RoPEStyle, _ model: Transformer, _ body: () throws -> R) rethrows -> R {
+        let saved = model.ropeStyle
+        model.ropeStyle = style
+        defer { model.ropeStyle = saved }
+        return try body()
+    }
+
+    /// Forgets the cache and the timings: the next forward starts at position 0.
+    public func reset() {
+        cache.reset()
+        resetTimings()
+    }
+
+    public func resetTimings() { for i in attentionSeconds.indices { attentionSeconds[i] = 0 } }
+
+    // MARK: - Forward
+
+    /// Which logits `forward` returns.
+    public enum LogitsWanted: Equatable {
+        case last, all, none
+        /// Rows first ..< T (perplexity scores only the second half of a chunk).
+        case from(Int)
+    }
+
+    /// Runs `tokens` at the positions after the cache's newest entry, appending them to the cache.
+    /// Returns logits [V] of the last token (`.last`), [T, V] of every token (`.all`),
+    /// [T - first, V] of tokens first ..< T (`.from(first)`), or [] (`.none`).
+    public func forward(tokens: [Int32], logits wanted: LogitsWanted = .last) -> [Float] {
+        let t = tokens.count
+        precondition(t > 0, "forward needs at least one token")
+        let start = cache.nextPosition
+        precondition(start + t <= cache.capacity, "context full: \(start) + \(t) > \(cache.capacity)")
+        let c = config
+        let dim = c.embeddingLength, qDim = c.headCount * c.headDim, kvDim = c.kvDim, f = c.feedForwardLength
+        let half = c.ropeDimensionCount / 2
+        grow(t)
+        positions = (0..<t).map { Int32(start + $0) }
+
+        for i in 0..<t {
+            let id = Int(tokens[i])
+            precondition(id >= 0 && id < c.vocabSize, "token id \(id) out of range 0..<\(c.vocabSize)")
+            weights.tokenEmbedding.dequantize(into: x.p + i * dim, rows: id ..< id + 1)
+            ropeAngles(cos: cosTable.p + i * half, sin: sinTable.p + i * half, position: start + i,
+                       rotatedDims: c.ropeDimensionCount, base: c.ropeFreqBase)
+        }
+
+        for (l, w) in weights.layers.enumerated() {
+            // attention block
+            w.attnNorm.withUnsafeBufferPointer { nw in
+                for i in 0..<t { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
+            }
+            linear([(q.p, w.wq), (k.p, w.wk), (v.p, w.wv)], xb.p, tokens: t)
+            for i in 0..<t {
+                applyRoPE(q.p + i * qDim, heads: c.headCount, headDim: c.headDim, rotatedDims: c.ropeDimensionCount,
+                          cos: cosTable.p + i * half, sin: sinTable.p + i * half, style: ropeStyle)
+                applyRoPE(k.p + i * kvDim, heads: c.headCountKV, headDim: c.headDim, rotatedDims: c.ropeDimensionCount,
+                          cos: cosTable.p + i * half, sin: sinTable.p + i * half, style: ropeStyle)
+            }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            positions.withUnsafeBufferPointer { pos in
+                attention.forward(out: att.p, q: q.p, k: k.p, v: v.p, positions: pos.baseAddress!,
+                                  tokens: t, layer: l, cache: cache)
+            }
+            attentionSeconds[l] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            linear([(xb.p, w.wo)], att.p, tokens: t)
+            addInPlace(x.p, xb.p, count: t * dim)
+
+            // feed-forward block
+            w.ffnNorm.withUnsafeBufferPointer { nw in
+                for i in 0..<t { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
+            }
+            linear([(hb.p, w.wGate), (hb2.p, w.wUp)], xb.p, tokens: t)
+            swiGLU(hb.p, gate: hb.p, up: hb2.p, count: t * f)
+            linear([(xb.p, w.wDown)], hb.p, tokens: t)
+            addInPlace(x.p, xb.p, count: t * dim)
+        }
+
+        // final norm and LM head
+        let first: Int
+        switch wanted {
+        case .none: return []
+        case .last: first = t - 1
+        case .all: first = 0
+        case .from(let f): first = min(max(0, f), t - 1)
+        }
+        let rows = t - first
+        weights.outputNorm.withUnsafeBufferPointer { nw in
+            for i in first..<t { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
+        }
+        let vocab = c.vocabSize
+        return [Float](unsafeUninitializedCapacity: rows * vocab) { out, initialized in
+            lmHead(out.baseAddress!, xb.p + first * dim, tokens: rows)
+            initialized = rows * vocab
+        }
+    }
+
+    // MARK: - Linear layers
+
+    /// outs[m] [T, rows_m] = x [T, cols] · W_mᵀ for matrices that share their input.
+    private func linear(_ layers: [(out: UnsafeMutablePointer<Float>, w: WeightMatrix)], _ input: UnsafeMutablePointer<Float>,
+                        tokens t: Int) {
+        let cols = layers[0].w.cols
+        if t < matrixPathMinTokens {
+            for i in 0..<t {
+                let xi = input + i * cols
+                blockSums(xSums.p, xi, blocks: cols / 32)
+                let total = layers.reduce(0) { $0 + $1.w.rows }
+                let sums = xSums.p
+                // Split the rows of all matrices together, in chunks of 16 rows, across the workers.
+                pool.parallelFor(total, granule: 16) { range, _ in
+                    var base = 0
+                    for (out, w) in layers {
+                        let lo = max(range.lowerBound, base), hi = min(range.upperBound, base + w.rows)
+                        if lo < hi {
+                            matvecRows(out + i * w.rows + (lo - base), w.data, format: w.format, xi, xSums: sums,
+                                       cols: cols, rows: (lo - base) ..< (hi - base))
+                        }
+                        base += w.rows
+                    }
+                }
+            }
+            return
+        }
+        for (out, w) in layers {
+            matmulQuantized(out, input, w, rows: 0 ..< w.rows, tokens: t, outStride: w.rows)
+        }
+    }
+
+    /// out[:, rows] ([T, outStride] row-major) = x [T, cols] · W[rows]ᵀ: the rows are cut into
+    /// pieces claimed by the worker pool; each piece is dequantized into its own part of the f32
+    /// scratch and multiplied by a single-threaded sgemm (OpenBLAS's own threads are not used:
+    /// under load its fork-join waits for descheduled threads, while claimed pieces do not).
+    private func matmulQuantized(_ out: UnsafeMutablePointer<Float>, _ input: UnsafeMutablePointer<Float>,
+                                 _ w: WeightMatrix, rows: Range<Int>, tokens t: Int, outStride: Int) {
+        let buffer = weightF32.p, cols = w.cols
+        pool.parallelFor(rows.count, granule: 32) { r, _ in
+            let lo = rows.lowerBound + r.lowerBound, hi = rows.lowerBound + r.upperBound
+            let wf = buffer + r.lowerBound * cols
+            w.dequantize(into: wf, rows: lo ..< hi)
+            matmul(out + lo, input, wf, tokens: t, rows: hi - lo, cols: cols, outStride: outStride)
+        }
+    }
+
+    /// logits [T, V] = x [T, D] · outputᵀ (already normalised x).
+    private func lmHead(_ logits: UnsafeMutablePointer<Float>, _ input: UnsafeMutablePointer<Float>, tokens t: Int) {
+        let w = weights.output, vocab = w.rows
+        if t < matrixPathMinTokens {
+            linear([(logits, w)], input, tokens: t)
+            return
+        }
+        // The f32 LM head would be V·D·4 bytes (113 MB for SmolLM2): do it in slices of rows.
+        let slice = max(1, weightF32.count / w.cols)
+        var r0 = 0
+        while r0 < vocab {
+            let r1 = min(vocab, r0 + slice)
+            matmulQuantized(logits, input, w, rows: r0 ..< r1, tokens: t, outStride: vocab)
+            r0 = r1
+        }
+    }
+
+    // MARK: - Scratch
+
+    private func grow(_ t: Int) {
+        let c = config
+        let qDim = c.headCount * c.headDim
+        x.ensure(t * c.embeddingLength); xb.ensure(t * c.embeddingLength)
+        q.ensure(t * qDim); att.ensure(t * qDim)
+        k.ensure(t * c.kvDim); v.ensure(t * c.kvDim)
+        hb.ensure(t * c.feedForwardLength); hb2.ensure(t * c.feedForwardLength)
+        cosTable.ensure(t * c.ropeDimensionCount / 2); sinTable.ensure(t * c.ropeDimensionCount / 2)
+        xSums.ensure(max(c.embeddingLength, c.feedForwardLength) / 32 + 1)
+        if t >= matrixPathMinTokens {
+            // Largest layer matrix, and at least 8192 rows' worth for the LM head slices.
+            let largest = weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.wGate, $0.wUp, $0.wDown] }
+                .map { $0.rows * $0.cols }.max() ?? 0
+            weightF32.ensure(max(largest, 8192 * c.embeddingLength))
+        }
+    }
+}
+
+/// x[i] += y[i] for i in 0 ..< n.
+@inline(__always)
+func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) {
+    for i in 0..<n { x[i] += y[i] }
+}
+
+/// A growable scratch buffer of floats with a stable address between growths.
+final class Buffer {
+    private(set) var p = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var count = 0
+
+    deinit { p.deallocate() }
+
+    func ensure(_ n: Int) {
+        guard n > count else { return }
+        p.deallocate()
+        p = .allocate(capacity: n)
+        p.update(repeating: 0, count: n)
+        count = n
+    }
+}

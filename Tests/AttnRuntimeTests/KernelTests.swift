@@ -1,0 +1,70 @@
+import XCTest
+@testable import AttnRuntime
+
+/// Small kernels (softmax, RMSNorm, SwiGLU, sgemm) against their naive Double versions.
+final class KernelTests: XCTestCase {
+    /// Softmax with the polynomial exp: ≤ 1e-6 absolute per probability (expf's ≤ 2 ulp error
+    /// relative, on values ≤ 1) on rows of lengths that exercise the 8-lane tail.
+    func testSoftmaxMatchesNaive() {
+        for seed in UInt64(1)...5 {
+            var rng = SeededRandom(seed: seed)
+            for n in [1, 7, 8, 9, 100, 4099] {
+                let x = rng.floats(n, in: -30...30)
+                var fast = x, naive = x
+                softmaxInPlace(&fast, count: n)
+                softmaxNaive(&naive, count: n)
+                XCTAssertLessThan(zip(fast, naive).map { abs($0 - $1) }.max()!, 1e-6, "seed \(seed) n \(n)")
+            }
+        }
+    }
+
+    func testSimdExpRelativeError() {
+        var worst: Float = 0
+        var v: Float = -87
+        while v < 88 {
+            let e = simdExp(SIMD8(repeating: v))[0]
+            worst = max(worst, abs(e - expf(v)) / expf(v))
+            v += 0.0137
+        }
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(simdExp(SIMD8(repeating: -200))[0], 0)
+    }
+
+    func testRMSNormAndSwiGLUMatchNaive() {
+        var rng = SeededRandom(seed: 11)
+        let n = 1536
+        let x = rng.floats(n, in: -3...3), w = rng.floats(n), g = rng.floats(n, in: -8...8)
+        var a = [Float](repeating: 0, count: n), b = a
+        rmsNorm(&a, x, w, count: n, eps: 1e-5)
+        rmsNormNaive(&b, x, w, count: n, eps: 1e-5)
+        XCTAssertLessThan(maxRelativeError(a, b), 1e-6)
+        swiGLU(&a, gate: g, up: x, count: n)
+        swiGLUNaive(&b, gate: g, up: x, count: n)
+        XCTAssertLessThan(maxRelativeError(a, b), 1e-6)
+    }
+
+    /// sgemm (out = x·Wᵀ) against the naive triple loop; 1e-5 relative for f32 sums of 576 terms.
+    func testMatmulMatchesNaive() {
+        var rng = SeededRandom(seed: 3)
+        let t = 9, rows = 70, cols = 576
+        let x = rng.floats(t * cols), w = rng.floats(rows * cols)
+        var a = [Float](repeating: 0, count: t * rows), b = a
+        matmul(&a, x, w, tokens: t, rows: rows, cols: cols)
+        matmulNaive(&b, x, w, tokens: t, rows: rows, cols: cols)
+        XCTAssertLessThan(maxRelativeError(a, b), 1e-5)
+    }
+
+    /// Every worker runs once per call, and the row split covers each index exactly once.
+    func testWorkerPoolCoversEveryIndexOnce() {
+        let pool = WorkerPool(threads: 2)
+        for count in [1, 15, 16, 17, 960, 49152] {
+            let hits = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+            hits.update(repeating: 0, count: count)
+            for _ in 0..<3 {
+                pool.parallelFor(count, granule: 16) { r, _ in for i in r { hits[i] += 1 } }
+            }
+            XCTAssertEqual((0..<count).filter { hits[$0] != 3 }.count, 0, "count \(count)")
+            hits.deallocate()
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+@testable import AttnRuntime
+
+/// A seeded generator for test inputs (SplitMix64), so a failure can be replayed from its seed.
+struct SeededRandom: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func floats(_ n: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
+        (0..<n).map { _ in Float.random(in: range, using: &self) }
+    }
+}
+
+/// Random quant blocks of `rows` rows × `cols` weights in `format` (per QuantBlocks.swift).
+func randomQuantMatrix(_ format: QuantFormat, rows: Int, cols: Int, rng: inout SeededRandom) -> [UInt8] {
+    var bytes: [UInt8] = []
+    for _ in 0..<rows {
+        for _ in 0..<(cols / 32) {
+            switch format {
+            case .q4_1:
+                appendHalf(&bytes, Float.random(in: 0.001...0.1, using: &rng))
+                appendHalf(&bytes, Float.random(in: -0.5...0.1, using: &rng))
+                for _ in 0..<16 { bytes.append(UInt8.random(in: 0...255, using: &rng)) }
+            case .q4_0:
+                appendHalf(&bytes, Float.random(in: -0.1...0.1, using: &rng))
+                for _ in 0..<16 { bytes.append(UInt8.random(in: 0...255, using: &rng)) }
+            case .q8_0:
+                appendHalf(&bytes, Float.random(in: -0.01...0.01, using: &rng))
+                for _ in 0..<32 { bytes.append(UInt8.random(in: 0...255, using: &rng)) }
+            case .f32:
+                for _ in 0..<32 {
+                    let v = Float.random(in: -1...1, using: &rng).bitPattern
+                    for s in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) }
+                }
+            }
+        }
+    }
+    return bytes
+}
+
+private func appendHalf(_ bytes: inout [UInt8], _ v: Float) {
+    let h = HalfFloat.f32ToF16(v)
+    bytes.append(UInt8(h & 0xFF)); bytes.append(UInt8(h >> 8))
+}
+
+/// max_i |a[i] - b[i]| / max(1, max_i |b[i]|)
+func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    let scale = max(1, b.map { abs($0) }.max() ?? 0)
+    return zip(a, b).map { abs($0 - $1) }.max()! / scale
+}
