@@ -57,6 +57,11 @@ public enum TraceDiff {
             let fa: StepFrame, fb: StepFrame
             do { fa = try a.frame(i) } catch { throw .read("\(labels.0) step \(i): \(error)") }
             do { fb = try b.frame(i) } catch { throw .read("\(labels.1) step \(i): \(error)") }
+            // A recovered file may skip a damaged chunk mid-file: then file order is not step order.
+            for (label, f) in [(labels.0, fa), (labels.1, fb)] where f.step.index != i {
+                throw .malformed("\(label): the \(i)th step read is step \(f.step.index) (a damaged chunk was "
+                    + "skipped?); runs can only be aligned on consecutive steps")
+            }
             try acc.add(fa, fb, step: i, labels: labels)
         }
         return acc.report(

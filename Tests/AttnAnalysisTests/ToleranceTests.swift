@@ -43,3 +43,9 @@ final class ToleranceTests: XCTestCase {
         }
     }
 }
+
+final class DiffMetricTests: XCTestCase {
+    func testIndexIsPositionInAllCases() {
+        for (i, m) in DiffMetric.allCases.enumerated() { XCTAssertEqual(m.index, i, "\(m)") }
+    }
+}
