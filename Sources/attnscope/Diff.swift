@@ -47,6 +47,7 @@ struct Diff: ParsableCommand {
         }
         let a: TraceFile, b: TraceFile
         do { a = try openTrace(baseline); b = try openTrace(new) } catch { throw fail("\(error)") }
+        PageRelease.keepFreedHeap()
         let options = DiffOptions(tolerances: set, includeTimings: timings, commonPrefix: commonPrefix,
                                   ignoreModelName: ignoreModelName)
         let report: TraceDiffReport

@@ -199,3 +199,58 @@ final class TraceDiffTests: XCTestCase {
         XCTAssertEqual(jaccardDistance(sorted: [1, 2, 3], [2, 3, 4]), 0.5, accuracy: 1e-12)
     }
 }
+
+final class RowDistanceTests: XCTestCase {
+    func testSIMDMatchesNaive() {
+        var rng = SeededRNG(seed: 77)
+        for trial in 0..<100 {
+            let n = Int.random(in: 1...3000, using: &rng)
+            let a = (0..<n).map { _ in Float.random(in: 0...1, using: &rng) }
+            let b = a.map { Float.random(in: 0...1, using: &rng) < 0.3 ? Float.random(in: 0...1, using: &rng) : $0 }
+            let fast = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in absDiffMaxSum(pa, pb) } }
+            let slow = absDiffMaxSumNaive(a, b)
+            XCTAssertEqual(fast.0, slow.0, "seed 77 trial \(trial) n \(n)")
+            XCTAssertEqual(fast.1, slow.1, accuracy: 1e-3 + 1e-5 * slow.1, "seed 77 trial \(trial) n \(n)")
+        }
+        var withNaN: [Float] = Array(repeating: 0.5, count: 20)
+        withNaN[13] = .nan
+        let r = AttentionRows(layer: 0, head: 0, kind: .decodeRow, rows: 1, cols: 20, tile: 1, values: withNaN)
+        var ok = r
+        ok.values = Array(repeating: 0.5, count: 20)
+        XCTAssertEqual(rowDistance(r, ok).max, 1)
+        XCTAssertEqual(rowDistance(ok, ok).max, 0)
+        var other = ok
+        other.cols = 10; other.values = Array(repeating: 0.5, count: 10)
+        XCTAssertEqual(rowDistance(ok, other).mean, 1)
+    }
+}
+
+final class ParallelReadTests: XCTestCase {
+    func testParallelAndSerialReadsGiveTheSameReport() throws {
+        for seed: UInt64 in [31, 32] {
+            let a = SyntheticRun.make(seed: seed, steps: 12)
+            var b = a
+            b.steps[4].metrics[1].entropy += 0.3
+            b.steps[9].step.emittedToken = nil
+            var serial = DiffOptions()
+            serial.parallelRead = false
+            XCTAssertEqual(try TraceDiff.run(a, b), try TraceDiff.run(a, b, options: serial), "seed \(seed)")
+        }
+    }
+
+    func testReadErrorIsReportedWithStep() {
+        struct Failing: FrameSource {
+            let base: InMemoryTrace
+            var header: RunHeader { base.header }
+            var stepCount: Int { base.stepCount }
+            func frame(_ i: Int) throws -> StepFrame {
+                if i == 3 { throw TraceOpenError(message: "boom at 3") }
+                return try base.frame(i)
+            }
+        }
+        let a = SyntheticRun.make(seed: 33)
+        XCTAssertThrowsError(try TraceDiff.run(a, Failing(base: a), labels: ("x", "y"))) { e in
+            XCTAssertEqual(e as? DiffError, .read("y step 3: boom at 3"))
+        }
+    }
+}
