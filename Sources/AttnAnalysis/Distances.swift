@@ -70,14 +70,15 @@ func absDiffMaxSum(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Flo
             let x = pa.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
             let y = pb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
             let d = x - y
-            let ad = pointwiseMax(d, -d)
-            nan = nan || any(ad .!= ad)
-            mx = pointwiseMax(mx, ad)
-            part += ad
+            // replacing(with:where:) compiles to vector selects; pointwiseMax did not (3× slower).
+            let ad = d.replacing(with: -d, where: d .< 0)
+            mx = mx.replacing(with: ad, where: ad .> mx)
+            part += ad            // a NaN cell makes the sum NaN: checked at the end
             i += 8
         }
         sum += Double(part.sum())
     }
+    if sum.isNaN { nan = true }
     var tail: Float = 0
     var tailMax: Float = 0
     while i < n {

@@ -16,6 +16,7 @@ struct Export: ParsableCommand {
     @Option(name: [.short, .long], help: "Output file ('-' or absent: standard output).") var output: String?
 
     func run() throws {
+        PageRelease.keepFreedHeap()
         let reader: TraceFile
         do { reader = try openTrace(file) } catch { throw fail("\(error)") }
         if let t = reader.truncation { FileHandle.standardError.write(Data("attnscope export: note: \(file) \(t)\n".utf8)) }

@@ -13,6 +13,7 @@ struct Stats: ParsableCommand {
     @Flag(help: "Print every number as JSON.") var json = false
 
     func run() throws {
+        PageRelease.keepFreedHeap()
         let reader: TraceFile
         do { reader = try openTrace(file) } catch { throw fail("\(error)") }
         if let t = reader.truncation { FileHandle.standardError.write(Data("attnscope stats: note: \(file) \(t)\n".utf8)) }
