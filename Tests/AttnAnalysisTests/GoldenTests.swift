@@ -83,3 +83,18 @@ final class GoldenTests: XCTestCase {
         }
     }
 }
+
+final class AssertTracesMatchTests: XCTestCase {
+    func testPathHelperOnGoldenFiles() {
+        let a = GoldenTests.dir.appendingPathComponent("a.atrace").path
+        let b = GoldenTests.dir.appendingPathComponent("b.atrace").path
+        XCTAssertTrue(assertTracesMatch(a, a).matches)
+        let r = assertTracesMatch(a, b)
+        XCTAssertFalse(r.matches)
+        XCTAssertTrue(r.message.contains("L1 H0") && r.message.contains("sink_mass_4"), r.message)
+        let missing = assertTracesMatch(a, "/nonexistent/x.atrace")
+        XCTAssertFalse(missing.matches)
+        XCTAssertNil(missing.report)
+        XCTAssertTrue(missing.message.contains("/nonexistent/x.atrace"), missing.message)
+    }
+}
