@@ -8,6 +8,9 @@ struct AttnScope: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             // one line per command; each lives in its own file named after it
+            Dump.self,
+            Info.self,
+            BenchTrace.self,
             Diff.self,
             Stats.self,
             Export.self,
