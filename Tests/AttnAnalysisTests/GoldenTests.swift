@@ -4,7 +4,8 @@ import AttnTrace
 
 /// Golden inputs and outputs under traces/diff/ (see traces/diff/README.md):
 ///   a.atrace, b.atrace   two tiny sample runs (b: one sink mass moved, one selection changed,
-///                        one emitted token changed), with their text dumps a.jsonl, b.jsonl;
+///                        one emitted token changed), with their text dumps a.dump.txt, b.dump.txt
+///                        (`attnscope dump`) and per-head tables a.jsonl, b.jsonl;
 ///   diff.txt, diff.json  `attnscope diff traces/diff/a.atrace traces/diff/b.atrace [--json]`;
 ///   stats.txt            `attnscope stats traces/diff/a.atrace`.
 /// RECORD_GOLDEN=1 rewrites all of them (then review `git diff traces/`).
@@ -80,6 +81,17 @@ final class GoldenTests: XCTestCase {
             try JSONLExport.write(file, to: out)
             try out.finish()
             try check(String(decoding: bytes, as: UTF8.self), name)
+        }
+    }
+}
+
+extension GoldenTests {
+    /// The traces' dumps in the trace library's stable text form (`attnscope dump`), for people to
+    /// read what the golden inputs hold. Fails only when that form (or the traces) change.
+    func testGoldenTraceDumps() throws {
+        for name in ["a", "b"] {
+            let reader = try TraceReader(path: path("\(name).atrace"))
+            try check(try TraceDump.text(reader), "\(name).dump.txt")
         }
     }
 }
