@@ -254,3 +254,27 @@ final class ParallelReadTests: XCTestCase {
         }
     }
 }
+
+final class CaptureMismatchTests: XCTestCase {
+    func testSelectionsAndRowsComparedOnlyWhereBothCaptured() throws {
+        let a = SyntheticRun.make(seed: 41)
+        var b = a
+        b.header.capture = .metrics
+        for i in b.steps.indices { b.steps[i].selections = []; b.steps[i].rows = [] }
+        b.steps[2].metrics[0].sinkMass1 += 0.5
+        let r = try TraceDiff.run(a, b)
+        XCTAssertFalse(r.metrics.contains { $0.metric == .selection })
+        XCTAssertTrue(r.notes.contains { $0.contains("capture levels differ") }, "\(r.notes)")
+        XCTAssertTrue(r.notes.contains { $0.contains("selections were compared only") }, "\(r.notes)")
+        XCTAssertTrue(r.notes.contains { $0.contains("rows captured by one run only") }, "\(r.notes)")
+        XCTAssertEqual(r.differences.map(\.metric), [.sinkMass1])
+    }
+
+    func testPolicyDifferenceIsANoteNotAFailure() throws {
+        let a = SyntheticRun.make(seed: 42)
+        let b = SyntheticRun.make(seed: 42, header: SyntheticRun.header(policy: "sink_window"))
+        let r = try TraceDiff.run(a, b)
+        XCTAssertTrue(r.withinTolerance)
+        XCTAssertTrue(r.notes.contains { $0.contains("policies differ: dense vs sink_window") }, "\(r.notes)")
+    }
+}
