@@ -1,0 +1,153 @@
+// A TraceSource behind small caches, plus the per-step summaries the timeline draws. Views read the
+// trace only through this, so a redraw after a key decodes at most what changed on screen.
+
+import AttnTrace
+
+/// What the timeline shows for one step.
+public struct StepSummary: Equatable, Sendable {
+    public var wallNanos: UInt64
+    public var queryCount: Int
+    public var kvBytesPerLayer: [Int]   // [L]
+    public var meanSparsity: Double     // over heads
+    public var meanRecall: Double       // over heads with a known recall; NaN if none
+    public var kvBytesTotal: Int { kvBytesPerLayer.reduce(0, +) }
+    /// Tokens processed per second at this step (prefill: T / wall time).
+    public var tokensPerSecond: Double { wallNanos > 0 ? Double(queryCount) * 1e9 / Double(wallNanos) : 0 }
+}
+
+public final class TraceModel {
+    public let source: TraceSource
+    public var header: RunHeader { source.header }
+    public var stepCount: Int { source.stepCount }
+    public var layers: Int { source.header.model.layers }
+    public var heads: Int { source.header.model.heads }
+    public var kvHeads: Int { max(1, source.header.model.kvHeads) }
+    /// The last decoding error, shown in the status line instead of crashing.
+    public private(set) var lastError: String?
+
+    private var metricsCache = SmallCache<Int, [HeadMetrics]>(capacity: 8)
+    private var kvCache = SmallCache<Int, [KVResidency]>(capacity: 8)
+    private var rowsCache = SmallCache<HeadKey, [AttentionRows]>(capacity: 1024)
+    private var selectionCache = SmallCache<HeadKey, HeadSelection?>(capacity: 2048)
+    private var stepInfoCache: [Int: StepInfo] = [:]
+    private var summaryCache: [Int: StepSummary] = [:]
+
+    struct HeadKey: Hashable { var step: Int, layer: Int, head: Int }
+
+    public init(_ source: TraceSource) { self.source = source }
+
+    private func attempt<T>(_ what: String, _ fallback: T, _ body: () throws -> T) -> T {
+        do { return try body() } catch {
+            lastError = "\(source.name): \(what): \(error)"
+            return fallback
+        }
+    }
+
+    public func clampStep(_ s: Int) -> Int { max(0, min(stepCount - 1, s)) }
+
+    public func stepInfo(_ step: Int) -> StepInfo? {
+        guard step >= 0, step < stepCount else { return nil }
+        if let s = stepInfoCache[step] { return s }
+        let s: StepInfo? = attempt("step \(step)", nil) { try source.stepInfo(step) }
+        if let s, stepInfoCache.count < 1_000_000 { stepInfoCache[step] = s }
+        return s
+    }
+
+    /// [L × H]; empty when the step is out of range or unreadable.
+    public func metrics(step: Int) -> [HeadMetrics] {
+        guard step >= 0, step < stepCount else { return [] }
+        if let m = metricsCache[step] { return m }
+        let m = attempt("metrics of step \(step)", []) { try source.metrics(step: step) }
+        metricsCache[step] = m
+        return m
+    }
+
+    public func metrics(step: Int, layer: Int, head: Int) -> HeadMetrics? {
+        let all = metrics(step: step)
+        let i = layer * heads + head
+        if i >= 0, i < all.count, all[i].layer == layer, all[i].head == head { return all[i] }
+        return all.first { $0.layer == layer && $0.head == head }
+    }
+
+    public func kv(step: Int) -> [KVResidency] {
+        guard step >= 0, step < stepCount else { return [] }
+        if let k = kvCache[step] { return k }
+        let k = attempt("KV of step \(step)", []) { try source.kv(step: step) }
+        kvCache[step] = k
+        return k
+    }
+
+    /// KV head that query head `head` reads (GQA: consecutive query heads share one).
+    public func kvHead(ofHead head: Int) -> Int { head * kvHeads / max(1, heads) }
+
+    public func kvBytes(step: Int, layer: Int, head: Int) -> Int {
+        let g = kvHead(ofHead: head)
+        return kv(step: step).first { $0.layer == layer && $0.kvHead == g }?.bytes ?? 0
+    }
+
+    public func selection(step: Int, layer: Int, head: Int) -> HeadSelection? {
+        guard step >= 0, step < stepCount else { return nil }
+        let key = HeadKey(step: step, layer: layer, head: head)
+        if let s = selectionCache[key] { return s }
+        let s = attempt("selection \(step)/\(layer)/\(head)", nil) { try source.selection(step: step, layer: layer, head: head) }
+        selectionCache[key] = s
+        return s
+    }
+
+    public func rows(step: Int, layer: Int, head: Int) -> [AttentionRows] {
+        guard step >= 0, step < stepCount else { return [] }
+        let key = HeadKey(step: step, layer: layer, head: head)
+        if let r = rowsCache[key] { return r }
+        let r = attempt("rows \(step)/\(layer)/\(head)", []) { try source.rows(step: step, layer: layer, head: head) }
+        rowsCache[key] = r
+        return r
+    }
+
+    public func row(step: Int, layer: Int, head: Int, kind: AttentionRows.Kind) -> AttentionRows? {
+        rows(step: step, layer: layer, head: head).first { $0.kind == kind }
+    }
+
+    /// The attention row of the query at `step` over key positions (prefill: the last prompt row,
+    /// expanded from tiles), or nil when none was captured.
+    public func queryRow(step: Int, layer: Int, head: Int) -> [Float]? {
+        if let r = row(step: step, layer: layer, head: head, kind: .decodeRow) { return r.values }
+        guard let m = row(step: step, layer: layer, head: head, kind: .prefillMatrix), m.rows > 0 else { return nil }
+        let last = Array(m.values[(m.rows - 1) * m.cols..<m.rows * m.cols])
+        guard m.tile > 1 else { return last }
+        return (0..<(m.cols * m.tile)).map { last[min(m.cols - 1, $0 / m.tile)] / Float(m.tile) }
+    }
+
+    public func summary(step: Int) -> StepSummary? {
+        guard step >= 0, step < stepCount else { return nil }
+        if let s = summaryCache[step] { return s }
+        guard let info = stepInfo(step) else { return nil }
+        var perLayer = Array(repeating: 0, count: layers)
+        for r in kv(step: step) where r.layer >= 0 && r.layer < layers { perLayer[r.layer] += r.bytes }
+        let m = metrics(step: step)
+        let sparsity = m.isEmpty ? 0 : m.reduce(0.0) { $0 + Double($1.sparsity) } / Double(m.count)
+        let known = m.filter { !$0.recall.isNaN }
+        let recall = known.isEmpty ? .nan : known.reduce(0.0) { $0 + Double($1.recall) } / Double(known.count)
+        let s = StepSummary(wallNanos: info.wallNanos, queryCount: info.queryCount, kvBytesPerLayer: perLayer,
+                            meanSparsity: sparsity, meanRecall: recall)
+        if summaryCache.count < 1_000_000 { summaryCache[step] = s }
+        return s
+    }
+}
+
+/// A tiny least-recently-inserted cache: enough to keep the steps around the cursor decoded.
+struct SmallCache<K: Hashable, V> {
+    let capacity: Int
+    private var storage: [K: V] = [:]
+    private var order: [K] = []
+    init(capacity: Int) { self.capacity = capacity }
+    subscript(key: K) -> V? {
+        get { storage[key] }
+        set {
+            guard let newValue else { storage[key] = nil; return }
+            if storage.updateValue(newValue, forKey: key) == nil {
+                order.append(key)
+                if order.count > capacity { storage[order.removeFirst()] = nil }
+            }
+        }
+    }
+}
