@@ -1,1 +1,0 @@
-// AttnAnalysis: sources arrive with their issue.

@@ -1,0 +1,160 @@
+import AttnTrace
+
+// MARK: - Options and errors
+
+public struct DiffOptions: Sendable {
+    public var tolerances: ToleranceSet
+    /// Compare wall and per-layer times (noisy, so off by default).
+    public var includeTimings: Bool
+    /// Compare the first min(steps A, steps B) steps instead of refusing runs of different length;
+    /// also accepts a truncated (recovered) file, up to its last complete chunk.
+    public var commonPrefix: Bool
+    /// Accept models that have the same shape but another name (e.g. another quantisation).
+    public var ignoreModelName: Bool
+    /// How many token mismatches the report lists (all are counted).
+    public var tokenExamples: Int
+
+    public init(tolerances: ToleranceSet = .defaults, includeTimings: Bool = false,
+                commonPrefix: Bool = false, ignoreModelName: Bool = false, tokenExamples: Int = 10) {
+        self.tolerances = tolerances; self.includeTimings = includeTimings
+        self.commonPrefix = commonPrefix; self.ignoreModelName = ignoreModelName
+        self.tokenExamples = tokenExamples
+    }
+}
+
+/// Why two traces could not be compared (the CLI maps every case to exit status 2).
+public enum DiffError: Error, Equatable, CustomStringConvertible {
+    /// The runs cannot be aligned step by step, layer by layer, head by head; one line per reason.
+    case notAligned([String])
+    /// A frame does not fit its own header (wrong number of heads, out-of-order entries …).
+    case malformed(String)
+    /// Reading a frame failed.
+    case read(String)
+
+    public var description: String {
+        switch self {
+        case .notAligned(let reasons):
+            return "traces cannot be aligned:\n" + reasons.map { "  - " + $0 }.joined(separator: "\n")
+        case .malformed(let s): return "malformed trace: " + s
+        case .read(let s): return "cannot read trace: " + s
+        }
+    }
+}
+
+// MARK: - Engine
+
+/// Compares two runs step by step (A = baseline, B = new), holding one frame of each at a time.
+/// Every metric of every (step, layer, head) is checked against its `Tolerance`; selected sets by
+/// Jaccard distance; attention rows by max and mean absolute difference; emitted tokens exactly.
+public enum TraceDiff {
+    public static func run<A: FrameSource, B: FrameSource>(
+        _ a: A, _ b: B, labels: (String, String) = ("A", "B"), options: DiffOptions = DiffOptions()
+    ) throws(DiffError) -> TraceDiffReport {
+        let plan = try align(a, b, labels: labels, options: options)
+        let shape = plan.shape
+        var acc = DiffAccumulator(shape: shape, options: options)
+        for i in 0..<plan.steps {
+            let fa: StepFrame, fb: StepFrame
+            do { fa = try a.frame(i) } catch { throw .read("\(labels.0) step \(i): \(error)") }
+            do { fb = try b.frame(i) } catch { throw .read("\(labels.1) step \(i): \(error)") }
+            try acc.add(fa, fb, step: i, labels: labels)
+        }
+        return acc.report(
+            baseline: RunSummary(label: labels.0, header: a.header, steps: a.stepCount, truncation: a.truncation),
+            new: RunSummary(label: labels.1, header: b.header, steps: b.stepCount, truncation: b.truncation),
+            steps: plan.steps, notes: plan.notes)
+    }
+
+    struct Plan { var steps: Int; var shape: Shape; var notes: [String] }
+
+    /// Checks that the runs can be compared and how many steps: same model shape (and name),
+    /// same prompt tokens, same step count unless `commonPrefix`.
+    static func align<A: FrameSource, B: FrameSource>(
+        _ a: A, _ b: B, labels: (String, String), options: DiffOptions
+    ) throws(DiffError) -> Plan {
+        let ha = a.header, hb = b.header
+        var reasons: [String] = [], notes: [String] = []
+        let ma = ha.model, mb = hb.model
+        func describe(_ m: ModelInfo) -> String {
+            "'\(m.name)' (\(m.architecture), \(m.layers) layers × \(m.heads) heads, \(m.kvHeads) KV heads, "
+                + "head dim \(m.headDim), vocab \(m.vocabSize))"
+        }
+        let sameShape = ma.architecture == mb.architecture && ma.layers == mb.layers && ma.heads == mb.heads
+            && ma.kvHeads == mb.kvHeads && ma.headDim == mb.headDim && ma.vocabSize == mb.vocabSize
+        if !sameShape {
+            reasons.append("other model: \(labels.0) ran \(describe(ma)), \(labels.1) ran \(describe(mb))")
+        } else if ma.name != mb.name {
+            if options.ignoreModelName {
+                notes.append("model names differ ('\(ma.name)' vs '\(mb.name)'), same shape: compared anyway")
+            } else {
+                reasons.append("other model: \(labels.0) ran '\(ma.name)', \(labels.1) ran '\(mb.name)' "
+                    + "(same shape; --ignore-model-name compares them anyway)")
+            }
+        }
+        if ma.layers <= 0 || ma.heads <= 0 || ma.kvHeads <= 0 {
+            reasons.append("the model has no layers or heads (\(describe(ma)))")
+        }
+        let ta = ha.promptTokens.map(\.id), tb = hb.promptTokens.map(\.id)
+        if ta != tb {
+            let first = zip(ta, tb).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? min(ta.count, tb.count)
+            func token(_ h: RunHeader, _ i: Int) -> String {
+                i < h.promptTokens.count ? "id \(h.promptTokens[i].id) \(quoted(h.promptTokens[i].text))" : "end"
+            }
+            reasons.append("other prompt tokens: \(labels.0) has \(ta.count), \(labels.1) has \(tb.count); "
+                + "first difference at token \(first) (\(token(ha, first)) vs \(token(hb, first)))")
+        }
+        for (label, source) in [(labels.0, a.truncation), (labels.1, b.truncation)] {
+            guard let why = source else { continue }
+            if options.commonPrefix {
+                notes.append("\(label) is truncated (\(why)): compared up to its last complete step")
+            } else {
+                reasons.append("\(label) is truncated (\(why)); --common-prefix compares its complete steps")
+            }
+        }
+        var steps = a.stepCount
+        if a.stepCount != b.stepCount {
+            steps = min(a.stepCount, b.stepCount)
+            if options.commonPrefix {
+                notes.append("step counts differ (\(labels.0) \(a.stepCount), \(labels.1) \(b.stepCount)): "
+                    + "compared the common prefix of \(steps) steps")
+            } else if a.truncation == nil && b.truncation == nil {
+                reasons.append("other step count: \(labels.0) has \(a.stepCount) steps, \(labels.1) has "
+                    + "\(b.stepCount); --common-prefix compares the first \(steps)")
+            }
+        }
+        if !reasons.isEmpty { throw .notAligned(reasons) }
+        if ha.policy != hb.policy {
+            notes.append("policies differ: \(RunSummary(label: "", header: ha, steps: 0, truncation: nil).policy) vs "
+                + "\(RunSummary(label: "", header: hb, steps: 0, truncation: nil).policy)")
+        }
+        if ha.capture != hb.capture {
+            notes.append("capture levels differ (\(ha.capture) vs \(hb.capture)): selections and rows are "
+                + "compared only where both runs captured them")
+        }
+        return Plan(steps: steps, shape: Shape(layers: ma.layers, heads: ma.heads, kvHeads: ma.kvHeads),
+                    notes: notes)
+    }
+}
+
+/// The grid both runs share.
+struct Shape: Sendable {
+    var layers: Int     // L
+    var heads: Int      // H
+    var kvHeads: Int    // G
+}
+
+func quoted(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        default:
+            if scalar.value < 0x20 { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
+        }
+    }
+    return out + "\""
+}
