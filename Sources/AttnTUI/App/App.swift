@@ -1,6 +1,7 @@
 // The controller: turns input events into actions, actions into state changes, and draws a frame.
 // It owns no terminal; Terminal/ feeds it events and paints what `render` returns.
 
+import AttnAnalysis
 import AttnTrace
 
 /// A screen region and the action a mouse press there triggers.
@@ -35,7 +36,18 @@ public final class App {
         self.trace = TraceModel(trace)
         self.other = other.map(TraceModel.init)
         self.colorMode = colorMode
-        if self.trace.stepCount > 0 { state.step = 0 }
+        classify = App.stepClassifier(HeadClassifier())
+    }
+
+    /// The AttnAnalysis head classifier applied to one step's metrics: the "means over the run" it
+    /// expects are taken at the current step (sink mass and entropy of this step; `topSinks` are
+    /// already running means), so the class needs no pass over the file and follows replay.
+    public static func stepClassifier(_ c: HeadClassifier) -> (HeadMetrics) -> String? {
+        { m in
+            var top: Float = 0
+            for s in m.topSinks where s.position >= HeadClassifier.initialPositions && s.score > top { top = s.score }
+            return c.classify(HeadProfile(meanSinkMass4: m.sinkMass4, meanEntropy: m.entropy, topNonInitialSink: top)).rawValue
+        }
     }
 
     public var palette: Palette { Palette.sequential[state.paletteIndex % Palette.sequential.count] }

@@ -99,9 +99,12 @@ enum HeatmapView {
             let g = t.kvHead(ofHead: h)
             let evicts = t.header.policy.mode == .evicts
             if st.heatmap.mode == .keyByStep {
+                // Rows are captured every `rowInterval` steps: a step without one shows the latest
+                // captured row before it (held for at most rowInterval − 1 steps).
+                let hold = max(0, t.header.rowInterval - 1)
                 return HeatSource(cols: keys, rows: steps, value: { ks, ss in
-                    // the first step in the span that has a captured row (rows may be every N steps)
-                    for s in ss where s <= st.step {
+                    guard let first = ss.first, first <= st.step else { return nil }
+                    for s in stride(from: min(ss.last!, st.step), through: max(0, first - hold), by: -1) {
                         guard let row = t.queryRow(step: s, layer: l, head: h) else { continue }
                         var sum = 0.0, n = 0
                         for k in ks where k < row.count { sum += Double(row[k]); n += 1 }
