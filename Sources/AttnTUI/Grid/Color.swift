@@ -58,8 +58,9 @@ private func squaredDistance(_ a: (Int, Int, Int), _ b: (Int, Int, Int)) -> Int 
     return 2 * dr * dr + 4 * dg * dg + 3 * db * db   // cheap perceptual weighting
 }
 
-/// Nearest xterm-256 index (16…255) to an sRGB colour: the best of the nearest cube entry and the
-/// nearest grey-ramp entry.
+/// Nearest xterm-256 index (16…255) to an sRGB colour under a weighted squared distance (2:4:3 for
+/// r:g:b): the better of the nearest cube entry (per channel, since the weights are separable) and
+/// the nearest grey-ramp entry. Exact: tests compare it with a scan of all 240 entries.
 public func quantize256(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
     func level(_ v: Int) -> Int {   // index of the nearest cube level
         var best = 0
@@ -70,9 +71,10 @@ public func quantize256(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
     let (ri, gi, bi) = (level(c.0), level(c.1), level(c.2))
     let cube = (cubeLevels[ri], cubeLevels[gi], cubeLevels[bi])
     let cubeIndex = 16 + 36 * ri + 6 * gi + bi
-    // grey ramp: 232 + k has value 8 + 10k, k in 0..<24
-    let mean = (c.0 + c.1 + c.2) / 3
-    let k = max(0, min(23, (mean - 8 + 5) / 10))
+    // grey ramp: 232 + k has value 8 + 10k, k in 0..<24; the nearest grey under the weighted
+    // distance is the weighted mean of the channels
+    let mean = Double(2 * c.0 + 4 * c.1 + 3 * c.2) / 9
+    let k = max(0, min(23, Int(((mean - 8) / 10).rounded())))
     let grey = 8 + 10 * k
     let greyIndex = 232 + k
     return squaredDistance(c, (grey, grey, grey)) < squaredDistance(c, cube) ? UInt8(greyIndex) : UInt8(cubeIndex)

@@ -22,7 +22,7 @@ enum HeatmapView {
         let st = ctx.state
         let (titleRow, rest) = area.splitTop(1)
         let (body, legendRow) = rest.splitBottom(1)
-        let scaleName = st.heatmap.scale == .log ? "log" : "linear"
+        let scaleName = st.heatmap.mode == .mask ? "fraction selected" : st.heatmap.scale == .log ? "log" : "linear"
         grid.put(titleRow.x, titleRow.y, " L\(st.layer) H\(st.head) · \(st.heatmap.mode.title) · \(scaleName)   (v mode, i/o zoom, f fit, s scale, hjkl pan)",
                  ctx.accent, maxWidth: titleRow.width)
 
@@ -50,7 +50,7 @@ enum HeatmapView {
             return
         }
         guard let src = source(ctx, ctx.trace) else { missing(ctx, &grid, body); return }
-        if let scale = drawOrNote(ctx, &grid, body, src) { legend(ctx, &grid, legendRow, scale) }
+        if let scale = drawOrNote(ctx, &grid, body, src) { legend(ctx, &grid, legendRow, scale) } else { maskLegend(ctx, &grid, legendRow) }
     }
 
     static func missing(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect) {
@@ -63,6 +63,18 @@ enum HeatmapView {
         }
         grid.put(area.x + 1, area.y + 1, why, ctx.warn, maxWidth: area.width - 2)
         grid.put(area.x + 1, area.y + 2, "press v for another heatmap, or record with --capture rows", ctx.label, maxWidth: area.width - 2)
+    }
+
+    /// The mask view's key: what each colour means.
+    static func maskLegend(_ ctx: ViewContext, _ grid: inout CellGrid, _ row: Rect) {
+        var x = row.x + 1
+        let items: [(Color, String)] = [(ctx.palette.color(1), "selected"), (Color(hex: 0x3A3A3A), "kept, not selected"),
+                                        (ViewContext.evicted, "evicted at this step")]
+        for (c, label) in items {
+            grid.set(x, row.y, ctx.mono ? (label == "selected" ? "█" : label.hasPrefix("evicted") ? "x" : "·") : " ", ctx.mono ? .plain : Style(bg: c))
+            x = grid.put(x + 2, row.y, label + "   ", .plain, maxWidth: row.maxX - x - 2)
+        }
+        grid.put(x, row.y, "blank: evicted earlier / not yet generated", ctx.label, maxWidth: row.maxX - x)
     }
 
     static func drawOrNote(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ src: HeatSource) -> ValueScale? {
