@@ -272,3 +272,26 @@ final class PureLogicTests: XCTestCase {
     }
 }
 
+
+final class FrameBudgetTests: XCTestCase {
+    /// With no time to read at all, every frame still reads one more record, and repeated frames
+    /// end with the same picture as an unbudgeted render.
+    func testProgressiveFramesConvergeToTheFullFrame() {
+        for screen in [Screen.timeline, .heatmap, .overview, .tokens] {
+            let full = App(trace: TinyTrace.source())
+            full.apply(.jump(step: 20, layer: 1, head: 1)); full.apply(.show(screen))
+            let expected = full.render(width: 100, height: 30)
+
+            let a = App(trace: TinyTrace.source())
+            a.apply(.jump(step: 20, layer: 1, head: 1)); a.apply(.show(screen))
+            a.frameBudget = 0
+            var frames = 0
+            var g = a.render(width: 100, height: 30)
+            while a.lastFrameIncomplete && frames < 10_000 { g = a.render(width: 100, height: 30); frames += 1 }
+            XCTAssertFalse(a.lastFrameIncomplete, "\(screen) never completed")
+            XCTAssertGreaterThan(frames, 0, "\(screen): a zero budget should need several frames")
+            XCTAssertEqual(g.text, expected.text, "\(screen)")
+            XCTAssertEqual(a.handle(.tick), [], "no redraw is asked for once complete")
+        }
+    }
+}

@@ -63,7 +63,7 @@ public final class App {
         case .resize: return .redraw
         case .tick:
             let n = state.replay.advance(now: now)
-            guard n > 0 else { return [] }
+            guard n > 0 else { return lastFrameIncomplete ? .redraw : [] }
             let last = trace.stepCount - 1
             state.step = min(last, state.step + n)
             if state.step == last { state.replay.pause() }
@@ -280,12 +280,23 @@ public final class App {
 
     // MARK: - Drawing
 
+    /// Time a frame may spend reading the trace (nil: no limit). Data not read in time is drawn
+    /// blank and read on the next frame, which the loop asks for at once (`lastFrameIncomplete`).
+    public var frameBudget: Double?
+    /// True when the last frame left data unread because of `frameBudget`.
+    public private(set) var lastFrameIncomplete = false
+
     /// Draws the whole screen for the current state.
     public func render(width: Int, height: Int) -> CellGrid {
         var grid = CellGrid(width: width, height: height)
         feedback = RenderFeedback()
+        let models = [trace] + (other.map { [$0] } ?? [])
+        let deadline = frameBudget.map { monotonicSeconds() + $0 }
+        for m in models { m.deadline = deadline; m.incomplete = false }
         let ctx = ViewContext(app: self)
         Chrome.render(ctx, into: &grid)
+        lastFrameIncomplete = models.contains { $0.incomplete }
+        for m in models { m.deadline = nil }
         return grid
     }
 }

@@ -119,6 +119,7 @@ public final class NCursesTerminal {
 public enum ViewerLoop {
     public static func run(app: App, terminal: NCursesTerminal) {
         app.colorMode = terminal.colorMode
+        app.frameBudget = 0.010   // keeps a redraw near 16 ms; the rest is read on the next frames
         let start = Date()
         var dirty = true
         while true {
@@ -127,7 +128,8 @@ public enum ViewerLoop {
                 terminal.paint(app.render(width: s.width, height: s.height))
                 dirty = false
             }
-            let wait = app.state.replay.playing ? 20 : -1
+            // after a frame that ran out of its budget, draw the next one at once (progressive)
+            let wait = app.lastFrameIncomplete ? 0 : app.state.replay.playing ? 20 : -1
             guard let event = terminal.next(timeoutMillis: wait) else { continue }
             if case .mouse = event, !terminal.mouse { continue }
             let reaction = app.handle(event, now: Date().timeIntervalSince(start))

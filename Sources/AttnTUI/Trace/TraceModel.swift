@@ -2,6 +2,7 @@
 // trace only through this, so a redraw after a key decodes at most what changed on screen.
 
 import AttnTrace
+import Foundation
 
 /// What the timeline shows for one step.
 public struct StepSummary: Equatable, Sendable {
@@ -25,8 +26,32 @@ public final class TraceModel {
     /// The last decoding error, shown in the status line instead of crashing.
     public private(set) var lastError: String?
 
-    private var metricsCache = SmallCache<Int, [HeadMetrics]>(capacity: 8)
-    private var kvCache = SmallCache<Int, [KVResidency]>(capacity: 8)
+    /// Frame budget: when set (monotonic seconds, see `monotonicSeconds`), reads of data that is
+    /// not cached yet are skipped once the time has passed, and `incomplete` is set so that the
+    /// viewer draws again right away and decodes the rest. Views draw what is missing as blank.
+    /// Nil (tests, benchmarks of whole frames) means no budget.
+    public var deadline: Double? { didSet { readsSinceDeadline = 0 } }
+    /// True when a read was skipped for the budget since the flag was last cleared.
+    public var incomplete = false
+    private var readsSinceDeadline = 0
+
+    /// Whether to skip an uncached read. The first read after the deadline was set always goes
+    /// ahead, so that every frame makes progress however small the budget.
+    private func overBudget() -> Bool {
+        if budgetSpent() { return true }
+        readsSinceDeadline += 1
+        return false
+    }
+
+    /// True (and `incomplete` set) when reads were made and the deadline has passed.
+    private func budgetSpent() -> Bool {
+        guard let deadline, readsSinceDeadline > 0, monotonicSeconds() > deadline else { return false }
+        incomplete = true
+        return true
+    }
+
+    private var metricsCache = SmallCache<Int, [HeadMetrics]>(capacity: 16)
+    private var kvCache = SmallCache<Int, [KVResidency]>(capacity: 512)   // [L × G] is small
     private var rowsCache = SmallCache<HeadKey, [AttentionRows]>(capacity: 1024)
     private var selectionCache = SmallCache<HeadKey, HeadSelection?>(capacity: 2048)
     private var stepInfoCache: [Int: StepInfo] = [:]
@@ -48,6 +73,7 @@ public final class TraceModel {
     public func stepInfo(_ step: Int) -> StepInfo? {
         guard step >= 0, step < stepCount else { return nil }
         if let s = stepInfoCache[step] { return s }
+        if overBudget() { return nil }
         let s: StepInfo? = attempt("step \(step)", nil) { try source.stepInfo(step) }
         if let s, stepInfoCache.count < 1_000_000 { stepInfoCache[step] = s }
         return s
@@ -57,6 +83,7 @@ public final class TraceModel {
     public func metrics(step: Int) -> [HeadMetrics] {
         guard step >= 0, step < stepCount else { return [] }
         if let m = metricsCache[step] { return m }
+        if overBudget() { return [] }
         let m = attempt("metrics of step \(step)", []) { try source.metrics(step: step) }
         metricsCache[step] = m
         return m
@@ -72,6 +99,7 @@ public final class TraceModel {
     public func kv(step: Int) -> [KVResidency] {
         guard step >= 0, step < stepCount else { return [] }
         if let k = kvCache[step] { return k }
+        if overBudget() { return [] }
         let k = attempt("KV of step \(step)", []) { try source.kv(step: step) }
         kvCache[step] = k
         return k
@@ -89,6 +117,7 @@ public final class TraceModel {
         guard step >= 0, step < stepCount else { return nil }
         let key = HeadKey(step: step, layer: layer, head: head)
         if let s = selectionCache[key] { return s }
+        if overBudget() { return nil }
         let s = attempt("selection \(step)/\(layer)/\(head)", nil) { try source.selection(step: step, layer: layer, head: head) }
         selectionCache[key] = s
         return s
@@ -98,6 +127,7 @@ public final class TraceModel {
         guard step >= 0, step < stepCount else { return [] }
         let key = HeadKey(step: step, layer: layer, head: head)
         if let r = rowsCache[key] { return r }
+        if overBudget() { return [] }
         let r = attempt("rows \(step)/\(layer)/\(head)", []) { try source.rows(step: step, layer: layer, head: head) }
         rowsCache[key] = r
         return r
@@ -120,10 +150,16 @@ public final class TraceModel {
     public func summary(step: Int) -> StepSummary? {
         guard step >= 0, step < stepCount else { return nil }
         if let s = summaryCache[step] { return s }
+        if budgetSpent() { return nil }
+        let wasIncomplete = incomplete
+        incomplete = false
+        defer { incomplete = incomplete || wasIncomplete }
         guard let info = stepInfo(step) else { return nil }
         var perLayer = Array(repeating: 0, count: layers)
-        for r in kv(step: step) where r.layer >= 0 && r.layer < layers { perLayer[r.layer] += r.bytes }
+        let kv = kv(step: step)
         let m = metrics(step: step)
+        if incomplete { return nil }   // ran out of budget half-way: read it all on the next frame
+        for r in kv where r.layer >= 0 && r.layer < layers { perLayer[r.layer] += r.bytes }
         let sparsity = m.isEmpty ? 0 : m.reduce(0.0) { $0 + Double($1.sparsity) } / Double(m.count)
         let known = m.filter { !$0.recall.isNaN }
         let recall = known.isEmpty ? .nan : known.reduce(0.0) { $0 + Double($1.recall) } / Double(known.count)
@@ -150,4 +186,11 @@ struct SmallCache<K: Hashable, V> {
             }
         }
     }
+}
+
+/// Seconds on a monotonic clock.
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

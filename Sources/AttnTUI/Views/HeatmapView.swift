@@ -4,15 +4,18 @@
 
 import AttnTrace
 
-/// A rectangle of values a heatmap samples from. `value` answers nil for "nothing here" (a hole:
-/// causal mask, evicted key, future step, step without a captured row).
+/// A rectangle of values a heatmap samples from, one data-row span at a time: `row` reads what the
+/// span needs once (one decoded attention row, one selection) and answers a function over key
+/// spans, or nil when the whole span is a hole (causal mask, future step, no captured row).
 struct HeatSource {
+    typealias RowValues = (_ keys: Range<Int>) -> Double?
     var cols: Int
     var rows: Int
-    var value: (_ keys: Range<Int>, _ rows: Range<Int>) -> Double?
+    var row: (_ rows: Range<Int>) -> RowValues?
     var rowLabel: (Int) -> String
     var colUnit: Int = 1   // key positions per data column (pooled prefill tiles)
-    var evictedAt: (_ keys: Range<Int>, _ rows: Range<Int>) -> Bool = { _, _ in false }
+    /// Key positions evicted in these rows, drawn in vermillion.
+    var evicted: (_ rows: Range<Int>) -> [Int] = { _ in [] }
     var cursorRow: Int? = nil
 }
 
@@ -29,10 +32,14 @@ enum HeatmapView {
         if let o = ctx.other {
             let a = source(ctx, ctx.trace), b = source(ctx, o)
             if st.showDifference, let a, let b {
-                let diff = HeatSource(cols: max(a.cols, b.cols), rows: max(a.rows, b.rows), value: { k, r in
-                    let x = a.value(k, r), y = b.value(k, r)
-                    if x == nil && y == nil { return nil }
-                    return (y ?? 0) - (x ?? 0)
+                let diff = HeatSource(cols: max(a.cols, b.cols), rows: max(a.rows, b.rows), row: { r in
+                    let fa = a.row(r), fb = b.row(r)
+                    if fa == nil && fb == nil { return nil }
+                    return { k in
+                        let x = fa?(k), y = fb?(k)
+                        if x == nil && y == nil { return nil }
+                        return (y ?? 0) - (x ?? 0)
+                    }
                 }, rowLabel: a.rowLabel, colUnit: a.colUnit, cursorRow: a.cursorRow)
                 let m = draw(ctx, &grid, body, diff, signed: true).maxValue
                 ctx.legend(&grid, x: legendRow.x + 1, y: legendRow.y, width: legendRow.width - 2, title: "B − A (PuOr, linear)",
@@ -98,10 +105,12 @@ enum HeatmapView {
         switch st.heatmap.mode {
         case .prefill:
             guard let m = t.row(step: 0, layer: l, head: h, kind: .prefillMatrix), m.rows > 0, m.cols > 0 else { return nil }
-            return HeatSource(cols: m.cols, rows: m.rows, value: { keys, qs in
-                var sum = 0.0, n = 0
-                for q in qs { for k in keys where k <= q || m.tile > 1 { sum += Double(m.values[q * m.cols + k]); n += 1 } }
-                return n == 0 ? nil : sum / Double(n)
+            return HeatSource(cols: m.cols, rows: m.rows, row: { qs in
+                { keys in
+                    var sum = 0.0, n = 0
+                    for q in qs { for k in keys where k <= q || m.tile > 1 { sum += Double(m.values[q * m.cols + k]); n += 1 } }
+                    return n == 0 ? nil : sum / Double(n)
+                }
             }, rowLabel: { "q\($0 * m.tile)" }, colUnit: m.tile)
         case .keyByStep, .mask:
             let steps = t.stepCount
@@ -110,41 +119,44 @@ enum HeatmapView {
             let keys = max(1, (lastInfo?.position ?? 0) + (lastInfo?.queryCount ?? 1))
             let g = t.kvHead(ofHead: h)
             let evicts = t.header.policy.mode == .evicts
+            // positions the head's KV group evicted at the first step of a span
+            let evictedIn: (Range<Int>) -> [Int] = { ss in
+                guard let s = ss.first, s <= st.step else { return [] }
+                return t.kv(step: s).first { $0.layer == l && $0.kvHead == g }?.evicted ?? []
+            }
             if st.heatmap.mode == .keyByStep {
                 // Rows are captured every `rowInterval` steps: a step without one shows the latest
                 // captured row before it (held for at most rowInterval − 1 steps).
                 let hold = max(0, t.header.rowInterval - 1)
-                return HeatSource(cols: keys, rows: steps, value: { ks, ss in
+                return HeatSource(cols: keys, rows: steps, row: { ss in
                     guard let first = ss.first, first <= st.step else { return nil }
                     for s in stride(from: min(ss.last!, st.step), through: max(0, first - hold), by: -1) {
                         guard let row = t.queryRow(step: s, layer: l, head: h) else { continue }
-                        var sum = 0.0, n = 0
-                        for k in ks where k < row.count { sum += Double(row[k]); n += 1 }
-                        return n == 0 ? nil : sum / Double(n)
+                        return { ks in
+                            var sum = 0.0, n = 0
+                            for k in ks where k < row.count { sum += Double(row[k]); n += 1 }
+                            return n == 0 ? nil : sum / Double(n)
+                        }
                     }
                     return nil
-                }, rowLabel: { "s\($0)" }, evictedAt: { ks, ss in
-                    guard let s = ss.first, s <= st.step else { return false }
-                    return t.kv(step: s).first { $0.layer == l && $0.kvHead == g }?.evicted.contains { ks.contains($0) } ?? false
-                }, cursorRow: st.step)
+                }, rowLabel: { "s\($0)" }, evicted: evictedIn, cursorRow: st.step)
             }
             if t.selection(step: 0, layer: l, head: h) == nil && t.selection(step: st.step, layer: l, head: h) == nil { return nil }
-            return HeatSource(cols: keys, rows: steps, value: { ks, ss in
+            return HeatSource(cols: keys, rows: steps, row: { ss in
                 guard let s = ss.first, s <= st.step, let sel = t.selection(step: s, layer: l, head: h),
                       let info = t.stepInfo(s) else { return nil }
                 let end = info.position + info.queryCount   // keys that exist at this step
-                var selected = 0, existing = 0
-                for k in ks where k < end {
-                    existing += 1
-                    if sel.ranges.contains(where: { $0.contains(k) }) { selected += 1 }
+                return { ks in
+                    var selected = 0, existing = 0
+                    for k in ks where k < end {
+                        existing += 1
+                        if sel.ranges.contains(where: { $0.contains(k) }) { selected += 1 }
+                    }
+                    if existing == 0 { return nil }
+                    if selected == 0 { return evicts ? nil : 0.0001 }   // evicted = hole; kept but unselected = dim
+                    return Double(selected) / Double(existing)
                 }
-                if existing == 0 { return nil }
-                if selected == 0 { return evicts ? nil : 0.0001 }   // evicted = hole; kept but unselected = dim
-                return Double(selected) / Double(existing)
-            }, rowLabel: { "s\($0)" }, evictedAt: { ks, ss in
-                guard let s = ss.first, s <= st.step else { return false }
-                return t.kv(step: s).first { $0.layer == l && $0.kvHead == g }?.evicted.contains { ks.contains($0) } ?? false
-            }, cursorRow: st.step)
+            }, rowLabel: { "s\($0)" }, evicted: evictedIn, cursorRow: st.step)
         }
     }
 
@@ -179,15 +191,16 @@ enum HeatmapView {
         var maxV = 0.0, minPos = Double.infinity
         for r in 0..<cells.rows {
             guard let rs = rowSpans[r] else { continue }
+            let f = src.row(rs)
+            let gone = mode == .prefill ? [] : src.evicted(rs)
+            guard f != nil || !gone.isEmpty else { continue }
             for c in 0..<cells.cols {
                 guard let cs = colSpans[c] else { continue }
-                let v = src.value(cs, rs)
+                if !gone.isEmpty, gone.contains(where: { cs.contains($0) }) { evicted[r * cells.cols + c] = true }
+                guard let v = f?(cs) else { continue }
                 values[r * cells.cols + c] = v
-                if mode != .prefill { evicted[r * cells.cols + c] = src.evictedAt(cs, rs) }
-                if let v {
-                    maxV = max(maxV, abs(v))
-                    if abs(v) > 0 { minPos = min(minPos, abs(v)) }
-                }
+                maxV = max(maxV, abs(v))
+                if abs(v) > 0 { minPos = min(minPos, abs(v)) }
             }
         }
         let minPositive = minPos.isFinite ? minPos : 1
