@@ -37,6 +37,16 @@ extension TraceReader {
         return out
     }
 
+    /// Checks every step chunk's sync marker, bounds, CRC and record framing (no decoding);
+    /// returns the problems found, one per damaged step, as (step, error).
+    public func damagedSteps() -> [(step: Int, error: TraceError)] {
+        var out: [(step: Int, error: TraceError)] = []
+        for step in 0..<stepCount {
+            do { _ = try directory(step) } catch let e as TraceError { out.append((step, e)) } catch {}
+        }
+        return out
+    }
+
     /// Decodes every record of every step; throws the first problem found.
     public func verifyAll() throws {
         for step in 0..<stepCount {

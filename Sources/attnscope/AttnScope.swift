@@ -10,6 +10,9 @@ struct AttnScope: ParsableCommand {
             // one line per command; each lives in its own file named after it
             View.self,
             BenchView.self,
+            Dump.self,
+            Info.self,
+            BenchTrace.self,
         ]
     )
 }
