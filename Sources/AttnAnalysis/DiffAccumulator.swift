@@ -15,8 +15,13 @@ struct DiffCell {
     var maxStep = -1
     var aAtMax = 0.0, bAtMax = 0.0
 
+    @inline(__always)
     mutating func record(_ a: Double, _ b: Double, step: Int, tolerance: Tolerance) {
         compared += 1
+        if a == b {   // the common case: equal finite values (or equal infinities)
+            if a.isFinite { sumA += a; countA += 1; sumB += b; countB += 1 }
+            return
+        }
         if a.isFinite { sumA += a; countA += 1 }
         if b.isFinite { sumB += b; countB += 1 }
         let d: Double = (a.isNaN && b.isNaN) || a == b ? 0 : (a.isNaN || b.isNaN ? .infinity : abs(a - b))
@@ -41,7 +46,7 @@ struct DiffAccumulator {
     let options: DiffOptions
     private let metricCount = DiffMetric.allCases.count
     private var cells: [DiffCell]
-    private var tolerance: [Tolerance]            // by metric ordinal
+    private var tolerance: [Tolerance]            // by metric index
     private var tokenMismatchCount = 0
     private var tokenMismatches: [TokenMismatch] = []
     private var notes = Set<String>()
@@ -54,15 +59,14 @@ struct DiffAccumulator {
         tolerance = DiffMetric.allCases.map { options.tolerances[$0] }
     }
 
-    private static let ordinal: [DiffMetric: Int] =
-        Dictionary(uniqueKeysWithValues: DiffMetric.allCases.enumerated().map { ($1, $0) })
 
     private var kvBase: Int { shape.layers * shape.heads }
     private var layerBase: Int { kvBase + shape.layers * shape.kvHeads }
     private var runSubject: Int { layerBase + shape.layers }
 
+    @inline(__always)
     private mutating func record(_ subject: Int, _ metric: DiffMetric, _ a: Double, _ b: Double, _ step: Int) {
-        let m = Self.ordinal[metric]!
+        let m = metric.index   // == position in allCases (tested), so no hashing per value
         cells[subject * metricCount + m].record(a, b, step: step, tolerance: tolerance[m])
     }
 

@@ -30,6 +30,31 @@ public enum DiffMetric: String, CaseIterable, Codable, Sendable {
     case attentionNanos = "attention_ns"  // per step and layer
     case restNanos = "rest_ns"            // per step and layer
 
+    /// A dense number per case (its position in `allCases`), for array-indexed state.
+    var index: Int {
+        switch self {
+        case .sinkMass1: 0
+        case .sinkMass4: 1
+        case .sparsity: 2
+        case .entropy: 3
+        case .recall: 4
+        case .outputError: 5
+        case .overlapKept: 6
+        case .jaccard: 7
+        case .visibleKV: 8
+        case .selected: 9
+        case .selection: 10
+        case .rowsMax: 11
+        case .rowsMean: 12
+        case .kvBytes: 13
+        case .kvEntries: 14
+        case .evicted: 15
+        case .wallNanos: 16
+        case .attentionNanos: 17
+        case .restNanos: 18
+        }
+    }
+
     /// Distances are computed from both runs at once: the report shows the distance, not two values.
     public var isDistance: Bool {
         switch self {

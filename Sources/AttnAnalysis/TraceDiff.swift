@@ -1,4 +1,5 @@
 import AttnTrace
+import Dispatch
 
 // MARK: - Options and errors
 
@@ -13,6 +14,9 @@ public struct DiffOptions: Sendable {
     public var ignoreModelName: Bool
     /// How many token mismatches the report lists (all are counted).
     public var tokenExamples: Int
+    /// Decode B's next frame on a second thread while A's frame is decoded and compared.
+    /// Ignored when A and B are the same object (a reader is not thread-safe).
+    public var parallelRead = true
 
     public init(tolerances: ToleranceSet = .defaults, includeTimings: Bool = false,
                 commonPrefix: Bool = false, ignoreModelName: Bool = false, tokenExamples: Int = 10) {
@@ -53,10 +57,27 @@ public enum TraceDiff {
         let plan = try align(a, b, labels: labels, options: options)
         let shape = plan.shape
         var acc = DiffAccumulator(shape: shape, options: options)
+        let sameObject = A.self is AnyClass && B.self is AnyClass
+            && ObjectIdentifier(a as AnyObject) == ObjectIdentifier(b as AnyObject)
+        let prefetch = options.parallelRead && !sameObject && plan.steps > 1 ? Prefetch(b) : nil
+        prefetch?.start(0)
+        defer { prefetch?.drain() }   // on an early throw, B is not left in use by the queue
         for i in 0..<plan.steps {
             let fa: StepFrame, fb: StepFrame
             do { fa = try a.frame(i) } catch { throw .read("\(labels.0) step \(i): \(error)") }
-            do { fb = try b.frame(i) } catch { throw .read("\(labels.1) step \(i): \(error)") }
+            do {
+                if let prefetch {
+                    fb = try prefetch.wait()
+                    if i + 1 < plan.steps { prefetch.start(i + 1) }
+                } else {
+                    fb = try b.frame(i)
+                }
+            } catch { throw .read("\(labels.1) step \(i): \(error)") }
+            // A recovered file may skip a damaged chunk mid-file: then file order is not step order.
+            for (label, f) in [(labels.0, fa), (labels.1, fb)] where f.step.index != i {
+                throw .malformed("\(label): the \(i)th step read is step \(f.step.index) (a damaged chunk was "
+                    + "skipped?); runs can only be aligned on consecutive steps")
+            }
             try acc.add(fa, fb, step: i, labels: labels)
         }
         return acc.report(
@@ -135,6 +156,36 @@ public enum TraceDiff {
         return Plan(steps: steps, shape: Shape(layers: ma.layers, heads: ma.heads, kvHeads: ma.kvHeads),
                     notes: notes)
     }
+}
+
+/// Reads one frame of a source on a background queue; `start(i)` then `wait()`, strictly
+/// alternating, so the source is only ever used by one thread at a time.
+final class Prefetch<S: FrameSource>: @unchecked Sendable {
+    private let source: S
+    private let queue = DispatchQueue(label: "attnscope.diff.prefetch")
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<StepFrame, Error>?
+    private var pending = false
+
+    init(_ source: S) { self.source = source }
+
+    func start(_ index: Int) {
+        pending = true
+        queue.async { [self] in
+            result = Result { try source.frame(index) }
+            done.signal()
+        }
+    }
+
+    func wait() throws -> StepFrame {
+        done.wait()
+        pending = false
+        defer { result = nil }
+        return try result!.get()
+    }
+
+    /// Waits for a read still in flight, if any.
+    func drain() { if pending { _ = try? wait() } }
 }
 
 /// The grid both runs share.

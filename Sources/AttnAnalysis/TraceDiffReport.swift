@@ -120,7 +120,7 @@ extension TraceDiffReport {
     /// Pretty, key-sorted JSON; non-finite numbers become the strings "nan", "inf", "-inf".
     public func renderJSON() -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         // Encoding plain values with a non-finite strategy cannot fail.

@@ -28,3 +28,16 @@ public func tracesMatch<A: FrameSource, B: FrameSource>(
         return TraceMatchResult(matches: false, message: error.description, report: nil)
     }
 }
+
+/// Compares two trace files (expected, actual): the same as `attnscope diff expected actual`.
+/// A file that cannot be read gives `matches == false` and a message naming it.
+public func assertTracesMatch(_ expectedPath: String, _ actualPath: String,
+                              tolerances: ToleranceSet = .defaults, options: DiffOptions = DiffOptions(),
+                              top: Int = 20) -> TraceMatchResult {
+    do {
+        let a = try openTrace(expectedPath), b = try openTrace(actualPath)
+        return tracesMatch(a, b, labels: (expectedPath, actualPath), tolerances: tolerances, options: options, top: top)
+    } catch {
+        return TraceMatchResult(matches: false, message: error.description, report: nil)
+    }
+}

@@ -13,6 +13,10 @@ struct AttnScope: ParsableCommand {
             Dump.self,
             Info.self,
             BenchTrace.self,
+            Diff.self,
+            Stats.self,
+            Export.self,
+            BenchDiff.self,
         ]
     )
 }

@@ -1,0 +1,50 @@
+import AttnTrace
+
+// MARK: - Trace files as frame sources
+
+extension TraceReader: FrameSource {
+    /// Non-nil for a file that was cut short (or damaged) and rebuilt by the recovery scan.
+    public var truncation: String? {
+        guard case .recovered(let validBytes, let reason) = status else { return nil }
+        return "recovered: \(stepCount) complete steps in the first \(validBytes) of \(fileSize) bytes; \(reason)"
+    }
+}
+
+/// A trace file read front to back by a headless command: a `TraceReader` whose mapped pages are
+/// dropped as reading goes on (`PageRelease`), so RSS stays flat however large the file.
+public final class TraceFile: FrameSource {
+    public let reader: TraceReader
+    private var release: PageRelease
+
+    public init(_ reader: TraceReader) {
+        self.reader = reader
+        release = PageRelease(reader: reader)
+    }
+
+    public var header: RunHeader { reader.header }
+    public var stepCount: Int { reader.stepCount }
+    public var truncation: String? { reader.truncation }
+
+    public func frame(_ index: Int) throws -> StepFrame {
+        let f = try reader.frame(index)
+        release.stepRead()
+        return f
+    }
+}
+
+/// Opens a trace for the headless commands, turning every failure into one readable line that
+/// names the file (the CLI prints it and exits 2).
+public func openTrace(_ path: String) throws(TraceOpenError) -> TraceFile {
+    do {
+        return TraceFile(try TraceReader(path: path))
+    } catch let e as TraceError {
+        throw TraceOpenError(message: e.description)
+    } catch {
+        throw TraceOpenError(message: "\(path): \(error)")
+    }
+}
+
+public struct TraceOpenError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import AttnAnalysis
+import AttnTrace
+
+/// `attnscope diff A B`: thin wrapper over `TraceDiff` (AttnAnalysis). Exit 0 within tolerance,
+/// 1 when not, 2 when the inputs cannot be read or compared.
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two traces step by step, layer by layer, head by head.",
+        discussion: """
+            A is the baseline, B the new run. Exit status: 0 within tolerance, 1 when some metric, \
+            selected set, attention row or emitted token differs, 2 when a file cannot be read or the \
+            runs cannot be aligned. Tolerances: METRIC abs=X rel=Y, a pair differs when |a−b| > abs \
+            and |a−b| > rel·|a|. Defaults and metric names: docs/headless.md.
+            """)
+
+    @Argument(help: "Baseline trace (.atrace).") var baseline: String
+    @Argument(help: "New trace (.atrace).") var new: String
+    @Flag(help: "Print the report as JSON.") var json = false
+    @Option(name: .customLong("tolerance"),
+            help: ArgumentHelp("Override one tolerance, e.g. 'sink_mass_4 abs=0.01 rel=0.05' (repeatable).",
+                               valueName: "metric abs=X rel=Y"))
+    var tolerances: [String] = []
+    @Option(name: .customLong("tolerance-file"), help: "A file of 'METRIC abs=X rel=Y' lines (# comments).")
+    var toleranceFile: String?
+    @Flag(help: "Also compare wall and per-layer times (excluded by default: they are noisy).") var timings = false
+    @Flag(name: .customLong("common-prefix"),
+          help: "Compare the common prefix when step counts differ; accept a truncated file up to its last complete chunk.")
+    var commonPrefix = false
+    @Flag(name: .customLong("ignore-model-name"), help: "Compare models of the same shape but another name.")
+    var ignoreModelName = false
+    @Option(help: "How many differences the text report lists.") var top = 20
+
+    func run() throws {
+        var set = ToleranceSet.defaults
+        if let path = toleranceFile {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw fail("cannot read tolerance file \(path)")
+            }
+            do { try set.apply(file: String(decoding: data, as: UTF8.self)) } catch {
+                throw fail("tolerance file \(path): \(error)")
+            }
+        }
+        for t in tolerances {
+            do { try set.apply(line: t) } catch { throw fail("--tolerance '\(t)': \(error)") }
+        }
+        let a: TraceFile, b: TraceFile
+        do { a = try openTrace(baseline); b = try openTrace(new) } catch { throw fail("\(error)") }
+        PageRelease.keepFreedHeap()
+        let options = DiffOptions(tolerances: set, includeTimings: timings, commonPrefix: commonPrefix,
+                                  ignoreModelName: ignoreModelName)
+        let report: TraceDiffReport
+        do { report = try TraceDiff.run(a, b, labels: (baseline, new), options: options) } catch {
+            throw fail("\(error)")
+        }
+        print(json ? report.renderJSON() : report.renderText(top: max(0, top)), terminator: "")
+        if !report.withinTolerance { throw ExitCode(1) }
+    }
+
+    private func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("attnscope diff: error: \(message)\n".utf8))
+        return ExitCode(2)
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import AttnAnalysis
+import AttnTrace
+
+/// `attnscope stats FILE`: thin wrapper over `RunStats` (AttnAnalysis).
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per-run and per-head statistics of a trace: means, percentiles, head classes, sinks, KV memory.",
+        discussion: "A truncated file is summarised up to its last complete chunk (with a note). Exit 2 when the file cannot be read.")
+
+    @Argument(help: "Trace file (.atrace).") var file: String
+    @Flag(help: "Print every number as JSON.") var json = false
+
+    func run() throws {
+        PageRelease.keepFreedHeap()
+        let reader: TraceFile
+        do { reader = try openTrace(file) } catch { throw fail("\(error)") }
+        if let t = reader.truncation { FileHandle.standardError.write(Data("attnscope stats: note: \(file) \(t)\n".utf8)) }
+        let stats: RunStats
+        do { stats = try RunStats.compute(reader, label: file) } catch { throw fail("\(error)") }
+        print(json ? stats.renderJSON() : stats.renderText(), terminator: "")
+    }
+
+    private func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("attnscope stats: error: \(message)\n".utf8))
+        return ExitCode(2)
+    }
+}
