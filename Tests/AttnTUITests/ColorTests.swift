@@ -106,5 +106,8 @@ final class ColorTests: XCTestCase {
         let end = g.put(0, 0, "a🙂é\tb")
         XCTAssertEqual(end, 5)
         XCTAssertEqual(g.line(0), "a·é·b")
+        var h = CellGrid(width: 8, height: 1)
+        XCTAssertEqual(h.put(0, 0, "Δ漢e\u{301}x"), 4)
+        XCTAssertEqual(h.line(0), "Δ·ex", "Greek stays, CJK is wide, a combining accent is dropped")
     }
 }

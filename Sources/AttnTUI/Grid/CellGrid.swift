@@ -67,15 +67,26 @@ public struct CellGrid: Equatable, Sendable {
         if !title.isEmpty { put(rect.x + 2, rect.y, " \(title) ", titleStyle, maxWidth: rect.width - 4) }
     }
 
-    /// The one scalar a Character shows as: itself if it is a single printable single-width scalar.
+    /// The one scalar a Character shows as: its first scalar when that is printable and one cell
+    /// wide (combining marks that follow it are dropped), else "·", so a Character never spans two
+    /// cells and the grid stays aligned. East Asian wide ranges and emoji count as wide.
     static func displayScalar(_ ch: Character) -> Unicode.Scalar {
-        let scalars = ch.unicodeScalars
-        guard let s = scalars.first else { return " " }
-        if s.value < 0x20 || s.value == 0x7F { return "·" }
-        if s.value < 0x300 { return s }   // Latin, common punctuation: single width, no combining
-        // Everything we draw ourselves (blocks, box drawing, arrows, braille) is in these ranges.
-        if (0x2000...0x2BFF).contains(s.value) { return s }
-        return "·"   // possibly wide or combining: keep the grid aligned
+        guard let s = ch.unicodeScalars.first else { return " " }
+        let v = s.value
+        if v < 0x20 || (0x7F..<0xA0).contains(v) { return "·" }
+        if isWideOrZeroWidth(v) { return "·" }
+        return s
+    }
+
+    static func isWideOrZeroWidth(_ v: UInt32) -> Bool {
+        let ranges: [ClosedRange<UInt32>] = [
+            0x0300...0x036F, 0x1AB0...0x1AFF, 0x1DC0...0x1DFF, 0x200B...0x200F, 0x20D0...0x20FF, 0xFE00...0xFE0F,
+            0xFE20...0xFE2F,                                                  // combining, zero width
+            0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+            0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+            0xFFE0...0xFFE6, 0x1F000...0x1FAFF, 0x20000...0x3FFFD,             // East Asian wide, emoji
+        ]
+        return ranges.contains { $0.contains(v) }
     }
 
     // MARK: - Reading back (tests, snapshots)

@@ -57,10 +57,16 @@ enum TimelineView {
             let cur = t.summary(step: st.step)
             if let s {
                 let vals = summaries.map { $0.map(s.value) ?? .nan }
-                grid.put(area.x + 1, y, name, ctx.label, maxWidth: labelW - 1)
-                grid.put(area.x + 1, y + min(1, h - 1) + (h > 1 ? 0 : 0), h > 1 ? (cur.map { s.format(s.value($0)) } ?? "–") : "", .bold, maxWidth: labelW - 1)
-                if h == 1 { grid.put(area.x + 10, y, cur.map { s.format(s.value($0)) } ?? "–", .bold, maxWidth: labelW - 10) }
-                sparkline(ctx, &grid, Rect(x: area.x + labelW, y: y, width: plotW, height: h), vals, cursor: st.step - start)
+                let color = seriesColors[(series.firstIndex { $0.name == s.name } ?? 0) % seriesColors.count]
+                let value = cur.map { s.format(s.value($0)) } ?? "–"
+                let (lo, hi) = barRange(vals)
+                let range = "\(s.format(lo))–\(s.format(hi))"
+                grid.put(area.x + 1, y, name, ctx.mono ? .bold : Style(fg: color, attrs: .bold), maxWidth: labelW - 1)
+                if h > 1 { grid.put(area.x + 1, y + 1, value, .bold, maxWidth: labelW - 1) } else {
+                    grid.put(area.x + 11, y, value, .bold, maxWidth: labelW - 11)
+                }
+                if h > 2 { grid.put(area.x + 1, y + 2, range, ctx.label, maxWidth: labelW - 1) }
+                sparkline(ctx, &grid, Rect(x: area.x + labelW, y: y, width: plotW, height: h), vals, cursor: st.step - start, color: color)
             } else {
                 grid.put(area.x + 1, y, name + " by layer", ctx.label, maxWidth: labelW - 1)
                 grid.put(area.x + 1, y + 1, cur.map { formatBytes($0.kvBytesTotal) } ?? "–", .bold, maxWidth: labelW - 1)
@@ -78,22 +84,44 @@ enum TimelineView {
         }
     }
 
-    /// Bars from the bottom of `area`, 8 levels per cell row; NaN is blank; the cursor column inverted.
-    static func sparkline(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ values: [Double], cursor: Int) {
+    /// Okabe–Ito colours (colour-blind safe), one per series.
+    static let seriesColors: [Color] = [Color(hex: 0x56B4E9), Color(hex: 0xE69F00), Color(hex: 0x009E73),
+                                        Color(hex: 0xCC79A7), Color(hex: 0x0072B2)]
+
+    /// The range bars are drawn over: the visible minimum to maximum, so that small variations show;
+    /// a flat series is drawn at half height.
+    static func barRange(_ values: [Double]) -> (lo: Double, hi: Double) {
         let finite = values.filter { $0.isFinite }
-        let hi = max(finite.max() ?? 0, 1e-12)
+        guard let lo = finite.min(), let hi = finite.max() else { return (0, 1) }
+        return (lo, hi)
+    }
+
+    /// Bar height in eighths of a cell for `v` on `levels` levels: the minimum still shows (1/8 of
+    /// the band), the maximum fills it.
+    static func barLevel(_ v: Double, lo: Double, hi: Double, levels: Int) -> Int {
+        guard v.isFinite else { return 0 }
+        if hi - lo <= abs(hi) * 1e-9 { return max(1, levels / 2) }
+        let t = (v - lo) / (hi - lo)
+        return max(1, Int((Double(levels) * (0.125 + 0.875 * t)).rounded()))
+    }
+
+    /// Bars from the bottom of `area`, 8 levels per cell row; NaN is blank; the cursor column in
+    /// the cursor colour.
+    static func sparkline(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ values: [Double], cursor: Int, color: Color) {
+        let (lo, hi) = barRange(values)
         let levels = area.height * 8
         for (c, v) in values.enumerated() where c < area.width {
             let isCursor = c == cursor
-            let color: Color = ctx.mono ? .default : ctx.palette.color(0.35 + 0.65 * (v.isFinite ? v / hi : 0))
-            var n = v.isFinite ? Int((v / hi * Double(levels)).rounded()) : 0
-            if v.isFinite, v > 0, n == 0 { n = 1 }
+            let n = barLevel(v, lo: lo, hi: hi, levels: levels)
             for r in 0..<area.height {
                 let y = area.maxY - 1 - r
                 let fill = min(8, max(0, n - r * 8))
-                var style = Style(fg: color)
-                if isCursor { style = ctx.mono ? .reverse : Style(fg: color, bg: Color(hex: 0x5F5F00)) }
-                grid.set(area.x + c, y, fill == 0 ? (isCursor ? "│" : " ") : GlyphRamp.bars[fill - 1], isCursor && fill == 0 ? ctx.cursorStyle : style)
+                if fill == 0 {
+                    if isCursor { grid.set(area.x + c, y, "│", ctx.mono ? .bold : Style(fg: Color(hex: 0xFFD75F))) }
+                    continue
+                }
+                let style: Style = ctx.mono ? (isCursor ? .reverse : .plain) : Style(fg: isCursor ? Color(hex: 0xFFD75F) : color)
+                grid.set(area.x + c, y, GlyphRamp.bars[fill - 1], style)
             }
         }
     }
