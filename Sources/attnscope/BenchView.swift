@@ -31,6 +31,9 @@ struct BenchView: ParsableCommand {
     @Option(help: "Milliseconds of trace reading per frame, as in the viewer (0 = no budget: whole frames).")
     var budget = 10.0
 
+    @Flag(help: "Drop the trace's pages from the page cache first (posix_fadvise DONTNEED), to time a cold open.")
+    var cold = false
+
     @Option(help: "Screen size for the measurement, WxH.")
     var size = "200x60"
 
@@ -70,19 +73,29 @@ struct BenchView: ParsableCommand {
         let writeSeconds = Date().timeIntervalSince(t0)
         let bytes = fileSize(output)
         print("wrote \(output): \(formatMB(bytes)) in \(String(format: "%.1f", writeSeconds)) s")
+        fflush(stdout)
         defer { if !keep { try? FileManager.default.removeItem(atPath: output) } }
         // measure in a fresh process: its peak RSS is the viewer's alone
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
-                                  : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
-        child.arguments = ["bench-view", "--trace", output, "--size", size, "--budget", "\(budget)"]
-        try child.run()
-        child.waitUntilExit()
-        if child.terminationStatus != 0 { throw ExitCode(child.terminationStatus) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+                             : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
+        for coldRun in [true, false] {
+            print(coldRun ? "--- cold page cache (trace pages dropped first)" : "--- warm page cache")
+            fflush(stdout)   // keep our lines before the child's
+            let child = Process()
+            child.executableURL = executable
+            child.arguments = ["bench-view", "--trace", output, "--size", size, "--budget", "\(budget)"] + (coldRun ? ["--cold"] : [])
+            try child.run()
+            child.waitUntilExit()
+            if child.terminationStatus != 0 { throw ExitCode(child.terminationStatus) }
+        }
     }
 
     func measure(path: String) throws {
         let (w, h) = parseSize()!
+        if cold {
+            let fd = open(path, O_RDONLY)
+            if fd >= 0 { fdatasync(fd); _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED)); close(fd) }
+        }
         let rssBefore = memoryStatus()
         let start = Date()
         let source: TraceReaderSource
