@@ -73,14 +73,14 @@ struct BenchView: ParsableCommand {
         let writeSeconds = Date().timeIntervalSince(t0)
         let bytes = fileSize(output)
         print("wrote \(output): \(formatMB(bytes)) in \(String(format: "%.1f", writeSeconds)) s")
-        fflush(stdout)
+        fflush(nil)
         defer { if !keep { try? FileManager.default.removeItem(atPath: output) } }
         // measure in a fresh process: its peak RSS is the viewer's alone
         let executable = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
                              : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
         for coldRun in [true, false] {
             print(coldRun ? "--- cold page cache (trace pages dropped first)" : "--- warm page cache")
-            fflush(stdout)   // keep our lines before the child's
+            fflush(nil)   // keep our lines before the child's
             let child = Process()
             child.executableURL = executable
             child.arguments = ["bench-view", "--trace", output, "--size", size, "--budget", "\(budget)"] + (coldRun ? ["--cold"] : [])
