@@ -38,8 +38,8 @@ struct BenchView: ParsableCommand {
     var size = "200x60"
 
     func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be ≥ 1") }
-        guard parseSize() != nil else { throw ValidationError("--size: expected WxH, e.g. 200x60, got '\(size)'") }
+        guard steps >= 1 else { throw usageError("--steps must be ≥ 1") }
+        guard parseSize() != nil else { throw usageError("--size: expected WxH, e.g. 200x60, got '\(size)'") }
     }
 
     func parseSize() -> (Int, Int)? {
@@ -172,4 +172,10 @@ struct BenchView: ParsableCommand {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     }
     func formatMB(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1_048_576) }
+
+    /// Bad flags or arguments: a message naming the problem on stderr, exit status 2.
+    private func usageError(_ message: String) -> Error {
+        FileHandle.standardError.write(Data("attnscope bench-view: \(message)\n".utf8))
+        return ExitCode(2)
+    }
 }

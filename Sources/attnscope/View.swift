@@ -22,9 +22,9 @@ struct View: ParsableCommand {
     var step: Int?
 
     func validate() throws {
-        guard (1...2).contains(files.count) else { throw ValidationError("view: give one trace, or two to compare (got \(files.count))") }
+        guard (1...2).contains(files.count) else { throw usageError("give one trace, or two to compare (got \(files.count))") }
         guard ["auto", "truecolor", "256", "16", "mono"].contains(color) else {
-            throw ValidationError("--color: expected auto, truecolor, 256, 16 or mono, got '\(color)'")
+            throw usageError("--color: expected auto, truecolor, 256, 16 or mono, got '\(color)'")
         }
     }
 
@@ -59,6 +59,12 @@ struct View: ParsableCommand {
     }
 
     private func exitError(_ message: String) -> Error {
+        FileHandle.standardError.write(Data("attnscope view: \(message)\n".utf8))
+        return ExitCode(2)
+    }
+
+    /// Bad flags or arguments: a message naming the problem on stderr, exit status 2.
+    private func usageError(_ message: String) -> Error {
         FileHandle.standardError.write(Data("attnscope view: \(message)\n".utf8))
         return ExitCode(2)
     }
