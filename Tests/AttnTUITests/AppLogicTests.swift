@@ -295,3 +295,19 @@ final class FrameBudgetTests: XCTestCase {
         }
     }
 }
+
+final class HelpScrollTests: XCTestCase {
+    /// At 80×24 the help does not fit: scrolling with j reaches the last binding.
+    func testHelpScrollsToTheLastKeyOnASmallTerminal() {
+        let a = App(trace: TinyTrace.source())
+        a.handle(.key(.char("?")))
+        let last = HelpOverlay.entries().last!.1.prefix(30)
+        XCTAssertFalse(a.render(width: 80, height: 24).text.contains(last))
+        for _ in 0..<60 { a.handle(.key(.char("j"))) }
+        let text = a.render(width: 80, height: 24).text
+        XCTAssertTrue(text.contains(last), text)
+        XCTAssertEqual([a.state.layer, a.state.head], [0, 0], "j scrolls the help, not the grid")
+        a.handle(.key(.escape))
+        XCTAssertEqual(a.state.overlay, .none)
+    }
+}

@@ -128,7 +128,12 @@ public final class App {
             let i = list.firstIndex(of: state.screen) ?? 0
             let d = action == .nextScreen ? 1 : list.count - 1
             show(list[(i + d) % list.count])
-        case .toggleHelp: state.overlay = state.overlay == .help ? .none : .help
+        case .toggleHelp:
+            state.overlay = state.overlay == .help ? .none : .help
+            state.helpScroll = 0
+        case .move(_, let dy) where state.overlay == .help: state.helpScroll = max(0, state.helpScroll + dy)
+        case .pageDown where state.overlay == .help: state.helpScroll += 10
+        case .pageUp where state.overlay == .help: state.helpScroll = max(0, state.helpScroll - 10)
         case .stepBy(let d): setStep(state.step + d)
         case .firstStep: setStep(0)
         case .lastStep: setStep(trace.stepCount - 1)

@@ -21,6 +21,8 @@ public struct AppState: Equatable, Sendable {
     /// Views visited before, for `q` / Esc to go back to.
     public var history: [Screen] = []
     public var overlay: Overlay = .none
+    /// First help entry shown (the help scrolls with j/k when it does not fit).
+    public var helpScroll = 0
 
     // the shared cursor
     public var step = 0
