@@ -25,15 +25,16 @@ extension Codec {
         let cap = Format.maxPosition
         for h in 0..<count {
             let i = first + h
-            if ms[i].layer != layer || ms[i].head != h {
-                throw FrameProblem("metrics[\(i)] is layer \(ms[i].layer) head \(ms[i].head), expected layer-major order")
+            let m = ms[i]   // one copy (one retain of topSinks), not one per field
+            if m.layer != layer || m.head != h {
+                throw FrameProblem("metrics[\(i)] is layer \(m.layer) head \(m.head), expected layer-major order")
             }
-            let visible = ms[i].visibleKV, selected = ms[i].selected
+            let visible = m.visibleKV, selected = m.selected
             if visible < 0 || visible > cap || selected < 0 || selected > cap {
                 throw FrameProblem("metrics layer \(layer) head \(h): visible \(visible) / selected \(selected) out of range")
             }
-            let sink1 = ms[i].sinkMass1, sink4 = ms[i].sinkMass4, entropy = ms[i].entropy, recall = ms[i].recall
-            let overlap = ms[i].overlapKept, jaccard = ms[i].jaccard, outErr = ms[i].outputError
+            let sink1 = m.sinkMass1, sink4 = m.sinkMass4, entropy = m.entropy, recall = m.recall
+            let overlap = m.overlapKept, jaccard = m.jaccard, outErr = m.outputError
             var nan: UInt8 = 0
             if sink1.isNaN { nan |= 1 }
             if sink4.isNaN { nan |= 2 }
@@ -42,7 +43,7 @@ extension Codec {
             if overlap.isNaN { nan |= 16 }
             if jaccard.isNaN { nan |= 32 }
             if outErr.isNaN { nan |= 64 }
-            try ms[i].topSinks.withUnsafeBufferPointer { sinks in
+            try m.topSinks.withUnsafeBufferPointer { sinks in
                 if sinks.count > Format.maxTopSinks {
                     throw FrameProblem("metrics layer \(layer) head \(h): \(sinks.count) top sinks, at most \(Format.maxTopSinks)")
                 }

@@ -1,5 +1,18 @@
 /// What a writer refuses to store: anything a reader would reject, caught before any byte is written.
 enum FrameValidation {
+    /// Why `header` cannot be written, or nil.
+    static func headerProblem(_ h: RunHeader) -> String? {
+        if let why = Codec.shapeProblem(h.model) { return why }
+        if h.rowInterval < 0 || h.rowInterval > Format.maxPosition { return "row interval \(h.rowInterval) out of range" }
+        var strings = [h.producer, h.model.name, h.model.architecture, h.policy.name, h.prompt]
+        strings += h.policy.parameters.flatMap { [$0.key, $0.value] } + h.extra.flatMap { [$0.key, $0.value] }
+        for s in strings where s.utf8.count > Format.maxStringBytes {
+            return "a header string of \(s.utf8.count) bytes exceeds \(Format.maxStringBytes)"
+        }
+        for t in h.promptTokens where t.text.utf8.count > Format.maxStringBytes { return "token text too long" }
+        return nil
+    }
+
     /// Why `frame` cannot be written as step `expectedIndex` of a run with `header`, or nil.
     static func problem(_ f: StepFrame, header: RunHeader, expectedIndex: Int) -> String? {
         let m = header.model

@@ -41,7 +41,7 @@ public final class TraceWriter {
     public init(path: String, header: RunHeader, options: Options = .init()) throws {
         self.path = path; self.header = header; self.options = options
         encoder = ChunkEncoder(header: header, options: options)
-        if let why = Codec.shapeProblem(header.model) {
+        if let why = FrameValidation.headerProblem(header) {
             throw TraceError(path: path, offset: nil, .invalidFrame("run header: \(why)"))
         }
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
