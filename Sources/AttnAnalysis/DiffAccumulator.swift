@@ -76,23 +76,40 @@ struct DiffAccumulator {
         compareStepInfo(fa.step, fb.step, step: step)
         let ma = try ordered(fa.metrics, label: labels.0, step: step)
         let mb = try ordered(fb.metrics, label: labels.1, step: step)
-        for i in 0..<ma.count {
-            let x = ma[i], y = mb[i]
-            record(i, .sinkMass1, Double(x.sinkMass1), Double(y.sinkMass1), step)
-            record(i, .sinkMass4, Double(x.sinkMass4), Double(y.sinkMass4), step)
-            record(i, .sparsity, Double(x.sparsity), Double(y.sparsity), step)
-            record(i, .entropy, Double(x.entropy), Double(y.entropy), step)
-            record(i, .recall, Double(x.recall), Double(y.recall), step)
-            record(i, .outputError, Double(x.outputError), Double(y.outputError), step)
-            record(i, .overlapKept, Double(x.overlapKept), Double(y.overlapKept), step)
-            record(i, .jaccard, Double(x.jaccard), Double(y.jaccard), step)
-            record(i, .visibleKV, Double(x.visibleKV), Double(y.visibleKV), step)
-            record(i, .selected, Double(x.selected), Double(y.selected), step)
-        }
+        compareHeads(ma, mb, step: step)
         try compareSelections(fa.selections, fb.selections, step: step, labels: labels)
         compareRows(fa.rows, fb.rows, step: step)
         try compareKV(fa.kv, fb.kv, step: step, labels: labels)
         if options.includeTimings { compareTimes(fa.step, fb.step, step: step) }
+    }
+
+    /// The per-head metrics of one step. Hot loop: reads fields through buffer pointers (no copy
+    /// of a HeadMetrics, so no retain of its topSinks array) and updates cells in place.
+    private mutating func compareHeads(_ ma: [HeadMetrics], _ mb: [HeadMetrics], step: Int) {
+        let mc = metricCount
+        let tol = tolerance
+        cells.withUnsafeMutableBufferPointer { c in
+            ma.withUnsafeBufferPointer { pa in
+                mb.withUnsafeBufferPointer { pb in
+                    for i in 0..<pa.count {
+                        let base = i * mc
+                        @inline(__always) func rec(_ m: DiffMetric, _ a: Double, _ b: Double) {
+                            c[base + m.index].record(a, b, step: step, tolerance: tol[m.index])
+                        }
+                        rec(.sinkMass1, Double(pa[i].sinkMass1), Double(pb[i].sinkMass1))
+                        rec(.sinkMass4, Double(pa[i].sinkMass4), Double(pb[i].sinkMass4))
+                        rec(.sparsity, Double(pa[i].sparsity), Double(pb[i].sparsity))
+                        rec(.entropy, Double(pa[i].entropy), Double(pb[i].entropy))
+                        rec(.recall, Double(pa[i].recall), Double(pb[i].recall))
+                        rec(.outputError, Double(pa[i].outputError), Double(pb[i].outputError))
+                        rec(.overlapKept, Double(pa[i].overlapKept), Double(pb[i].overlapKept))
+                        rec(.jaccard, Double(pa[i].jaccard), Double(pb[i].jaccard))
+                        rec(.visibleKV, Double(pa[i].visibleKV), Double(pb[i].visibleKV))
+                        rec(.selected, Double(pa[i].selected), Double(pb[i].selected))
+                    }
+                }
+            }
+        }
     }
 
     /// The head metrics in layer-major order [L × H]; reorders if the producer did not.
