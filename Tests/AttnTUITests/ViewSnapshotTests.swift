@@ -71,6 +71,10 @@ final class ViewSnapshotTests: XCTestCase {
         assertSnapshot(snapshotText(render(a)), named: "compare-diff-list")
         a.apply(.show(.heatmap))
         assertSnapshot(snapshotText(render(a)), named: "compare-heatmap-diff")
+        a.apply(.show(.tokens))
+        assertSnapshot(snapshotText(render(a)), named: "compare-tokens")
+        a.apply(.show(.timeline))
+        assertSnapshot(snapshotText(render(a)), named: "compare-timeline")
     }
 
     func testMonochrome() {

@@ -63,7 +63,7 @@ enum TimelineView {
                 let range = "\(s.format(lo))–\(s.format(hi))"
                 grid.put(area.x + 1, y, name, ctx.mono ? .bold : Style(fg: color, attrs: .bold), maxWidth: labelW - 1)
                 if h > 1 { grid.put(area.x + 1, y + 1, value, .bold, maxWidth: labelW - 1) } else {
-                    grid.put(area.x + 11, y, value, .bold, maxWidth: labelW - 11)
+                    grid.put(area.x + 12, y, value, .bold, maxWidth: labelW - 12)
                 }
                 if h > 2 { grid.put(area.x + 1, y + 2, range, ctx.label, maxWidth: labelW - 1) }
                 sparkline(ctx, &grid, Rect(x: area.x + labelW, y: y, width: plotW, height: h), vals, cursor: st.step - start, color: color)

@@ -8,7 +8,19 @@ enum TokensView {
 
     static func render(_ ctx: ViewContext, into grid: inout CellGrid, area: Rect) {
         if ctx.tooSmall(&grid, area, view: "Tokens", minWidth: 30, minHeight: 6) { return }
-        let st = ctx.state, t = ctx.trace
+        if let o = ctx.other {
+            // compare mode: A and B side by side, same query and head
+            let (l, r) = area.halves()
+            draw(ctx, &grid, l, ctx.trace, tag: "A ")
+            draw(ctx, &grid, r, o, tag: "B ")
+            for y in area.y..<area.maxY { grid.set(l.maxX, y, "│", ctx.label) }
+        } else {
+            draw(ctx, &grid, area, ctx.trace, tag: "")
+        }
+    }
+
+    static func draw(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ t: TraceModel, tag: String) {
+        let st = ctx.state
         let (titleRow, rest) = area.splitTop(1)
         let (body, legendRow) = rest.splitBottom(2)
         let who = st.averageHeads ? "mean over L\(st.layer)'s heads" : "L\(st.layer) H\(st.head)"
@@ -20,7 +32,7 @@ enum TokensView {
             weights = attention(t, step: used, layer: st.layer, head: st.head, average: st.averageHeads)
             if weights == nil { used -= 1 }
         }
-        var title = " attention received from the query at step \(st.step) · \(who)"
+        var title = " \(tag)attention received from the query at step \(st.step) · \(who)"
         if weights != nil, used != st.step { title += " · no row at this step, showing step \(used)" }
         title += "   (a head/mean, h/l step)"
         grid.put(titleRow.x, titleRow.y, title, ctx.accent, maxWidth: titleRow.width)
