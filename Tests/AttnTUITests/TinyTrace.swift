@@ -3,6 +3,7 @@
 // from a seeded generator, so a failing snapshot replays exactly.
 
 import AttnTrace
+import Foundation
 @testable import AttnTUI
 
 /// SplitMix64: small, seedable, the same on every platform.
@@ -103,4 +104,3 @@ enum TinyTrace {
     }
 }
 
-import Foundation

@@ -2,6 +2,7 @@
 // clickable regions. Views only read it; they draw into the grid they are given.
 
 import AttnTrace
+import Foundation
 
 public struct ViewContext {
     public let app: App
@@ -69,14 +70,14 @@ public struct ValueScale: Equatable, Sendable {
         guard v > 0, !v.isNaN else { return 0 }
         if !log { return min(1, v / hi) }
         if hi <= lo { return 1 }
-        let x = (Foundation_log10(v) - Foundation_log10(lo)) / (Foundation_log10(hi) - Foundation_log10(lo))
+        let x = (log10(v) - log10(lo)) / (log10(hi) - log10(lo))
         return min(1, max(0.02, x))   // still visibly non-empty below the floor
     }
 
     public func label(_ v: Double) -> String {
         if v == 0 { return "0" }
         if v < 0.01 {
-            let e = Int(Foundation_log10(v).rounded(.down))
+            let e = Int(log10(v).rounded(.down))
             var m = v; for _ in 0..<(-e) { m *= 10 }
             return formatFixed(m, 1) + "e\(e)"
         }
@@ -84,5 +85,3 @@ public struct ValueScale: Equatable, Sendable {
     }
 }
 
-import Foundation
-@inline(__always) func Foundation_log10(_ v: Double) -> Double { Foundation.log10(v) }
