@@ -311,3 +311,16 @@ final class HelpScrollTests: XCTestCase {
         XCTAssertEqual(a.state.overlay, .none)
     }
 }
+
+final class SmallCacheTests: XCTestCase {
+    func testEvictsOldestFirstAndStaysBounded() {
+        var c = SmallCache<Int, String>(capacity: 3)
+        for i in 0..<3 { c[i] = "\(i)" }
+        c[1] = "one"                 // an update does not change the order
+        c[3] = "3"                   // evicts 0
+        XCTAssertNil(c[0]); XCTAssertEqual(c[1], "one"); XCTAssertEqual(c[3], "3")
+        for i in 4..<100 { c[i] = "\(i)" }
+        XCTAssertEqual(c.count, 3)
+        XCTAssertEqual([c[97], c[98], c[99]], ["97", "98", "99"])
+    }
+}

@@ -54,8 +54,9 @@ public final class TraceModel {
     private var kvCache = SmallCache<Int, [KVResidency]>(capacity: 512)   // [L × G] is small
     private var rowsCache = SmallCache<HeadKey, [AttentionRows]>(capacity: 1024)
     private var selectionCache = SmallCache<HeadKey, HeadSelection?>(capacity: 2048)
-    private var stepInfoCache: [Int: StepInfo] = [:]
-    private var summaryCache: [Int: StepSummary] = [:]
+    // bounded, so that scrolling through millions of steps cannot grow memory without limit
+    private var stepInfoCache = SmallCache<Int, StepInfo>(capacity: 20_000)       // ≈ 0.6 KB each
+    private var summaryCache = SmallCache<Int, StepSummary>(capacity: 50_000)     // ≈ 0.3 KB each
 
     struct HeadKey: Hashable { var step: Int, layer: Int, head: Int }
 
@@ -75,7 +76,7 @@ public final class TraceModel {
         if let s = stepInfoCache[step] { return s }
         if overBudget() { return nil }
         let s: StepInfo? = attempt("step \(step)", nil) { try source.stepInfo(step) }
-        if let s, stepInfoCache.count < 1_000_000 { stepInfoCache[step] = s }
+        if let s { stepInfoCache[step] = s }
         return s
     }
 
@@ -165,25 +166,29 @@ public final class TraceModel {
         let recall = known.isEmpty ? .nan : known.reduce(0.0) { $0 + Double($1.recall) } / Double(known.count)
         let s = StepSummary(wallNanos: info.wallNanos, queryCount: info.queryCount, kvBytesPerLayer: perLayer,
                             meanSparsity: sparsity, meanRecall: recall)
-        if summaryCache.count < 1_000_000 { summaryCache[step] = s }
+        summaryCache[step] = s
         return s
     }
 }
 
-/// A tiny least-recently-inserted cache: enough to keep the steps around the cursor decoded.
+/// A first-in-first-out bounded cache: enough to keep the steps around the cursor decoded.
+/// `order` is a ring of the keys in insertion order.
 struct SmallCache<K: Hashable, V> {
     let capacity: Int
     private var storage: [K: V] = [:]
     private var order: [K] = []
-    init(capacity: Int) { self.capacity = capacity }
+    private var next = 0   // ring index of the oldest key once full
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+    var count: Int { storage.count }
     subscript(key: K) -> V? {
         get { storage[key] }
         set {
             guard let newValue else { storage[key] = nil; return }
-            if storage.updateValue(newValue, forKey: key) == nil {
-                order.append(key)
-                if order.count > capacity { storage[order.removeFirst()] = nil }
-            }
+            guard storage.updateValue(newValue, forKey: key) == nil else { return }
+            if order.count < capacity { order.append(key); return }
+            storage[order[next]] = nil
+            order[next] = key
+            next = (next + 1) % capacity
         }
     }
 }
