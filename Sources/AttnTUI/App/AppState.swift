@@ -1,0 +1,46 @@
+// Everything the views follow: one current step, layer and head, plus each view's options.
+
+public enum Overlay: Equatable, Sendable {
+    case none
+    case help
+    case prompt(PromptKind, String)
+}
+
+public enum PromptKind: Equatable, Sendable { case command, filter }
+
+public struct HeatmapState: Equatable, Sendable {
+    public var mode: HeatmapMode = .keyByStep
+    public var scale: ColorScale = .log   // sinks dominate a linear scale
+    /// Key axis and query (prefill) / step axis for each mode.
+    public var x: [HeatmapMode: AxisView] = [.prefill: AxisView(), .keyByStep: AxisView(), .mask: AxisView()]
+    public var y: [HeatmapMode: AxisView] = [.prefill: AxisView(), .keyByStep: AxisView(), .mask: AxisView()]
+}
+
+public struct AppState: Equatable, Sendable {
+    public var screen: Screen = .overview
+    /// Views visited before, for `q` / Esc to go back to.
+    public var history: [Screen] = []
+    public var overlay: Overlay = .none
+    /// First help entry shown (the help scrolls with j/k when it does not fit).
+    public var helpScroll = 0
+
+    // the shared cursor
+    public var step = 0
+    public var layer = 0
+    public var head = 0
+
+    public var metric: OverviewMetric = .sinkMass4
+    public var heatmap = HeatmapState()
+    public var table = HeadTableQuery()
+    public var tableScroll = 0
+    public var kvStacked = false
+    public var averageHeads = false
+    /// Compare mode: false = side by side, true = difference (B − A).
+    public var showDifference = false
+    public var paletteIndex = 0
+    public var replay = ReplayClock()
+    /// One-line message for the status bar (errors, "too small", results of `:`).
+    public var message: String?
+
+    public init() {}
+}

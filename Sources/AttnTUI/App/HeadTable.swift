@@ -1,0 +1,191 @@
+// The rows of the head table: one per (layer, head) at the current step, with sorting and the `/`
+// filter. Pure over metrics, so tests can check the order and the filter language.
+
+import AttnTrace
+
+public struct HeadRow: Equatable, Sendable {
+    public var metrics: HeadMetrics
+    public var kvBytes: Int
+    /// Head class (sink / local / retrieval-like / diffuse), when a classifier is available.
+    public var headClass: String?
+    public var layer: Int { metrics.layer }
+    public var head: Int { metrics.head }
+}
+
+public enum HeadColumn: Int, CaseIterable, Sendable {
+    case layer, head, headClass, visible, selected, sparsity, sink1, sink4, entropy, recall, outputError
+    case overlap, jaccard, topSink, kvBytes
+
+    public var title: String {
+        switch self {
+        case .layer: return "L"
+        case .head: return "H"
+        case .headClass: return "class"
+        case .visible: return "visKV"
+        case .selected: return "sel"
+        case .sparsity: return "sparse"
+        case .sink1: return "sink1"
+        case .sink4: return "sink4"
+        case .entropy: return "entropy"
+        case .recall: return "recall"
+        case .outputError: return "outErr"
+        case .overlap: return "overlap"
+        case .jaccard: return "jaccard"
+        case .topSink: return "top sink"
+        case .kvBytes: return "KV bytes"
+        }
+    }
+    /// Names accepted in filters (`sink4>0.5`), lower case.
+    public var filterName: String {
+        switch self {
+        case .topSink: return "top"
+        case .kvBytes: return "kv"
+        case .outputError: return "err"
+        default: return title.lowercased()
+        }
+    }
+    public var width: Int {
+        switch self {
+        case .layer, .head: return 3
+        case .headClass: return 10
+        case .topSink: return 13
+        case .kvBytes: return 9
+        default: return 7
+        }
+    }
+
+    /// Sort key (numbers; class and top sink sort by their text / score).
+    func number(_ r: HeadRow) -> Double {
+        let m = r.metrics
+        switch self {
+        case .layer: return Double(m.layer)
+        case .head: return Double(m.head)
+        case .headClass: return 0
+        case .visible: return Double(m.visibleKV)
+        case .selected: return Double(m.selected)
+        case .sparsity: return Double(m.sparsity)
+        case .sink1: return Double(m.sinkMass1)
+        case .sink4: return Double(m.sinkMass4)
+        case .entropy: return Double(m.entropy)
+        case .recall: return Double(m.recall)
+        case .outputError: return Double(m.outputError)
+        case .overlap: return Double(m.overlapKept)
+        case .jaccard: return Double(m.jaccard)
+        case .topSink: return Double(m.topSinks.first?.score ?? 0)
+        case .kvBytes: return Double(r.kvBytes)
+        }
+    }
+
+    public func text(_ r: HeadRow) -> String {
+        let m = r.metrics
+        func f(_ v: Float) -> String { v.isNaN ? "–" : formatFixed(Double(v), 3) }
+        switch self {
+        case .layer: return "\(m.layer)"
+        case .head: return "\(m.head)"
+        case .headClass: return r.headClass ?? ""
+        case .visible: return "\(m.visibleKV)"
+        case .selected: return "\(m.selected)"
+        case .sparsity: return f(m.sparsity)
+        case .sink1: return f(m.sinkMass1)
+        case .sink4: return f(m.sinkMass4)
+        case .entropy: return f(m.entropy)
+        case .recall: return f(m.recall)
+        case .outputError: return f(m.outputError)
+        case .overlap: return f(m.overlapKept)
+        case .jaccard: return f(m.jaccard)
+        case .topSink: return m.topSinks.first.map { "\($0.position):\(formatFixed(Double($0.score), 3))" } ?? "–"
+        case .kvBytes: return formatBytes(r.kvBytes)
+        }
+    }
+}
+
+public struct HeadTableQuery: Equatable, Sendable {
+    public var sortColumn: HeadColumn = .layer
+    public var descending = false
+    public var filter = ""
+    public init() {}
+
+    /// Sorted (stable: ties keep layer/head order) and filtered rows. NaN sorts last.
+    public func apply(_ rows: [HeadRow]) -> [HeadRow] {
+        let terms = HeadTableQuery.parseFilter(filter)
+        let kept = rows.filter { row in terms.allSatisfy { $0.matches(row) } }
+        let col = sortColumn, desc = descending
+        return kept.enumerated().sorted { a, b in
+            if col == .headClass {
+                let x = a.element.headClass ?? "", y = b.element.headClass ?? ""
+                if x != y { return desc ? x > y : x < y }
+                return a.offset < b.offset
+            }
+            let x = col.number(a.element), y = col.number(b.element)
+            if x.isNaN != y.isNaN { return y.isNaN }
+            if x != y, !x.isNaN { return desc ? x > y : x < y }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// One filter term: `col>v`, `col<v`, `col>=v`, `col<=v`, `col=v`, `L3`, `H5`, or text matched
+    /// against the class.
+    public struct Term: Equatable, Sendable {
+        enum Op: String { case lt = "<", le = "<=", gt = ">", ge = ">=", eq = "=" }
+        var column: HeadColumn?
+        var op: Op?
+        var value: String
+
+        func matches(_ r: HeadRow) -> Bool {
+            guard let column, let op else {
+                return (r.headClass ?? "").lowercased().contains(value)
+            }
+            if column == .headClass { return (r.headClass ?? "").lowercased().hasPrefix(value) }
+            guard let v = Double(value) else { return false }
+            let x = column.number(r)
+            switch op {
+            case .lt: return x < v
+            case .le: return x <= v
+            case .gt: return x > v
+            case .ge: return x >= v
+            case .eq: return abs(x - v) < 1e-9
+            }
+        }
+    }
+
+    static func parseFilter(_ text: String) -> [Term] {
+        text.lowercased().split(separator: " ").map { word -> Term in
+            let w = String(word)
+            for op in ["<=", ">=", "<", ">", "="] {
+                if let r = w.range(of: op) {
+                    let name = String(w[..<r.lowerBound]), value = String(w[r.upperBound...])
+                    if let col = HeadColumn.allCases.first(where: { $0.filterName == name }) {
+                        return Term(column: col, op: Term.Op(rawValue: op), value: value)
+                    }
+                }
+            }
+            if w.count > 1, let n = Int(w.dropFirst()) {
+                if w.first == "l" { return Term(column: .layer, op: .eq, value: "\(n)") }
+                if w.first == "h" { return Term(column: .head, op: .eq, value: "\(n)") }
+            }
+            return Term(column: nil, op: nil, value: w)
+        }
+    }
+}
+
+// MARK: - Number formatting shared by the views
+
+func formatFixed(_ v: Double, _ decimals: Int) -> String {
+    guard v.isFinite else { return v.isNaN ? "–" : (v > 0 ? "∞" : "-∞") }
+    var p = 1.0
+    for _ in 0..<decimals { p *= 10 }
+    let r = (abs(v) * p).rounded()
+    let whole = Int(r / p), frac = Int(r.truncatingRemainder(dividingBy: p))
+    var fs = String(frac)
+    while fs.count < decimals { fs = "0" + fs }
+    let sign = v < 0 && r > 0 ? "-" : ""
+    return decimals == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(fs)"
+}
+
+func formatBytes(_ b: Int) -> String {
+    let v = Double(b)
+    if v >= Double(1 << 30) { return formatFixed(v / Double(1 << 30), 2) + "G" }
+    if v >= Double(1 << 20) { return formatFixed(v / Double(1 << 20), 1) + "M" }
+    if v >= Double(1 << 10) { return formatFixed(v / Double(1 << 10), 1) + "K" }
+    return "\(b)B"
+}

@@ -1,1 +1,0 @@
-// AttnTUI: sources arrive with their issue.

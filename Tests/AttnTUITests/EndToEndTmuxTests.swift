@@ -1,0 +1,127 @@
+// Drives the real binary in tmux: opens a sample trace, goes through every view, the help, the
+// jump prompt, the filter, replay, a resize to 80×24 and to a too-small size, then quits with q.
+// Uses .build/release/attnscope (built by `swift build -c release` / scripts/test.sh; nothing is
+// built here). Skipped only when tmux is not installed.
+
+import Foundation
+import XCTest
+
+final class EndToEndTmuxTests: XCTestCase {
+    let socket = "attnscope-e2e-\(getpid())"
+    let session = "view"
+
+    static var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    /// Runs a command and returns its status and output (through a file). posix_spawn + waitpid
+    /// rather than Foundation.Process: `tmux new-session` starts a server that inherits the client's
+    /// descriptors and never closes them, and Process would wait for those to close.
+    @discardableResult
+    func run(_ exe: String, _ args: [String]) throws -> (status: Int32, out: String) {
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-e2e-out-\(getpid())-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([exe] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, nil, argv, environ)
+        guard rc == 0 else { throw NSError(domain: "spawn", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "cannot run \(exe)"]) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code: Int32 = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let data = FileManager.default.contents(atPath: outPath) ?? Data()
+        return (code, String(decoding: data, as: UTF8.self))
+    }
+
+    func tmuxPath() -> String? {
+        ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    func tmux(_ args: String...) throws -> (status: Int32, out: String) { try run(tmuxPath()!, ["-L", socket] + args) }
+
+    func capture() throws -> String { try tmux("capture-pane", "-p", "-t", session).out }
+
+    /// Polls the pane until `text` shows (5 s at most: CI machines can be busy); returns the last capture.
+    @discardableResult
+    func waitFor(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        var last = ""
+        for _ in 0..<250 {
+            last = try capture()
+            if last.contains(text) { return last }
+            usleep(20_000)
+        }
+        XCTFail("\(what): \"\(text)\" never appeared; screen was:\n\(last)", file: file, line: line)
+        return last
+    }
+
+    func keys(_ k: String...) throws { try tmux(["send-keys", "-t", session] + k) }
+    func tmux(_ args: [String]) throws { _ = try run(tmuxPath()!, ["-L", socket] + args) }
+
+    func testEveryViewResizeAndQuit() throws {
+        guard tmuxPath() != nil else { throw XCTSkip("tmux is not installed (scripts/setup.sh installs it)") }
+        let binary = Self.root.appendingPathComponent(".build/release/attnscope").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            return XCTFail("\(binary) is missing: run `swift build -c release -Xswiftc -enable-testing` first")
+        }
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-e2e-\(getpid()).atrace").path
+        defer { try? FileManager.default.removeItem(atPath: trace); _ = try? tmux("kill-server") }
+        let w = try run(binary, ["bench-view", "--write-sample", trace, "--steps", "60"])
+        XCTAssertEqual(w.status, 0, w.out)
+
+        let command = "TERM=xterm-256color LANG=C.UTF-8 \(binary) view \(trace)"
+        XCTAssertEqual(try tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command).status, 0)
+        try waitFor("1 Overview", "first frame")
+        try waitFor("sink mass (first 4) at step 0", "overview")
+        try waitFor("finalized", "status line")
+
+        try keys("l", "j")          // select L1 H1 in the grid
+        try waitFor("L1 H1", "overview selection")
+        try keys("2")
+        try waitFor("key position × decode step", "heatmap")
+        try keys("v"); try waitFor("selected / evicted mask", "heatmap mask")
+        try keys("v"); try waitFor("prefill query × key", "heatmap prefill")
+        try keys("i", "l", "f", "s"); try waitFor("· linear", "heatmap scale")
+        try keys("3"); try waitFor("sorted by L", "head table")
+        try keys("s", "s", "s", "s", "s", "s", "s", "r"); try waitFor("sorted by sink4 ▼", "table sort")
+        try keys("/", "c", "l", "a", "s", "s", "=", "s", "i", "n", "k", "Enter")
+        try waitFor("filter: class=sink", "table filter")
+        try keys("4"); try waitFor("latency", "timeline")
+        try keys("]", "]", "]"); try waitFor("cursor = step 3", "timeline cursor")
+        try keys("5"); try waitFor("attention received from the query at step 3", "tokens")
+        try keys("6"); try waitFor("policy", "run info")
+        try keys("?"); try waitFor("keys (? or Esc to close)", "help")
+        try keys("Escape")
+        var closed = false
+        for _ in 0..<250 where !closed { closed = !(try capture().contains("keys (? or Esc to close)")); if !closed { usleep(20_000) } }
+        XCTAssertTrue(closed, "Esc closes the help")
+        try keys(":", "L", "2", "H", "3", "Space", "s", "4", "0", "Enter")
+        try waitFor("step 40/60 decode · L2 H3", "jump")
+        try keys("Space"); try waitFor("▶", "replay")
+        try keys("Space"); try waitFor("❚❚", "pause")
+
+        try tmux(["resize-window", "-t", session, "-x", "80", "-y", "24"])
+        let small = try waitFor("? help", "redraw at 80×24")
+        let lines = small.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertLessThanOrEqual(lines.map(\.count).max() ?? 0, 80)
+        XCTAssertTrue(lines.contains { $0.contains("1 Overview") }, small)
+        try tmux(["resize-window", "-t", session, "-x", "30", "-y", "6"])
+        try waitFor("too small", "too-small message")
+        try tmux(["resize-window", "-t", session, "-x", "120", "-y", "40"])
+        try waitFor("Run info", "redraw after growing back")
+
+        // q walks back through the views, then quits
+        for _ in 0..<12 { try keys("q") }
+        var ended = false
+        for _ in 0..<250 {
+            if try tmux("has-session", "-t", session).status != 0 { ended = true; break }
+            usleep(20_000)
+        }
+        let screen = ended ? "" : (try capture())
+        XCTAssertTrue(ended, "the viewer did not exit after q; screen:\n\(screen)")
+    }
+}
