@@ -1,0 +1,87 @@
+// Selections record (kind 5): the key positions each query head attended to at one step.
+//
+//   L varint · H varint · end varint (position + query count of the step)
+//   L × H heads, layer-major, each one of:
+//     0                       same ranges as the previous head of this record
+//     1 · n · n × (gap, len)  explicit ranges; gap = start − end of the previous range (first: start)
+//     2 · n · (n−1) × (gap, len) · len   as 1, but the last range ends at `end` (a window at the
+//                             query), so a sliding sink + window costs the same bytes at every step
+//
+// A selection that does not change relative to the query (sink + window) costs 6 bytes for the
+// first head and 1 byte for each head that repeats it.
+
+extension Codec {
+    static func encodeSelections(_ sel: [HeadSelection], layers: Int, heads: Int, end: Int,
+                                 into w: inout ByteWriter) {
+        w.varint(layers); w.varint(heads); w.varint(end)
+        var previous: [Range<Int>]? = nil
+        for s in sel {
+            if let p = previous, p == s.ranges { w.u8(0); continue }
+            previous = s.ranges
+            let anchored = s.ranges.last?.upperBound == end
+            w.u8(anchored ? 2 : 1)
+            w.varint(s.ranges.count)
+            var prevEnd = 0
+            for (i, r) in s.ranges.enumerated() {
+                if anchored && i == s.ranges.count - 1 { w.varint(r.count); break }
+                w.varint(r.lowerBound - prevEnd); w.varint(r.count)
+                prevEnd = r.upperBound
+            }
+        }
+    }
+
+    /// Decodes heads in order until `stopAfter` (layer-major head number) when given, else all.
+    static func decodeSelections(_ r: inout ByteReader, layers: Int, heads: Int,
+                                 stopAfter: Int? = nil) throws -> [HeadSelection] {
+        try expectShape(&r, layers: layers, heads: heads, what: "heads")
+        let end = try r.count("selection end position", cap: Format.maxPosition)
+        let total = stopAfter.map { $0 + 1 } ?? layers * heads
+        var out: [HeadSelection] = []
+        out.reserveCapacity(stopAfter == nil ? total : 1)
+        var previous: [Range<Int>]? = nil
+        for i in 0..<total {
+            let mode = try r.u8()
+            var ranges: [Range<Int>]
+            switch mode {
+            case 0:
+                guard let p = previous else {
+                    throw r.error(.invalidValue(field: "selection mode", value: "0 (repeat) for the first head"))
+                }
+                ranges = p
+            case 1, 2:
+                let n = try r.elementCount("range count", cap: Format.maxPosition, minBytes: 1)
+                if mode == 2 && n == 0 {
+                    throw r.error(.invalidValue(field: "range count", value: "0 in an anchored selection"))
+                }
+                ranges = []
+                ranges.reserveCapacity(n)
+                var prevEnd = 0
+                for k in 0..<n {
+                    let start: Int, len: Int
+                    if mode == 2 && k == n - 1 {
+                        len = try r.count("range length", cap: Format.maxPosition)
+                        start = end - len
+                    } else {
+                        start = prevEnd + (try r.count("range gap", cap: Format.maxPosition))
+                        len = try r.count("range length", cap: Format.maxPosition)
+                    }
+                    guard len >= 1, start >= prevEnd, start + len <= 2 * Format.maxPosition else {
+                        throw r.error(.invalidValue(field: "selection range", value: "start \(start) length \(len)"))
+                    }
+                    ranges.append(start..<(start + len))
+                    prevEnd = start + len
+                }
+                previous = ranges
+            default:
+                throw r.error(.invalidValue(field: "selection mode", value: String(mode)))
+            }
+            if stopAfter == nil || i == total - 1 {
+                out.append(HeadSelection(layer: i / heads, head: i % heads, ranges: ranges))
+            }
+        }
+        if stopAfter == nil && !r.isAtEnd {
+            throw r.error(.invalidValue(field: "selections record", value: "\(r.remaining) trailing bytes"))
+        }
+        return out
+    }
+}

@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The bytes of a trace: a read-only memory map of a file, or a private copy of an array
+/// (for fuzzing and tests). Lives as long as any reader of it.
+final class MappedFile: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    private let unmap: Bool
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw TraceWriter.ioError(path, "open", errno) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw TraceWriter.ioError(path, "stat", errno) }
+        if (st.st_mode & S_IFMT) != S_IFREG {
+            throw TraceError(path: path, offset: nil, .io(operation: "open", errno: EINVAL, message: "not a regular file"))
+        }
+        let size = Int(st.st_size)
+        if size == 0 {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0); unmap = false
+            return
+        }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw TraceWriter.ioError(path, "mmap", errno)
+        }
+        bytes = UnsafeRawBufferPointer(start: p, count: size); unmap = true
+    }
+
+    init(copying array: [UInt8]) {
+        let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(array.count, 1), alignment: 16)
+        array.withUnsafeBytes { src in
+            if let s = src.baseAddress { p.baseAddress!.copyMemory(from: s, byteCount: src.count) }
+        }
+        bytes = UnsafeRawBufferPointer(start: p.baseAddress, count: array.count); unmap = false
+        owned = p
+    }
+
+    private var owned: UnsafeMutableRawBufferPointer?
+
+    deinit {
+        if unmap, let b = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: b), bytes.count) }
+        owned?.deallocate()
+    }
+}

@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Streams a trace to disk: the file header at `init`, one self-contained chunk per `append`
+/// (written with one `write` call, never rewritten), and the footer index + trailer at `finish`.
+///
+/// Memory: one reused encode buffer (the size of the largest step) plus 8 bytes per step for the
+/// footer index. If the process dies, every chunk already written stays readable (recovery scan).
+/// After a write error (e.g. disk full) the writer throws on every later call; what is on disk
+/// stays readable up to the last complete chunk.
+public final class TraceWriter {
+    public struct Options: Sendable {
+        /// How attention rows are stored.
+        public var rowEncoding: RowEncoding
+        /// fsync after every chunk (survives power loss at the cost of speed); `finish` always syncs.
+        public var syncEveryChunk: Bool
+
+        public init(rowEncoding: RowEncoding = .log8, syncEveryChunk: Bool = false) {
+            self.rowEncoding = rowEncoding; self.syncEveryChunk = syncEveryChunk
+        }
+    }
+
+    public let path: String
+    public let header: RunHeader
+    public let options: Options
+    /// Frames appended so far.
+    public private(set) var stepCount = 0
+    /// Bytes written so far.
+    public private(set) var bytesWritten = 0
+
+    private var fd: Int32
+    private var failed: TraceError?
+    private var finished = false
+    private var chunk = ByteWriter(capacity: 1 << 16)      // chunk header + payload of one step
+    private var scratch = ByteWriter(capacity: 1 << 14)    // metrics layer blocks
+    private var offsets: [UInt64] = []                    // [steps] chunk offsets, for the footer
+    private var summary = TraceSummary.empty
+
+    public init(path: String, header: RunHeader, options: Options = .init()) throws {
+        self.path = path; self.header = header; self.options = options
+        if let why = Codec.shapeProblem(header.model) {
+            throw TraceError(path: path, offset: nil, .invalidFrame("run header: \(why)"))
+        }
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw Self.ioError(path, "open", errno) }
+
+        var body = ByteWriter(capacity: 4096)
+        do {
+            try body.record(.runHeader) { Codec.encode(header, into: &$0) }
+        } catch {
+            close(fd)
+            throw TraceError(path: path, offset: nil, .invalidFrame("run header too large"))
+        }
+        if body.count > Format.maxHeaderBytes {
+            close(fd)
+            throw TraceError(path: path, offset: nil, .headerTooLarge(body.count))
+        }
+        var w = ByteWriter(capacity: Format.fileHeaderFixedSize + body.count)
+        w.append(Format.magic)
+        w.u32(Format.version)
+        w.u32(UInt32(body.count))
+        w.u32(Checksum.crc32(body.bytes, range: 0..<body.count))
+        w.append(body.bytes)
+        do { try writeAll(w.bytes) } catch { close(fd); fd = -1; throw error }
+    }
+
+    deinit {
+        // Not finished: leave the file as a crash would (recoverable), just release the descriptor.
+        if fd >= 0 { close(fd) }
+    }
+
+    // MARK: - Appending
+
+    public func append(_ frame: StepFrame) throws {
+        try checkUsable()
+        if let why = FrameValidation.problem(frame, header: header, expectedIndex: stepCount) {
+            throw TraceError(path: path, offset: bytesWritten, .invalidFrame("step \(frame.step.index): \(why)"))
+        }
+        chunk.removeAll()
+        chunk.append(Format.sync)
+        chunk.u32(0); chunk.u32(UInt32(stepCount)); chunk.u32(0)   // length and CRC patched below
+        do {
+            try encodePayload(frame)
+        } catch let e as RecordTooLarge {
+            throw TraceError(path: path, offset: bytesWritten,
+                             .invalidFrame("step \(frame.step.index): \(e.kind.name) record of \(e.bytes) bytes"))
+        }
+        let payloadLength = chunk.count - Format.chunkHeaderSize
+        if payloadLength > Format.maxChunkBytes {
+            throw TraceError(path: path, offset: bytesWritten, .chunkTooLarge(payloadLength))
+        }
+        chunk.patchU32(UInt32(payloadLength), at: 8)
+        var crc = Checksum.crc32(chunk.bytes, range: 8..<16)
+        crc = Checksum.crc32(chunk.bytes, range: Format.chunkHeaderSize..<chunk.count, continuing: crc)
+        chunk.patchU32(crc, at: 16)
+
+        let offset = UInt64(bytesWritten)
+        try writeAll(chunk.bytes)
+        if options.syncEveryChunk { try sync() }
+        offsets.append(offset)
+        summary.add(frame.step)
+        stepCount += 1
+    }
+
+    private func encodePayload(_ f: StepFrame) throws {
+        let m = header.model
+        let end = f.step.position + f.step.queryCount
+        try chunk.record(.step) { Codec.encode(f.step, into: &$0) }
+        try chunk.record(.metrics) { w in
+            Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end,
+                                      scratch: &scratch, into: &w)
+        }
+        try chunk.record(.kvResidency) { Codec.encode(f.kv, layers: m.layers, kvHeads: m.kvHeads, into: &$0) }
+        if !f.selections.isEmpty {
+            try chunk.record(.selections) {
+                Codec.encodeSelections(f.selections, layers: m.layers, heads: m.heads, end: end, into: &$0)
+            }
+        }
+        for r in f.rows {
+            try chunk.record(.rows) { Codec.encode(r, encoding: options.rowEncoding, into: &$0) }
+        }
+        for a in f.annotations {
+            try chunk.record(.annotation) { $0.string(a) }
+        }
+    }
+
+    // MARK: - Finishing
+
+    /// Writes the footer (index + summary) and the trailer, syncs and closes. The file is then
+    /// "finalized": readers open it without scanning.
+    public func finish() throws {
+        try checkUsable()
+        guard offsets.count < Int(Format.footerStep) else {
+            throw TraceError(path: path, offset: bytesWritten, .invalidFrame("too many steps for the footer"))
+        }
+        chunk.removeAll()
+        chunk.append(Format.sync)
+        chunk.u32(0); chunk.u32(Format.footerStep); chunk.u32(0)
+        try chunk.record(.index) { Codec.encodeIndex(offsets, into: &$0) }
+        try chunk.record(.summary) { summary.encode(into: &$0) }
+        chunk.patchU32(UInt32(chunk.count - Format.chunkHeaderSize), at: 8)
+        var crc = Checksum.crc32(chunk.bytes, range: 8..<16)
+        crc = Checksum.crc32(chunk.bytes, range: Format.chunkHeaderSize..<chunk.count, continuing: crc)
+        chunk.patchU32(crc, at: 16)
+        let footerOffset = UInt64(bytesWritten)
+
+        var trailer = ByteWriter(capacity: Format.trailerSize)
+        trailer.u64(footerOffset)
+        trailer.u32(UInt32(offsets.count))
+        trailer.u32(Checksum.crc32(trailer.bytes, range: 0..<12))
+        trailer.append(Format.endMagic)
+        chunk.append(trailer.bytes)
+        try writeAll(chunk.bytes)
+        try sync()
+        finished = true
+        close(fd); fd = -1
+        offsets = []
+    }
+
+    // MARK: - I/O
+
+    private func checkUsable() throws {
+        if let failed { throw failed }
+        if finished || fd < 0 { throw TraceError(path: path, offset: bytesWritten, .writerFinished) }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { buf in
+            var done = 0
+            while done < buf.count {
+                let n = write(fd, buf.baseAddress! + done, buf.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let e = Self.ioError(path, "write", errno, offset: bytesWritten + done)
+                    failed = e
+                    throw e
+                }
+                if n == 0 {   // should not happen for regular files; avoid spinning
+                    let e = Self.ioError(path, "write", EIO, offset: bytesWritten + done)
+                    failed = e
+                    throw e
+                }
+                done += n
+            }
+            bytesWritten += done
+        }
+    }
+
+    private func sync() throws {
+        if fsync(fd) != 0 {
+            let e = Self.ioError(path, "fsync", errno, offset: bytesWritten)
+            failed = e
+            throw e
+        }
+    }
+
+    static func ioError(_ path: String, _ op: String, _ code: Int32, offset: Int? = nil) -> TraceError {
+        TraceError(path: path, offset: offset, .io(operation: op, errno: code, message: String(cString: strerror(code))))
+    }
+}
