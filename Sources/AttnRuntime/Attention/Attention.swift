@@ -4,7 +4,8 @@
 // g = h / (H/G)) computes scores over the cache entries the query may see, their softmax, and the
 // probability-weighted sum of values, and hands the probabilities to a probe if one is attached.
 //
-// A later issue makes this the place where a policy picks, per head, which entries to attend to.
+// An attached `AttentionPolicy` sees each call and may evict entries afterwards
+// (Attention+Policy.swift); KV heads may then hold different entry counts.
 //
 // Shapes: T = query rows in the call, H = query heads, G = KV heads, d = head dim,
 // n = entries in the cache stream after the append.
@@ -33,6 +34,11 @@ public final class Attention: @unchecked Sendable {
     public let capacity: Int
     /// Receives each head's probabilities (nil: nothing is copied out).
     public var probe: AttentionProbe?
+    /// Policy consulted by every call (nil: dense); see Attention+Policy.swift.
+    public var policy: AttentionPolicy?
+    /// Original positions evicted by the latest call of each layer: [layer][kvHead].
+    public internal(set) var evictedPositions: [[[Int32]]] = []
+    let tee = PolicyProbeTee()
     /// Calls with at least this many query rows use the blocked sgemm path.
     public var matrixPathMinRows = 8
     /// Query rows per sgemm block in the matrix path.
@@ -68,6 +74,8 @@ public final class Attention: @unchecked Sendable {
                          positions: positions, tokens: t)
         }
         queryPositions = Array(UnsafeBufferPointer(start: positions, count: t))
+        beginPolicyCall(q: q, k: k, v: v, positions: positions, tokens: t, layer: layer, cache: cache)
+        defer { endPolicyCall(tokens: t, layer: layer, cache: cache) }
         if t >= matrixPathMinRows {
             forwardMatrix(out: out, q: q, tokens: t, layer: layer, cache: cache)
         } else {
@@ -81,13 +89,15 @@ public final class Attention: @unchecked Sendable {
                              layer: Int, cache: KVCache) {
         let h = shape.heads, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
-        let n = cache.count(layer: layer, kvHead: 0)
-        let capture = probe != nil
+        // KV heads may hold different counts after per-head eviction: n = the largest.
+        let counts = (0..<shape.kvHeads).map { cache.count(layer: layer, kvHead: $0) }
+        let n = counts.max() ?? 0
+        let receiver = rowReceiver
+        let capture = receiver != nil
         if capture {
             if probeRows.count < h * t * n { probeRows = [Float](repeating: 0, count: h * t * n) }
         }
-        visible = (0..<t).map { i in n - (t - 1 - i) }   // causal: row i sees entries 0 ..< n - (T-1-i)
-        let vis = visible
+        visible = (0..<t).map { i in n - (t - 1 - i) }   // causal: row i sees entries 0 ..< n_g - (T-1-i)
         probeRows.withUnsafeMutableBufferPointer { pr in
             let probeBase = pr.baseAddress
             pool.parallelFor(t * h) { items, worker in
@@ -95,13 +105,14 @@ public final class Attention: @unchecked Sendable {
                     let i = item / h, head = item % h
                     let g = self.shape.kvHead(forQueryHead: head)
                     let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
+                    let seen = counts[g] - (t - 1 - i)
                     let s = capture ? probeBase! + (head * t + i) * n : self.rowScores + worker * self.capacity
                     attendRow(out: out + (i * h + head) * d, scores: s, q: q + (i * h + head) * d,
-                              keys: keys, values: values, count: vis[i], headDim: d, scale: scale)
-                    if capture { for j in vis[i]..<n { s[j] = 0 } }
+                              keys: keys, values: values, count: seen, headDim: d, scale: scale)
+                    if capture { for j in seen..<n { s[j] = 0 } }
                 }
             }
-            if let probe {
+            if let probe = receiver {
                 deliverRows(probe: probe, layer: layer, cache: cache, rowCount: t, n: n,
                             rowsOf: { head in UnsafePointer(probeBase! + head * t * n) }, rowStride: n, firstRow: 0)
             }
@@ -114,10 +125,10 @@ public final class Attention: @unchecked Sendable {
                                layer: Int, cache: KVCache) {
         let h = shape.heads, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
-        let n = cache.count(layer: layer, kvHead: 0)
-        visible = (0..<t).map { i in n - (t - 1 - i) }
         for head in 0..<h {
             let g = shape.kvHead(forQueryHead: head)
+            let n = cache.count(layer: layer, kvHead: g)
+            visible = (0..<t).map { i in n - (t - 1 - i) }
             let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
             var i0 = 0
             while i0 < t {
@@ -137,7 +148,7 @@ public final class Attention: @unchecked Sendable {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(d), Int32(nMax),
                             1, blockScores, Int32(nMax), values, Int32(d),
                             0, out + (i0 * h + head) * d, Int32(h * d))
-                if let probe {
+                if let probe = rowReceiver {
                     deliverRows(probe: probe, layer: layer, cache: cache, rowCount: b, n: nMax,
                                 rowsOf: { _ in UnsafePointer(self.blockScores) }, rowStride: nMax,
                                 firstRow: i0, onlyHead: head)
@@ -157,13 +168,23 @@ public final class Attention: @unchecked Sendable {
             visible.withUnsafeBufferPointer { vis in
                 for head in heads {
                     let g = shape.kvHead(forQueryHead: head)
-                    let rows = AttentionRows(
-                        layer: layer, head: head, kvHead: g,
-                        queryPositions: UnsafeBufferPointer(rebasing: qp[firstRow ..< firstRow + rowCount]),
-                        keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: n),
-                        probabilities: rowsOf(head), rowStride: rowStride,
-                        visibleCounts: UnsafeBufferPointer(rebasing: vis[firstRow ..< firstRow + rowCount]))
-                    probe.attentionComputed(rows)
+                    let ng = min(n, cache.count(layer: layer, kvHead: g))
+                    // Row path: `visible` was computed from the largest count; this head's is smaller by shift.
+                    let shift = vis[vis.count - 1] - cache.count(layer: layer, kvHead: g)
+                    let headVisible = shift == 0 ? nil : (firstRow ..< firstRow + rowCount).map { vis[$0] - shift }
+                    let probs = rowsOf(head)
+                    let deliver = { (v: UnsafeBufferPointer<Int>) in
+                        probe.attentionComputed(AttentionRows(
+                            layer: layer, head: head, kvHead: g,
+                            queryPositions: UnsafeBufferPointer(rebasing: qp[firstRow ..< firstRow + rowCount]),
+                            keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: ng),
+                            probabilities: probs, rowStride: rowStride, visibleCounts: v))
+                    }
+                    if let headVisible {
+                        headVisible.withUnsafeBufferPointer { deliver($0) }
+                    } else {
+                        deliver(UnsafeBufferPointer(rebasing: vis[firstRow ..< firstRow + rowCount]))
+                    }
                 }
             }
         }

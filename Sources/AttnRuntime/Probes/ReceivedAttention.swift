@@ -1,0 +1,50 @@
+// The received-attention score α_k (METHODS.md §16.3; Gu et al., arXiv 2410.10781): the mean
+// attention key position k receives from the queries that could see it, kept as a running sum
+// and count per position so that decode updates are O(visible keys). Its top positions show
+// non-initial ("hidden") sinks as well as token 0 (ACT's test, METHODS.md §8, uses α_k > 0.1).
+
+public struct ReceivedAttention {
+    private(set) var sums: [Float]    // [positions] Σ a_{t,k} over the queries that saw k
+    private(set) var counts: [Int32]  // [positions] how many queries saw k
+
+    public init(capacity: Int) {
+        sums = [Float](repeating: 0, count: capacity)
+        counts = [Int32](repeating: 0, count: capacity)
+    }
+
+    /// Adds one query row: probs[j] is the attention paid to keyPositions[j]; every listed key
+    /// counts as seen (a query sees the keys it was offered, attended or not).
+    public mutating func add(_ probs: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>) {
+        let n = min(probs.count, keyPositions.count)
+        sums.withUnsafeMutableBufferPointer { s in
+            counts.withUnsafeMutableBufferPointer { c in
+                for j in 0..<n {
+                    let k = Int(keyPositions[j])
+                    guard k < s.count else { continue }
+                    s[k] += probs[j]; c[k] += 1
+                }
+            }
+        }
+    }
+
+    /// α_k, or nil when no query has seen position k yet.
+    public func score(_ k: Int) -> Float? {
+        guard k >= 0 && k < counts.count, counts[k] > 0 else { return nil }
+        return sums[k] / Float(counts[k])
+    }
+
+    /// The `k` positions with the highest α, highest first (ties: earlier position first).
+    public func top(_ k: Int) -> [(position: Int, score: Float)] {
+        var best: [(position: Int, score: Float)] = []
+        best.reserveCapacity(k + 1)
+        for p in counts.indices where counts[p] > 0 {
+            let a = sums[p] / Float(counts[p])
+            if best.count == k, let last = best.last, a <= last.score { continue }
+            var i = best.count
+            while i > 0 && best[i - 1].score < a { i -= 1 }
+            best.insert((p, a), at: i)
+            if best.count > k { best.removeLast() }
+        }
+        return best
+    }
+}
