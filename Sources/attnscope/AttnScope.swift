@@ -8,6 +8,7 @@ struct AttnScope: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             // one line per command; each lives in its own file named after it
+            Bench.self,
         ]
     )
 }

@@ -18,8 +18,10 @@ func simdExp(_ v: SIMD8<Float>) -> SIMD8<Float> {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     let e = (p * (r * r) + r) + 1
-    // 2^n through the exponent bits
-    let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+    // 2^n through the exponent bits. n is integral and small, so adding 1.5·2^23 puts it in the
+    // low mantissa bits (a vector Float→Int32 conversion without the stdlib's generic path).
+    let nInt = unsafeBitCast(n + 12582912, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let bits = (nInt &+ 127) &<< 23
     let scale = unsafeBitCast(bits, to: SIMD8<Float>.self)
     var out = e * scale
     out.replace(with: 0, where: v .< -87.3)

@@ -34,6 +34,7 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
     case shapeMismatch(file: String, tensor: String, expected: [Int], found: [Int])
     case wrongTensorType(file: String, tensor: String, expected: String, found: GGMLType)
     case unknownArchitecture(file: String, architecture: String, supported: [String])
+    case unsupportedTokenizer(file: String, model: String)
 
     public var description: String {
         switch self {
@@ -87,6 +88,8 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(file): tensor '\(tensor)' has type \(found), expected \(expected)"
         case .unknownArchitecture(let file, let architecture, let supported):
             return "\(file): unknown architecture '\(architecture)' (supported: \(supported.joined(separator: ", ")))"
+        case .unsupportedTokenizer(let file, let model):
+            return "\(file): tokenizer.ggml.model = '\(model)' is not supported (only byte-level BPE, 'gpt2')"
         }
     }
 }

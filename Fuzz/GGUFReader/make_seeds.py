@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Writes small, valid GGUF files as a seed corpus for the GGUF reader fuzz target.
+
+Independent of the Swift code: built with struct from the format description
+(https://github.com/ggml-org/ggml/blob/master/docs/gguf.md). Usage: make_seeds.py OUT_DIR
+"""
+import os
+import struct
+import sys
+
+T_U8, T_I8, T_U16, T_I16, T_U32, T_I32, T_F32, T_BOOL, T_STR, T_ARR, T_U64, T_I64, T_F64 = range(13)
+FMT = {T_U8: "<B", T_I8: "<b", T_U16: "<H", T_I16: "<h", T_U32: "<I", T_I32: "<i", T_F32: "<f",
+       T_BOOL: "<?", T_U64: "<Q", T_I64: "<q", T_F64: "<d"}
+BLOCK = {0: (1, 4), 1: (1, 2), 30: (1, 2), 8: (32, 34), 2: (32, 18), 3: (32, 20)}
+
+
+def s(text):
+    b = text.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def value(t, v):
+    if t == T_STR:
+        return s(v)
+    if t == T_ARR:
+        et, items = v
+        return struct.pack("<IQ", et, len(items)) + b"".join(value(et, x) for x in items)
+    return struct.pack(FMT[t], v)
+
+
+def gguf(kvs, tensors, alignment=32, version=3):
+    out = b"GGUF" + struct.pack("<IQQ", version, len(tensors), len(kvs))
+    for key, t, v in kvs:
+        out += s(key) + struct.pack("<I", t) + value(t, v)
+    offset, infos, blobs = 0, b"", []
+    for name, ggml_type, shape in tensors:
+        bs, bb = BLOCK[ggml_type]
+        n = 1
+        for d in shape:
+            n *= d
+        size = n // bs * bb
+        infos += s(name) + struct.pack("<I", len(shape)) + b"".join(struct.pack("<Q", d) for d in shape)
+        infos += struct.pack("<IQ", ggml_type, offset)
+        blobs.append((offset, bytes((i * 37 + 11) % 251 for i in range(size))))
+        offset += (size + alignment - 1) // alignment * alignment
+    out += infos
+    out += b"\0" * ((-len(out)) % alignment)
+    data = bytearray(offset)
+    for off, blob in blobs:
+        data[off:off + len(blob)] = blob
+    return out + bytes(data)
+
+
+def tiny_llama():
+    tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + [chr(c) for c in range(33, 127)] + ["Ġ", "Ġt", "he", "Ġthe"]
+    kvs = [
+        ("general.architecture", T_STR, "llama"),
+        ("llama.block_count", T_U32, 1), ("llama.context_length", T_U32, 64),
+        ("llama.embedding_length", T_U32, 64), ("llama.feed_forward_length", T_U32, 96),
+        ("llama.attention.head_count", T_U32, 4), ("llama.attention.head_count_kv", T_U32, 2),
+        ("llama.rope.freq_base", T_F32, 10000.0), ("llama.attention.layer_norm_rms_epsilon", T_F32, 1e-5),
+        ("tokenizer.ggml.model", T_STR, "gpt2"), ("tokenizer.ggml.pre", T_STR, "smollm"),
+        ("tokenizer.ggml.tokens", T_ARR, (T_STR, tokens)),
+        ("tokenizer.ggml.token_type", T_ARR, (T_I32, [3, 3, 3] + [1] * (len(tokens) - 3))),
+        ("tokenizer.ggml.merges", T_ARR, (T_STR, ["Ġ t", "h e", "Ġt he"])),
+        ("tokenizer.ggml.bos_token_id", T_U32, 1), ("tokenizer.ggml.eos_token_id", T_U32, 2),
+    ]
+    d, f, kv = 64, 96, 32
+    tensors = [("token_embd.weight", 8, [d, len(tokens)]), ("output_norm.weight", 0, [d])]
+    p = "blk.0."
+    tensors += [(p + "attn_norm.weight", 0, [d]), (p + "attn_q.weight", 3, [d, d]), (p + "attn_k.weight", 3, [d, kv]),
+                (p + "attn_v.weight", 2, [d, kv]), (p + "attn_output.weight", 1, [d, d]), (p + "ffn_norm.weight", 0, [d]),
+                (p + "ffn_gate.weight", 30, [d, f]), (p + "ffn_up.weight", 3, [d, f]), (p + "ffn_down.weight", 3, [f, d])]
+    return gguf(kvs, tensors)
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    all_types = [("k.u8", T_U8, 7), ("k.i8", T_I8, -7), ("k.u16", T_U16, 700), ("k.i16", T_I16, -700),
+                 ("k.u32", T_U32, 70000), ("k.i32", T_I32, -70000), ("k.f32", T_F32, 1.5), ("k.bool", T_BOOL, True),
+                 ("k.str", T_STR, "héllo 🙂"), ("k.u64", T_U64, 1 << 40), ("k.i64", T_I64, -(1 << 40)),
+                 ("k.f64", T_F64, 2.25), ("k.arr", T_ARR, (T_ARR, [(T_U8, [1, 2]), (T_STR, ["a", "b"])])),
+                 ("general.alignment", T_U32, 64)]
+    seeds = {
+        "all_value_types.gguf": gguf(all_types, [("t.f32", 0, [4, 2]), ("t.q8", 8, [32, 2])], alignment=64),
+        "every_tensor_type.gguf": gguf([("general.architecture", T_STR, "llama")],
+                                       [("a", 0, [3]), ("b", 1, [5, 3]), ("c", 30, [2, 2, 2]), ("d", 8, [64]),
+                                        ("e", 2, [32, 3]), ("f", 3, [32, 1, 2])]),
+        "empty.gguf": gguf([], []),
+        "version2.gguf": gguf([("x", T_STR, "y")], [("a", 0, [1])], version=2),
+        "tiny_llama.gguf": tiny_llama(),
+    }
+    for name, blob in seeds.items():
+        with open(os.path.join(out, name), "wb") as fh:
+            fh.write(blob)
+        print(f"{name}: {len(blob)} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+// `attnscope bench`: prefill and decode speed of the runtime, and peak memory.
+// A benchmark, not a test: numbers depend on the machine and on what else runs on it.
+
+import ArgumentParser
+import AttnRuntime
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure prefill and decode tokens/s at 1 and 2 threads and several context lengths.",
+        discussion: """
+            For each thread count: prefill a --prefill-token prompt (timed), then grow one KV cache \
+            through each --contexts length (prefilling the gap untimed) and time --decode-tokens \
+            greedy decode steps there. Token ids are a fixed pseudo-random sequence (no tokenizer \
+            involved). Ends with peak RSS (getrusage ru_maxrss).
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .customLong("thread-counts"), help: "Comma-separated thread counts to measure.")
+    var threadCounts: String = "1,2"
+
+    @Option(name: .customLong("prefill"), help: "Prompt length for the prefill measurement.")
+    var prefillTokens: Int = 512
+
+    @Option(help: "Comma-separated context lengths for the decode measurements.")
+    var contexts: String = "128,2048,4096"
+
+    @Option(name: .customLong("decode-tokens"), help: "Decode steps timed at each context length.")
+    var decodeTokens: Int = 32
+
+    func run() throws {
+        let threadList = try parseList(threadCounts, flag: "--thread-counts")
+        let contextList = try parseList(contexts, flag: "--contexts").sorted()
+        guard prefillTokens >= 1 else { throw inputError("--prefill \(prefillTokens): must be ≥ 1") }
+        guard decodeTokens >= 1 else { throw inputError("--decode-tokens \(decodeTokens): must be ≥ 1") }
+        let needed = max(prefillTokens, (contextList.last ?? 0) + decodeTokens)
+        let tokens = benchTokens(count: needed)
+
+        say("attnscope bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(String(format: "%.2f", loadAverage()))")
+        say("cpu = CPU time used / (wall time × threads): below 1 means the threads waited for a core")
+        say("threads  measurement              tokens/s    cpu")
+        for threads in threadList {
+            var options = modelOptions
+            options.threads = threads
+            let (model, _) = try options.load(contextLength: needed)
+            guard needed <= model.contextLength else {
+                throw inputError("--contexts: \(needed) positions exceed the model's context \(model.contextLength)")
+            }
+            // warm-up: touches the weights' pages once
+            _ = model.forward(tokens: Array(tokens[0..<8]))
+            model.reset()
+
+            var clock = Stopwatch(threads: threads)
+            _ = model.forward(tokens: Array(tokens[0..<prefillTokens]))
+            row(threads, "prefill \(prefillTokens)", clock.lap(tokens: prefillTokens))
+            model.reset()
+
+            for context in contextList {
+                var filled = model.cache.nextPosition
+                while filled < context {   // grow the cache in chunks of ≤ 512 tokens, untimed
+                    let chunk = min(512, context - filled)
+                    _ = model.forward(tokens: Array(tokens[filled ..< filled + chunk]), logits: .none)
+                    filled += chunk
+                }
+                var next = tokens[filled]
+                clock = Stopwatch(threads: threads)
+                for _ in 0..<decodeTokens {
+                    let logits = model.forward(tokens: [next])
+                    next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
+                }
+                row(threads, "decode @\(context)", clock.lap(tokens: decodeTokens))
+            }
+        }
+        say(String(format: "peak RSS: %.1f MB", Double(peakRSSBytes()) / 1e6))
+    }
+
+    private func row(_ threads: Int, _ what: String, _ m: (rate: Double, cpu: Double)) {
+        let label = what.padding(toLength: 22, withPad: " ", startingAt: 0)
+        say(String(format: "%-8d ", threads) + label + String(format: " %10.1f %6.2f", m.rate, m.cpu))
+    }
+
+    private func parseList(_ text: String, flag: String) throws -> [Int] {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw inputError("\(flag) \(text): expected comma-separated positive integers")
+        }
+        return parts.map { $0! }
+    }
+
+    /// A fixed pseudo-random token sequence over ids 256 ..< 20000 (ordinary vocabulary).
+    private func benchTokens(count: Int) -> [Int32] {
+        var state: UInt64 = 0x5EED
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int32(256 + Int((state >> 33) % 19744))
+        }
+    }
+}
+
+/// Wall time and process CPU time since creation.
+private struct Stopwatch {
+    let threads: Int
+    let wall0 = now(), cpu0 = processCPUSeconds()
+
+    /// (tokens per wall second, CPU utilisation of the threads).
+    func lap(tokens: Int) -> (rate: Double, cpu: Double) {
+        let wall = now() - wall0, cpu = processCPUSeconds() - cpu0
+        return (Double(tokens) / wall, cpu / (wall * Double(threads)))
+    }
+}
