@@ -125,9 +125,12 @@ public struct SampleTraces: Sendable {
                 let sink4 = min(1, sink1 + 0.05 * u())
                 let entropy: Float = k == .diffuse ? 0.8 + 0.15 * u() : k == .sink ? 0.1 + 0.2 * u() : 0.3 + 0.3 * u()
                 let recall: Float = prefill || end <= keep ? 1 : k == .retrieval ? 0.6 + 0.2 * u() : 0.9 + 0.09 * u()
-                let sinks = (0..<min(shape.topSinks, end)).map { i -> SinkScore in
-                    SinkScore(position: i == 0 ? 0 : Int(g.next() % UInt64(end)),
-                              score: i == 0 ? sink1 : sink1 * 0.5 / Float(i + 1))
+                var sinks = [SinkScore(position: 0, score: sink1)]   // distinct positions, score descending
+                while sinks.count < min(shape.topSinks, end) {
+                    let p = 1 + Int(g.next() % UInt64(end - 1))
+                    if !sinks.contains(where: { $0.position == p }) {
+                        sinks.append(SinkScore(position: p, score: sink1 * 0.5 / Float(sinks.count + 1)))
+                    }
                 }
                 metrics.append(HeadMetrics(
                     layer: l, head: h, visibleKV: visible, selected: selectedCount,

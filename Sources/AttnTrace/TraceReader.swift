@@ -105,7 +105,7 @@ public final class TraceReader {
         let payloadOffset = r.position
         let payload = try r.bytes(length)
         let computed = Checksum.crc32(payload)
-        if computed != stored {
+        if !Checksum.matches(stored, computed) {
             throw TraceError(path: path, offset: payloadOffset, .checksumMismatch(stored: stored, computed: computed))
         }
         var p = ByteReader(payload, fileOffset: payloadOffset, path: path, what: "header payload")
@@ -150,7 +150,7 @@ public final class TraceReader {
             throw TraceError(path: path, offset: trailerAt + 16, .badTrailer("no end magic"))
         }
         let computed = Checksum.crc32(UnsafeRawBufferPointer(rebasing: b[trailerAt..<(trailerAt + 12)]))
-        guard computed == stored else {
+        guard Checksum.matches(stored, computed) else {
             throw TraceError(path: path, offset: trailerAt, .checksumMismatch(stored: stored, computed: computed))
         }
         guard footerOffset >= UInt64(chunksStart),
@@ -233,7 +233,7 @@ struct ChunkHeader {
 
     func verify(_ b: UnsafeRawBufferPointer, path: String) throws {
         let computed = computedCRC(b)
-        if computed != crc { throw TraceError(path: path, offset: offset, .checksumMismatch(stored: crc, computed: computed)) }
+        if !Checksum.matches(crc, computed) { throw TraceError(path: path, offset: offset, .checksumMismatch(stored: crc, computed: computed)) }
     }
 
     func payload(_ b: UnsafeRawBufferPointer, path: String) -> ByteReader {

@@ -34,13 +34,13 @@ public final class TraceWriter {
     private var fd: Int32
     private var failed: TraceError?
     private var finished = false
-    private var chunk = ByteWriter(capacity: 1 << 16)      // chunk header + payload of one step
-    private var scratch = ByteWriter(capacity: 1 << 14)    // metrics layer blocks
+    private var encoder: ChunkEncoder
     private var offsets: [UInt64] = []                    // [steps] chunk offsets, for the footer
     private var summary = TraceSummary.empty
 
     public init(path: String, header: RunHeader, options: Options = .init()) throws {
         self.path = path; self.header = header; self.options = options
+        encoder = ChunkEncoder(header: header, options: options)
         if let why = Codec.shapeProblem(header.model) {
             throw TraceError(path: path, offset: nil, .invalidFrame("run header: \(why)"))
         }
@@ -64,7 +64,7 @@ public final class TraceWriter {
         w.u32(UInt32(body.count))
         w.u32(Checksum.crc32(body.bytes, range: 0..<body.count))
         w.append(body.bytes)
-        do { try writeAll(w.bytes) } catch { close(fd); fd = -1; throw error }
+        do { try w.bytes.withUnsafeBytes { try writeAll($0) } } catch { close(fd); fd = -1; throw error }
     }
 
     deinit {
@@ -76,55 +76,18 @@ public final class TraceWriter {
 
     public func append(_ frame: StepFrame) throws {
         try checkUsable()
-        if let why = FrameValidation.problem(frame, header: header, expectedIndex: stepCount) {
-            throw TraceError(path: path, offset: bytesWritten, .invalidFrame("step \(frame.step.index): \(why)"))
-        }
-        chunk.removeAll()
-        chunk.append(Format.sync)
-        chunk.u32(0); chunk.u32(UInt32(stepCount)); chunk.u32(0)   // length and CRC patched below
         do {
-            try encodePayload(frame)
-        } catch let e as RecordTooLarge {
-            throw TraceError(path: path, offset: bytesWritten,
-                             .invalidFrame("step \(frame.step.index): \(e.kind.name) record of \(e.bytes) bytes"))
+            try encoder.encode(frame, step: stepCount)
+        } catch var e as TraceError {
+            e.path = path; e.offset = bytesWritten
+            throw e
         }
-        let payloadLength = chunk.count - Format.chunkHeaderSize
-        if payloadLength > Format.maxChunkBytes {
-            throw TraceError(path: path, offset: bytesWritten, .chunkTooLarge(payloadLength))
-        }
-        chunk.patchU32(UInt32(payloadLength), at: 8)
-        var crc = Checksum.crc32(chunk.bytes, range: 8..<16)
-        crc = Checksum.crc32(chunk.bytes, range: Format.chunkHeaderSize..<chunk.count, continuing: crc)
-        chunk.patchU32(crc, at: 16)
-
         let offset = UInt64(bytesWritten)
-        try writeAll(chunk.bytes)
+        try encoder.bytes.withUnsafeBytes { try writeAll($0) }
         if options.syncEveryChunk { try sync() }
         offsets.append(offset)
         summary.add(frame.step)
         stepCount += 1
-    }
-
-    private func encodePayload(_ f: StepFrame) throws {
-        let m = header.model
-        let end = f.step.position + f.step.queryCount
-        try chunk.record(.step) { Codec.encode(f.step, into: &$0) }
-        try chunk.record(.metrics) { w in
-            Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end,
-                                      scratch: &scratch, into: &w)
-        }
-        try chunk.record(.kvResidency) { Codec.encode(f.kv, layers: m.layers, kvHeads: m.kvHeads, into: &$0) }
-        if !f.selections.isEmpty {
-            try chunk.record(.selections) {
-                Codec.encodeSelections(f.selections, layers: m.layers, heads: m.heads, end: end, into: &$0)
-            }
-        }
-        for r in f.rows {
-            try chunk.record(.rows) { Codec.encode(r, encoding: options.rowEncoding, into: &$0) }
-        }
-        for a in f.annotations {
-            try chunk.record(.annotation) { $0.string(a) }
-        }
     }
 
     // MARK: - Finishing
@@ -136,7 +99,7 @@ public final class TraceWriter {
         guard offsets.count < Int(Format.footerStep) else {
             throw TraceError(path: path, offset: bytesWritten, .invalidFrame("too many steps for the footer"))
         }
-        chunk.removeAll()
+        var chunk = ByteWriter(capacity: 64 + 3 * offsets.count)
         chunk.append(Format.sync)
         chunk.u32(0); chunk.u32(Format.footerStep); chunk.u32(0)
         try chunk.record(.index) { Codec.encodeIndex(offsets, into: &$0) }
@@ -153,7 +116,7 @@ public final class TraceWriter {
         trailer.u32(Checksum.crc32(trailer.bytes, range: 0..<12))
         trailer.append(Format.endMagic)
         chunk.append(trailer.bytes)
-        try writeAll(chunk.bytes)
+        try chunk.bytes.withUnsafeBytes { try writeAll($0) }
         try sync()
         finished = true
         close(fd); fd = -1
@@ -167,8 +130,8 @@ public final class TraceWriter {
         if finished || fd < 0 { throw TraceError(path: path, offset: bytesWritten, .writerFinished) }
     }
 
-    private func writeAll(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { buf in
+    private func writeAll(_ buf: UnsafeRawBufferPointer) throws {
+        do {
             var done = 0
             while done < buf.count {
                 let n = write(fd, buf.baseAddress! + done, buf.count - done)

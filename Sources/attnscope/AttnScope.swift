@@ -9,6 +9,9 @@ struct AttnScope: ParsableCommand {
         subcommands: [
             // one line per command; each lives in its own file named after it
             Bench.self,
+            Dump.self,
+            Info.self,
+            BenchTrace.self,
         ]
     )
 }

@@ -1,0 +1,66 @@
+/// Encodes one step frame into a complete chunk (header + records) in a reused buffer: the
+/// in-memory half of TraceWriter, public so that benchmarks and tools can measure or stream it.
+public struct ChunkEncoder {
+    public let header: RunHeader
+    public let options: TraceWriter.Options
+    /// The last encoded chunk (valid until the next `encode`).
+    public private(set) var bytes: [UInt8] = []
+    private var w = ByteWriter(capacity: 1 << 16)        // chunk header + payload of one step
+    private var scratch = ByteWriter(capacity: 1 << 14)  // metrics layer blocks
+
+    public init(header: RunHeader, options: TraceWriter.Options = .init()) {
+        self.header = header; self.options = options
+    }
+
+    /// Validates `frame` as step `step` and encodes it; the chunk is then in `bytes`.
+    /// Errors carry an empty path and no offset (the writer fills them in).
+    public mutating func encode(_ frame: StepFrame, step: Int) throws {
+        if let why = FrameValidation.problem(frame, header: header, expectedIndex: step) {
+            throw TraceError(path: "", offset: nil, .invalidFrame("step \(frame.step.index): \(why)"))
+        }
+        swap(&bytes, &w.bytes)   // reuse the buffer without copying
+        w.removeAll()
+        w.append(Format.sync)
+        w.u32(0); w.u32(UInt32(step)); w.u32(0)   // length and CRC patched below
+        do {
+            try encodePayload(frame)
+        } catch let e as RecordTooLarge {
+            throw TraceError(path: "", offset: nil,
+                             .invalidFrame("step \(frame.step.index): \(e.kind.name) record of \(e.bytes) bytes"))
+        }
+        let payloadLength = w.count - Format.chunkHeaderSize
+        if payloadLength > Format.maxChunkBytes {
+            throw TraceError(path: "", offset: nil, .chunkTooLarge(payloadLength))
+        }
+        w.patchU32(UInt32(payloadLength), at: 8)
+        var crc = Checksum.crc32(w.bytes, range: 8..<16)
+        crc = Checksum.crc32(w.bytes, range: Format.chunkHeaderSize..<w.count, continuing: crc)
+        w.patchU32(crc, at: 16)
+        swap(&bytes, &w.bytes)
+    }
+
+    private mutating func encodePayload(_ f: StepFrame) throws {
+        let m = header.model
+        let end = f.step.position + f.step.queryCount
+        try w.record(.step) { Codec.encode(f.step, into: &$0) }
+        var s = ByteWriter()
+        swap(&s, &scratch)   // a local, so that the closure does not touch self while w is mutated
+        defer { swap(&s, &scratch) }
+        try w.record(.metrics) { w in
+            Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end, scratch: &s, into: &w)
+        }
+        try w.record(.kvResidency) { Codec.encode(f.kv, layers: m.layers, kvHeads: m.kvHeads, into: &$0) }
+        if !f.selections.isEmpty {
+            try w.record(.selections) {
+                Codec.encodeSelections(f.selections, layers: m.layers, heads: m.heads, end: end, into: &$0)
+            }
+        }
+        let rowEncoding = options.rowEncoding
+        for r in f.rows {
+            try w.record(.rows) { Codec.encode(r, encoding: rowEncoding, into: &$0) }
+        }
+        for a in f.annotations {
+            try w.record(.annotation) { $0.string(a) }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import ArgumentParser
+import AttnTrace
+import Foundation
+
+/// `attnscope bench-trace`: the trace format's benchmark (docs/trace-format.md §9). Prints encode
+/// throughput, record sizes, and open / recovery-scan times of a large trace written to --dir.
+struct BenchTrace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-trace",
+        abstract: "Benchmark the trace format: encode speed, record sizes, open and recovery-scan times.")
+
+    @Option(help: "Size of the large trace in MB (written to --dir, deleted afterwards).")
+    var sizeMb = 1024
+
+    @Option(help: "Directory for the large trace (not the repository).")
+    var dir = "/tmp"
+
+    @Option(help: "Context length (keys visible to each decode step).")
+    var context = 4096
+
+    @Option(help: "Seconds to spend measuring encode throughput.")
+    var encodeSeconds = 3.0
+
+    @Flag(help: "Keep the large trace file.")
+    var keep = false
+
+    func validate() throws {
+        guard sizeMb >= 1, sizeMb <= 65536 else { throw ValidationError("--size-mb must be in 1...65536") }
+        guard context >= 64, context <= 1 << 20 else { throw ValidationError("--context must be in 64...1048576") }
+        guard encodeSeconds > 0, encodeSeconds <= 600 else { throw ValidationError("--encode-seconds must be in (0, 600]") }
+    }
+
+    func run() throws {
+        try exitingOnError { try measure() }
+    }
+
+    func shape(topSinks: Int, capture: CaptureLevel = .rows) -> SampleTraces.Shape {
+        var s = SampleTraces.Shape.smolLM
+        s.promptTokens = context; s.decodeSteps = 64; s.sinkTokens = 4; s.window = 1024
+        s.topSinks = topSinks; s.capture = capture; s.rowInterval = 8
+        return s
+    }
+
+    /// Decode frames 1...n of a sample, ready to be re-numbered.
+    func frames(_ sample: SampleTraces, _ n: Int) -> [StepFrame] {
+        (1...n).map { sample.frame(step: $0) }
+    }
+
+    func measure() throws {
+        let clock = ContinuousClock()
+        print("bench-trace: SmolLM2-135M shape 30 layers × 9 heads × 3 KV heads, context \(context), sink 4 + window 1024, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+        // MARK: encode throughput
+        for (label, capture) in [("metrics + kv + selections", CaptureLevel.selections),
+                                 ("+ decode rows of 4 heads every 8 steps", CaptureLevel.rows)] {
+            let sample = SampleTraces(shape: shape(topSinks: 4, capture: capture), seed: 1)
+            var fs = frames(sample, 64)
+            var enc = ChunkEncoder(header: sample.header)
+            var bytes = 0, steps = 0
+            let start = clock.now
+            while (clock.now - start) < .seconds(encodeSeconds) {
+                for i in fs.indices {
+                    fs[i].step.index = steps
+                    try enc.encode(fs[i], step: steps)
+                    bytes += enc.bytes.count; steps += 1
+                }
+            }
+            let secs = seconds(clock.now - start)
+            print(String(format: "encode throughput (%@): %.0f MB/s  (%d steps, %.1f MB in %.2f s; target ≥ 300)",
+                         label, Double(bytes) / secs / 1e6, steps, Double(bytes) / 1e6, secs))
+        }
+
+        // MARK: record sizes
+        let small = (dir as NSString).appendingPathComponent("attnscope-bench-small-\(getpid()).atrace")
+        defer { try? FileManager.default.removeItem(atPath: small) }
+        for topSinks in [4, 8] {
+            let sample = SampleTraces(shape: shape(topSinks: topSinks, capture: .selections), seed: 2)
+            try writeRenumbered(small, header: sample.header, frames: frames(sample, 64), steps: 64)
+            let (metrics, selections) = try recordBytes(small)
+            let heads = Double(64 * 30 * 9)
+            print(String(format: "metrics record, %d top sinks: %.1f bytes per (step, layer, head)  (target ≤ 32)",
+                         topSinks, Double(metrics) / heads))
+            if topSinks == 4 {
+                print(String(format: "selection, sink + window, same on every head: %.2f bytes per head per step  (target ≤ 8)",
+                             Double(selections) / heads))
+            }
+        }
+        // Every head with its own window: no head repeats the previous one.
+        do {
+            let sample = SampleTraces(shape: shape(topSinks: 4, capture: .selections), seed: 3)
+            var fs = frames(sample, 64)
+            for i in fs.indices {
+                let end = fs[i].step.position + fs[i].step.queryCount
+                for k in fs[i].selections.indices {
+                    fs[i].selections[k].ranges = [0..<4, (end - 1000 - k)..<end]
+                }
+            }
+            try writeRenumbered(small, header: sample.header, frames: fs, steps: 64)
+            let (_, selections) = try recordBytes(small)
+            print(String(format: "selection, sink + window, a different window on every head: %.2f bytes per head per step  (target ≤ 8)",
+                         Double(selections) / Double(64 * 30 * 9)))
+        }
+
+        // MARK: 1 GB trace: write, open, recovery scan
+        let big = (dir as NSString).appendingPathComponent("attnscope-bench-\(getpid()).atrace")
+        defer { if !keep { try? FileManager.default.removeItem(atPath: big) } }
+        let sample = SampleTraces(shape: shape(topSinks: 4, capture: .rows), seed: 4)
+        var fs = frames(sample, 64)
+        let target = sizeMb << 20
+        let writer = try TraceWriter(path: big, header: sample.header)
+        let writeStart = clock.now
+        var step = 0
+        while writer.bytesWritten < target {
+            let i = step % fs.count
+            fs[i].step.index = step
+            try writer.append(fs[i])
+            step += 1
+        }
+        let writeSecs = seconds(clock.now - writeStart)
+        let footerOffset = writer.bytesWritten
+        let finishStart = clock.now
+        try writer.finish()
+        let finishSecs = seconds(clock.now - finishStart)
+        print(String(format: "large trace: %d steps, %.2f GB written in %.2f s (%.0f MB/s through TraceWriter, page cache); finish (footer + fsync) %.2f s",
+                     step, Double(footerOffset) / 1e9, writeSecs, Double(footerOffset) / writeSecs / 1e6, finishSecs))
+
+        var opens: [Double] = []
+        for _ in 0..<5 {
+            let t = clock.now
+            let r = try TraceReader(path: big)
+            _ = try r.metrics(step: r.stepCount - 1, layer: 29, head: 8)
+            opens.append(seconds(clock.now - t))
+            guard r.status == .finalized, r.stepCount == step else { throw CLIError("large trace did not open as finalized") }
+        }
+        opens.sort()
+        print(String(format: "open finalized %.2f GB trace + read one (layer, head) of the last step: %.1f ms (min of 5; max %.1f ms; target ≤ 50)",
+                     Double(footerOffset) / 1e9, opens[0] * 1e3, opens[4] * 1e3))
+
+        // Remove footer and trailer: the file now looks like a run that was killed.
+        if truncate(big, off_t(footerOffset)) != 0 { throw CLIError("\(big): truncate failed (errno \(errno))") }
+        var scans: [Double] = []
+        for _ in 0..<3 {
+            let t = clock.now
+            let r = try TraceReader(path: big)
+            scans.append(seconds(clock.now - t))
+            guard !r.status.isFinalized, r.stepCount == step else { throw CLIError("recovery scan found \(r.stepCount) of \(step) steps") }
+        }
+        scans.sort()
+        print(String(format: "recovery scan of the unfinalized %.2f GB trace (every chunk CRC-checked, warm page cache): %.2f s (min of 3; max %.2f s; target ≤ 3)",
+                     Double(footerOffset) / 1e9, scans[0], scans[2]))
+    }
+
+    func writeRenumbered(_ path: String, header: RunHeader, frames: [StepFrame], steps: Int) throws {
+        let w = try TraceWriter(path: path, header: header)
+        for s in 0..<steps {
+            var f = frames[s % frames.count]
+            f.step.index = s
+            try w.append(f)
+        }
+        try w.finish()
+    }
+
+    func recordBytes(_ path: String) throws -> (metrics: Int, selections: Int) {
+        let sizes = try TraceReader(path: path).sizeByRecordKind()
+        let get = { (k: String) in sizes.first { $0.kind == k }?.bytes ?? 0 }
+        return (get("metrics"), get("selections"))
+    }
+
+    func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

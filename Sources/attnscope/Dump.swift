@@ -1,0 +1,23 @@
+import ArgumentParser
+import AttnTrace
+
+/// `attnscope dump FILE`: the stable, line-oriented text form of a trace (see docs/trace-format.md).
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a trace as stable, line-oriented text (for golden tests and reading by eye).")
+
+    @Argument(help: "The .atrace file.")
+    var file: String
+
+    @Flag(name: .customLong("no-row-values"), help: "Omit attention row values (keep their shapes).")
+    var noRowValues = false
+
+    func run() throws {
+        try exitingOnError {
+            let reader = try TraceReader(path: file)
+            var out = LineOutput()
+            defer { out.flush() }
+            try TraceDump.write(reader, includeRows: !noRowValues) { out.line($0) }
+        }
+    }
+}
