@@ -12,6 +12,7 @@ struct AttnScope: ParsableCommand {
             Dump.self,
             Info.self,
             BenchTrace.self,
+            Record.self,
         ]
     )
 }
