@@ -13,6 +13,7 @@ struct AttnScope: ParsableCommand {
             Info.self,
             BenchTrace.self,
             Record.self,
+            Calibrate.self,
         ]
     )
 }

@@ -75,6 +75,7 @@ struct Record: ParsableCommand {
         let c = model.config
         let recorder = TraceRecorder(config: c, capacity: model.contextLength,
                                      options: .init(capture: level, rowInterval: rowInterval, denseShadow: !noDenseShadow))
+        do { try policyObject.check(layers: c.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy: \(error)") }
         policyObject.reset(layers: c.blockCount, shape: model.attention.shape)
         model.attention.policy = policyObject
         model.attention.probe = recorder

@@ -31,6 +31,9 @@ public protocol AttentionPolicy: AnyObject {
     /// True when `observe` must see every head's probabilities (costs a copy-out per head).
     var observesAttention: Bool { get }
 
+    /// Throws a PolicyError when the policy cannot run on this model (e.g. a budgets file for
+    /// another model). Called before `reset`.
+    func check(layers: Int, shape: AttentionShape) throws
     /// Forgets all state; called before a run starts with an empty cache.
     func reset(layers: Int, shape: AttentionShape)
     /// Before attention is computed for `layer`; the new entries are already in the cache.
@@ -44,6 +47,7 @@ public protocol AttentionPolicy: AnyObject {
 
 extension AttentionPolicy {
     public var observesAttention: Bool { false }
+    public func check(layers: Int, shape: AttentionShape) throws {}
     public func beginCall(layer: Int, queryCount: Int, cache: KVCache) {}
     public func observe(_ rows: AttentionRows) {}
     /// `name` or `name:k=v,...` as it would be typed on the command line.
