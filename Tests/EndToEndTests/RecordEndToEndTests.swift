@@ -103,6 +103,34 @@ final class RecordEndToEndTests: XCTestCase {
         }
     }
 
+    /// calibrate writes budgets that keep ≥ τ on the calibration text; record with them evicts.
+    func testCalibrateThenRecordTCA() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        let budgets = tempPath("budgets.json"), trace = tempPath("tca.atrace")
+        defer { try? FileManager.default.removeItem(atPath: budgets); try? FileManager.default.removeItem(atPath: trace) }
+        let text = Array(repeating: Self.prompt, count: 4).joined(separator: " ")
+        try run(["calibrate", "--policy", "tca", "--text", text, "--tau", "0.8", "--block", "16", "--window", "16",
+                 "--observe", "8", "--out", budgets])
+        struct File: Decodable { var tau: Float; var keptMass: [[Float]]; var layers: Int }
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: budgets)))
+        XCTAssertEqual(file.layers, 30)
+        for (l, layer) in file.keptMass.enumerated() {
+            for (g, m) in layer.enumerated() { XCTAssertGreaterThanOrEqual(m, 0.8, "layer \(l) KV head \(g)") }
+        }
+        try run(["record", "--prompt", text, "-n", "3", "--policy", "tca:budgets=\(budgets)", "--out", trace])
+        let reader = try TraceReader(path: trace)
+        XCTAssertEqual(reader.header.policy.name, "tca")
+        let prompt = reader.header.promptTokens.count
+        let kv = try reader.kv(step: 0)
+        XCTAssertTrue(kv.allSatisfy { $0.entries <= prompt && $0.entries >= 16 })
+        XCTAssertLessThan(kv.reduce(0) { $0 + $1.entries }, kv.count * prompt)   // something was evicted
+        // A budgets file for another shape is refused with a clear message.
+        try Data(#"{"model":"x","layers":2,"kvHeads":1,"block":8,"window":4,"tau":0.9,"alpha":0.5,"calibrationTokens":9,"budgets":[[[0,0,0,1]],[[0,0,0,1]]],"keptMass":[[1],[1]]}"#.utf8)
+            .write(to: URL(fileURLWithPath: budgets))
+        let r = try run(["record", "--prompt", "hi", "--policy", "tca:budgets=\(budgets)", "--out", trace], expectStatus: 2)
+        XCTAssertTrue(r.err.contains("is for 2 layers"), r.err)
+    }
+
     func testBadInputExitsTwoWithMessage() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
         var r = try run(["record", "--prompt", "hi", "--policy", "quest", "--out", tempPath("x.atrace")], expectStatus: 2)
