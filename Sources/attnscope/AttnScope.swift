@@ -8,6 +8,8 @@ struct AttnScope: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             // one line per command; each lives in its own file named after it
+            Generate.self,
+            Perplexity.self,
             Bench.self,
             Dump.self,
             Info.self,

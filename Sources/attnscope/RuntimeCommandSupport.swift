@@ -37,7 +37,7 @@ struct ModelOptions: ParsableArguments {
         } catch let error as ExitCode {
             throw error
         } catch {
-            throw inputError("\(path): \(error)")
+            throw inputError("--model: \(error)")
         }
     }
 }

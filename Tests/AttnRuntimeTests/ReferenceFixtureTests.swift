@@ -166,3 +166,23 @@ final class ReferenceFixtureTests: XCTestCase {
         return zip(a, b).map { abs($0 - Float($1)) }.max() ?? 0
     }
 }
+
+/// `attnscope perplexity`'s method (llama.cpp's: chunks of ctx, second half scored, no BOS) on
+/// a committed English text (Fixtures/english-prose.txt, 832 tokens, written for this test).
+final class PerplexityTests: XCTestCase {
+    func testEnglishProseIsInTheKnownGoodRange() throws {
+        let gguf = try ReferenceModel.gguf()
+        let model = try Transformer(gguf: gguf, contextLength: 256, threads: 2)
+        let tokenizer = try BPETokenizer(gguf: gguf)
+        let text = try String(contentsOf: Fixtures.directory.appendingPathComponent("english-prose.txt"), encoding: .utf8)
+        let ids = tokenizer.encode(text)
+        let result = chunkedPerplexity(model: model, tokens: ids, ctx: 128)
+        XCTAssertEqual(result.chunks, ids.count / 128)
+        XCTAssertEqual(result.scoredTokens, result.chunks * 63)   // tokens 65 ..< 128 of each chunk
+        // Known-good: plain English prose at short context is single-digit to low twenties
+        // (13.07 measured; rotate-half RoPE gives ~34 per MODELS.md).
+        XCTAssertGreaterThan(result.perplexity, 3)
+        XCTAssertLessThan(result.perplexity, 22)
+        print("perplexity @128: \(result.perplexity)")
+    }
+}

@@ -17,7 +17,8 @@ public final class Transformer: @unchecked Sendable {
     public let cache: KVCache
     public let attention: Attention
     public let pool: WorkerPool
-    public let ropeStyle: RoPEStyle
+    /// RoPE pairing; GGUF llama weights need `.adjacentPairs` (set from the architecture).
+    public private(set) var ropeStyle: RoPEStyle
     /// Token counts from which linear layers go through sgemm.
     public var matrixPathMinTokens = 4
     /// Wall time spent in `attention.forward` since the last reset (seconds), per layer.
@@ -55,6 +56,15 @@ public final class Transformer: @unchecked Sendable {
     public var contextLength: Int { cache.capacity }
     public var threads: Int { pool.threads }
 
+    /// Runs `body` with the model switched to another RoPE pairing (tests: the wrong convention
+    /// must give different answers), then switches back.
+    static func withRoPEStyle<R>(_ style: RoPEStyle, _ model: Transformer, _ body: () throws -> R) rethrows -> R {
+        let saved = model.ropeStyle
+        model.ropeStyle = style
+        defer { model.ropeStyle = saved }
+        return try body()
+    }
+
     /// Forgets the cache and the timings: the next forward starts at position 0.
     public func reset() {
         cache.reset()
@@ -66,10 +76,15 @@ public final class Transformer: @unchecked Sendable {
     // MARK: - Forward
 
     /// Which logits `forward` returns.
-    public enum LogitsWanted { case last, all, none }
+    public enum LogitsWanted: Equatable {
+        case last, all, none
+        /// Rows first ..< T (perplexity scores only the second half of a chunk).
+        case from(Int)
+    }
 
     /// Runs `tokens` at the positions after the cache's newest entry, appending them to the cache.
-    /// Returns logits [V] of the last token (`.last`), [T, V] of every token (`.all`), or [] (`.none`).
+    /// Returns logits [V] of the last token (`.last`), [T, V] of every token (`.all`),
+    /// [T - first, V] of tokens first ..< T (`.from(first)`), or [] (`.none`).
     public func forward(tokens: [Int32], logits wanted: LogitsWanted = .last) -> [Float] {
         let t = tokens.count
         precondition(t > 0, "forward needs at least one token")
@@ -126,6 +141,7 @@ public final class Transformer: @unchecked Sendable {
         case .none: return []
         case .last: first = t - 1
         case .all: first = 0
+        case .from(let f): first = min(max(0, f), t - 1)
         }
         let rows = t - first
         weights.outputNorm.withUnsafeBufferPointer { nw in

@@ -26,3 +26,33 @@ public func negativeLogLikelihood(logits: [Float], vocab: Int, targets: [Int32],
     }
     return (sum, count)
 }
+
+/// Result of `chunkedPerplexity`.
+public struct PerplexityResult: Sendable {
+    public var perplexity: Double
+    public var scoredTokens: Int
+    public var chunks: Int
+}
+
+/// llama.cpp's perplexity method: `tokens` (no BOS) cut into `tokens.count / ctx` non-overlapping
+/// chunks (at most `maxChunks` if > 0); each chunk runs from an empty cache and scores the
+/// predictions of its tokens ctx/2+1 ..< ctx. `progress(chunk, runningPerplexity)` after each.
+public func chunkedPerplexity(model: Transformer, tokens: [Int32], ctx: Int, maxChunks: Int = 0,
+                              progress: (Int, Double) -> Void = { _, _ in }) -> PerplexityResult {
+    precondition(ctx >= 4 && ctx <= model.contextLength)
+    var chunks = tokens.count / ctx
+    if maxChunks > 0 { chunks = min(chunks, maxChunks) }
+    var nll = 0.0, count = 0
+    for c in 0..<chunks {
+        model.reset()
+        let chunk = Array(tokens[c * ctx ..< (c + 1) * ctx])
+        let first = ctx / 2
+        let logits = model.forward(tokens: chunk, logits: .from(first))
+        // logits rows are positions first ..< ctx; they predict tokens first+1 ..< ctx
+        let scored = negativeLogLikelihood(logits: logits, vocab: model.config.vocabSize,
+                                           targets: Array(chunk[first...]), from: 0)
+        nll += scored.sum; count += scored.count
+        progress(c, exp(nll / Double(count)))
+    }
+    return PerplexityResult(perplexity: count > 0 ? exp(nll / Double(count)) : .nan, scoredTokens: count, chunks: chunks)
+}
