@@ -11,6 +11,8 @@ Writes into OUT (default Tests/AttnRuntimeTests/Fixtures):
                    perplexity of a prose paragraph, sink mass per layer
   tokenizer.json   tricky strings and their token ids
   dequant.json     a few dequantized rows of every tensor type in the file
+  tensors.json     every tensor's name, type, shape (ne0 first), absolute data offset and size,
+                   and the scalar metadata, as the gguf package reads them
 
 Regenerate:  python3 reference/reference.py --out Tests/AttnRuntimeTests/Fixtures
 Needs: numpy, gguf, tokenizers (scripts/setup.sh installs them).
@@ -49,6 +51,16 @@ TRICKY_STRINGS = [
     "Ünïcödé\u00a0non-breaking\u2003em space", "<|im_start|>user\nhi<|im_end|>", "<notatoken> <|im_end", "!!!???...---",
     "x=1;y=2;print(x+y)", "https://example.com/a?b=c&d=e#f", "\u200bzero\u200dwidth", "Ω≈ç√∫˜µ≤≥÷", "'s 's 'S",
 ]
+RANDOM_STRING_COUNT = 300
+RANDOM_SEED = 20261129
+RANDOM_PIECES = [
+    "a", "Z", "q", "the", " ", "  ", "\n", "\t", "\r\n", "0", "7", "42", "'s", "'", "'ll", "!", "?", ".", ",", "-", "_",
+    "<", ">", "|", "<|im_start|>", "<|im_end|>", "<|endoftext|>", "é", "ß", "Ω", "ж", "ü", "½", "²", "٣", "\u00a0",
+    "\u2003", "\u200b", "\u200d", "\u0301", "\ufffd", "🙂", "👍🏽", "🇫🇷", "👨‍👩‍👧", "\x00", "\x7f", "\x1f",
+]
+RANDOM_RANGES = [(0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x4FF), (0x590, 0x6FF),
+                 (0x900, 0x97F), (0x2000, 0x206F), (0x2150, 0x218F), (0x3040, 0x30FF), (0x4E00, 0x9FFF),
+                 (0xAC00, 0xD7A3), (0x1F300, 0x1F64F)]
 SELECTED_MATRICES = [(0, 0), (2, 4), (15, 3), (29, 8)]  # (layer, head): full prefill matrices
 TOP_K = 20
 GREEDY_STEPS = 32
@@ -78,8 +90,8 @@ def field_value(reader, key):
 class Model:
     """Dequantized weights (float64, numpy row-major [out, in]) and hyper-parameters."""
 
-    def __init__(self, path):
-        self.reader = reader = GGUFReader(path)
+    def __init__(self, reader):
+        self.reader = reader
         arch = field_value(reader, "general.architecture")
         assert arch == "llama", arch
         self.n_layers = field_value(reader, "llama.block_count")
@@ -198,6 +210,23 @@ def build_tokenizer(reader):
 
 # MARK: - Fixtures
 
+def random_strings():
+    """Seeded random strings mixing scripts, digits, whitespace, specials and emoji."""
+    import random
+    rng = random.Random(RANDOM_SEED)
+    out = []
+    for _ in range(RANDOM_STRING_COUNT):
+        parts = []
+        for _ in range(rng.randint(1, 16)):
+            if rng.random() < 0.6:
+                parts.append(rng.choice(RANDOM_PIECES))
+            else:
+                lo, hi = rng.choice(RANDOM_RANGES)
+                parts.append(chr(rng.randint(lo, hi)))
+        out.append("".join(parts))
+    return out
+
+
 def r7(x):
     return float(f"{float(x):.7g}")
 
@@ -243,6 +272,19 @@ def perplexity(m, tok, text):
     return {"text": text, "token_ids": ids, "perplexity": r7(math.exp(float(np.mean(nll))))}
 
 
+def write_tensor_index(reader, path):
+    tensors = [{"name": t.name, "type": t.tensor_type.name, "shape": [int(d) for d in t.shape],
+                "offset": int(t.data_offset), "bytes": int(t.n_bytes)} for t in reader.tensors]
+    scalars = {}
+    for key, f in reader.fields.items():
+        if key.startswith("GGUF.") or f.types[0] == 9:
+            continue
+        scalars[key] = {"type": f.types[0].name.lower(), "value": field_value(reader, key)}
+    with open(path, "w") as fh:
+        json.dump({"tensors": tensors, "metadata": scalars}, fh, ensure_ascii=False, separators=(",", ":"))
+    print(f"  tensors.json: {len(tensors)} tensors, {len(scalars)} scalar keys", file=sys.stderr)
+
+
 def dequant_rows(m):
     """First 64 values of a few rows of tensors of every type in the file."""
     picks = [("token_embd.weight", [0, 1, 1000, 49151]), ("blk.0.attn_q.weight", [0, 3, 575]),
@@ -262,18 +304,25 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", help="GGUF path (default: ATTNSCOPE_MODEL or site-packages/" + MODEL_REL + ")")
     ap.add_argument("--out", default="Tests/AttnRuntimeTests/Fixtures")
+    ap.add_argument("--tokenizer-only", action="store_true", help="only rewrite tokenizer.json (seconds)")
     args = ap.parse_args()
     path = find_model(args.model)
     print(f"reference: loading {path}", file=sys.stderr)
-    m = Model(path)
-    tok, tokens = build_tokenizer(m.reader)
+    reader = GGUFReader(path)
+    tok, tokens = build_tokenizer(reader)
     os.makedirs(args.out, exist_ok=True)
 
-    tricky = [{"text": s, "ids": tok.encode(s, add_special_tokens=False).ids} for s in TRICKY_STRINGS]
+    tricky = [{"text": s, "ids": tok.encode(s, add_special_tokens=False).ids} for s in TRICKY_STRINGS + random_strings()]
     for t in tricky:
         assert tok.decode(t["ids"], skip_special_tokens=False) == t["text"], t
     with open(os.path.join(args.out, "tokenizer.json"), "w") as fh:
-        json.dump({"source": "HF tokenizers from GGUF vocab+merges", "cases": tricky}, fh, ensure_ascii=False, indent=0)
+        json.dump({"source": "HF tokenizers from GGUF vocab+merges", "random_seed": RANDOM_SEED, "cases": tricky},
+                  fh, ensure_ascii=False, indent=0)
+    print(f"  tokenizer.json: {len(tricky)} strings", file=sys.stderr)
+    if args.tokenizer_only:
+        return
+    write_tensor_index(reader, os.path.join(args.out, "tensors.json"))
+    m = Model(reader)
 
     with open(os.path.join(args.out, "dequant.json"), "w") as fh:
         json.dump({"rows": dequant_rows(m)}, fh)

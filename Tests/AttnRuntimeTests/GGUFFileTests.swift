@@ -86,4 +86,41 @@ final class GGUFFileTests: XCTestCase {
         XCTAssertEqual(config.expectedTensors.count, 2 + 30 * 9)
         XCTAssertNoThrow(try config.validateTensors(in: gguf))
     }
+
+    /// Every tensor info and scalar metadata value against the `gguf` Python package (tensors.json).
+    func testMatchesGGUFPackage() throws {
+        let gguf = try ReferenceModel.gguf()
+        let fixture = try Fixtures.json("tensors.json") as! [String: Any]
+        let tensors = fixture["tensors"] as! [[String: Any]]
+        XCTAssertEqual(tensors.count, 272)
+        XCTAssertEqual(gguf.tensorNames, tensors.map { $0["name"] as! String })
+        for t in tensors {
+            let info = try gguf.tensor(t["name"] as! String)
+            XCTAssertEqual(info.type.description, t["type"] as? String, info.name)
+            XCTAssertEqual(info.shape, t["shape"] as? [Int], info.name)
+            XCTAssertEqual(info.fileOffset, t["offset"] as? Int, info.name)
+            XCTAssertEqual(info.byteCount, t["bytes"] as? Int, info.name)
+        }
+        let metadata = fixture["metadata"] as! [String: [String: Any]]
+        XCTAssertEqual(metadata.count, 29)
+        for (key, entry) in metadata {
+            let value = try XCTUnwrap(gguf.metadata[key], key)
+            XCTAssertEqual(value.type.description, entry["type"] as? String, key)
+            switch value {
+            case .string(let s): XCTAssertEqual(s, entry["value"] as? String, key)
+            case .bool(let b): XCTAssertEqual(b, entry["value"] as? Bool, key)
+            case .float32(let f): XCTAssertEqual(Double(f), entry["value"] as? Double, key)
+            default: XCTAssertEqual(value.int64Value.map(Int.init), entry["value"] as? Int, key)
+            }
+        }
+    }
+
+    func testSummary() throws {
+        let text = try ReferenceModel.gguf().summary(maxTensors: 3)
+        XCTAssertTrue(text.contains("GGUF v3, 98362432 bytes, 33 metadata keys, 272 tensors"), text)
+        XCTAssertTrue(text.contains("llama.block_count = 30"), text)
+        XCTAssertTrue(text.contains("Q4_1 × 210"), text)
+        XCTAssertTrue(text.contains("token_embd.weight: Q8_0 [576, 49152]"), text)
+        XCTAssertTrue(text.contains("… 269 more tensors"), text)
+    }
 }

