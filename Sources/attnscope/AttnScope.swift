@@ -16,6 +16,7 @@ struct AttnScope: ParsableCommand {
             BenchTrace.self,
             Record.self,
             Calibrate.self,
+            BenchRecord.self,
         ]
     )
 }

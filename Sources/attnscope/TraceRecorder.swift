@@ -22,6 +22,8 @@ final class TraceRecorder: AttentionInputObserver {
         var denseShadow = true
         /// Largest stored side of the pooled prefill matrix.
         var prefillSide = 256
+        /// Benchmarks: skip per-row work during prefill (the dense shadow is still filled).
+        var skipPrefillRows = false
     }
 
     let options: Options
@@ -177,6 +179,7 @@ final class TraceRecorder: AttentionInputObserver {
     func attentionComputed(_ r: AttnRuntime.AttentionRows) {
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { probeNanos[r.layer] += DispatchTime.now().uptimeNanoseconds - t0 }
+        if phase == .prefill && options.skipPrefillRows { return }
         let slot = r.layer * heads + r.head
         for i in 0..<r.rowCount {
             let row = r.row(i)
