@@ -52,7 +52,8 @@ struct BenchRecord: ParsableCommand {
                 let r = try measure(path: gguf, spec: spec, prompt: prompt, shadow: false)
                 var recall = Float.nan, error = Float.nan
                 if !noRecall { (recall, error) = try measureRecall(gguf: gguf, spec: spec, prompt: prompt) }
-                say(String(format: "%7d  %-40@ %14.1f  %12.1f  %7.1f%%  %19.3f  %6.2f  %6.3f  %7.4f", ctx, spec as NSString,
+                let name = spec.count >= 40 ? spec : spec + String(repeating: " ", count: 40 - spec.count)
+                say(String(format: "%7d  ", ctx) + name + String(format: " %14.1f  %12.1f  %7.1f%%  %19.3f  %6.2f  %6.3f  %7.4f",
                            r.untraced, r.traced, 100 * (1 - r.traced / r.untraced), r.attnMsPerLayer, r.kvMB, recall, error))
             }
         }

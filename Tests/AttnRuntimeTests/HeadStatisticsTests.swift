@@ -17,6 +17,24 @@ final class HeadStatisticsTests: XCTestCase {
         XCTAssertEqual(HeadStatistics.normalisedEntropy(b([1]), visible: 1), 0)
     }
 
+    /// The SIMD entropy (fast log) against the scalar logf reference on random rows.
+    func testFastEntropyMatchesNaive() {
+        for seed: UInt64 in 0..<20 {
+            var rng = SeededRandom(seed: seed)
+            let n = Int.random(in: 1...300, using: &rng)
+            var row = rng.floats(n, in: 0...1).map { $0 * $0 * $0 }
+            if n > 3 { row[2] = 0 }
+            let t = row.reduce(0, +)
+            row = row.map { $0 / max(t, 1e-12) }
+            let fast = HeadStatistics.normalisedEntropy(b(row), visible: n + 1)
+            let naive = HeadStatistics.normalisedEntropyNaive(b(row), visible: n + 1)
+            XCTAssertEqual(fast, naive, accuracy: 2e-5, "seed \(seed)")
+        }
+        let x = SIMD8<Float>(1e-30, 1e-6, 0.01, 0.5, 1, 1.5, 2, 1000)
+        let l = HeadStatistics.fastLog(x)
+        for i in 0..<8 { XCTAssertEqual(l[i], logf(x[i]), accuracy: 1e-5 * max(1, abs(logf(x[i])))) }
+    }
+
     func testSinkMassUsesOriginalPositions() {
         let probs = b([0.5, 0.1, 0.2, 0.2]), pos = p([0, 3, 4, 9])   // entries 1, 2 evicted earlier
         XCTAssertEqual(HeadStatistics.sinkMass(probs, keyPositions: pos, firstPositions: 1), 0.5, accuracy: 1e-7)
@@ -61,6 +79,10 @@ final class HeadStatisticsTests: XCTestCase {
         let top = r.top(2)
         XCTAssertEqual(top.map(\.position), [0, 2])
         XCTAssertEqual(r.top(8).count, 4)
+        // Non-contiguous positions (after eviction) take the general path.
+        r.add(b([0.6, 0.2, 0.2]), keyPositions: p([0, 2, 4]))
+        XCTAssertEqual(r.score(2)!, (0.4 + 0.4 + 0.2) / 3, accuracy: 1e-6)
+        XCTAssertEqual(r.score(4)!, 0.2, accuracy: 1e-6)
     }
 }
 

@@ -9,11 +9,46 @@ import Foundation
 public enum HeadStatistics {
     /// H / ln|V|, with H = −Σ p ln p over the row (natural log), in [0, 1]; 0 when |V| ≤ 1.
     /// `visible` is |V_t| (the keys the query could see), which may exceed probs.count.
+    /// Fast path: 8 lanes at a time with `fastLog` (absolute error of ln below 1e-5).
     public static func normalisedEntropy(_ probs: UnsafeBufferPointer<Float>, visible: Int) -> Float {
+        guard visible > 1, let base = probs.baseAddress else { return 0 }
+        let n = probs.count
+        var acc = SIMD8<Float>()
+        var j = 0
+        let raw = UnsafeRawPointer(base)
+        while j + 8 <= n {
+            let p = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            let safe = p.replacing(with: 1, where: p .<= 0)   // p = 0 contributes 0 (ln 1 = 0)
+            acc -= p.replacing(with: 0, where: p .<= 0) * fastLog(safe)
+            j += 8
+        }
+        var h = acc.sum()
+        while j < n { let p = base[j]; if p > 0 { h -= p * logf(p) }; j += 1 }
+        return min(1, max(0, h / logf(Float(visible))))
+    }
+
+    /// The reference: scalar logf.
+    public static func normalisedEntropyNaive(_ probs: UnsafeBufferPointer<Float>, visible: Int) -> Float {
         guard visible > 1 else { return 0 }
         var h: Float = 0
         for p in probs where p > 0 { h -= p * logf(p) }
         return min(1, max(0, h / logf(Float(visible))))
+    }
+
+    /// ln x for positive normal x: x = 2^e · m, m ∈ [1, 2); ln m = 2·atanh(u), u = (m−1)/(m+1) ≤ 1/3,
+    /// by its series to u⁹ (truncation error < 3e-6).
+    @inline(__always)
+    static func fastLog(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+        let e = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (bits &>> 23) & 0xff) &- 127)
+        let m = unsafeBitCast((bits & 0x007f_ffff) | 0x3f80_0000, to: SIMD8<Float>.self)
+        let u = (m - 1) / (m + 1), u2 = u * u
+        var poly = SIMD8<Float>(repeating: 1 / 9)
+        poly = poly * u2 + 1 / 7
+        poly = poly * u2 + 1 / 5
+        poly = poly * u2 + 1 / 3
+        poly = poly * u2 + 1
+        return e * 0.693_147_18 + 2 * u * poly
     }
 
     /// Σ p_j over the keys whose original position is < k (k = 1: token 0; k = 4: StreamingLLM's sinks).

@@ -6,6 +6,7 @@
 public struct ReceivedAttention {
     private(set) var sums: [Float]    // [positions] Σ a_{t,k} over the queries that saw k
     private(set) var counts: [Int32]  // [positions] how many queries saw k
+    private var limit = 0             // one past the largest position seen
 
     public init(capacity: Int) {
         sums = [Float](repeating: 0, count: capacity)
@@ -16,8 +17,17 @@ public struct ReceivedAttention {
     /// counts as seen (a query sees the keys it was offered, attended or not).
     public mutating func add(_ probs: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>) {
         let n = min(probs.count, keyPositions.count)
+        guard n > 0 else { return }
+        limit = max(limit, min(sums.count, Int(keyPositions[n - 1]) + 1))
         sums.withUnsafeMutableBufferPointer { s in
             counts.withUnsafeMutableBufferPointer { c in
+                // Contiguous positions (dense, or a window): a straight vectorisable loop.
+                let k0 = Int(keyPositions[0])
+                if Int(keyPositions[n - 1]) - k0 == n - 1 && k0 + n <= s.count {
+                    let sb = s.baseAddress! + k0, cb = c.baseAddress! + k0, pb = probs.baseAddress!
+                    for j in 0..<n { sb[j] += pb[j]; cb[j] &+= 1 }
+                    return
+                }
                 for j in 0..<n {
                     let k = Int(keyPositions[j])
                     guard k < s.count else { continue }
@@ -37,7 +47,8 @@ public struct ReceivedAttention {
     public func top(_ k: Int) -> [(position: Int, score: Float)] {
         var best: [(position: Int, score: Float)] = []
         best.reserveCapacity(k + 1)
-        for p in counts.indices where counts[p] > 0 {
+        for p in 0..<limit where counts[p] > 0 {
+            if best.count == k, let last = best.last, sums[p] <= last.score * Float(counts[p]) { continue }
             let a = sums[p] / Float(counts[p])
             if best.count == k, let last = best.last, a <= last.score { continue }
             var i = best.count
