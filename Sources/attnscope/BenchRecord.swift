@@ -45,7 +45,8 @@ struct BenchRecord: ParsableCommand {
         }
         if source.isEmpty { source = (0..<997).map { Int32(($0 * 7919 + 13) % 40000 + 100) } }
         say("attnscope bench-record: \(ProcessInfo.processInfo.activeProcessorCount) cores, threads \(modelOptions.threads), load \(String(format: "%.2f", loadAverage()))")
-        say("context  policy                                  untraced tok/s  traced tok/s  overhead  attn ms/layer/token  KV MB    recall  out_err")
+        say("overhead = 1 − traced/untraced decode tokens/s (wall clock); probe = the recorder's own main-thread time per traced step / untraced step time")
+        say("context  policy                                  untraced tok/s  traced tok/s  overhead   probe  attn ms/layer/token  KV MB    recall  out_err")
         for ctx in ctxs {
             let prompt = (0..<(ctx - 1)).map { source[$0 % source.count] }
             for spec in list {
@@ -53,8 +54,9 @@ struct BenchRecord: ParsableCommand {
                 var recall = Float.nan, error = Float.nan
                 if !noRecall { (recall, error) = try measureRecall(gguf: gguf, spec: spec, prompt: prompt) }
                 let name = spec.count >= 40 ? spec : spec + String(repeating: " ", count: 40 - spec.count)
-                say(String(format: "%7d  ", ctx) + name + String(format: " %14.1f  %12.1f  %7.1f%%  %19.3f  %6.2f  %6.3f  %7.4f",
-                           r.untraced, r.traced, 100 * (1 - r.traced / r.untraced), r.attnMsPerLayer, r.kvMB, recall, error))
+                say(String(format: "%7d  ", ctx) + name + String(format: " %14.1f  %12.1f  %7.1f%%  %5.1f%%  %19.3f  %6.2f  %6.3f  %7.4f",
+                           r.untraced, r.traced, 100 * (1 - r.traced / r.untraced), 100 * r.probeShare, r.attnMsPerLayer, r.kvMB,
+                           recall, error))
             }
         }
         say("peak RSS \(peakRSSBytes() / 1_000_000) MB")
@@ -79,7 +81,7 @@ struct BenchRecord: ParsableCommand {
     }
 
     private func measure(path gguf: GGUFFile, spec: String, prompt: [Int32], shadow: Bool)
-        throws -> (untraced: Double, traced: Double, attnMsPerLayer: Double, kvMB: Double) {
+        throws -> (untraced: Double, traced: Double, attnMsPerLayer: Double, kvMB: Double, probeShare: Double) {
         let (model, policy) = try load(gguf, spec: spec, capacity: prompt.count + 2 * decodeTokens + 2)
         let c = model.config
         var next = Int32(Sampler.argmax(model.forward(tokens: prompt)))
@@ -88,7 +90,7 @@ struct BenchRecord: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: tracePath) }
         let writer = BackgroundTraceWriter(writer: try TraceWriter(path: tracePath, header: header(model, policy)))
         var untracedNanos: UInt64 = 0, tracedNanos: UInt64 = 0, untracedSteps = 0, tracedSteps = 0
-        var attnSeconds = 0.0
+        var attnSeconds = 0.0, probeNanos: UInt64 = 0
         var frameIndex = 0
         for step in 0..<(2 * decodeTokens) {
             let traced = (step / 8) % 2 == 1
@@ -105,6 +107,7 @@ struct BenchRecord: ParsableCommand {
                 let frame = recorder.finishStep(wallNanos: t1 - t0, stepEnd: t1, attentionNanos: attn, emitted: nil,
                                                 cache: model.cache, evicted: model.attention.evictedPositions)
                 writer.push(frame)
+                probeNanos += recorder.probeNanosThisStep
                 frameIndex += 1
                 tracedNanos += DispatchTime.now().uptimeNanoseconds - t0; tracedSteps += 1
             } else {
@@ -115,7 +118,8 @@ struct BenchRecord: ParsableCommand {
         try writer.finish()
         let kvBytes = model.cache.totalEntries * 2 * c.headDim * 4
         return (Double(untracedSteps) / (Double(untracedNanos) / 1e9), Double(tracedSteps) / (Double(tracedNanos) / 1e9),
-                attnSeconds * 1000 / Double(untracedSteps * c.blockCount), Double(kvBytes) / 1e6)
+                attnSeconds * 1000 / Double(untracedSteps * c.blockCount), Double(kvBytes) / 1e6,
+                (Double(probeNanos) / Double(tracedSteps)) / (Double(untracedNanos) / Double(untracedSteps)))
     }
 
     /// Mean recall and output error over decode steps with the dense shadow on.

@@ -102,6 +102,9 @@ final class TraceRecorder: AttentionInputObserver {
         return (tile, (queryCount + tile - 1) / tile)
     }
 
+    /// Time this probe spent on the main thread during the current step (all layers).
+    var probeNanosThisStep: UInt64 { probeNanos.reduce(0, +) }
+
     /// The step's frame. attentionNanos: [L] time inside the attention call (probe included).
     func finishStep(wallNanos: UInt64, stepEnd: UInt64, attentionNanos: [UInt64], emitted: TokenInfo?,
                     cache: KVCache, evicted: [[[Int32]]]) -> StepFrame {
@@ -227,7 +230,8 @@ final class TraceRecorder: AttentionInputObserver {
         if stepIndex > 0 {
             (kept, jaccard) = previousSelection[slot].withUnsafeBufferPointer { HeadStatistics.overlap(current: keys, previous: $0) }
         }
-        previousSelection[slot] = Array(keys)
+        previousSelection[slot].removeAll(keepingCapacity: true)
+        previousSelection[slot].append(contentsOf: keys)
         let top = received[slot].top(topSinkCount).map { SinkScore(position: $0.position, score: $0.score) }
         metrics[slot] = HeadMetrics(
             layer: r.layer, head: r.head, visibleKV: visible, selected: visible,

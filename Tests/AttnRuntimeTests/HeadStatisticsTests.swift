@@ -35,6 +35,22 @@ final class HeadStatisticsTests: XCTestCase {
         for i in 0..<8 { XCTAssertEqual(l[i], logf(x[i]), accuracy: 1e-5 * max(1, abs(logf(x[i])))) }
     }
 
+    /// top(k) against sorting every α_k, on random running means (the SIMD skip must not lose any).
+    func testTopMatchesSortedScores() {
+        for seed: UInt64 in 0..<10 {
+            var rng = SeededRandom(seed: seed)
+            let n = Int.random(in: 20...150, using: &rng)
+            var r = ReceivedAttention(capacity: n + 5)
+            for q in 1...n {
+                let row = rng.floats(q, in: 0...1).map { $0 * $0 }
+                r.add(b(row), keyPositions: p((0..<q).map(Int32.init)))
+            }
+            let k = Int.random(in: 1...10, using: &rng)
+            let expect = (0..<n).compactMap { i in r.score(i).map { (i, $0) } }.sorted { $0.1 > $1.1 }.prefix(k).map(\.0)
+            XCTAssertEqual(r.top(k).map(\.position), Array(expect), "seed \(seed)")
+        }
+    }
+
     func testSinkMassUsesOriginalPositions() {
         let probs = b([0.5, 0.1, 0.2, 0.2]), pos = p([0, 3, 4, 9])   // entries 1, 2 evicted earlier
         XCTAssertEqual(HeadStatistics.sinkMass(probs, keyPositions: pos, firstPositions: 1), 0.5, accuracy: 1e-7)

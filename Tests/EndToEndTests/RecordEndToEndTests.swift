@@ -131,6 +131,33 @@ final class RecordEndToEndTests: XCTestCase {
         XCTAssertTrue(r.err.contains("is for 2 layers"), r.err)
     }
 
+    /// Ctrl-C (SIGINT) stops after the current step and finishes the file (footer written).
+    func testInterruptFinishesTheTrace() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        let path = tempPath("interrupt.atrace")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["record", "--prompt", "Once upon a time", "-n", "2000", "--out", path]
+        p.standardOutput = Pipe(); p.standardError = Pipe()
+        try p.run()
+        // Wait until a few steps are on disk, then interrupt.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            if size > 60_000 || !p.isRunning { break }
+            usleep(50_000)
+        }
+        try XCTSkipUnless(p.isRunning, "the model is not installed or the run ended early")
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let reader = try TraceReader(path: path)
+        XCTAssertTrue(reader.status.isFinalized)
+        XCTAssertGreaterThan(reader.stepCount, 1)
+        XCTAssertLessThan(reader.stepCount, 2000)
+    }
+
     func testBadInputExitsTwoWithMessage() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
         var r = try run(["record", "--prompt", "hi", "--policy", "quest", "--out", tempPath("x.atrace")], expectStatus: 2)

@@ -87,6 +87,10 @@ public enum HeadStatistics {
     public static func overlap(current s: UnsafeBufferPointer<Int32>, previous p: UnsafeBufferPointer<Int32>)
         -> (kept: Float, jaccard: Float) {
         var i = 0, j = 0, common = 0
+        // Fast path: the previous set is a prefix of this one (dense attention, a growing cache).
+        if p.count <= s.count, p.count > 0, memcmp(s.baseAddress!, p.baseAddress!, p.count * 4) == 0 {
+            common = p.count; i = s.count
+        }
         while i < s.count && j < p.count {
             if s[i] == p[j] { common += 1; i += 1; j += 1 } else if s[i] < p[j] { i += 1 } else { j += 1 }
         }

@@ -46,15 +46,35 @@ public struct ReceivedAttention {
     /// The `k` positions with the highest α, highest first (ties: earlier position first).
     public func top(_ k: Int) -> [(position: Int, score: Float)] {
         var best: [(position: Int, score: Float)] = []
+        guard k > 0 else { return best }
         best.reserveCapacity(k + 1)
-        for p in 0..<limit where counts[p] > 0 {
-            if best.count == k, let last = best.last, sums[p] <= last.score * Float(counts[p]) { continue }
-            let a = sums[p] / Float(counts[p])
-            if best.count == k, let last = best.last, a <= last.score { continue }
-            var i = best.count
-            while i > 0 && best[i - 1].score < a { i -= 1 }
-            best.insert((p, a), at: i)
-            if best.count > k { best.removeLast() }
+        sums.withUnsafeBufferPointer { s in
+            counts.withUnsafeBufferPointer { c in
+                func consider(_ p: Int) {
+                    guard c[p] > 0 else { return }
+                    let a = s[p] / Float(c[p])
+                    if best.count == k, let last = best.last, a <= last.score { return }
+                    var i = best.count
+                    while i > 0 && best[i - 1].score < a { i -= 1 }
+                    best.insert((p, a), at: i)
+                    if best.count > k { best.removeLast() }
+                }
+                // Once the list is full, skip 8 positions at a time when none beats its last score
+                // (sum > score · count, so no division), which is nearly always.
+                var p = 0
+                let sRaw = UnsafeRawPointer(s.baseAddress!), cBase = c.baseAddress!
+                while p + 8 <= limit {
+                    if best.count == k {
+                        let sv = sRaw.loadUnaligned(fromByteOffset: p * 4, as: SIMD8<Float>.self)
+                        let cv = SIMD8<Float>(UnsafeRawPointer(cBase + p).loadUnaligned(as: SIMD8<Int32>.self))
+                        let beats = sv .> cv * best[k - 1].score
+                        if !any(beats) { p += 8; continue }
+                    }
+                    for q in p ..< p + 8 { consider(q) }
+                    p += 8
+                }
+                while p < limit { consider(p); p += 1 }
+            }
         }
         return best
     }
