@@ -16,6 +16,6 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(values.count == info.elementCount)
     }
     _ = try? ModelConfig(gguf: gguf)
-    FuzzExtras.run(gguf)
+    FuzzExtras.run(gguf, input: bytes)
     return 0
 }

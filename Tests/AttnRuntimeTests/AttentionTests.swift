@@ -5,16 +5,20 @@ import XCTest
 /// head mapping, causal masking, and the KV cache's removal of entries.
 final class AttentionTests: XCTestCase {
     /// Feeds T tokens through `Attention.forward` and recomputes every (row, head) naively from the
-    /// cache contents: outputs within 1e-5, probabilities within 1e-6 (f32 vs Double, ≤ 100 keys).
+    /// cache contents: outputs within 1e-5, probabilities within 1e-6 (f32 vs Double, ≤ 600 keys).
+    /// The last case has 600+ keys, so decode rows are split into several 256-key chunks and merged.
     func testForwardMatchesNaiveOnBothPaths() {
         let shape = AttentionShape(heads: 6, kvHeads: 2, headDim: 64)
         let pool = WorkerPool(threads: 2)
-        for (seed, chunks) in [(UInt64(1), [3, 1, 1]), (2, [20, 1]), (3, [70, 9])] {
+        for (seed, chunks) in [(UInt64(1), [3, 1, 1]), (2, [20, 1]), (3, [70, 9]), (4, [600, 1, 2])] {
             var rng = SeededRandom(seed: seed)
-            let cache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 128)
-            let att = Attention(shape: shape, capacity: 128, pool: pool)
+            let cache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 1024)
+            let att = Attention(shape: shape, capacity: 1024, pool: pool)
             let capture = AttentionCapture(layers: 1, heads: 6)
             att.probe = capture
+            // the same calls without a probe (heads then run in parallel): identical outputs
+            let plainCache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 1024)
+            let plain = Attention(shape: shape, capacity: 1024, pool: pool)
             var pos: Int32 = 0
             for t in chunks {
                 let q = rng.floats(t * 6 * 64, in: -2...2), k = rng.floats(t * 2 * 64, in: -2...2), v = rng.floats(t * 2 * 64)
@@ -22,6 +26,9 @@ final class AttentionTests: XCTestCase {
                 let positions = (0..<Int32(t)).map { pos + $0 }
                 capture.clear()
                 att.forward(out: &out, q: q, k: k, v: v, positions: positions, tokens: t, layer: 0, cache: cache)
+                var plainOut = [Float](repeating: 0, count: t * 6 * 64)
+                plain.forward(out: &plainOut, q: q, k: k, v: v, positions: positions, tokens: t, layer: 0, cache: plainCache)
+                XCTAssertEqual(plainOut, out, "seed \(seed): with and without a probe")
                 let n = cache.count(layer: 0, kvHead: 0)
                 XCTAssertEqual(n, Int(pos) + t)
                 for i in 0..<t {

@@ -75,6 +75,7 @@ final class GGUFErrorTests: XCTestCase {
             b.version = v
             XCTAssertEqual(error(b.bytes()), .unsupportedVersion(file: fileName, version: v))
         }
+        XCTAssertTrue(GGUFError.unsupportedVersion(file: fileName, version: 0x0300_0000).description.contains("big-endian"))
         var v2 = GGUFBuilder.tinyLlama()
         v2.version = 2
         XCTAssertNoThrow(try parse(v2.bytes()))

@@ -123,4 +123,27 @@ final class GGUFFileTests: XCTestCase {
         XCTAssertTrue(text.contains("token_embd.weight: Q8_0 [576, 49152]"), text)
         XCTAssertTrue(text.contains("… 269 more tensors"), text)
     }
+
+    /// general.alignment = 64: the data section and every tensor start on 64-byte boundaries, and each
+    /// tensor's bytes are the ones written for it.
+    func testCustomAlignmentAndDataSlices() throws {
+        var b = GGUFBuilder()
+        b.alignment = 64
+        b.metadata = [("general.alignment", .u32(64))]
+        var f32: [UInt8] = [], f16: [UInt8] = [], q8: [UInt8] = []
+        for v: Float in [1, -2, 3] { f32.append(le: v.bitPattern) }
+        for v: Float in [0.5, 1.5, -4, 8] { f16.append(le: HalfFloat.f32ToF16(v)) }
+        q8.append(le: HalfFloat.f32ToF16(0.5))
+        for i in 0..<32 { q8.append(UInt8(bitPattern: Int8(i - 16))) }
+        b.tensors = [.init(name: "a", type: 0, shape: [3], data: f32), .init(name: "b", type: 1, shape: [2, 2], data: f16),
+                     .init(name: "c", type: 8, shape: [32], data: q8)]
+        let g = try GGUFFile(bytes: b.bytes(), name: "aligned.gguf")
+        XCTAssertEqual(g.alignment, 64)
+        XCTAssertEqual(g.dataOffset % 64, 0)
+        for info in g.tensors.values { XCTAssertEqual(info.fileOffset % 64, 0, info.name) }
+        XCTAssertEqual(Dequantize.tensor(try g.tensor("a"), data: try g.data("a")), [1, -2, 3])
+        XCTAssertEqual(Dequantize.tensor(try g.tensor("b"), data: try g.data("b")), [0.5, 1.5, -4, 8])
+        XCTAssertEqual(try g.tensor("b").rowCount, 2)
+        XCTAssertEqual(Dequantize.tensor(try g.tensor("c"), data: try g.data("c")), (0..<32).map { 0.5 * Float($0 - 16) })
+    }
 }

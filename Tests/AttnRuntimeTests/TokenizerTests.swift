@@ -23,7 +23,7 @@ final class TokenizerTests: XCTestCase {
             let expected = (c["ids"] as! [Int]).map(Int32.init)
             let ids = tok.encode(text)
             XCTAssertEqual(ids, expected, "encode(\(text.debugDescription)): pieces \(ids.map { tok.tokens[Int($0)] })")
-            XCTAssertEqual(tok.decode(ids), text)
+            XCTAssertEqual(Array(tok.decode(ids).utf8), Array(text.utf8), text.debugDescription)  // bytes: String == is canonical equivalence
         }
     }
 
@@ -60,7 +60,7 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(allowed.last, 2)
         let plain = tok.encode(text, allowSpecial: false)
         XCTAssertFalse(plain.contains(1) || plain.contains(2), "\(plain)")
-        XCTAssertEqual(tok.decode(plain), text)
+        XCTAssertEqual(Array(tok.decode(plain).utf8), Array(text.utf8))
         XCTAssertEqual(tok.decode(allowed, skipSpecial: true), "user\nhi")
     }
 
@@ -91,7 +91,7 @@ final class TokenizerTests: XCTestCase {
             streamed += piece
         }
         streamed += stream.flush()
-        XCTAssertEqual(streamed, text)
+        XCTAssertEqual(Array(streamed.utf8), Array(text.utf8))
         // Half an emoji: invalid on its own.
         let emojiIDs = tok.encode("🙂")
         XCTAssertGreaterThan(emojiIDs.count, 1)
@@ -122,8 +122,48 @@ final class TokenizerTests: XCTestCase {
             for _ in 0..<length { text += alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             if rng.next() % 3 == 0 { text += String(UnicodeScalar(UInt32(0x4E00 + rng.next() % 0x5000))!) }
             let ids = tok.encode(text)
-            XCTAssertEqual(tok.decode(ids), text, "seed \(seed): \(text.debugDescription) -> \(ids)")
-            XCTAssertEqual(tok.decode(tok.encode(text, allowSpecial: false)), text, "seed \(seed), no specials")
+            XCTAssertEqual(Array(tok.decode(ids).utf8), Array(text.utf8), "seed \(seed): \(text.debugDescription) -> \(ids)")
+            XCTAssertEqual(Array(tok.decode(tok.encode(text, allowSpecial: false)).utf8), Array(text.utf8), "seed \(seed), no specials")
+        }
+    }
+
+    /// Arbitrary bytes, valid UTF-8 or not: decodeBytes(encode(bytes:)) gives them back; bytes the
+    /// vocabulary cannot hold come back as U+FFFD. Seeds are printed on failure.
+    func testRoundTripRandomBytes() throws {
+        let tok = try tokenizer()
+        let representable = (0...255).filter { tok.byteIDs[$0] >= 0 }.map(UInt8.init)
+        XCTAssertGreaterThan(representable.count, 230)
+        let fragments: [[UInt8]] = [Array("🙂".utf8), Array("日".utf8), Array(" the".utf8), [0xF0, 0x9F], [0xE6], [0xED, 0xA0, 0x80], [0xC3]]
+        for seed in UInt64(1)...500 {
+            var rng = SplitMix64(seed: seed)
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 40) {
+                if rng.next() % 3 == 0 {
+                    bytes += fragments[Int(rng.next() % UInt64(fragments.count))]
+                } else {
+                    bytes.append(representable[Int(rng.next() % UInt64(representable.count))])
+                }
+            }
+            let ids = tok.encode(bytes: bytes)
+            XCTAssertEqual(tok.decodeBytes(ids), bytes, "seed \(seed): \(bytes)")
+            if let text = String(validating: bytes, as: UTF8.self) {
+                XCTAssertEqual(ids, tok.encode(text), "seed \(seed): valid UTF-8 must encode as text")
+            }
+        }
+        XCTAssertEqual(tok.decode(tok.encode(bytes: [0x61, 0xFF, 0x62])), "a\u{FFFD}b")
+        XCTAssertEqual(BPETokenizer.validUTF8Length([0xE0, 0x80, 0x80], at: 0), 0)  // overlong
+        XCTAssertEqual(BPETokenizer.validUTF8Length([0xF4, 0x90, 0x80, 0x80], at: 0), 0)  // above U+10FFFF
+        XCTAssertEqual(BPETokenizer.validUTF8Length(Array("€".utf8), at: 0), 3)
+    }
+
+    /// Canonically equivalent but different text must not share ids (String == is canonical equivalence).
+    func testCanonicallyEquivalentTextKeepsItsBytes() throws {
+        let tok = try tokenizer()
+        for (a, b) in [(";", "\u{37E}"), ("é", "e\u{301}"), ("Å", "\u{212B}"), ("Ω", "\u{2126}")] {
+            XCTAssertEqual(a, b)  // Swift considers them equal...
+            XCTAssertEqual(tok.decode(tok.encode(a)).utf8.elementsEqual(a.utf8), true)
+            XCTAssertEqual(tok.decode(tok.encode(b)).utf8.elementsEqual(b.utf8), true, "\(Array(b.unicodeScalars))")
+            XCTAssertEqual(tok.decodeBytes(tok.encode(b)), Array(b.utf8))  // ...but their bytes differ
         }
     }
 

@@ -44,20 +44,19 @@ public final class Attention: @unchecked Sendable {
     /// Query rows per sgemm block in the matrix path.
     public let blockRows = 64
 
-    private let pool: WorkerPool
-    private let rowScores: UnsafeMutablePointer<Float>     // [threads, capacity]
-    private let blockScores: UnsafeMutablePointer<Float>   // [blockRows, capacity]
+    let pool: WorkerPool
+    private let blockScores: UnsafeMutablePointer<Float>   // [threads, blockRows, capacity]
     private var probeRows: [Float] = []                     // [H, T, n] row path with a probe
+    private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
     private var visible: [Int] = []                         // [T]
     private var queryPositions: [Int32] = []                // [T]
 
     public init(shape: AttentionShape, capacity: Int, pool: WorkerPool) {
         self.shape = shape; self.capacity = capacity; self.pool = pool
-        rowScores = .allocate(capacity: pool.threads * capacity)
-        blockScores = .allocate(capacity: blockRows * capacity)
+        blockScores = .allocate(capacity: pool.threads * blockRows * capacity)
     }
 
-    deinit { rowScores.deallocate(); blockScores.deallocate() }
+    deinit { blockScores.deallocate() }
 
     /// Attention for T new tokens of one layer.
     ///
@@ -88,33 +87,35 @@ public final class Attention: @unchecked Sendable {
     private func forwardRows(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
                              layer: Int, cache: KVCache) {
         let h = shape.heads, d = shape.headDim
-        let scale = 1 / Float(d).squareRoot()
-        // KV heads may hold different counts after per-head eviction: n = the largest.
+        // KV heads may hold different counts after per-head eviction: n = the largest, and head
+        // group g sees n_g − (T−1−i) entries in row i.
         let counts = (0..<shape.kvHeads).map { cache.count(layer: layer, kvHead: $0) }
         let n = counts.max() ?? 0
+        visible = (0..<t).map { i in n - (t - 1 - i) }   // causal: row i sees entries 0 ..< n - (T-1-i)
         let receiver = rowReceiver
         let capture = receiver != nil
-        if capture {
-            if probeRows.count < h * t * n { probeRows = [Float](repeating: 0, count: h * t * n) }
-        }
-        visible = (0..<t).map { i in n - (t - 1 - i) }   // causal: row i sees entries 0 ..< n_g - (T-1-i)
+        if capture && probeRows.count < h * t * n { probeRows = [Float](repeating: 0, count: h * t * n) }
         probeRows.withUnsafeMutableBufferPointer { pr in
-            let probeBase = pr.baseAddress
-            pool.parallelFor(t * h) { items, worker in
-                for item in items {
-                    let i = item / h, head = item % h
-                    let g = self.shape.kvHead(forQueryHead: head)
-                    let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
-                    let seen = counts[g] - (t - 1 - i)
-                    let s = capture ? probeBase! + (head * t + i) * n : self.rowScores + worker * self.capacity
-                    attendRow(out: out + (i * h + head) * d, scores: s, q: q + (i * h + head) * d,
-                              keys: keys, values: values, count: seen, headDim: d, scale: scale)
-                    if capture { for j in seen..<n { s[j] = 0 } }
+            let rows = pr.baseAddress
+            var oneRow = [Float](repeating: 0, count: capture ? h * n : 0)
+            for i in 0..<t {
+                oneRow.withUnsafeMutableBufferPointer { row in
+                    let seen = counts.map { $0 - (t - 1 - i) }
+                    attendSplitKey(out: out + i * h * d, q: q + i * h * d, counts: seen, layer: layer, cache: cache,
+                                   scratch: splitScratch, probs: capture ? row.baseAddress : nil)
+                }
+                if capture {
+                    // [H, visible] → rows[head][i] with stride n, zeros past the visible entries
+                    for head in 0..<h {
+                        let dst = rows! + (head * t + i) * n
+                        let seen = counts[shape.kvHead(forQueryHead: head)] - (t - 1 - i)
+                        for j in 0..<n { dst[j] = j < seen ? oneRow[head * visible[i] + j] : 0 }
+                    }
                 }
             }
             if let probe = receiver {
                 deliverRows(probe: probe, layer: layer, cache: cache, rowCount: t, n: n,
-                            rowsOf: { head in UnsafePointer(probeBase! + head * t * n) }, rowStride: n, firstRow: 0)
+                            rowsOf: { head in UnsafePointer(rows! + head * t * n) }, rowStride: n, firstRow: 0)
             }
         }
     }
@@ -123,38 +124,58 @@ public final class Attention: @unchecked Sendable {
 
     private func forwardMatrix(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
                                layer: Int, cache: KVCache) {
+        let n = cache.count(layer: layer, kvHead: 0)
+        visible = (0..<t).map { i in n - (t - 1 - i) }
+        if rowReceiver != nil {
+            // probes are called on the calling thread, so heads go one after another
+            for head in 0..<shape.heads {
+                attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: 0)
+            }
+        } else {
+            pool.parallelFor(shape.heads) { heads, worker in
+                for head in heads {
+                    self.attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: worker)
+                }
+            }
+        }
+    }
+
+    /// All T query rows of one head, in blocks of `blockRows`: scores by sgemm, causal softmax,
+    /// P·V by sgemm. Uses the worker's part of `blockScores`.
+    private func attendHeadMatrix(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
+                                  head: Int, layer: Int, cache: KVCache, worker: Int) {
         let h = shape.heads, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
-        for head in 0..<h {
-            let g = shape.kvHead(forQueryHead: head)
-            let n = cache.count(layer: layer, kvHead: g)
-            visible = (0..<t).map { i in n - (t - 1 - i) }
-            let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
-            var i0 = 0
-            while i0 < t {
-                let b = min(blockRows, t - i0)
-                let nMax = visible[i0 + b - 1]
-                // S [b, nMax] = scale · Q_block [b, d] · K[0 ..< nMax]ᵀ
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(nMax), Int32(d),
-                            scale, q + (i0 * h + head) * d, Int32(h * d), keys, Int32(d),
-                            0, blockScores, Int32(nMax))
-                for r in 0..<b {
-                    let row = blockScores + r * nMax
-                    let seen = visible[i0 + r]
-                    softmaxInPlace(row, count: seen)
-                    if seen < nMax { (row + seen).update(repeating: 0, count: nMax - seen) }
-                }
-                // O_block [b, d] = P [b, nMax] · V [nMax, d]
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(d), Int32(nMax),
-                            1, blockScores, Int32(nMax), values, Int32(d),
-                            0, out + (i0 * h + head) * d, Int32(h * d))
-                if let probe = rowReceiver {
-                    deliverRows(probe: probe, layer: layer, cache: cache, rowCount: b, n: nMax,
-                                rowsOf: { _ in UnsafePointer(self.blockScores) }, rowStride: nMax,
-                                firstRow: i0, onlyHead: head)
-                }
-                i0 += b
+        let scores = blockScores + worker * blockRows * capacity
+        let g = shape.kvHead(forQueryHead: head)
+        let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
+        // `visible` counts for KV head 0; this head's stream may be shorter after per-head eviction.
+        let shift = visible[t - 1] - cache.count(layer: layer, kvHead: g)
+        let receiver = rowReceiver
+        var i0 = 0
+        while i0 < t {
+            let b = min(blockRows, t - i0)
+            let nMax = visible[i0 + b - 1] - shift
+            // S [b, nMax] = scale · Q_block [b, d] · K[0 ..< nMax]ᵀ
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(nMax), Int32(d),
+                        scale, q + (i0 * h + head) * d, Int32(h * d), keys, Int32(d),
+                        0, scores, Int32(nMax))
+            for r in 0..<b {
+                let row = scores + r * nMax
+                let seen = visible[i0 + r] - shift
+                softmaxInPlace(row, count: seen)
+                if seen < nMax { (row + seen).update(repeating: 0, count: nMax - seen) }
             }
+            // O_block [b, d] = P [b, nMax] · V [nMax, d]
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(d), Int32(nMax),
+                        1, scores, Int32(nMax), values, Int32(d),
+                        0, out + (i0 * h + head) * d, Int32(h * d))
+            if let probe = receiver {
+                deliverRows(probe: probe, layer: layer, cache: cache, rowCount: b, n: nMax,
+                            rowsOf: { _ in UnsafePointer(scores) }, rowStride: nMax,
+                            firstRow: i0, onlyHead: head)
+            }
+            i0 += b
         }
     }
 
@@ -169,7 +190,8 @@ public final class Attention: @unchecked Sendable {
                 for head in heads {
                     let g = shape.kvHead(forQueryHead: head)
                     let ng = min(n, cache.count(layer: layer, kvHead: g))
-                    // Row path: `visible` was computed from the largest count; this head's is smaller by shift.
+                    // `visible` was computed from the largest count (KV head 0 in the matrix path);
+                    // this head's stream is shorter by `shift` after per-head eviction.
                     let shift = vis[vis.count - 1] - cache.count(layer: layer, kvHead: g)
                     let headVisible = shift == 0 ? nil : (firstRow ..< firstRow + rowCount).map { vis[$0] - shift }
                     let probs = rowsOf(head)
@@ -192,16 +214,6 @@ public final class Attention: @unchecked Sendable {
 }
 
 // MARK: - One query row of one head
-
-/// out [d] = Σ_j p_j · values[j], p = softmax(scale · keys[j]·q) over j in 0 ..< count.
-/// scores [count] receives p. keys, values: [count, d].
-@inline(__always)
-func attendRow(out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
-               keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count n: Int, headDim d: Int, scale: Float) {
-    for j in 0..<n { scores[j] = dotF32(keys + j * d, q, count: d) * scale }
-    softmaxInPlace(scores, count: n)
-    weightedSum(out, weights: scores, rows: values, count: n, dim: d)
-}
 
 /// out [d] = Σ_j w[j] · rows[j] for rows [count, d].
 @inline(__always)

@@ -142,7 +142,15 @@ func dotF32(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int) ->
                                   xr.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self))
         i += 16
     }
-    var sum = (acc0 + acc1).sum()
+    var sum = horizontalSum(acc0 + acc1)
     while i < count { sum += w[i] * x[i]; i += 1 }
     return sum
+}
+
+/// Σ of the 8 lanes as a tree (3 dependent adds; `SIMD.sum()` adds the lanes one after another).
+@inline(__always)
+func horizontalSum(_ v: SIMD8<Float>) -> Float {
+    let h = v.lowHalf + v.highHalf
+    let q = h.lowHalf + h.highHalf
+    return q[0] + q[1]
 }

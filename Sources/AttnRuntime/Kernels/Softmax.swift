@@ -6,7 +6,9 @@ import Foundation
 /// e^x lane-wise. Inputs below -87.3 give 0 (flush), above 88.3 give +inf-like large values.
 @inline(__always)
 func simdExp(_ v: SIMD8<Float>) -> SIMD8<Float> {
-    let x0 = v.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+    // (clamped/pointwiseMin are generic and not inlined: ~10x slower than these selects)
+    var x0 = v.replacing(with: -87.3, where: v .< -87.3)
+    x0.replace(with: 88.3, where: x0 .> 88.3)
     // n = round(x / ln 2); r = x - n·ln 2 (ln 2 split in two for precision)
     let n = (x0 * 1.44269504088896341).rounded(.toNearestOrEven)
     var r = x0.addingProduct(n, SIMD8(repeating: -0.693359375))
@@ -35,7 +37,11 @@ public func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) -> Fl
     let xr = UnsafeMutableRawPointer(x)
     var i = 0
     var vmax = SIMD8<Float>(repeating: -.infinity)
-    while i + 8 <= n { vmax = pointwiseMax(vmax, xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)); i += 8 }
+    while i + 8 <= n {
+        let v = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        vmax.replace(with: v, where: v .> vmax)
+        i += 8
+    }
     var mx = vmax.max()
     while i < n { mx = max(mx, x[i]); i += 1 }
     let m8 = SIMD8<Float>(repeating: mx)

@@ -44,7 +44,9 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
             let hex = found.map { String($0, radix: 16) }.joined(separator: " ")
             return "\(file): offset 0: not a GGUF file (magic bytes \(hex), expected \"GGUF\" = 47 47 55 46)"
         case .unsupportedVersion(let file, let version):
-            return "\(file): offset 4: unsupported GGUF version \(version) (this reader handles versions 2 and 3)"
+            let swapped = version.byteSwapped
+            let hint = swapped == 2 || swapped == 3 ? "; this looks like a big-endian file, only little-endian is supported" : ""
+            return "\(file): offset 4: unsupported GGUF version \(version) (this reader handles versions 2 and 3\(hint))"
         case .truncated(let file, let offset, let needed, let what):
             return "\(file): offset \(offset): file is truncated: \(what) needs \(needed) more byte(s)"
         case .countTooLarge(let file, let offset, let what, let count):

@@ -45,7 +45,7 @@ public final class Transformer: @unchecked Sendable {
         let ctx = min(contextLength ?? config.contextLength, config.contextLength)
         cache = KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim, capacity: ctx)
         pool = WorkerPool(threads: threads)
-        setBLASThreads(threads)
+        setBLASThreads(1)   // parallelism comes from the worker pool (see matmulQuantized)
         attention = Attention(shape: AttentionShape(heads: config.headCount, kvHeads: config.headCountKV,
                                                     headDim: config.headDim),
                               capacity: ctx, pool: pool)
@@ -182,16 +182,22 @@ public final class Transformer: @unchecked Sendable {
             return
         }
         for (out, w) in layers {
-            dequantizeParallel(w, rows: 0 ..< w.rows)
-            matmul(out, input, weightF32.p, tokens: t, rows: w.rows, cols: cols)
+            matmulQuantized(out, input, w, rows: 0 ..< w.rows, tokens: t, outStride: w.rows)
         }
     }
 
-    /// weightF32 [rows.count, cols] = rows of w as f32, split across the workers.
-    private func dequantizeParallel(_ w: WeightMatrix, rows: Range<Int>) {
-        let buffer = weightF32.p
-        pool.parallelFor(rows.count, granule: 16) { r, _ in
-            w.dequantize(into: buffer + r.lowerBound * w.cols, rows: (rows.lowerBound + r.lowerBound) ..< (rows.lowerBound + r.upperBound))
+    /// out[:, rows] ([T, outStride] row-major) = x [T, cols] · W[rows]ᵀ: the rows are cut into
+    /// pieces claimed by the worker pool; each piece is dequantized into its own part of the f32
+    /// scratch and multiplied by a single-threaded sgemm (OpenBLAS's own threads are not used:
+    /// under load its fork-join waits for descheduled threads, while claimed pieces do not).
+    private func matmulQuantized(_ out: UnsafeMutablePointer<Float>, _ input: UnsafeMutablePointer<Float>,
+                                 _ w: WeightMatrix, rows: Range<Int>, tokens t: Int, outStride: Int) {
+        let buffer = weightF32.p, cols = w.cols
+        pool.parallelFor(rows.count, granule: 32) { r, _ in
+            let lo = rows.lowerBound + r.lowerBound, hi = rows.lowerBound + r.upperBound
+            let wf = buffer + r.lowerBound * cols
+            w.dequantize(into: wf, rows: lo ..< hi)
+            matmul(out + lo, input, wf, tokens: t, rows: hi - lo, cols: cols, outStride: outStride)
         }
     }
 
@@ -207,8 +213,7 @@ public final class Transformer: @unchecked Sendable {
         var r0 = 0
         while r0 < vocab {
             let r1 = min(vocab, r0 + slice)
-            dequantizeParallel(w, rows: r0 ..< r1)
-            matmul(logits + r0, input, weightF32.p, tokens: t, rows: r1 - r0, cols: w.cols, outStride: vocab)
+            matmulQuantized(logits, input, w, rows: r0 ..< r1, tokens: t, outStride: vocab)
             r0 = r1
         }
     }

@@ -119,8 +119,10 @@ public enum HeadStatistics {
     public static func denseRow(probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
                                 q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
                                 count n: Int, headDim d: Int) {
-        attendRow(out: out, scores: probs, q: q, keys: keys, values: values, count: n, headDim: d,
-                  scale: 1 / Float(d).squareRoot())
+        let scale = 1 / Float(d).squareRoot()
+        for j in 0..<n { probs[j] = dotF32(keys + j * d, q, count: d) * scale }
+        _ = softmaxInPlace(probs, count: n)
+        weightedSum(out, weights: probs, rows: values, count: n, dim: d)
     }
 
     /// out [d] = Σ_j probs[j] · values[positions[j]] for values indexed by position [*, d]:

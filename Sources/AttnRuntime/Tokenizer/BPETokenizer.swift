@@ -27,11 +27,13 @@ public final class BPETokenizer: @unchecked Sendable {
     /// (left id << 32 | right id) -> (rank, merged id)
     private let merges: [UInt64: (rank: Int32, id: Int32)]
     /// Vocabulary id of each single byte's character (-1 if the vocabulary lacks it).
-    private let byteIDs: [Int32]
+    let byteIDs: [Int32]
     private let unknownID: Int32?
     /// Special token byte strings, longest first, for whole-token matching.
     private let specials: [(bytes: [UInt8], id: Int32)]
-    private var cache: [String: [Int32]] = [:]
+    /// Piece bytes -> ids. Keyed by bytes, not String: String equality is canonical equivalence, so
+    /// ";" (U+037E) and ";" (U+003B) would share an entry.
+    private var cache: [[UInt8]: [Int32]] = [:]
     private let cacheLock = NSLock()
 
     public init(gguf: GGUFFile) throws {
@@ -147,14 +149,15 @@ public final class BPETokenizer: @unchecked Sendable {
         // Segments are cut at special tokens, which start and end on character boundaries.
         let text = String(decoding: utf8, as: UTF8.self)
         for piece in PreTokenizer.split(text) {
+            let bytes = Array(piece.utf8)
             cacheLock.lock()
-            let hit = cache[piece]
+            let hit = cache[bytes]
             cacheLock.unlock()
             if let hit { out.append(contentsOf: hit); continue }
-            let ids = bpe(Array(piece.utf8))
+            let ids = bpe(bytes)
             cacheLock.lock()
             if cache.count > 100_000 { cache.removeAll(keepingCapacity: true) }
-            cache[piece] = ids
+            cache[bytes] = ids
             cacheLock.unlock()
             out.append(contentsOf: ids)
         }

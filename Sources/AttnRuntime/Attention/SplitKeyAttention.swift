@@ -1,0 +1,136 @@
+import Foundation
+
+// Decode attention split over keys (Flash-Decoding, METHODS.md §15): for one query row, the cache
+// of each KV head is cut into chunks of keys; each (KV head, chunk) work item computes, for all
+// query heads of its GQA group at once (so each key and value is read from memory once, not once
+// per query head), the scores, their chunk-local max m and Σ e^(s−m) = l, and the unnormalised
+// Σ e^(s−m)·v. A merge then gives each head's exact softmax output:
+//   M = max_c m_c,  L = Σ_c l_c·e^(m_c−M),  out = Σ_c o_c·e^(m_c−M) / L,  p_j = e^(s_j−M) / L.
+//
+// Shapes: H heads, G KV heads, r = H/G heads per group, d head dim, n visible entries,
+// C = ⌈n / chunk⌉ chunks per KV head.
+
+/// Scratch for one query row's split-key attention.
+final class SplitKeyScratch {
+    let heads: Int, headDim: Int, capacity: Int, chunk: Int
+    let scores: UnsafeMutablePointer<Float>     // [H, capacity]: raw scores, then e^(s − m_chunk)
+    let chunkMax: UnsafeMutablePointer<Float>   // [H, maxChunks]
+    let chunkSum: UnsafeMutablePointer<Float>   // [H, maxChunks]
+    let chunkOut: UnsafeMutablePointer<Float>   // [H, maxChunks, d]
+    let maxChunks: Int
+
+    init(heads: Int, headDim: Int, capacity: Int, chunk: Int = 256) {
+        self.heads = heads; self.headDim = headDim; self.capacity = capacity; self.chunk = chunk
+        maxChunks = (capacity + chunk - 1) / chunk
+        scores = .allocate(capacity: heads * capacity)
+        chunkMax = .allocate(capacity: heads * maxChunks)
+        chunkSum = .allocate(capacity: heads * maxChunks)
+        chunkOut = .allocate(capacity: heads * maxChunks * headDim)
+    }
+
+    deinit {
+        scores.deallocate(); chunkMax.deallocate(); chunkSum.deallocate(); chunkOut.deallocate()
+    }
+}
+
+extension Attention {
+    /// One query row against the first `n` entries of every KV head's stream of `layer`.
+    /// out [H·d]; q [H·d] after RoPE. If `probs` is given, probs[h·n + j] = p_hj ([H, n]).
+    func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, count n: Int, layer: Int,
+                        cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?) {
+        attendSplitKey(out: out, q: q, counts: Array(repeating: n, count: shape.kvHeads), layer: layer, cache: cache,
+                       scratch: s, probs: probs)
+    }
+
+    /// As above with a count per KV head (heads may differ after per-head eviction): KV head g's
+    /// query heads attend to its first counts[g] entries; probs rows have stride n = max(counts).
+    func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, counts: [Int], layer: Int,
+                        cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?) {
+        let h = shape.heads, g = shape.kvHeads, r = h / g, d = shape.headDim
+        let scale = 1 / Float(d).squareRoot()
+        let n = counts.max() ?? 0
+        let chunks = (n + s.chunk - 1) / s.chunk
+        pool.parallelFor(g * chunks) { items, _ in
+            for item in items {
+                let kv = item / chunks, c = item % chunks
+                let lo = c * s.chunk, hi = min(counts[kv], lo + s.chunk)
+                if hi <= lo {   // this KV head has fewer chunks: an empty chunk adds nothing to the merge
+                    for hh in 0..<r {
+                        s.chunkMax[(kv * r + hh) * s.maxChunks + c] = -.infinity
+                        s.chunkSum[(kv * r + hh) * s.maxChunks + c] = 0
+                    }
+                    continue
+                }
+                let keys = cache.keys(layer: layer, kvHead: kv), values = cache.values(layer: layer, kvHead: kv)
+                // scores of the r heads of group kv over keys lo ..< hi; each key row is loaded
+                // from memory once and reused from L1 by the other heads
+                for j in lo..<hi {
+                    let kj = keys + j * d
+                    for hh in 0..<r {
+                        let head = kv * r + hh
+                        s.scores[head * s.capacity + j] = dotF32(kj, q + head * d, count: d) * scale
+                    }
+                }
+                for hh in 0..<r {
+                    let head = kv * r + hh
+                    let row = s.scores + head * s.capacity + lo
+                    let (m, l) = expShiftedInPlace(row, count: hi - lo)
+                    s.chunkMax[head * s.maxChunks + c] = m
+                    s.chunkSum[head * s.maxChunks + c] = l
+                    weightedSum(s.chunkOut + (head * s.maxChunks + c) * d, weights: row, rows: values + lo * d,
+                                count: hi - lo, dim: d)
+                }
+            }
+        }
+        // merge the chunks of each head
+        for head in 0..<h {
+            var bigM = -Float.infinity
+            for c in 0..<chunks { bigM = max(bigM, s.chunkMax[head * s.maxChunks + c]) }
+            var total: Float = 0
+            let o = out + head * d
+            o.update(repeating: 0, count: d)
+            for c in 0..<chunks where s.chunkSum[head * s.maxChunks + c] > 0 {
+                let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM)
+                total += w * s.chunkSum[head * s.maxChunks + c]
+                let oc = s.chunkOut + (head * s.maxChunks + c) * d
+                for k in 0..<d { o[k] += w * oc[k] }
+            }
+            let inv = 1 / total
+            for k in 0..<d { o[k] *= inv }
+            if let probs {
+                let nHead = counts[head / r]
+                for c in 0..<chunks {
+                    let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM) * inv
+                    let lo = c * s.chunk, hi = min(nHead, lo + s.chunk)
+                    for j in lo..<hi { probs[head * n + j] = s.scores[head * s.capacity + j] * w }
+                }
+            }
+        }
+    }
+}
+
+/// x[i] = e^(x[i] − m) in place, m = max x; returns (m, Σ e^(x[i] − m)). n ≥ 1.
+@inline(__always)
+func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) -> (max: Float, sum: Float) {
+    let xr = UnsafeMutableRawPointer(x)
+    var vmax = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= n {
+        let v = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        vmax.replace(with: v, where: v .> vmax)
+        i += 8
+    }
+    var m = vmax.max()
+    while i < n { m = max(m, x[i]); i += 1 }
+    let m8 = SIMD8<Float>(repeating: m)
+    var acc = SIMD8<Float>()
+    i = 0
+    while i + 8 <= n {
+        let e = simdExp(xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8)
+        xr.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        acc += e; i += 8
+    }
+    var sum = acc.sum()
+    while i < n { x[i] = expf(x[i] - m); sum += x[i]; i += 1 }
+    return (m, sum)
+}
