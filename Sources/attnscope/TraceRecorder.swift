@@ -24,6 +24,10 @@ final class TraceRecorder: AttentionInputObserver {
         var prefillSide = 256
         /// Benchmarks: skip per-row work during prefill (the dense shadow is still filled).
         var skipPrefillRows = false
+        /// The top-α positions are recomputed every this many decode steps (and at prefill);
+        /// in between a head reports its latest list. The scan over all positions is the
+        /// recorder's largest per-step cost at long contexts.
+        var topSinkInterval = 8
     }
 
     let options: Options
@@ -44,6 +48,7 @@ final class TraceRecorder: AttentionInputObserver {
     // Across steps
     private var received: [ReceivedAttention]            // [L·H]
     private var previousSelection: [[Int32]]             // [L·H] positions attended at the previous step
+    private var topSinks: [[SinkScore]]                  // [L·H] latest top-α list
 
     // Dense shadow: keys/values of every position ever written, per (layer, kvHead), index = position.
     private var shadowKeys: [UnsafeMutablePointer<Float>] = []     // [L·G] → [capacity, d]
@@ -62,6 +67,7 @@ final class TraceRecorder: AttentionInputObserver {
         layerStart = Array(repeating: 0, count: layers)
         received = Array(repeating: ReceivedAttention(capacity: capacity), count: lh)
         previousSelection = Array(repeating: [], count: lh)
+        topSinks = Array(repeating: [], count: lh)
         lastQuery = Array(repeating: [], count: layers)
         denseProbs = [Float](repeating: 0, count: options.denseShadow ? capacity : 0)
         denseOut = [Float](repeating: 0, count: headDim)
@@ -232,7 +238,10 @@ final class TraceRecorder: AttentionInputObserver {
         }
         previousSelection[slot].removeAll(keepingCapacity: true)
         previousSelection[slot].append(contentsOf: keys)
-        let top = received[slot].top(topSinkCount).map { SinkScore(position: $0.position, score: $0.score) }
+        if phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0 || topSinks[slot].isEmpty {
+            topSinks[slot] = received[slot].top(topSinkCount).map { SinkScore(position: $0.position, score: $0.score) }
+        }
+        let top = topSinks[slot]
         metrics[slot] = HeadMetrics(
             layer: r.layer, head: r.head, visibleKV: visible, selected: visible,
             sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),
