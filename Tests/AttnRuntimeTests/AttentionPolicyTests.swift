@@ -14,6 +14,50 @@ final class AttentionPolicyTests: XCTestCase {
         }
     }
 
+    /// Evicts 300 of KV head 1's entries after the first call (counts then differ by more than
+    /// one split-key chunk of 256).
+    final class EvictManyOfHeadOne: AttentionPolicy {
+        let name = "test-many", mode = AttentionPolicyMode.evicts
+        var parameters: [(key: String, value: String)] { [] }
+        var done = false
+        func reset(layers: Int, shape: AttentionShape) {}
+        func endCall(layer: Int, queryCount: Int, cache: KVCache) -> [[Int]] {
+            if done { return [[], []] }
+            done = true
+            return [[], Array(0..<300)]
+        }
+    }
+
+    func testCountsDifferingByMoreThanAChunk() {
+        let seed: UInt64 = 9
+        var rng = SeededRandom(seed: seed)
+        let h = 4, g = 2, d = 8, t = 520
+        let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
+        let attention = Attention(shape: shape, capacity: 600, pool: WorkerPool(threads: 2))
+        attention.policy = EvictManyOfHeadOne()
+        let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 600)
+        var out = [Float](repeating: 0, count: t * h * d)
+        attention.forward(out: &out, q: rng.floats(t * h * d), k: rng.floats(t * g * d), v: rng.floats(t * g * d),
+                          positions: (0..<t).map(Int32.init), tokens: t, layer: 0, cache: cache)
+        XCTAssertEqual(cache.count(layer: 0, kvHead: 1), t - 300)
+        let capture = AttentionCapture(layers: 1, heads: h)
+        attention.probe = capture
+        let q = rng.floats(h * d), k = rng.floats(g * d), v = rng.floats(g * d)
+        attention.forward(out: &out, q: q, k: k, v: v, positions: [Int32(t)], tokens: 1, layer: 0, cache: cache)
+        for head in 0..<h {
+            let kv = shape.kvHead(forQueryHead: head), n = cache.count(layer: 0, kvHead: kv)
+            var expect = [Float](repeating: 0, count: d), probs = [Float](repeating: 0, count: n)
+            q.withUnsafeBufferPointer { qb in
+                attendRowNaive(out: &expect, probs: &probs, q: qb.baseAddress! + head * d, keys: cache.keys(layer: 0, kvHead: kv),
+                               values: cache.values(layer: 0, kvHead: kv), count: n, headDim: d)
+            }
+            for c in 0..<d { XCTAssertEqual(out[head * d + c], expect[c], accuracy: 1e-4, "seed \(seed) head \(head)") }
+            let row = capture.rows[0][head].last!.probs
+            XCTAssertEqual(row.count, n)
+            for j in 0..<n { XCTAssertEqual(row[j], probs[j], accuracy: 1e-5) }
+        }
+    }
+
     func testHeadsWithDifferentCountsAttendOverTheirOwnEntries() {
         let seed: UInt64 = 5
         var rng = SeededRandom(seed: seed)

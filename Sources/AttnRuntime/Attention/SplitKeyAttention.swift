@@ -102,6 +102,7 @@ extension Attention {
                 for c in 0..<chunks {
                     let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM) * inv
                     let lo = c * s.chunk, hi = min(nHead, lo + s.chunk)
+                    if hi <= lo { continue }   // past this KV head's entries
                     for j in lo..<hi { probs[head * n + j] = s.scores[head * s.capacity + j] * w }
                 }
             }
