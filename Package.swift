@@ -54,5 +54,7 @@ let package = Package(
         .testTarget(name: "AttnRuntimeTests", dependencies: ["AttnRuntime"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace"]),
         .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace"], exclude: ["Snapshots"]),
+        // Runs the built `attnscope` binary on the reference model and reads its traces back.
+        .testTarget(name: "EndToEndTests", dependencies: ["AttnTrace", "attnscope"]),
     ]
 )

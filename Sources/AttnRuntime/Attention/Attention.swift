@@ -4,7 +4,8 @@
 // g = h / (H/G)) computes scores over the cache entries the query may see, their softmax, and the
 // probability-weighted sum of values, and hands the probabilities to a probe if one is attached.
 //
-// A later issue makes this the place where a policy picks, per head, which entries to attend to.
+// An attached `AttentionPolicy` sees each call and may evict entries afterwards
+// (Attention+Policy.swift); KV heads may then hold different entry counts.
 //
 // Shapes: T = query rows in the call, H = query heads, G = KV heads, d = head dim,
 // n = entries in the cache stream after the append.
@@ -33,6 +34,11 @@ public final class Attention: @unchecked Sendable {
     public let capacity: Int
     /// Receives each head's probabilities (nil: nothing is copied out).
     public var probe: AttentionProbe?
+    /// Policy consulted by every call (nil: dense); see Attention+Policy.swift.
+    public var policy: AttentionPolicy?
+    /// Original positions evicted by the latest call of each layer: [layer][kvHead].
+    public internal(set) var evictedPositions: [[[Int32]]] = []
+    let tee = PolicyProbeTee()
     /// Calls with at least this many query rows use the blocked sgemm path.
     public var matrixPathMinRows = 8
     /// Query rows per sgemm block in the matrix path.
@@ -67,6 +73,8 @@ public final class Attention: @unchecked Sendable {
                          positions: positions, tokens: t)
         }
         queryPositions = Array(UnsafeBufferPointer(start: positions, count: t))
+        beginPolicyCall(q: q, k: k, v: v, positions: positions, tokens: t, layer: layer, cache: cache)
+        defer { endPolicyCall(tokens: t, layer: layer, cache: cache) }
         if t >= matrixPathMinRows {
             forwardMatrix(out: out, q: q, tokens: t, layer: layer, cache: cache)
         } else {
@@ -79,27 +87,33 @@ public final class Attention: @unchecked Sendable {
     private func forwardRows(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
                              layer: Int, cache: KVCache) {
         let h = shape.heads, d = shape.headDim
-        let n = cache.count(layer: layer, kvHead: 0)
+        // KV heads may hold different counts after per-head eviction: n = the largest, and head
+        // group g sees n_g − (T−1−i) entries in row i.
+        let counts = (0..<shape.kvHeads).map { cache.count(layer: layer, kvHead: $0) }
+        let n = counts.max() ?? 0
         visible = (0..<t).map { i in n - (t - 1 - i) }   // causal: row i sees entries 0 ..< n - (T-1-i)
-        let capture = probe != nil
+        let receiver = rowReceiver
+        let capture = receiver != nil
         if capture && probeRows.count < h * t * n { probeRows = [Float](repeating: 0, count: h * t * n) }
         probeRows.withUnsafeMutableBufferPointer { pr in
             let rows = pr.baseAddress
             var oneRow = [Float](repeating: 0, count: capture ? h * n : 0)
             for i in 0..<t {
                 oneRow.withUnsafeMutableBufferPointer { row in
-                    attendSplitKey(out: out + i * h * d, q: q + i * h * d, count: visible[i], layer: layer, cache: cache,
+                    let seen = counts.map { $0 - (t - 1 - i) }
+                    attendSplitKey(out: out + i * h * d, q: q + i * h * d, counts: seen, layer: layer, cache: cache,
                                    scratch: splitScratch, probs: capture ? row.baseAddress : nil)
                 }
                 if capture {
                     // [H, visible] → rows[head][i] with stride n, zeros past the visible entries
                     for head in 0..<h {
                         let dst = rows! + (head * t + i) * n
-                        for j in 0..<n { dst[j] = j < visible[i] ? oneRow[head * visible[i] + j] : 0 }
+                        let seen = counts[shape.kvHead(forQueryHead: head)] - (t - 1 - i)
+                        for j in 0..<n { dst[j] = j < seen ? oneRow[head * visible[i] + j] : 0 }
                     }
                 }
             }
-            if let probe {
+            if let probe = receiver {
                 deliverRows(probe: probe, layer: layer, cache: cache, rowCount: t, n: n,
                             rowsOf: { head in UnsafePointer(rows! + head * t * n) }, rowStride: n, firstRow: 0)
             }
@@ -112,7 +126,7 @@ public final class Attention: @unchecked Sendable {
                                layer: Int, cache: KVCache) {
         let n = cache.count(layer: layer, kvHead: 0)
         visible = (0..<t).map { i in n - (t - 1 - i) }
-        if probe != nil {
+        if rowReceiver != nil {
             // probes are called on the calling thread, so heads go one after another
             for head in 0..<shape.heads {
                 attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: 0)
@@ -135,17 +149,20 @@ public final class Attention: @unchecked Sendable {
         let scores = blockScores + worker * blockRows * capacity
         let g = shape.kvHead(forQueryHead: head)
         let keys = cache.keys(layer: layer, kvHead: g), values = cache.values(layer: layer, kvHead: g)
+        // `visible` counts for KV head 0; this head's stream may be shorter after per-head eviction.
+        let shift = visible[t - 1] - cache.count(layer: layer, kvHead: g)
+        let receiver = rowReceiver
         var i0 = 0
         while i0 < t {
             let b = min(blockRows, t - i0)
-            let nMax = visible[i0 + b - 1]
+            let nMax = visible[i0 + b - 1] - shift
             // S [b, nMax] = scale · Q_block [b, d] · K[0 ..< nMax]ᵀ
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(nMax), Int32(d),
                         scale, q + (i0 * h + head) * d, Int32(h * d), keys, Int32(d),
                         0, scores, Int32(nMax))
             for r in 0..<b {
                 let row = scores + r * nMax
-                let seen = visible[i0 + r]
+                let seen = visible[i0 + r] - shift
                 softmaxInPlace(row, count: seen)
                 if seen < nMax { (row + seen).update(repeating: 0, count: nMax - seen) }
             }
@@ -153,7 +170,7 @@ public final class Attention: @unchecked Sendable {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(d), Int32(nMax),
                         1, scores, Int32(nMax), values, Int32(d),
                         0, out + (i0 * h + head) * d, Int32(h * d))
-            if let probe {
+            if let probe = receiver {
                 deliverRows(probe: probe, layer: layer, cache: cache, rowCount: b, n: nMax,
                             rowsOf: { _ in UnsafePointer(scores) }, rowStride: nMax,
                             firstRow: i0, onlyHead: head)
@@ -172,13 +189,24 @@ public final class Attention: @unchecked Sendable {
             visible.withUnsafeBufferPointer { vis in
                 for head in heads {
                     let g = shape.kvHead(forQueryHead: head)
-                    let rows = AttentionRows(
-                        layer: layer, head: head, kvHead: g,
-                        queryPositions: UnsafeBufferPointer(rebasing: qp[firstRow ..< firstRow + rowCount]),
-                        keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: n),
-                        probabilities: rowsOf(head), rowStride: rowStride,
-                        visibleCounts: UnsafeBufferPointer(rebasing: vis[firstRow ..< firstRow + rowCount]))
-                    probe.attentionComputed(rows)
+                    let ng = min(n, cache.count(layer: layer, kvHead: g))
+                    // `visible` was computed from the largest count (KV head 0 in the matrix path);
+                    // this head's stream is shorter by `shift` after per-head eviction.
+                    let shift = vis[vis.count - 1] - cache.count(layer: layer, kvHead: g)
+                    let headVisible = shift == 0 ? nil : (firstRow ..< firstRow + rowCount).map { vis[$0] - shift }
+                    let probs = rowsOf(head)
+                    let deliver = { (v: UnsafeBufferPointer<Int>) in
+                        probe.attentionComputed(AttentionRows(
+                            layer: layer, head: head, kvHead: g,
+                            queryPositions: UnsafeBufferPointer(rebasing: qp[firstRow ..< firstRow + rowCount]),
+                            keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: ng),
+                            probabilities: probs, rowStride: rowStride, visibleCounts: v))
+                    }
+                    if let headVisible {
+                        headVisible.withUnsafeBufferPointer { deliver($0) }
+                    } else {
+                        deliver(UnsafeBufferPointer(rebasing: vis[firstRow ..< firstRow + rowCount]))
+                    }
                 }
             }
         }

@@ -38,13 +38,29 @@ extension Attention {
     /// out [H·d]; q [H·d] after RoPE. If `probs` is given, probs[h·n + j] = p_hj ([H, n]).
     func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, count n: Int, layer: Int,
                         cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?) {
+        attendSplitKey(out: out, q: q, counts: Array(repeating: n, count: shape.kvHeads), layer: layer, cache: cache,
+                       scratch: s, probs: probs)
+    }
+
+    /// As above with a count per KV head (heads may differ after per-head eviction): KV head g's
+    /// query heads attend to its first counts[g] entries; probs rows have stride n = max(counts).
+    func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, counts: [Int], layer: Int,
+                        cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?) {
         let h = shape.heads, g = shape.kvHeads, r = h / g, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
+        let n = counts.max() ?? 0
         let chunks = (n + s.chunk - 1) / s.chunk
         pool.parallelFor(g * chunks) { items, _ in
             for item in items {
                 let kv = item / chunks, c = item % chunks
-                let lo = c * s.chunk, hi = min(n, lo + s.chunk)
+                let lo = c * s.chunk, hi = min(counts[kv], lo + s.chunk)
+                if hi <= lo {   // this KV head has fewer chunks: an empty chunk adds nothing to the merge
+                    for hh in 0..<r {
+                        s.chunkMax[(kv * r + hh) * s.maxChunks + c] = -.infinity
+                        s.chunkSum[(kv * r + hh) * s.maxChunks + c] = 0
+                    }
+                    continue
+                }
                 let keys = cache.keys(layer: layer, kvHead: kv), values = cache.values(layer: layer, kvHead: kv)
                 // scores of the r heads of group kv over keys lo ..< hi; each key row is loaded
                 // from memory once and reused from L1 by the other heads
@@ -77,7 +93,7 @@ extension Attention {
             var total: Float = 0
             let o = out + head * d
             o.update(repeating: 0, count: d)
-            for c in 0..<chunks {
+            for c in 0..<chunks where s.chunkSum[head * s.maxChunks + c] > 0 {
                 let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM)
                 total += w * s.chunkSum[head * s.maxChunks + c]
                 let oc = s.chunkOut + (head * s.maxChunks + c) * d
@@ -86,9 +102,11 @@ extension Attention {
             let inv = 1 / total
             for k in 0..<d { o[k] *= inv }
             if let probs {
+                let nHead = counts[head / r]
                 for c in 0..<chunks {
                     let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM) * inv
-                    let lo = c * s.chunk, hi = min(n, lo + s.chunk)
+                    let lo = c * s.chunk, hi = min(nHead, lo + s.chunk)
+                    if hi <= lo { continue }   // past this KV head's entries
                     for j in lo..<hi { probs[head * n + j] = s.scores[head * s.capacity + j] * w }
                 }
             }

@@ -1,0 +1,53 @@
+// How `Attention.forward` drives an `AttentionPolicy` (the order is documented in
+// AttentionPolicy.swift) and hands its inputs to a probe that wants them (the recorder's dense
+// shadow). Kept apart from Attention.swift so that the kernels there stay readable.
+
+/// A probe that also wants the raw inputs of every attention call, before attention runs
+/// (e.g. to keep a never-evicted shadow cache for dense reference attention).
+public protocol AttentionInputObserver: AttentionProbe {
+    /// q: [T, H·d] after RoPE; k, v: [T, G·d] the new entries; positions: [T].
+    func attentionInputs(layer: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                         positions: UnsafePointer<Int32>, tokens: Int)
+}
+
+/// Hands each head's rows to the policy (when it observes attention) and then to the probe.
+final class PolicyProbeTee: AttentionProbe {
+    var policy: AttentionPolicy?
+    var probe: AttentionProbe?
+
+    func attentionComputed(_ rows: AttentionRows) {
+        policy?.observe(rows)
+        probe?.attentionComputed(rows)
+    }
+}
+
+extension Attention {
+    /// Who receives the probabilities of this call: nil when nobody needs them (the fast path).
+    var rowReceiver: AttentionProbe? {
+        guard let policy, policy.observesAttention else { return probe }
+        tee.policy = policy
+        tee.probe = probe
+        return tee
+    }
+
+    func beginPolicyCall(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                         positions: UnsafePointer<Int32>, tokens t: Int, layer: Int, cache: KVCache) {
+        if evictedPositions.count != cache.layers {
+            evictedPositions = Array(repeating: Array(repeating: [], count: cache.kvHeads), count: cache.layers)
+        }
+        for g in 0..<cache.kvHeads { evictedPositions[layer][g].removeAll(keepingCapacity: true) }
+        (probe as? AttentionInputObserver)?.attentionInputs(layer: layer, q: q, k: k, v: v, positions: positions, tokens: t)
+        policy?.beginCall(layer: layer, queryCount: t, cache: cache)
+    }
+
+    func endPolicyCall(tokens t: Int, layer: Int, cache: KVCache) {
+        guard let policy else { return }
+        let drops = policy.endCall(layer: layer, queryCount: t, cache: cache)
+        precondition(drops.isEmpty || drops.count == cache.kvHeads, "policy \(policy.name) returned \(drops.count) KV heads")
+        for (g, drop) in drops.enumerated() where !drop.isEmpty {
+            let p = cache.positions(layer: layer, kvHead: g)
+            evictedPositions[layer][g] = drop.sorted().map { p[$0] }
+            cache.remove(layer: layer, kvHead: g, indices: drop)
+        }
+    }
+}

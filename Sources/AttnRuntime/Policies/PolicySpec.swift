@@ -1,0 +1,116 @@
+// Parsing `NAME` or `NAME:key=value,...` from the command line into a policy, with validated
+// parameters. Every problem is a `PolicyError` whose description names the policy, the key and
+// what was wrong, so the command line can print it and exit 2.
+
+/// A bad policy specification.
+public struct PolicyError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `name:key=value,...` split into its parts; keys are unique.
+public struct PolicySpec: Equatable {
+    public let name: String
+    public let values: [String: String]
+
+    public init(parsing text: String) throws {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let (head, tail): (Substring, Substring?) = {
+            guard let colon = trimmed.firstIndex(of: ":") else { return (Substring(trimmed), nil) }
+            return (trimmed[..<colon], trimmed[trimmed.index(after: colon)...])
+        }()
+        guard !head.isEmpty else { throw PolicyError("policy '\(text)': missing name (expected NAME or NAME:key=value,...)") }
+        name = head.lowercased()
+        var values: [String: String] = [:]
+        if let tail {
+            for item in tail.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw PolicyError("policy '\(text)': '\(item)' is not key=value")
+                }
+                let key = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
+                guard values[key] == nil else { throw PolicyError("policy '\(text)': '\(key)' given twice") }
+                values[key] = parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        self.values = values
+    }
+}
+
+/// Typed, range-checked access to a spec's values; reports keys nobody asked for.
+public struct PolicyParameters {
+    public let spec: PolicySpec
+    private var used: Set<String> = []
+
+    public init(_ spec: PolicySpec) { self.spec = spec }
+
+    public mutating func int(_ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        used.insert(key)
+        guard let text = spec.values[key] else { return value }
+        guard let v = Int(text), range.contains(v) else {
+            throw PolicyError("policy \(spec.name): \(key)=\(text) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return v
+    }
+
+    public mutating func float(_ key: String, default value: Float, in range: ClosedRange<Float>) throws -> Float {
+        used.insert(key)
+        guard let text = spec.values[key] else { return value }
+        guard let v = Float(text), v.isFinite, range.contains(v) else {
+            throw PolicyError("policy \(spec.name): \(key)=\(text) must be a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return v
+    }
+
+    public mutating func choice(_ key: String, default value: String, among allowed: [String]) throws -> String {
+        used.insert(key)
+        guard let text = spec.values[key] else { return value }
+        guard allowed.contains(text.lowercased()) else {
+            throw PolicyError("policy \(spec.name): \(key)=\(text) must be one of \(allowed.joined(separator: ", "))")
+        }
+        return text.lowercased()
+    }
+
+    public mutating func string(_ key: String) -> String? {
+        used.insert(key)
+        return spec.values[key]
+    }
+
+    /// Throws if the spec has a key that no accessor asked for.
+    public func finish() throws {
+        let unknown = spec.values.keys.filter { !used.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            let known = used.sorted().joined(separator: ", ")
+            throw PolicyError("policy \(spec.name): unknown parameter \(unknown.joined(separator: ", "))"
+                              + (known.isEmpty ? " (it takes none)" : " (known: \(known))"))
+        }
+    }
+}
+
+/// Every policy this runtime knows, by command-line name.
+public enum PolicyRegistry {
+    public static let names = ["dense", "streaming", "h2o", "snapkv", "tca"]
+
+    /// Builds the policy `text` describes. `budgets` is the text of a TCA budgets file when the
+    /// policy needs one (its path is in the spec as `budgets=PATH`; the caller reads the file).
+    public static func make(_ text: String, loadFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) })
+        throws -> AttentionPolicy {
+        let spec = try PolicySpec(parsing: text)
+        var p = PolicyParameters(spec)
+        let policy: AttentionPolicy
+        switch spec.name {
+        case "dense": policy = DensePolicy()
+        case "streaming": policy = try StreamingPolicy(&p)
+        case "h2o": policy = try H2OPolicy(&p)
+        case "snapkv": policy = try SnapKVPolicy(&p)
+        case "tca": policy = try TCAPolicy(&p, loadFile: loadFile)
+        default:
+            throw PolicyError("unknown policy '\(spec.name)' (known: \(names.joined(separator: ", ")))")
+        }
+        try p.finish()
+        return policy
+    }
+}
+
+import Foundation

@@ -1,0 +1,140 @@
+// Per-row attention statistics (METHODS.md §16): pure functions over one query row's
+// probabilities, used by the recorder and tested on hand-made rows.
+//
+// A row is `probs[j]` for the key at `keyPositions[j]` (j = stream index, ascending positions);
+// entries a query did not attend to are absent or 0.
+
+import Foundation
+
+public enum HeadStatistics {
+    /// H / ln|V|, with H = −Σ p ln p over the row (natural log), in [0, 1]; 0 when |V| ≤ 1.
+    /// `visible` is |V_t| (the keys the query could see), which may exceed probs.count.
+    /// Fast path: 8 lanes at a time with `fastLog` (absolute error of ln below 1e-5).
+    public static func normalisedEntropy(_ probs: UnsafeBufferPointer<Float>, visible: Int) -> Float {
+        guard visible > 1, let base = probs.baseAddress else { return 0 }
+        let n = probs.count
+        var acc = SIMD8<Float>()
+        var j = 0
+        let raw = UnsafeRawPointer(base)
+        while j + 8 <= n {
+            let p = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            let safe = p.replacing(with: 1, where: p .<= 0)   // p = 0 contributes 0 (ln 1 = 0)
+            acc -= p.replacing(with: 0, where: p .<= 0) * fastLog(safe)
+            j += 8
+        }
+        var h = acc.sum()
+        while j < n { let p = base[j]; if p > 0 { h -= p * logf(p) }; j += 1 }
+        return min(1, max(0, h / logf(Float(visible))))
+    }
+
+    /// The reference: scalar logf.
+    public static func normalisedEntropyNaive(_ probs: UnsafeBufferPointer<Float>, visible: Int) -> Float {
+        guard visible > 1 else { return 0 }
+        var h: Float = 0
+        for p in probs where p > 0 { h -= p * logf(p) }
+        return min(1, max(0, h / logf(Float(visible))))
+    }
+
+    /// ln x for positive normal x: x = 2^e · m, m ∈ [1, 2); ln m = 2·atanh(u), u = (m−1)/(m+1) ≤ 1/3,
+    /// by its series to u⁹ (truncation error < 3e-6).
+    @inline(__always)
+    static func fastLog(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+        let e = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (bits &>> 23) & 0xff) &- 127)
+        let m = unsafeBitCast((bits & 0x007f_ffff) | 0x3f80_0000, to: SIMD8<Float>.self)
+        let u = (m - 1) / (m + 1), u2 = u * u
+        var poly = SIMD8<Float>(repeating: 1 / 9)
+        poly = poly * u2 + 1 / 7
+        poly = poly * u2 + 1 / 5
+        poly = poly * u2 + 1 / 3
+        poly = poly * u2 + 1
+        return e * 0.693_147_18 + 2 * u * poly
+    }
+
+    /// Σ p_j over the keys whose original position is < k (k = 1: token 0; k = 4: StreamingLLM's sinks).
+    public static func sinkMass(_ probs: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>,
+                                firstPositions k: Int) -> Float {
+        var mass: Float = 0
+        for j in 0..<min(probs.count, keyPositions.count) {
+            if Int(keyPositions[j]) >= k { break }   // positions ascend
+            mass += probs[j]
+        }
+        return mass
+    }
+
+    /// Recall R = Σ_{j∈S} a_j^dense: the share of the dense row's mass that the selected
+    /// positions cover. dense [position] is the dense row over positions 0 ..< dense.count.
+    public static func recall(selected positions: UnsafeBufferPointer<Int32>, dense: UnsafeBufferPointer<Float>) -> Float {
+        var r: Float = 0
+        for p in positions where Int(p) < dense.count { r += dense[Int(p)] }
+        return min(1, r)
+    }
+
+    /// ‖o − o_ref‖₂ / ‖o_ref‖₂ (0 when both are 0, +∞ when only the reference is 0).
+    public static func relativeError(_ o: UnsafeBufferPointer<Float>, reference: UnsafeBufferPointer<Float>) -> Float {
+        var diff: Double = 0, norm: Double = 0
+        for c in 0..<min(o.count, reference.count) {
+            let e = Double(o[c]) - Double(reference[c])
+            diff += e * e
+            norm += Double(reference[c]) * Double(reference[c])
+        }
+        if norm == 0 { return diff == 0 ? 0 : .infinity }
+        return Float((diff / norm).squareRoot())
+    }
+
+    /// Overlap of two selections given as ascending positions: kept = |S ∩ P| / |S| (NOSA's γ),
+    /// jaccard = |S ∩ P| / |S ∪ P|. Both 1 when both sets are empty.
+    public static func overlap(current s: UnsafeBufferPointer<Int32>, previous p: UnsafeBufferPointer<Int32>)
+        -> (kept: Float, jaccard: Float) {
+        var i = 0, j = 0, common = 0
+        // Fast path: the previous set is a prefix of this one (dense attention, a growing cache).
+        if p.count <= s.count, p.count > 0, memcmp(s.baseAddress!, p.baseAddress!, p.count * 4) == 0 {
+            common = p.count; i = s.count
+        }
+        while i < s.count && j < p.count {
+            if s[i] == p[j] { common += 1; i += 1; j += 1 } else if s[i] < p[j] { i += 1 } else { j += 1 }
+        }
+        let union = s.count + p.count - common
+        let kept: Float = s.isEmpty ? 1 : Float(common) / Float(s.count)
+        let jaccard: Float = union == 0 ? 1 : Float(common) / Float(union)
+        return (kept, jaccard)
+    }
+
+    /// Ascending positions as sorted disjoint half-open ranges (`0,1,2,7,8` → `0..<3, 7..<9`).
+    public static func ranges(_ positions: UnsafeBufferPointer<Int32>) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var i = 0
+        while i < positions.count {
+            let lo = Int(positions[i])
+            var hi = lo + 1
+            i += 1
+            while i < positions.count && Int(positions[i]) == hi { hi += 1; i += 1 }
+            out.append(lo..<hi)
+        }
+        return out
+    }
+
+    /// Dense reference for one head and one query over keys/values [n, d] (n = all positions so
+    /// far, index = position): probs [n] = softmax(q·kᵀ/√d), out [d] = Σ probs_j v_j.
+    public static func denseRow(probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                                count n: Int, headDim d: Int) {
+        let scale = 1 / Float(d).squareRoot()
+        for j in 0..<n { probs[j] = dotF32(keys + j * d, q, count: d) * scale }
+        _ = softmaxInPlace(probs, count: n)
+        weightedSum(out, weights: probs, rows: values, count: n, dim: d)
+    }
+
+    /// out [d] = Σ_j probs[j] · values[positions[j]] for values indexed by position [*, d]:
+    /// the output a row of probabilities over the given positions produces.
+    public static func output(_ out: UnsafeMutablePointer<Float>, probs: UnsafeBufferPointer<Float>,
+                              positions: UnsafeBufferPointer<Int32>, values: UnsafePointer<Float>, headDim d: Int) {
+        out.update(repeating: 0, count: d)
+        for j in 0..<min(probs.count, positions.count) {
+            let p = probs[j]
+            if p == 0 { continue }
+            let v = values + Int(positions[j]) * d
+            for c in 0..<d { out[c] += p * v[c] }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+// The received-attention score α_k (METHODS.md §16.3; Gu et al., arXiv 2410.10781): the mean
+// attention key position k receives from the queries that could see it, kept as a running sum
+// and count per position so that decode updates are O(visible keys). Its top positions show
+// non-initial ("hidden") sinks as well as token 0 (ACT's test, METHODS.md §8, uses α_k > 0.1).
+
+public struct ReceivedAttention {
+    private(set) var sums: [Float]    // [positions] Σ a_{t,k} over the queries that saw k
+    private(set) var counts: [Int32]  // [positions] how many queries saw k
+    private var limit = 0             // one past the largest position seen
+
+    public init(capacity: Int) {
+        sums = [Float](repeating: 0, count: capacity)
+        counts = [Int32](repeating: 0, count: capacity)
+    }
+
+    /// Adds one query row: probs[j] is the attention paid to keyPositions[j]; every listed key
+    /// counts as seen (a query sees the keys it was offered, attended or not).
+    public mutating func add(_ probs: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>) {
+        let n = min(probs.count, keyPositions.count)
+        guard n > 0 else { return }
+        limit = max(limit, min(sums.count, Int(keyPositions[n - 1]) + 1))
+        sums.withUnsafeMutableBufferPointer { s in
+            counts.withUnsafeMutableBufferPointer { c in
+                // Contiguous positions (dense, or a window): a straight vectorisable loop.
+                let k0 = Int(keyPositions[0])
+                if Int(keyPositions[n - 1]) - k0 == n - 1 && k0 + n <= s.count {
+                    let sb = s.baseAddress! + k0, cb = c.baseAddress! + k0, pb = probs.baseAddress!
+                    for j in 0..<n { sb[j] += pb[j]; cb[j] &+= 1 }
+                    return
+                }
+                for j in 0..<n {
+                    let k = Int(keyPositions[j])
+                    guard k < s.count else { continue }
+                    s[k] += probs[j]; c[k] += 1
+                }
+            }
+        }
+    }
+
+    /// α_k, or nil when no query has seen position k yet.
+    public func score(_ k: Int) -> Float? {
+        guard k >= 0 && k < counts.count, counts[k] > 0 else { return nil }
+        return sums[k] / Float(counts[k])
+    }
+
+    /// The `k` positions with the highest α, highest first (ties: earlier position first).
+    public func top(_ k: Int) -> [(position: Int, score: Float)] {
+        var best: [(position: Int, score: Float)] = []
+        guard k > 0 else { return best }
+        best.reserveCapacity(k + 1)
+        sums.withUnsafeBufferPointer { s in
+            counts.withUnsafeBufferPointer { c in
+                func consider(_ p: Int) {
+                    guard c[p] > 0 else { return }
+                    let a = s[p] / Float(c[p])
+                    if best.count == k, let last = best.last, a <= last.score { return }
+                    var i = best.count
+                    while i > 0 && best[i - 1].score < a { i -= 1 }
+                    best.insert((p, a), at: i)
+                    if best.count > k { best.removeLast() }
+                }
+                // Once the list is full, skip 8 positions at a time when none beats its last score
+                // (sum > score · count, so no division), which is nearly always.
+                var p = 0
+                let sRaw = UnsafeRawPointer(s.baseAddress!), cBase = c.baseAddress!
+                while p + 8 <= limit {
+                    if best.count == k {
+                        let sv = sRaw.loadUnaligned(fromByteOffset: p * 4, as: SIMD8<Float>.self)
+                        let cv = SIMD8<Float>(UnsafeRawPointer(cBase + p).loadUnaligned(as: SIMD8<Int32>.self))
+                        let beats = sv .> cv * best[k - 1].score
+                        if !any(beats) { p += 8; continue }
+                    }
+                    for q in p ..< p + 8 { consider(q) }
+                    p += 8
+                }
+                while p < limit { consider(p); p += 1 }
+            }
+        }
+        return best
+    }
+}

@@ -1,0 +1,71 @@
+// A bounded queue in front of a TraceWriter, drained by one background thread, so that encoding
+// and writing a step overlap the next step's compute. `push` blocks when `capacity` frames are
+// waiting (back-pressure instead of unbounded memory). The first write error stops the writer;
+// `failure` then reports it and later pushes are dropped, so the recorder can stop with a clear
+// message while the file stays readable up to the last complete chunk.
+
+import AttnTrace
+import Foundation
+
+final class BackgroundTraceWriter: @unchecked Sendable {
+    private let writer: TraceWriter
+    private let capacity: Int
+    private let lock = NSCondition()
+    private var queue: [StepFrame] = []
+    private var closed = false
+    private var error: Error?
+    private var written = 0
+    private var thread: Thread?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(writer: TraceWriter, capacity: Int = 2) {
+        self.writer = writer; self.capacity = max(1, capacity)
+        let t = Thread { [unowned self] in self.drain() }
+        t.name = "attnscope-trace-writer"
+        thread = t
+        t.start()
+    }
+
+    /// The first write error, if any.
+    var failure: Error? { lock.lock(); defer { lock.unlock() }; return error }
+    /// Bytes on disk so far.
+    var bytesWritten: Int { lock.lock(); defer { lock.unlock() }; return written }
+
+    /// Queues a frame (blocks while the queue is full). Returns false once the writer has failed.
+    @discardableResult
+    func push(_ frame: StepFrame) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        while queue.count >= capacity && error == nil { lock.wait() }
+        guard error == nil else { return false }
+        queue.append(frame)
+        lock.broadcast()
+        return true
+    }
+
+    /// Writes what is queued, then the footer. Throws the first write error.
+    func finish() throws {
+        lock.lock(); closed = true; lock.broadcast(); lock.unlock()
+        done.wait()
+        if let error { throw error }
+        try writer.finish()
+    }
+
+    private func drain() {
+        while true {
+            lock.lock()
+            while queue.isEmpty && !closed { lock.wait() }
+            if queue.isEmpty && closed { lock.unlock(); break }
+            let frame = queue.removeFirst()
+            lock.broadcast()
+            lock.unlock()
+            do {
+                try writer.append(frame)
+                lock.lock(); written = writer.bytesWritten; lock.unlock()
+            } catch {
+                lock.lock(); self.error = error; queue.removeAll(); lock.broadcast(); lock.unlock()
+                break
+            }
+        }
+        done.signal()
+    }
+}

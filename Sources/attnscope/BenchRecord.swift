@@ -1,0 +1,145 @@
+// `attnscope bench-record`: decode speed per policy at given context lengths, with and without
+// the recorder (tracing overhead), attention time per layer, KV bytes, and mean recall / output
+// error from a separate run with the dense shadow on. A benchmark, not a test.
+
+import ArgumentParser
+import AttnRuntime
+import AttnTrace
+import Foundation
+
+struct BenchRecord: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-record",
+        abstract: "Benchmark policies: decode tokens/s (untraced vs traced), attention time per layer, KV bytes, recall.",
+        discussion: """
+            For each --context C and each --policy P: prefill C−1 tokens of the prompt text (repeated \
+            as needed; untimed), then decode --decode-tokens greedy steps, alternating blocks of 8 \
+            untraced steps and 8 steps traced at capture level metrics with the dense shadow off \
+            (trace written to a temporary file). A second run with the shadow on gives mean recall \
+            and output error over the decode steps.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: .customLong("policy"), help: "Policy (repeat the flag for several).") var policies: [String] = []
+    @Option(help: "Comma-separated context lengths.") var contexts: String = "2048,4096"
+    @Option(name: .customLong("decode-tokens"), help: "Decode steps per mode.") var decodeTokens: Int = 32
+    @Option(name: .customLong("prompt-file"), help: "Text whose tokens fill the context (repeated).") var promptFile: String?
+    @Flag(name: .customLong("no-recall"), help: "Skip the dense-shadow run.") var noRecall = false
+
+    func run() throws { try exitingOnError { try bench() } }
+
+    private func bench() throws {
+        let list = policies.isEmpty ? ["dense"] : policies
+        let ctxs = try contexts.split(separator: ",").map { s -> Int in
+            guard let v = Int(s.trimmingCharacters(in: .whitespaces)), v >= 16 else { throw CLIError("--contexts: '\(s)' is not a length ≥ 16") }
+            return v
+        }
+        guard decodeTokens >= 8 else { throw CLIError("--decode-tokens \(decodeTokens): must be ≥ 8") }
+        for p in list { do { _ = try PolicyRegistry.make(p) } catch { throw CLIError("--policy: \(error)") } }
+        let path = try modelOptions.resolvedPath()
+        let gguf = try GGUFFile(path: path)
+        let tokenizer = try BPETokenizer(gguf: gguf)
+        var source: [Int32] = []
+        if let promptFile {
+            do { source = tokenizer.encode(try String(contentsOfFile: promptFile, encoding: .utf8)) } catch { throw CLIError("--prompt-file \(promptFile): \(error)") }
+        }
+        if source.isEmpty { source = (0..<997).map { Int32(($0 * 7919 + 13) % 40000 + 100) } }
+        say("attnscope bench-record: \(ProcessInfo.processInfo.activeProcessorCount) cores, threads \(modelOptions.threads), load \(String(format: "%.2f", loadAverage()))")
+        say("overhead = 1 − traced/untraced decode tokens/s (wall clock); probe = the recorder's own main-thread time per traced step / untraced step time")
+        say("context  policy                                  untraced tok/s  traced tok/s  overhead   probe  attn ms/layer/token  KV MB    recall  out_err")
+        for ctx in ctxs {
+            let prompt = (0..<(ctx - 1)).map { source[$0 % source.count] }
+            for spec in list {
+                let r = try measure(path: gguf, spec: spec, prompt: prompt, shadow: false)
+                var recall = Float.nan, error = Float.nan
+                if !noRecall { (recall, error) = try measureRecall(gguf: gguf, spec: spec, prompt: prompt) }
+                let name = spec.count >= 40 ? spec : spec + String(repeating: " ", count: 40 - spec.count)
+                say(String(format: "%7d  ", ctx) + name + String(format: " %14.1f  %12.1f  %7.1f%%  %5.1f%%  %19.3f  %6.2f  %6.3f  %7.4f",
+                           r.untraced, r.traced, 100 * (1 - r.traced / r.untraced), 100 * r.probeShare, r.attnMsPerLayer, r.kvMB,
+                           recall, error))
+            }
+        }
+        say("peak RSS \(peakRSSBytes() / 1_000_000) MB")
+    }
+
+    private func load(_ gguf: GGUFFile, spec: String, capacity: Int) throws -> (Transformer, AttentionPolicy) {
+        let model = try Transformer(gguf: gguf, contextLength: capacity, threads: modelOptions.threads)
+        let policy = try PolicyRegistry.make(spec)
+        do { try policy.check(layers: model.config.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy: \(error)") }
+        policy.reset(layers: model.config.blockCount, shape: model.attention.shape)
+        model.attention.policy = policy
+        return (model, policy)
+    }
+
+    private func header(_ model: Transformer, _ policy: AttentionPolicy) -> RunHeader {
+        let c = model.config
+        return RunHeader(producer: "attnscope bench-record", createdUnixSeconds: Int64(Date().timeIntervalSince1970),
+                         model: ModelInfo(name: "bench", architecture: c.architecture, layers: c.blockCount, heads: c.headCount,
+                                          kvHeads: c.headCountKV, headDim: c.headDim, contextLength: model.contextLength, vocabSize: c.vocabSize),
+                         policy: PolicyInfo(name: policy.name, mode: Record.traceMode(policy.mode)), capture: .metrics, rowInterval: 0,
+                         prompt: "", promptTokens: [])
+    }
+
+    private func measure(path gguf: GGUFFile, spec: String, prompt: [Int32], shadow: Bool)
+        throws -> (untraced: Double, traced: Double, attnMsPerLayer: Double, kvMB: Double, probeShare: Double) {
+        let (model, policy) = try load(gguf, spec: spec, capacity: prompt.count + 2 * decodeTokens + 2)
+        let c = model.config
+        var next = Int32(Sampler.argmax(model.forward(tokens: prompt)))
+        let recorder = TraceRecorder(config: c, capacity: model.contextLength, options: .init(capture: .metrics, denseShadow: false))
+        let tracePath = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-bench-\(getpid()).atrace").path
+        defer { try? FileManager.default.removeItem(atPath: tracePath) }
+        let writer = BackgroundTraceWriter(writer: try TraceWriter(path: tracePath, header: header(model, policy)))
+        var untracedNanos: UInt64 = 0, tracedNanos: UInt64 = 0, untracedSteps = 0, tracedSteps = 0
+        var attnSeconds = 0.0, probeNanos: UInt64 = 0
+        var frameIndex = 0
+        for step in 0..<(2 * decodeTokens) {
+            let traced = (step / 8) % 2 == 1
+            model.attention.probe = traced ? recorder : nil
+            let pos = model.cache.nextPosition
+            if traced { recorder.beginStep(index: frameIndex, phase: .decode, position: pos, queryCount: 1) }
+            let before = model.attentionSeconds
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let logits = model.forward(tokens: [next])
+            next = Int32(Sampler.argmax(logits))
+            if traced {
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                let attn = zip(model.attentionSeconds, before).map { UInt64(max(0, $0 - $1) * 1e9) }
+                let frame = recorder.finishStep(wallNanos: t1 - t0, stepEnd: t1, attentionNanos: attn, emitted: nil,
+                                                cache: model.cache, evicted: model.attention.evictedPositions)
+                writer.push(frame)
+                probeNanos += recorder.probeNanosThisStep
+                frameIndex += 1
+                tracedNanos += DispatchTime.now().uptimeNanoseconds - t0; tracedSteps += 1
+            } else {
+                untracedNanos += DispatchTime.now().uptimeNanoseconds - t0; untracedSteps += 1
+                attnSeconds += zip(model.attentionSeconds, before).reduce(0) { $0 + ($1.0 - $1.1) }
+            }
+        }
+        try writer.finish()
+        let kvBytes = model.cache.totalEntries * 2 * c.headDim * 4
+        return (Double(untracedSteps) / (Double(untracedNanos) / 1e9), Double(tracedSteps) / (Double(tracedNanos) / 1e9),
+                attnSeconds * 1000 / Double(untracedSteps * c.blockCount), Double(kvBytes) / 1e6,
+                (Double(probeNanos) / Double(tracedSteps)) / (Double(untracedNanos) / Double(untracedSteps)))
+    }
+
+    /// Mean recall and output error over decode steps with the dense shadow on.
+    private func measureRecall(gguf: GGUFFile, spec: String, prompt: [Int32]) throws -> (Float, Float) {
+        let (model, _) = try load(gguf, spec: spec, capacity: prompt.count + decodeTokens + 2)
+        let recorder = TraceRecorder(config: model.config, capacity: model.contextLength,
+                                     options: .init(capture: .metrics, denseShadow: true, skipPrefillRows: true))
+        model.attention.probe = recorder
+        recorder.beginStep(index: 0, phase: .prefill, position: 0, queryCount: prompt.count)
+        var next = Int32(Sampler.argmax(model.forward(tokens: prompt)))
+        var recall: Double = 0, error: Double = 0, count = 0
+        for step in 1...decodeTokens {
+            recorder.beginStep(index: step, phase: .decode, position: model.cache.nextPosition, queryCount: 1)
+            next = Int32(Sampler.argmax(model.forward(tokens: [next])))
+            let f = recorder.finishStep(wallNanos: 0, stepEnd: 0, attentionNanos: Array(repeating: 0, count: model.config.blockCount),
+                                        emitted: nil, cache: model.cache, evicted: model.attention.evictedPositions)
+            for m in f.metrics where m.recall.isFinite && m.outputError.isFinite {
+                recall += Double(m.recall); error += Double(m.outputError); count += 1
+            }
+        }
+        return (Float(recall / Double(max(1, count))), Float(error / Double(max(1, count))))
+    }
+}

@@ -1,0 +1,184 @@
+// `attnscope record`: runs the model on a prompt with an attention policy, generates N tokens,
+// and streams one trace step per forward pass (prefill, then each decode step) through a bounded
+// queue to a background writer. Ctrl-C stops after the current step and finishes the file.
+
+import ArgumentParser
+import AttnRuntime
+import AttnTrace
+import Foundation
+
+struct Record: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a model with an attention policy and record per-step attention metrics to a trace.",
+        discussion: """
+            Policies: dense, streaming[:sink=4,window=64], h2o[:heavy=64,window=64], \
+            snapkv[:window=32,capacity=1024,kernel=5,pool=avg] (see docs/policies.md). \
+            Capture levels: metrics (head metrics, KV residency, timings), selections (+ the \
+            positions each head attended to), rows (+ the decode attention row every \
+            --row-interval steps and the prefill matrix pooled into tiles), full (+ rows at \
+            every step, prefill tiles up to 1024 per side). Decoding is greedy unless \
+            --temperature is given. A progress line is drawn on stderr when it is a terminal.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Prompt text.") var prompt: String?
+    @Option(name: .customLong("prompt-file"), help: "File holding the prompt text.") var promptFile: String?
+    @Option(name: .short, help: "Tokens to generate (the prefill step emits the first).") var n: Int = 32
+    @Option(help: "Attention policy: NAME or NAME:key=value,...") var policy: String = "dense"
+    @Option(help: "Capture level: metrics, selections, rows or full.") var capture: String = "metrics"
+    @Option(name: .customLong("row-interval"), help: "Capture decode rows every K steps (capture ≥ rows).")
+    var rowInterval: Int = 16
+    @Flag(name: .customLong("no-dense-shadow"), help: "Skip the dense reference (recall and output error become NaN).")
+    var noDenseShadow = false
+    @Option(help: "Sampling temperature (0 = greedy).") var temperature: Float = 0
+    @Option(help: "Sampler seed.") var seed: UInt64 = 0
+    @Option(help: "Output trace file (.atrace).") var out: String
+
+    func run() throws {
+        try exitingOnError { try record() }
+    }
+
+    static func captureLevel(_ text: String) throws -> CaptureLevel {
+        switch text.lowercased() {
+        case "metrics": return .metrics
+        case "selections": return .selections
+        case "rows": return .rows
+        case "full": return .full
+        default: throw CLIError("--capture \(text): expected metrics, selections, rows or full")
+        }
+    }
+
+    private func record() throws {
+        // Validate everything cheap before loading the model.
+        let level = try Self.captureLevel(capture)
+        guard n >= 1 else { throw CLIError("-n \(n): must be ≥ 1") }
+        guard rowInterval >= 1 else { throw CLIError("--row-interval \(rowInterval): must be ≥ 1") }
+        let sampling = SamplerSettings(temperature: temperature, seed: seed)
+        if let problem = sampling.problem { throw CLIError("--temperature: \(problem)") }
+        let text = try promptText()
+        let policyObject: AttentionPolicy
+        do { policyObject = try PolicyRegistry.make(policy) } catch { throw CLIError("--policy: \(error)") }
+
+        let path = try modelOptions.resolvedPath()
+        let gguf: GGUFFile, tokenizer: BPETokenizer
+        do { gguf = try GGUFFile(path: path); tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError("\(path): \(error)") }
+        let promptIDs = tokenizer.encode(text)
+        guard !promptIDs.isEmpty else { throw CLIError("the prompt encodes to no tokens") }
+        let model: Transformer
+        do {
+            model = try Transformer(gguf: gguf, contextLength: promptIDs.count + n, threads: modelOptions.threads)
+        } catch { throw CLIError("\(path): \(error)") }
+        guard promptIDs.count + n <= model.contextLength else {
+            throw CLIError("prompt (\(promptIDs.count) tokens) + -n \(n) exceed the model's context \(model.contextLength)")
+        }
+        let c = model.config
+        let recorder = TraceRecorder(config: c, capacity: model.contextLength,
+                                     options: .init(capture: level, rowInterval: rowInterval, denseShadow: !noDenseShadow))
+        do { try policyObject.check(layers: c.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy: \(error)") }
+        policyObject.reset(layers: c.blockCount, shape: model.attention.shape)
+        model.attention.policy = policyObject
+        model.attention.probe = recorder
+
+        let header = RunHeader(
+            producer: "attnscope \(AttnScope.configuration.version)", createdUnixSeconds: Int64(Date().timeIntervalSince1970),
+            model: ModelInfo(name: (path as NSString).lastPathComponent, architecture: c.architecture, layers: c.blockCount,
+                             heads: c.headCount, kvHeads: c.headCountKV, headDim: c.headDim,
+                             contextLength: model.contextLength, vocabSize: c.vocabSize),
+            policy: PolicyInfo(name: policyObject.name, mode: Self.traceMode(policyObject.mode),
+                               parameters: policyObject.parameters.map { KeyValue($0.key, $0.value) }),
+            capture: level, rowInterval: level >= .rows ? (level == .full ? 1 : rowInterval) : 0,
+            prompt: text, promptTokens: promptIDs.map { TokenInfo(id: $0, text: tokenizer.tokenText($0)) },
+            extra: [KeyValue("threads", "\(model.threads)"), KeyValue("dense_shadow", noDenseShadow ? "off" : "on"),
+                    KeyValue("sampler", temperature == 0 ? "greedy" : "temperature=\(temperature),seed=\(seed)"),
+                    KeyValue("kv_dtype", "f32")])
+        let writer = BackgroundTraceWriter(writer: try TraceWriter(path: out, header: header))
+        let stop = InterruptFlag()
+        let progress = ProgressLine()
+        var sampler = Sampler(sampling)
+
+        var tokens = promptIDs
+        var decodeNanos: UInt64 = 0, decodeSteps = 0
+        var failed: Error?
+        for step in 0..<n {
+            if stop.isSet { break }
+            let input = step == 0 ? promptIDs : [tokens[tokens.count - 1]]
+            let start = model.cache.nextPosition
+            recorder.beginStep(index: step, phase: step == 0 ? .prefill : .decode, position: start, queryCount: input.count)
+            let before = model.attentionSeconds
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let logits = model.forward(tokens: input)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            let next = Int32(sampler.sample(logits))
+            tokens.append(next)
+            let attn = zip(model.attentionSeconds, before).map { UInt64(max(0, $0 - $1) * 1e9) }
+            let frame = recorder.finishStep(wallNanos: t1 - t0, stepEnd: t1, attentionNanos: attn,
+                                            emitted: TokenInfo(id: next, text: tokenizer.tokenText(next)),
+                                            cache: model.cache, evicted: model.attention.evictedPositions)
+            if step > 0 { decodeNanos += frame.step.wallNanos; decodeSteps += 1 }
+            if !writer.push(frame) { failed = writer.failure; break }
+            progress.update(tokens: step + 1, total: n, decodeSteps: decodeSteps, decodeNanos: decodeNanos,
+                            bytes: writer.bytesWritten)
+        }
+        progress.clear()
+        do { try writer.finish() } catch { failed = failed ?? error }
+        if let failed { throw CLIError("\(out): \(failed) (the trace is readable up to the last complete step)") }
+        let rate = decodeNanos > 0 ? Double(decodeSteps) / (Double(decodeNanos) / 1e9) : .nan
+        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        print("recorded \(tokens.count - promptIDs.count) tokens (prompt \(promptIDs.count)) with \(policyObject.specDescription)"
+              + (stop.isSet ? " (interrupted)" : "") + " to \(out): \(size) bytes, decode \(String(format: "%.1f", rate)) tokens/s")
+        print("generated: \(tokenizer.decode(Array(tokens[promptIDs.count...])))")
+    }
+
+    private func promptText() throws -> String {
+        switch (prompt, promptFile) {
+        case (let p?, nil): return p
+        case (nil, let f?):
+            do { return try String(contentsOfFile: f, encoding: .utf8) } catch { throw CLIError("--prompt-file \(f): cannot read (\(error.localizedDescription))") }
+        case (nil, nil): throw CLIError("give --prompt TEXT or --prompt-file F")
+        default: throw CLIError("give either --prompt or --prompt-file, not both")
+        }
+    }
+
+    static func traceMode(_ m: AttentionPolicyMode) -> PolicyMode {
+        switch m { case .dense: .dense; case .selects: .selects; case .evicts: .evicts }
+    }
+}
+
+/// Set by SIGINT (Ctrl-C): the run stops after the current step and finishes the trace.
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    private let source: DispatchSourceSignal
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in self.lock.lock(); self.set = true; self.lock.unlock() }
+        source.resume()
+    }
+
+    deinit { source.cancel(); signal(SIGINT, SIG_DFL) }
+
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
+}
+
+/// "tokens 12/64  31.2 tok/s  trace 1.4 MB" redrawn on stderr, only when stderr is a terminal.
+final class ProgressLine {
+    private let enabled = isatty(STDERR_FILENO) != 0
+    private var last: UInt64 = 0
+
+    func update(tokens: Int, total: Int, decodeSteps: Int, decodeNanos: UInt64, bytes: Int) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard tokens == total || now - last > 200_000_000 else { return }
+        last = now
+        let rate = decodeNanos > 0 ? Double(decodeSteps) / (Double(decodeNanos) / 1e9) : 0
+        let line = String(format: "\r\u{1B}[Ktokens %d/%d  %.1f tok/s  trace %.1f MB", tokens, total, rate, Double(bytes) / 1e6)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func clear() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

@@ -1,0 +1,260 @@
+// The one place where runtime values become trace records: an attention probe that turns each
+// head's probabilities into HeadMetrics (METHODS.md §16), selections and heatmap rows, keeps the
+// running received-attention scores α_k, optionally runs a dense "shadow" attention over a
+// never-evicted copy of the cache for recall and output error, and at the end of each step
+// assembles a StepFrame with the KV residency and timings.
+//
+// Timing honesty: everything this probe does happens inside the model's attention call, so it
+// measures its own time per layer and subtracts it from the attention time it reports. The
+// layer's "rest" time is the time from this layer's attention start to the next layer's (the
+// last layer: to the end of the step), minus attention and probe time.
+
+import AttnRuntime
+import AttnTrace
+import Foundation
+
+final class TraceRecorder: AttentionInputObserver {
+    struct Options {
+        var capture: CaptureLevel = .metrics
+        /// Decode rows are captured every `rowInterval` steps (capture ≥ .rows); .full: every step.
+        var rowInterval = 16
+        /// Compute the dense reference for recall and output error.
+        var denseShadow = true
+        /// Largest stored side of the pooled prefill matrix.
+        var prefillSide = 256
+        /// Benchmarks: skip per-row work during prefill (the dense shadow is still filled).
+        var skipPrefillRows = false
+        /// The top-α positions are recomputed every this many decode steps (and at prefill);
+        /// in between a head reports its latest list. The scan over all positions is the
+        /// recorder's largest per-step cost at long contexts.
+        var topSinkInterval = 8
+    }
+
+    let options: Options
+    private let layers: Int, heads: Int, kvHeads: Int, headDim: Int, capacity: Int
+    private let topSinkCount = 8
+
+    // Per step
+    private var stepIndex = 0, phase = Phase.prefill, position = 0, queryCount = 0
+    private var lastPosition: Int32 = 0
+    private var captureRows = false
+    private var metrics: [HeadMetrics?]                  // [L·H] for this step
+    private var selections: [HeadSelection?]             // [L·H]
+    private var rows: [AttnTrace.AttentionRows] = []
+    private var pooled: [[Float]] = []                   // [L·H] tile sums of the prefill matrix
+    private var probeNanos: [UInt64]                     // [L] time spent in this probe
+    private var layerStart: [UInt64]                     // [L] when layer l's attention call began
+
+    // Across steps
+    private var received: [ReceivedAttention]            // [L·H]
+    private var previousSelection: [[Int32]]             // [L·H] positions attended at the previous step
+    private var topSinks: [[SinkScore]]                  // [L·H] latest top-α list
+
+    // Dense shadow: keys/values of every position ever written, per (layer, kvHead), index = position.
+    private var shadowKeys: [UnsafeMutablePointer<Float>] = []     // [L·G] → [capacity, d]
+    private var shadowValues: [UnsafeMutablePointer<Float>] = []   // [L·G] → [capacity, d]
+    private var lastQuery: [[Float]]                               // [L] → [H·d] the step's last query row
+    private var denseProbs: [Float], denseOut: [Float], sparseOut: [Float]
+
+    init(config: ModelConfig, capacity: Int, options: Options) {
+        self.options = options
+        layers = config.blockCount; heads = config.headCount; kvHeads = config.headCountKV
+        headDim = config.headDim; self.capacity = capacity
+        let lh = layers * heads
+        metrics = Array(repeating: nil, count: lh)
+        selections = Array(repeating: nil, count: lh)
+        probeNanos = Array(repeating: 0, count: layers)
+        layerStart = Array(repeating: 0, count: layers)
+        received = Array(repeating: ReceivedAttention(capacity: capacity), count: lh)
+        previousSelection = Array(repeating: [], count: lh)
+        topSinks = Array(repeating: [], count: lh)
+        lastQuery = Array(repeating: [], count: layers)
+        denseProbs = [Float](repeating: 0, count: options.denseShadow ? capacity : 0)
+        denseOut = [Float](repeating: 0, count: headDim)
+        sparseOut = [Float](repeating: 0, count: headDim)
+        if options.denseShadow {
+            for _ in 0..<(layers * kvHeads) {
+                shadowKeys.append(.allocate(capacity: capacity * headDim))
+                shadowValues.append(.allocate(capacity: capacity * headDim))
+            }
+        }
+    }
+
+    deinit {
+        shadowKeys.forEach { $0.deallocate() }
+        shadowValues.forEach { $0.deallocate() }
+    }
+
+    // MARK: - Step boundaries
+
+    func beginStep(index: Int, phase: Phase, position: Int, queryCount: Int) {
+        stepIndex = index; self.phase = phase; self.position = position; self.queryCount = queryCount
+        lastPosition = Int32(position + queryCount - 1)
+        for i in metrics.indices { metrics[i] = nil; selections[i] = nil }
+        rows.removeAll(keepingCapacity: true)
+        for l in 0..<layers { probeNanos[l] = 0; layerStart[l] = 0 }
+        captureRows = options.capture >= .rows
+            && (options.capture == .full || phase == .prefill || options.rowInterval > 0 && index % options.rowInterval == 0)
+        pooled = []
+        if captureRows && phase == .prefill {
+            let side = prefillGeometry().side
+            pooled = Array(repeating: [Float](repeating: 0, count: side * side), count: layers * heads)
+        }
+    }
+
+    private func prefillGeometry() -> (tile: Int, side: Int) {
+        let maxSide = options.capture == .full ? max(options.prefillSide, 1024) : options.prefillSide
+        let tile = max(1, (queryCount + maxSide - 1) / maxSide)
+        return (tile, (queryCount + tile - 1) / tile)
+    }
+
+    /// Time this probe spent on the main thread during the current step (all layers).
+    var probeNanosThisStep: UInt64 { probeNanos.reduce(0, +) }
+
+    /// The step's frame. attentionNanos: [L] time inside the attention call (probe included).
+    func finishStep(wallNanos: UInt64, stepEnd: UInt64, attentionNanos: [UInt64], emitted: TokenInfo?,
+                    cache: KVCache, evicted: [[[Int32]]]) -> StepFrame {
+        var times: [LayerTime] = []
+        var probeTotal: UInt64 = 0
+        for l in 0..<layers {
+            let attn = attentionNanos[l] > probeNanos[l] ? attentionNanos[l] - probeNanos[l] : 0
+            let end = l + 1 < layers ? layerStart[l + 1] : stepEnd
+            let span = end > layerStart[l] ? end - layerStart[l] : 0
+            let used = attn + probeNanos[l]
+            times.append(LayerTime(attentionNanos: attn, restNanos: span > used ? span - used : 0))
+            probeTotal += probeNanos[l]
+        }
+        let info = StepInfo(index: stepIndex, phase: phase, position: position, queryCount: queryCount,
+                            emittedToken: emitted, wallNanos: wallNanos > probeTotal ? wallNanos - probeTotal : 0,
+                            layerTimes: times)
+        var kv: [KVResidency] = []
+        for l in 0..<layers {
+            for g in 0..<kvHeads {
+                let n = cache.count(layer: l, kvHead: g)
+                let ev = l < evicted.count && g < evicted[l].count ? evicted[l][g].map(Int.init) : []
+                kv.append(KVResidency(layer: l, kvHead: g, entries: n, bytes: n * 2 * headDim * MemoryLayout<Float>.size,
+                                      evicted: ev))
+            }
+        }
+        if !pooled.isEmpty {
+            let (tile, side) = prefillGeometry()
+            for l in 0..<layers {
+                for h in 0..<heads {
+                    var values = pooled[l * heads + h]
+                    // Mean of each tile's cells (cells above the diagonal count as 0, as in pooledPrefill).
+                    for ti in 0..<side {
+                        let rowsIn = min(tile, queryCount - ti * tile)
+                        for tj in 0..<side {
+                            let colsIn = min(tile, queryCount - tj * tile)
+                            values[ti * side + tj] /= Float(rowsIn * colsIn)
+                        }
+                    }
+                    rows.append(.init(layer: l, head: h, kind: .prefillMatrix, rows: side, cols: side, tile: tile, values: values))
+                }
+            }
+        }
+        let m = metrics.enumerated().map { i, m in m ?? Self.unknown(layer: i / heads, head: i % heads) }
+        let sel = options.capture >= .selections
+            ? selections.enumerated().map { i, s in s ?? HeadSelection(layer: i / heads, head: i % heads, ranges: []) } : []
+        return StepFrame(step: info, metrics: m, kv: kv, selections: sel, rows: rows)
+    }
+
+    private static func unknown(layer: Int, head: Int) -> HeadMetrics {
+        HeadMetrics(layer: layer, head: head, visibleKV: 0, selected: 0, sinkMass1: .nan, sinkMass4: .nan, entropy: .nan,
+                    recall: .nan, outputError: .nan, overlapKept: .nan, jaccard: .nan, topSinks: [])
+    }
+
+    // MARK: - Probe callbacks
+
+    func attentionInputs(layer: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                         positions: UnsafePointer<Int32>, tokens t: Int) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        layerStart[layer] = t0
+        defer { probeNanos[layer] += DispatchTime.now().uptimeNanoseconds - t0 }
+        guard options.denseShadow else { return }
+        let d = headDim, hd = heads * d
+        lastQuery[layer] = Array(UnsafeBufferPointer(start: q + (t - 1) * hd, count: hd))
+        for g in 0..<kvHeads {
+            let keys = shadowKeys[layer * kvHeads + g], values = shadowValues[layer * kvHeads + g]
+            for i in 0..<t {
+                let p = Int(positions[i])
+                guard p < capacity else { continue }
+                (keys + p * d).update(from: k + i * kvHeads * d + g * d, count: d)
+                (values + p * d).update(from: v + i * kvHeads * d + g * d, count: d)
+            }
+        }
+    }
+
+    func attentionComputed(_ r: AttnRuntime.AttentionRows) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { probeNanos[r.layer] += DispatchTime.now().uptimeNanoseconds - t0 }
+        if phase == .prefill && options.skipPrefillRows { return }
+        let slot = r.layer * heads + r.head
+        for i in 0..<r.rowCount {
+            let row = r.row(i)
+            let keys = UnsafeBufferPointer(rebasing: r.keyPositions[0 ..< row.count])
+            received[slot].add(row, keyPositions: keys)
+            if !pooled.isEmpty { pool(row: row, keys: keys, query: Int(r.queryPositions[i]) - position, slot: slot) }
+            if r.queryPositions[i] == lastPosition { lastRow(r, row: row, keys: keys, slot: slot) }
+        }
+    }
+
+    private func pool(row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>, query: Int, slot: Int) {
+        let (tile, side) = prefillGeometry()
+        let base = (query / tile) * side
+        pooled[slot].withUnsafeMutableBufferPointer { out in
+            for j in 0..<row.count {
+                let k = Int(keys[j]) - position
+                if k >= 0 && k < queryCount { out[base + k / tile] += row[j] }
+            }
+        }
+    }
+
+    /// Metrics of the step's last query row for one head.
+    private func lastRow(_ r: AttnRuntime.AttentionRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>, slot: Int) {
+        let visible = row.count
+        var recall = Float.nan, error = Float.nan
+        if options.denseShadow, !lastQuery[r.layer].isEmpty {
+            let n = Int(lastPosition) + 1
+            let g = r.kvHead, d = headDim
+            lastQuery[r.layer].withUnsafeBufferPointer { q in
+                denseProbs.withUnsafeMutableBufferPointer { dp in
+                    denseOut.withUnsafeMutableBufferPointer { dOut in
+                        sparseOut.withUnsafeMutableBufferPointer { sOut in
+                            let keysAll = shadowKeys[r.layer * kvHeads + g], valuesAll = shadowValues[r.layer * kvHeads + g]
+                            HeadStatistics.denseRow(probs: dp.baseAddress!, out: dOut.baseAddress!, q: q.baseAddress! + r.head * d,
+                                                    keys: keysAll, values: valuesAll, count: n, headDim: d)
+                            HeadStatistics.output(sOut.baseAddress!, probs: row, positions: keys, values: valuesAll, headDim: d)
+                            recall = HeadStatistics.recall(selected: keys, dense: UnsafeBufferPointer(rebasing: dp[0..<n]))
+                            error = HeadStatistics.relativeError(UnsafeBufferPointer(sOut), reference: UnsafeBufferPointer(dOut))
+                        }
+                    }
+                }
+            }
+        }
+        var kept = Float.nan, jaccard = Float.nan
+        if stepIndex > 0 {
+            (kept, jaccard) = previousSelection[slot].withUnsafeBufferPointer { HeadStatistics.overlap(current: keys, previous: $0) }
+        }
+        previousSelection[slot].removeAll(keepingCapacity: true)
+        previousSelection[slot].append(contentsOf: keys)
+        if phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0 || topSinks[slot].isEmpty {
+            topSinks[slot] = received[slot].top(topSinkCount).map { SinkScore(position: $0.position, score: $0.score) }
+        }
+        let top = topSinks[slot]
+        metrics[slot] = HeadMetrics(
+            layer: r.layer, head: r.head, visibleKV: visible, selected: visible,
+            sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),
+            sinkMass4: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 4),
+            entropy: HeadStatistics.normalisedEntropy(row, visible: visible),
+            recall: recall, outputError: error, overlapKept: kept, jaccard: jaccard, topSinks: top)
+        if options.capture >= .selections {
+            selections[slot] = HeadSelection(layer: r.layer, head: r.head, ranges: HeadStatistics.ranges(keys))
+        }
+        if captureRows && phase == .decode {
+            var values = [Float](repeating: 0, count: Int(lastPosition) + 1)
+            for j in 0..<row.count where Int(keys[j]) < values.count { values[Int(keys[j])] = row[j] }
+            rows.append(.init(layer: r.layer, head: r.head, kind: .decodeRow, rows: 1, cols: values.count, tile: 1, values: values))
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import AttnTrace
+import Foundation
+import XCTest
+
+/// `attnscope record` on the reference model (SmolLM2-135M), read back with TraceReader.
+/// Needs the model installed (scripts/setup.sh); skipped with a message when it is not.
+final class RecordEndToEndTests: XCTestCase {
+    static let prompt = "In a quiet village by the sea, an old fisherman told the children stories about the storms "
+        + "he had survived, the whales he had seen, and the friends he had lost over the years."
+
+    /// .build/<config>/attnscope, next to the test bundle.
+    var binary: URL {
+        let bundle = Bundle(for: Self.self).bundleURL
+        let candidates = [bundle.appendingPathComponent("attnscope"),
+                          bundle.deletingLastPathComponent().appendingPathComponent("attnscope")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
+    }
+
+    func tempPath(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-e2e-\(getpid())-\(name)").path
+    }
+
+    @discardableResult
+    func run(_ args: [String], expectStatus: Int32? = 0, file: StaticString = #filePath, line: UInt = #line) throws -> (out: String, err: String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let result = (String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        if result.1.contains("not installed") { throw XCTSkip("reference model not installed: \(result.1)") }
+        if let expectStatus { XCTAssertEqual(p.terminationStatus, expectStatus, "attnscope \(args.joined(separator: " ")): \(result.1)", file: file, line: line) }
+        return result
+    }
+
+    func mean(_ xs: [Float]) -> Float { xs.reduce(0, +) / Float(max(1, xs.count)) }
+
+    func testDenseAndStreamingTraces() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no attnscope binary at \(binary.path)")
+        let densePath = tempPath("dense.atrace"), streamPath = tempPath("streaming.atrace")
+        defer { try? FileManager.default.removeItem(atPath: densePath); try? FileManager.default.removeItem(atPath: streamPath) }
+        try run(["record", "--prompt", Self.prompt, "-n", "6", "--policy", "dense", "--capture", "rows",
+                         "--row-interval", "2", "--out", densePath])
+        try run(["record", "--prompt", Self.prompt, "-n", "6", "--policy", "streaming:sink=4,window=16",
+                 "--capture", "selections", "--out", streamPath])
+
+        let dense = try TraceReader(path: densePath), stream = try TraceReader(path: streamPath)
+        XCTAssertTrue(dense.status.isFinalized)
+        XCTAssertEqual(dense.stepCount, 6)
+        XCTAssertEqual(dense.header.policy.mode, .dense)
+        XCTAssertEqual(stream.header.policy.mode, .evicts)
+        XCTAssertEqual(stream.header.policy.parameters, [KeyValue("sink", "4"), KeyValue("window", "16")])
+        let promptCount = dense.header.promptTokens.count
+        XCTAssertGreaterThan(promptCount, 30)
+
+        for step in 0..<dense.stepCount {
+            let m = try dense.metrics(step: step)
+            // StreamingLLM's observation on this model: layers 2–29 put much of their mass on the first tokens.
+            let deep = m.filter { $0.layer >= 2 }
+            XCTAssertGreaterThan(mean(deep.map(\.sinkMass4)), 0.3, "dense step \(step)")
+            XCTAssertGreaterThan(mean(deep.map(\.sinkMass1)), 0.25, "dense step \(step)")
+            // Dense attends to everything: recall 1, output equal to the shadow.
+            for h in m {
+                XCTAssertEqual(h.visibleKV, promptCount + step)
+                XCTAssertEqual(h.recall, 1, accuracy: 1e-3)
+                XCTAssertLessThan(h.outputError, 1e-3)
+                XCTAssertTrue((0...1).contains(h.entropy))
+                XCTAssertFalse(h.topSinks.isEmpty)
+            }
+            let kv = try dense.kv(step: step)
+            XCTAssertTrue(kv.allSatisfy { $0.entries == promptCount + step && $0.evicted.isEmpty })
+        }
+        // Rows: the pooled prefill matrix at step 0, decode rows every 2 steps.
+        XCTAssertEqual(try dense.rows(step: 0, layer: 3, head: 1)?.kind, .prefillMatrix)
+        XCTAssertEqual(try dense.rows(step: 2, layer: 3, head: 1)?.cols, promptCount + 2)
+        XCTAssertNil(try dense.rows(step: 1, layer: 3, head: 1))
+
+        for step in 0..<stream.stepCount {
+            let kv = try stream.kv(step: step)
+            // After prefill the cache holds sink + window entries per KV head; KV bytes drop.
+            XCTAssertTrue(kv.allSatisfy { $0.entries == 20 && $0.bytes == 20 * 2 * 64 * 4 }, "step \(step)")
+            let denseBytes = try dense.kv(step: step).reduce(0) { $0 + $1.bytes }
+            XCTAssertLessThan(kv.reduce(0) { $0 + $1.bytes }, denseBytes)
+            let evicted = kv[0].evicted
+            if step == 0 {
+                XCTAssertEqual(evicted, Array(4 ..< promptCount - 16))
+            } else {
+                XCTAssertEqual(evicted, [promptCount - 16 + step - 1])
+            }
+            let sel = try XCTUnwrap(stream.selection(step: step, layer: 5, head: 0))
+            if step > 0 {
+                // The decode query sees the cache before this step's eviction: sinks + window + itself.
+                let q = promptCount + step - 1
+                XCTAssertEqual(sel.ranges, [0..<4, (q - 16)..<(q + 1)])
+                let m = try stream.metrics(step: step)
+                XCTAssertTrue(m.allSatisfy { $0.visibleKV == 21 && $0.recall <= 1.0001 })
+                XCTAssertLessThan(mean(m.map(\.recall)), 0.999)   // evicted mass is missing
+                XCTAssertGreaterThan(mean(m.map(\.outputError)), 0)
+            }
+        }
+    }
+
+    /// calibrate writes budgets that keep ≥ τ on the calibration text; record with them evicts.
+    func testCalibrateThenRecordTCA() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        let budgets = tempPath("budgets.json"), trace = tempPath("tca.atrace")
+        defer { try? FileManager.default.removeItem(atPath: budgets); try? FileManager.default.removeItem(atPath: trace) }
+        let text = Array(repeating: Self.prompt, count: 4).joined(separator: " ")
+        try run(["calibrate", "--policy", "tca", "--text", text, "--tau", "0.8", "--block", "16", "--window", "16",
+                 "--observe", "8", "--out", budgets])
+        struct File: Decodable { var tau: Float; var keptMass: [[Float]]; var layers: Int }
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: budgets)))
+        XCTAssertEqual(file.layers, 30)
+        for (l, layer) in file.keptMass.enumerated() {
+            for (g, m) in layer.enumerated() { XCTAssertGreaterThanOrEqual(m, 0.8, "layer \(l) KV head \(g)") }
+        }
+        try run(["record", "--prompt", text, "-n", "3", "--policy", "tca:budgets=\(budgets)", "--out", trace])
+        let reader = try TraceReader(path: trace)
+        XCTAssertEqual(reader.header.policy.name, "tca")
+        let prompt = reader.header.promptTokens.count
+        let kv = try reader.kv(step: 0)
+        XCTAssertTrue(kv.allSatisfy { $0.entries <= prompt && $0.entries >= 16 })
+        XCTAssertLessThan(kv.reduce(0) { $0 + $1.entries }, kv.count * prompt)   // something was evicted
+        // A budgets file for another shape is refused with a clear message.
+        try Data(#"{"model":"x","layers":2,"kvHeads":1,"block":8,"window":4,"tau":0.9,"alpha":0.5,"calibrationTokens":9,"budgets":[[[0,0,0,1]],[[0,0,0,1]]],"keptMass":[[1],[1]]}"#.utf8)
+            .write(to: URL(fileURLWithPath: budgets))
+        let r = try run(["record", "--prompt", "hi", "--policy", "tca:budgets=\(budgets)", "--out", trace], expectStatus: 2)
+        XCTAssertTrue(r.err.contains("is for 2 layers"), r.err)
+    }
+
+    /// Ctrl-C (SIGINT) stops after the current step and finishes the file (footer written).
+    func testInterruptFinishesTheTrace() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        let path = tempPath("interrupt.atrace")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["record", "--prompt", "Once upon a time", "-n", "2000", "--out", path]
+        p.standardOutput = Pipe(); p.standardError = Pipe()
+        try p.run()
+        // Wait until a few steps are on disk, then interrupt.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            if size > 60_000 || !p.isRunning { break }
+            usleep(50_000)
+        }
+        try XCTSkipUnless(p.isRunning, "the model is not installed or the run ended early")
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let reader = try TraceReader(path: path)
+        XCTAssertTrue(reader.status.isFinalized)
+        XCTAssertGreaterThan(reader.stepCount, 1)
+        XCTAssertLessThan(reader.stepCount, 2000)
+    }
+
+    func testBadInputExitsTwoWithMessage() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        var r = try run(["record", "--prompt", "hi", "--policy", "quest", "--out", tempPath("x.atrace")], expectStatus: 2)
+        XCTAssertTrue(r.err.contains("unknown policy 'quest'"), r.err)
+        r = try run(["record", "--prompt", "hi", "--policy", "streaming:window=-1", "--out", tempPath("x.atrace")], expectStatus: 2)
+        XCTAssertTrue(r.err.contains("window=-1"), r.err)
+        r = try run(["record", "--prompt", "hi", "--capture", "everything", "--out", tempPath("x.atrace")], expectStatus: 2)
+        XCTAssertTrue(r.err.contains("--capture"), r.err)
+        r = try run(["record", "--prompt", "hi", "--out", "/nonexistent-dir/x.atrace"], expectStatus: 2)
+        XCTAssertTrue(r.err.contains("/nonexistent-dir/x.atrace"), r.err)
+    }
+}
