@@ -14,11 +14,12 @@ swift test -c release -Xswiftc -enable-testing --disable-swift-testing "$@" 2>&1
 status=${PIPESTATUS[0]}
 set -e
 # A plain closing line: "N passed, N failed" from XCTest's overall summary.
-summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1)
+summary=$(grep -E "Executed [0-9]+ tests?, with" "$log" | tail -n 1)
 if [ -n "$summary" ]; then
   total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
-  failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$summary")
-  skipped=$(grep -cE "Test Case .* skipped" "$log" || true)
+  failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
+  skipped=0
+  grep -qE "[0-9]+ tests? skipped" <<<"$summary" && skipped=$(sed -E 's/.* ([0-9]+) tests? skipped.*/\1/' <<<"$summary")
   echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
 fi
 exit "$status"
