@@ -29,7 +29,11 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("decode-tokens"), help: "Decode steps timed at each context length.")
     var decodeTokens: Int = 32
 
+    @Flag(help: "Instead: time the single-thread matvec kernels on the model's FFN matrices (thread CPU time, so other load does not count).")
+    var kernels = false
+
     func run() throws {
+        if kernels { return try runKernels() }
         let threadList = try parseList(threadCounts, flag: "--thread-counts")
         let contextList = try parseList(contexts, flag: "--contexts").sorted()
         guard prefillTokens >= 1 else { throw inputError("--prefill \(prefillTokens): must be ≥ 1") }
@@ -39,7 +43,9 @@ struct Bench: ParsableCommand {
 
         say("attnscope bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(String(format: "%.2f", loadAverage()))")
         say("cpu = CPU time used / (wall time × threads): below 1 means the threads waited for a core")
-        say("threads  measurement              tokens/s    cpu")
+        say("tok/cpu-s = tokens per CPU-second of the process (spin-waiting included); × threads it estimates")
+        say("            the rate with every thread on its own idle core")
+        say("threads  measurement              tokens/s    cpu  tok/cpu-s")
         for threads in threadList {
             var options = modelOptions
             options.threads = threads
@@ -77,7 +83,8 @@ struct Bench: ParsableCommand {
 
     private func row(_ threads: Int, _ what: String, _ m: (rate: Double, cpu: Double)) {
         let label = what.padding(toLength: 22, withPad: " ", startingAt: 0)
-        say(String(format: "%-8d ", threads) + label + String(format: " %10.1f %6.2f", m.rate, m.cpu))
+        let perCPUSecond = m.rate / (m.cpu * Double(threads))
+        say(String(format: "%-8d ", threads) + label + String(format: " %10.1f %6.2f %10.1f", m.rate, m.cpu, perCPUSecond))
     }
 
     private func parseList(_ text: String, flag: String) throws -> [Int] {
@@ -108,4 +115,35 @@ private struct Stopwatch {
         let wall = now() - wall0, cpu = processCPUSeconds() - cpu0
         return (Double(tokens) / wall, cpu / (wall * Double(threads)))
     }
+}
+
+extension Bench {
+    /// Thread CPU time of each fast matvec kernel on real weights: ns per call and weights per ns.
+    func runKernels() throws {
+        let (model, _) = try modelOptions.load(contextLength: 16)
+        let layer = model.weights.layers[0]
+        var rng = Xoshiro256(seed: 1)
+        for w in [layer.wGate, layer.wDown, layer.wq, model.weights.output] {
+            let x = (0..<w.cols).map { _ in rng.nextUnitFloat() - 0.5 }
+            var sums = [Float](repeating: 0, count: w.cols / 32)
+            var out = [Float](repeating: 0, count: w.rows)
+            let reps = max(20, 200_000_000 / (w.rows * w.cols))
+            blockSums(&sums, x, blocks: w.cols / 32)
+            let t0 = threadCPUSeconds()
+            for _ in 0..<reps {
+                matvecRows(&out, w.data, format: w.format, x, xSums: sums, cols: w.cols, rows: 0..<w.rows)
+            }
+            let per = (threadCPUSeconds() - t0) / Double(reps)
+            say(String(format: "%-24@ %@ [%5d x %4d]  %8.1f us/call  %6.2f Gweights/s (thread CPU time)",
+                       w.name as NSString, "\(w.format)" as NSString, w.rows, w.cols, per * 1e6,
+                       Double(w.rows * w.cols) / per / 1e9))
+        }
+    }
+}
+
+/// CPU seconds used by the calling thread.
+func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

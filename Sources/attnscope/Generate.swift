@@ -10,7 +10,7 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "The prompt text (no BOS is added, as for llama.cpp with this model).")
+    @Option(help: "The prompt text (BOS is added only if the model file asks for it; SmolLM2 does not).")
     var prompt: String
 
     @Option(name: .short, help: "Tokens to generate (≥ 1).")
@@ -50,7 +50,7 @@ struct Generate: ParsableCommand {
             }
             text = wrapped
         }
-        let ids = tokenizer.encode(text, addBOS: false, allowSpecial: chat)
+        let ids = tokenizer.encode(text, addBOS: tokenizer.addsBOSByDefault, allowSpecial: chat)
         guard !ids.isEmpty else { throw inputError("--prompt: encodes to no tokens") }
         guard ids.count + n <= model.contextLength else {
             throw inputError("--prompt is \(ids.count) tokens; with -n \(n) that needs \(ids.count + n) positions, "

@@ -90,6 +90,7 @@ final class AttentionTests: XCTestCase {
             XCTAssertEqual(Array(UnsafeBufferPointer(start: cache.values(layer: 1, kvHead: 0) + slot * d, count: d)),
                            Array(values[original * d ..< (original + 1) * d]))
         }
+        XCTAssertNil(cache.invariantViolation())
         XCTAssertEqual(cache.nextPosition, 0, "layer 0 is empty")
         cache.reset()
         XCTAssertEqual(cache.totalEntries, 0)

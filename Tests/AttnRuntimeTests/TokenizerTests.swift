@@ -44,6 +44,7 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(tok.vocabularySize, 49152)
         XCTAssertEqual(tok.bosID, 1)
         XCTAssertEqual(tok.eosID, 2)
+        XCTAssertFalse(tok.addsBOSByDefault)
         XCTAssertEqual(tok.tokens[1], "<|im_start|>")
         let paris = try XCTUnwrap(tok.id(of: "ĠParis"))
         XCTAssertEqual(tok.tokenText(paris), " Paris")

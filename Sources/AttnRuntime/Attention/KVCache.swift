@@ -86,6 +86,7 @@ public final class KVCache: @unchecked Sendable {
             pd[t] = p[t]
         }
         counts[s] = n + tokens
+        checkInvariants()
     }
 
     /// Removes the entries at `indices` (into the stream, any order, no duplicates) from
@@ -107,6 +108,7 @@ public final class KVCache: @unchecked Sendable {
             w += 1
         }
         counts[s] = w
+        checkInvariants()
     }
 
     /// Forgets every entry (the buffers stay allocated).

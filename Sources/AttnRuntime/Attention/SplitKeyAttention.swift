@@ -64,11 +64,15 @@ extension Attention {
                 let keys = cache.keys(layer: layer, kvHead: kv), values = cache.values(layer: layer, kvHead: kv)
                 // scores of the r heads of group kv over keys lo ..< hi; each key row is loaded
                 // from memory once and reused from L1 by the other heads
-                for j in lo..<hi {
-                    let kj = keys + j * d
-                    for hh in 0..<r {
-                        let head = kv * r + hh
-                        s.scores[head * s.capacity + j] = dotF32(kj, q + head * d, count: d) * scale
+                let groupScores = s.scores + kv * r * s.capacity, groupQ = q + kv * r * d
+                if d == 64 {
+                    scoresHeadDim64(groupScores, stride: s.capacity, q: groupQ, heads: r, keys: keys,
+                                    range: lo..<hi, scale: scale)
+                } else {
+                    for j in lo..<hi {
+                        for hh in 0..<r {
+                            groupScores[hh * s.capacity + j] = dotF32(keys + j * d, groupQ + hh * d, count: d) * scale
+                        }
                     }
                 }
                 for hh in 0..<r {
@@ -134,4 +138,31 @@ func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) -> (max: 
     var sum = acc.sum()
     while i < n { x[i] = expf(x[i] - m); sum += x[i]; i += 1 }
     return (m, sum)
+}
+
+/// scores[hh·stride + j] = scale · q_hh · k_j for the `heads` query heads of one GQA group and
+/// keys j in `range`, head dim 64. q: [heads, 64]; keys: [n, 64]. Each key is loaded into eight
+/// registers once and used by every head of the group.
+@inline(__always)
+func scoresHeadDim64(_ scores: UnsafeMutablePointer<Float>, stride: Int, q: UnsafePointer<Float>, heads: Int,
+                     keys: UnsafePointer<Float>, range: Range<Int>, scale: Float) {
+    for j in range {
+        let kp = UnsafeRawPointer(keys + j * 64)
+        let k0 = kp.loadUnaligned(as: SIMD8<Float>.self), k1 = kp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        let k2 = kp.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), k3 = kp.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+        let k4 = kp.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self), k5 = kp.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self)
+        let k6 = kp.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self), k7 = kp.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self)
+        for hh in 0..<heads {
+            let qp = UnsafeRawPointer(q + hh * 64)
+            var a = k0 * qp.loadUnaligned(as: SIMD8<Float>.self)
+            var b = k1 * qp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            a = a.addingProduct(k2, qp.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+            b = b.addingProduct(k3, qp.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+            a = a.addingProduct(k4, qp.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
+            b = b.addingProduct(k5, qp.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
+            a = a.addingProduct(k6, qp.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
+            b = b.addingProduct(k7, qp.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+            scores[hh * stride + j] = horizontalSum(a + b) * scale
+        }
+    }
 }

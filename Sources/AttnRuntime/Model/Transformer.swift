@@ -50,7 +50,23 @@ public final class Transformer: @unchecked Sendable {
                                                     headDim: config.headDim),
                               capacity: ctx, pool: pool)
         attentionSeconds = [Double](repeating: 0, count: config.blockCount)
+        prefault()
     }
+
+    /// Touches every page of the memory-mapped weights once, so the first forward pass does not
+    /// pay the page faults (llama.cpp maps with MAP_POPULATE for the same reason).
+    private func prefault() {
+        var matrices = [weights.tokenEmbedding, weights.output]
+        for l in weights.layers { matrices += [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown] }
+        var sink: UInt8 = 0
+        for m in matrices {
+            let bytes = m.rows * m.rowBytes
+            var offset = 0
+            while offset < bytes { sink &+= m.data.load(fromByteOffset: offset, as: UInt8.self); offset += 4096 }
+        }
+        touched = sink
+    }
+    private var touched: UInt8 = 0
 
     /// Model context length as configured for this instance (KV cache capacity).
     public var contextLength: Int { cache.capacity }

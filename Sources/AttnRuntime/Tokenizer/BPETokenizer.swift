@@ -18,6 +18,9 @@ public final class BPETokenizer: @unchecked Sendable {
     public let eosID: Int32
     /// Ids matched whole before BPE when special tokens are allowed (control and user-defined types).
     public let specialIDs: [Int32]
+    /// `tokenizer.ggml.add_bos_token` (false when absent; SmolLM2: false). `encode` never adds BOS on
+    /// its own: pass `addBOS: tokenizer.addsBOSByDefault` to follow the file.
+    public let addsBOSByDefault: Bool
     /// The chat template from the file (Jinja text), if any.
     public let chatTemplateSource: String?
     public var vocabularySize: Int { tokens.count }
@@ -70,6 +73,7 @@ public final class BPETokenizer: @unchecked Sendable {
         eosID = try tokenID("tokenizer.ggml.eos_token_id") ?? 2
         unknownID = try tokenID("tokenizer.ggml.unknown_token_id")
         chatTemplateSource = gguf.string("tokenizer.chat_template")
+        addsBOSByDefault = gguf.bool("tokenizer.ggml.add_bos_token") ?? false
 
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(tokens.count)
