@@ -107,6 +107,7 @@ struct BenchTrace: ParsableCommand {
         let sample = SampleTraces(shape: shape(topSinks: 4, capture: .rows), seed: 4)
         var fs = frames(sample, 64)
         let target = sizeMb << 20
+        let rssBeforeWrite = residentMB()
         let writer = try TraceWriter(path: big, header: sample.header)
         let writeStart = clock.now, writeCPU = threadCPUSeconds()
         var step = 0
@@ -118,11 +119,13 @@ struct BenchTrace: ParsableCommand {
         }
         let writeSecs = seconds(clock.now - writeStart), writeCPUSecs = threadCPUSeconds() - writeCPU
         let footerOffset = writer.bytesWritten
+        let rssAfterWrite = residentMB()
         let finishStart = clock.now
         try writer.finish()
         let finishSecs = seconds(clock.now - finishStart)
-        print(String(format: "large trace: %d steps, %.2f GB written in %.2f s wall, %.2f s CPU (%.0f MB/s wall through TraceWriter into the page cache); finish (footer + fsync) %.2f s",
-                     step, Double(footerOffset) / 1e9, writeSecs, writeCPUSecs, Double(footerOffset) / writeSecs / 1e6, finishSecs))
+        print(String(format: "large trace: %d steps, %.2f GB written in %.2f s wall, %.2f s CPU (%.0f MB/s wall through TraceWriter into the page cache); finish (footer + fsync) %.2f s; process RSS %.0f MB (%.0f MB before writing)",
+                     step, Double(footerOffset) / 1e9, writeSecs, writeCPUSecs, Double(footerOffset) / writeSecs / 1e6, finishSecs,
+                     rssAfterWrite, rssBeforeWrite))
 
         var opens: [Double] = []
         for _ in 0..<5 {
