@@ -9,6 +9,8 @@ import Darwin
 final class MappedFile: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
     private let unmap: Bool
+    /// True for a file (mapped or empty), false for an in-memory copy.
+    let isFile: Bool
 
     init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -20,6 +22,7 @@ final class MappedFile: @unchecked Sendable {
             throw TraceError(path: path, offset: nil, .io(operation: "open", errno: EINVAL, message: "not a regular file"))
         }
         let size = Int(st.st_size)
+        isFile = true
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0); unmap = false
             return
@@ -37,6 +40,7 @@ final class MappedFile: @unchecked Sendable {
         }
         bytes = UnsafeRawBufferPointer(start: p.baseAddress, count: array.count); unmap = false
         owned = p
+        isFile = false
     }
 
     private var owned: UnsafeMutableRawBufferPointer?

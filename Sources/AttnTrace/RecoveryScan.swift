@@ -13,13 +13,19 @@ struct RecoveryScan {
     var reason = ""
     /// A footer chunk was found (the trailer after it must have been unusable).
     var sawFooter = false
+    /// Where a later scan of the same, grown file can start (nil when chunks were recovered past
+    /// damage or a footer was seen: then only a full scan is right).
+    var resumeAt: Int?
 
     /// `release` is called with ranges already scanned, so that the map's pages can be dropped as the
     /// scan goes (RSS stays flat over a large file).
+    /// `resume` continues an earlier scan of the same file: its offsets and where it stopped.
     static func run(_ b: UnsafeRawBufferPointer, path: String, chunksStart: Int,
+                    resume: (offsets: [Int], at: Int)? = nil,
                     release: (Range<Int>) -> Void = { _ in }) -> RecoveryScan {
-        var scan = RecoveryScan(validBytes: chunksStart)
-        var at = chunksStart
+        var scan = RecoveryScan(validBytes: resume?.at ?? chunksStart)
+        scan.offsets = resume?.offsets ?? []
+        var at = resume?.at ?? chunksStart
         var released = 0
         defer { release(released..<b.count) }
         var firstProblem: TraceError?
@@ -54,6 +60,7 @@ struct RecoveryScan {
                 break
             }
         }
+        if chunksAfterDamage == 0 && !scan.sawFooter { scan.resumeAt = scan.validBytes }
         if let p = firstProblem {
             scan.reason = "file intact up to byte \(scan.validBytes) of \(b.count); \(p.description)"
             if chunksAfterDamage > 0 {
