@@ -3,70 +3,128 @@
 
 /// A growable byte buffer that records are encoded into. Reused between chunks so that
 /// steady-state writing does not allocate.
+///
+/// Raw-pointer storage (the hot path stores bytes without Array's per-append checks) with
+/// copy-on-write: a copy that is written to gets its own storage.
 struct ByteWriter {
-    var bytes: [UInt8] = []
-
-    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
-
-    var count: Int { bytes.count }
-    mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
-
-    // MARK: - Fixed width
-
-    @inline(__always) mutating func u8(_ v: UInt8) { bytes.append(v) }
-
-    @inline(__always) mutating func u16(_ v: UInt16) {
-        bytes.append(UInt8(truncatingIfNeeded: v)); bytes.append(UInt8(truncatingIfNeeded: v >> 8))
+    private final class Storage {
+        var base: UnsafeMutablePointer<UInt8>
+        let capacity: Int
+        init(capacity: Int) {
+            self.capacity = max(capacity, 64)
+            base = .allocate(capacity: self.capacity)
+        }
+        deinit { base.deallocate() }
     }
 
+    private var storage: Storage
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 0) {
+        storage = Storage(capacity: capacity)
+        base = storage.base; self.capacity = storage.capacity
+    }
+
+    /// A copy of the bytes written so far.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    mutating func removeAll() { count = 0 }
+
+    /// Makes room for `n` more bytes (and owns the storage); the `put` methods then store without checks.
+    @inline(__always) mutating func reserve(_ n: Int) {
+        if _slowPath(count + n > capacity || !isKnownUniquelyReferenced(&storage)) { grow(n) }
+    }
+
+    @inline(never) private mutating func grow(_ n: Int) {
+        let newStorage = Storage(capacity: max(capacity * 2, count + n))
+        newStorage.base.update(from: base, count: count)
+        storage = newStorage
+        base = newStorage.base; capacity = newStorage.capacity
+    }
+
+    // MARK: - Unchecked stores (after reserve)
+
+    @inline(__always) mutating func putU8(_ v: UInt8) { base[count] = v; count += 1 }
+
+    @inline(__always) mutating func putU16(_ v: UInt16) {
+        base[count] = UInt8(truncatingIfNeeded: v); base[count + 1] = UInt8(truncatingIfNeeded: v >> 8)
+        count += 2
+    }
+
+    /// Unsigned LEB128: 7 bits per byte, high bit set on all but the last byte. At most 10 bytes.
+    @inline(__always) mutating func putVarint(_ v: UInt64) {
+        var v = v
+        var i = count
+        while v >= 0x80 {
+            base[i] = UInt8(truncatingIfNeeded: v) | 0x80
+            v >>= 7; i += 1
+        }
+        base[i] = UInt8(v)
+        count = i + 1
+    }
+
+    /// Zigzag then LEB128, so that small negative numbers stay small.
+    @inline(__always) mutating func putZigzag(_ v: Int) {
+        let w = Int64(v)
+        putVarint(UInt64(bitPattern: (w << 1) ^ (w >> 63)))
+    }
+
+    // MARK: - Checked stores
+
+    @inline(__always) mutating func u8(_ v: UInt8) { reserve(1); putU8(v) }
+    @inline(__always) mutating func u16(_ v: UInt16) { reserve(2); putU16(v) }
+
     mutating func u32(_ v: UInt32) {
-        for s in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) }
+        reserve(4)
+        for s in 0..<4 { base[count + s] = UInt8(truncatingIfNeeded: v >> UInt32(8 * s)) }
+        count += 4
     }
 
     mutating func u64(_ v: UInt64) {
-        for s in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
+        reserve(8)
+        for s in 0..<8 { base[count + s] = UInt8(truncatingIfNeeded: v >> UInt64(8 * s)) }
+        count += 8
     }
 
     /// Overwrites 4 bytes at `at` (used for sizes known only after a block is written).
     mutating func patchU32(_ v: UInt32, at: Int) {
-        for i in 0..<4 { bytes[at + i] = UInt8(truncatingIfNeeded: v >> UInt32(8 * i)) }
+        precondition(at >= 0 && at + 4 <= count)
+        reserve(0)
+        for i in 0..<4 { base[at + i] = UInt8(truncatingIfNeeded: v >> UInt32(8 * i)) }
     }
 
-    mutating func append(_ other: [UInt8]) { bytes.append(contentsOf: other) }
-
-    // MARK: - Variable width
-
-    /// Unsigned LEB128: 7 bits per byte, high bit set on all but the last byte.
-    @inline(__always) mutating func varint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
+    mutating func append(_ other: UnsafeRawBufferPointer) {
+        reserve(other.count)
+        if let src = other.baseAddress { (base + count).update(from: src.assumingMemoryBound(to: UInt8.self), count: other.count) }
+        count += other.count
     }
 
+    mutating func append(_ other: [UInt8]) { other.withUnsafeBytes { append($0) } }
+
+    mutating func append(_ other: ByteWriter) { other.withUnsafeBytes { append($0) } }
+
+    @inline(__always) mutating func varint(_ v: UInt64) { reserve(10); putVarint(v) }
     @inline(__always) mutating func varint(_ v: Int) { varint(UInt64(bitPattern: Int64(v))) }
-
-    /// Zigzag then LEB128, so that small negative numbers stay small.
-    @inline(__always) mutating func zigzag(_ v: Int) {
-        let w = Int64(v)
-        varint(UInt64(bitPattern: (w << 1) ^ (w >> 63)))
-    }
+    @inline(__always) mutating func zigzag(_ v: Int) { reserve(10); putZigzag(v) }
 
     mutating func string(_ s: String) {
         var s = s
         s.withUTF8 { utf8 in
             varint(utf8.count)
-            bytes.append(contentsOf: utf8)
+            append(UnsafeRawBufferPointer(utf8))
         }
     }
 
     // MARK: - Floats
 
     @inline(__always) mutating func unit16(_ v: Float) { u16(Quantize.unit16(v)) }
-    @inline(__always) mutating func half(_ v: Float) { u16(Float16(v).bitPattern) }
-    mutating func f32(_ v: Float) { u32(v.bitPattern) }
+    @inline(__always) mutating func half(_ v: Float) { u16(Quantize.half(v)) }
 
     // MARK: - Records
 
@@ -75,16 +133,17 @@ struct ByteWriter {
     /// in place. A record of 256 MB or more throws `RecordTooLarge` (chunks are capped below that).
     mutating func record(_ kind: RecordKind, _ body: (inout ByteWriter) throws -> Void) throws {
         varint(kind.rawValue)
-        let lengthAt = bytes.count
-        bytes.append(contentsOf: [0x80, 0x80, 0x80, 0x00])
-        let start = bytes.count
+        let lengthAt = count
+        u32(0x0080_8080)   // 80 80 80 00
+        let start = count
         try body(&self)
-        if bytes.count - start >= (1 << 28) { throw RecordTooLarge(kind: kind, bytes: bytes.count - start) }
-        let n = UInt32(bytes.count - start)
-        bytes[lengthAt] = UInt8(n & 0x7F) | 0x80
-        bytes[lengthAt + 1] = UInt8((n >> 7) & 0x7F) | 0x80
-        bytes[lengthAt + 2] = UInt8((n >> 14) & 0x7F) | 0x80
-        bytes[lengthAt + 3] = UInt8((n >> 21) & 0x7F)
+        let n = count - start
+        if n >= (1 << 28) { throw RecordTooLarge(kind: kind, bytes: n) }
+        reserve(0)
+        base[lengthAt] = UInt8(n & 0x7F) | 0x80
+        base[lengthAt + 1] = UInt8((n >> 7) & 0x7F) | 0x80
+        base[lengthAt + 2] = UInt8((n >> 14) & 0x7F) | 0x80
+        base[lengthAt + 3] = UInt8((n >> 21) & 0x7F)
     }
 }
 

@@ -25,6 +25,14 @@ enum Checksum {
         return UInt32(truncatingIfNeeded: c)
     }
 
+    /// The CRC of a chunk being encoded: over its length and step fields, then its payload.
+    static func chunkCRC(_ w: ByteWriter) -> UInt32 {
+        w.withUnsafeBytes { b in
+            let c = crc32(UnsafeRawBufferPointer(rebasing: b[8..<16]))
+            return crc32(UnsafeRawBufferPointer(rebasing: b[Format.chunkHeaderSize...]), continuing: c)
+        }
+    }
+
     static func crc32(_ bytes: [UInt8], range: Range<Int>, continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[range]), continuing: crc) }
     }

@@ -3,8 +3,14 @@
 public struct ChunkEncoder {
     public let header: RunHeader
     public let options: TraceWriter.Options
-    /// The last encoded chunk (valid until the next `encode`).
-    public private(set) var bytes: [UInt8] = []
+    /// A copy of the last encoded chunk.
+    public var bytes: [UInt8] { w.bytes }
+    /// Size of the last encoded chunk.
+    public var byteCount: Int { w.count }
+    /// The last encoded chunk, without a copy (valid until the next `encode`).
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try w.withUnsafeBytes(body)
+    }
     private var w = ByteWriter(capacity: 1 << 16)        // chunk header + payload of one step
     private var scratch = ByteWriter(capacity: 1 << 14)  // metrics layer blocks
 
@@ -18,7 +24,6 @@ public struct ChunkEncoder {
         if let why = FrameValidation.problem(frame, header: header, expectedIndex: step) {
             throw TraceError(path: "", offset: nil, .invalidFrame("step \(frame.step.index): \(why)"))
         }
-        swap(&bytes, &w.bytes)   // reuse the buffer without copying
         w.removeAll()
         w.append(Format.sync)
         w.u32(0); w.u32(UInt32(step)); w.u32(0)   // length and CRC patched below
@@ -27,16 +32,15 @@ public struct ChunkEncoder {
         } catch let e as RecordTooLarge {
             throw TraceError(path: "", offset: nil,
                              .invalidFrame("step \(frame.step.index): \(e.kind.name) record of \(e.bytes) bytes"))
+        } catch let e as FrameProblem {
+            throw TraceError(path: "", offset: nil, .invalidFrame("step \(frame.step.index): \(e.why)"))
         }
         let payloadLength = w.count - Format.chunkHeaderSize
         if payloadLength > Format.maxChunkBytes {
             throw TraceError(path: "", offset: nil, .chunkTooLarge(payloadLength))
         }
         w.patchU32(UInt32(payloadLength), at: 8)
-        var crc = Checksum.crc32(w.bytes, range: 8..<16)
-        crc = Checksum.crc32(w.bytes, range: Format.chunkHeaderSize..<w.count, continuing: crc)
-        w.patchU32(crc, at: 16)
-        swap(&bytes, &w.bytes)
+        w.patchU32(Checksum.chunkCRC(w), at: 16)
     }
 
     private mutating func encodePayload(_ f: StepFrame) throws {
@@ -47,12 +51,12 @@ public struct ChunkEncoder {
         swap(&s, &scratch)   // a local, so that the closure does not touch self while w is mutated
         defer { swap(&s, &scratch) }
         try w.record(.metrics) { w in
-            Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end, scratch: &s, into: &w)
+            try Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end, scratch: &s, into: &w)
         }
-        try w.record(.kvResidency) { Codec.encode(f.kv, layers: m.layers, kvHeads: m.kvHeads, into: &$0) }
+        try w.record(.kvResidency) { try Codec.encode(f.kv, layers: m.layers, kvHeads: m.kvHeads, into: &$0) }
         if !f.selections.isEmpty {
             try w.record(.selections) {
-                Codec.encodeSelections(f.selections, layers: m.layers, heads: m.heads, end: end, into: &$0)
+                try Codec.encodeSelections(f.selections, layers: m.layers, heads: m.heads, end: end, into: &$0)
             }
         }
         let rowEncoding = options.rowEncoding

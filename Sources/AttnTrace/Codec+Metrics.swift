@@ -12,51 +12,80 @@
 //     outputError                                    half (bit 6)
 //     topSinks      count varint, then per sink zigzag(position − previous position), log8 score
 
+/// Why the writer cannot store a frame (found while encoding, before anything is written).
+struct FrameProblem: Error {
+    var why: String
+    init(_ why: String) { self.why = why }
+}
+
 extension Codec {
-    static func encodeMetrics(_ ms: ArraySlice<HeadMetrics>, end: Int, into w: inout ByteWriter) {
-        var nan: UInt8 = 0
-        for m in ms {
-            nan = 0
-            if m.sinkMass1.isNaN { nan |= 1 }
-            if m.sinkMass4.isNaN { nan |= 2 }
-            if m.entropy.isNaN { nan |= 4 }
-            if m.recall.isNaN { nan |= 8 }
-            if m.overlapKept.isNaN { nan |= 16 }
-            if m.jaccard.isNaN { nan |= 32 }
-            if m.outputError.isNaN { nan |= 64 }
-            w.u8(nan)
-            w.zigzag(end - m.visibleKV)
-            w.zigzag(m.visibleKV - m.selected)
-            if nan & 1 == 0 { w.unit16(m.sinkMass1) }
-            if nan & 2 == 0 { w.unit16(m.sinkMass4) }
-            if nan & 4 == 0 { w.unit16(m.entropy) }
-            if nan & 8 == 0 { w.unit16(m.recall) }
-            if nan & 16 == 0 { w.unit16(m.overlapKept) }
-            if nan & 32 == 0 { w.unit16(m.jaccard) }
-            if nan & 64 == 0 { w.half(m.outputError) }
-            w.varint(m.topSinks.count)
-            var prev = 0
-            for s in m.topSinks {
-                w.zigzag(s.position - prev); prev = s.position
-                w.u8(Quantize.log8(s.score))
+    /// Encodes heads [first, first + count) of `ms` as layer `layer`, checking each as it goes.
+    static func encodeMetrics(_ ms: UnsafeBufferPointer<HeadMetrics>, layer: Int, first: Int, count: Int,
+                              end: Int, into w: inout ByteWriter) throws {
+        let cap = Format.maxPosition
+        for h in 0..<count {
+            let i = first + h
+            let m = ms[i]   // one copy (one retain of topSinks), not one per field
+            if m.layer != layer || m.head != h {
+                throw FrameProblem("metrics[\(i)] is layer \(m.layer) head \(m.head), expected layer-major order")
+            }
+            let visible = m.visibleKV, selected = m.selected
+            if visible < 0 || visible > cap || selected < 0 || selected > cap {
+                throw FrameProblem("metrics layer \(layer) head \(h): visible \(visible) / selected \(selected) out of range")
+            }
+            let sink1 = m.sinkMass1, sink4 = m.sinkMass4, entropy = m.entropy, recall = m.recall
+            let overlap = m.overlapKept, jaccard = m.jaccard, outErr = m.outputError
+            var nan: UInt8 = 0
+            if sink1.isNaN { nan |= 1 }
+            if sink4.isNaN { nan |= 2 }
+            if entropy.isNaN { nan |= 4 }
+            if recall.isNaN { nan |= 8 }
+            if overlap.isNaN { nan |= 16 }
+            if jaccard.isNaN { nan |= 32 }
+            if outErr.isNaN { nan |= 64 }
+            try m.topSinks.withUnsafeBufferPointer { sinks in
+                if sinks.count > Format.maxTopSinks {
+                    throw FrameProblem("metrics layer \(layer) head \(h): \(sinks.count) top sinks, at most \(Format.maxTopSinks)")
+                }
+                w.reserve(1 + 10 + 10 + 7 * 2 + 10 + 11 * sinks.count)   // the most one head can take
+                w.putU8(nan)
+                w.putZigzag(end - visible)
+                w.putZigzag(visible - selected)
+                if nan & 1 == 0 { w.putU16(Quantize.unit16(sink1)) }
+                if nan & 2 == 0 { w.putU16(Quantize.unit16(sink4)) }
+                if nan & 4 == 0 { w.putU16(Quantize.unit16(entropy)) }
+                if nan & 8 == 0 { w.putU16(Quantize.unit16(recall)) }
+                if nan & 16 == 0 { w.putU16(Quantize.unit16(overlap)) }
+                if nan & 32 == 0 { w.putU16(Quantize.unit16(jaccard)) }
+                if nan & 64 == 0 { w.putU16(Quantize.half(outErr)) }
+                w.putVarint(UInt64(sinks.count))
+                var prev = 0
+                for s in sinks {
+                    if s.position < 0 || s.position > cap {
+                        throw FrameProblem("metrics layer \(layer) head \(h): sink position \(s.position) out of range")
+                    }
+                    w.putZigzag(s.position - prev); prev = s.position
+                    w.putU8(Quantize.log8(s.score))
+                }
             }
         }
     }
 
-    /// Writes the whole record body. `scratch` is reused between steps.
+    /// Writes the whole record body. `scratch` is reused between steps. `ms` has L × H entries.
     static func encodeMetricsRecord(_ ms: [HeadMetrics], layers: Int, heads: Int, end: Int,
-                                    scratch: inout ByteWriter, into w: inout ByteWriter) {
+                                    scratch: inout ByteWriter, into w: inout ByteWriter) throws {
         w.varint(layers); w.varint(heads); w.varint(end)
         scratch.removeAll()
-        var sizes: [Int] = []
-        sizes.reserveCapacity(layers)
-        for l in 0..<layers {
-            let before = scratch.count
-            encodeMetrics(ms[(l * heads)..<((l + 1) * heads)], end: end, into: &scratch)
-            sizes.append(scratch.count - before)
+        var sizes = ByteWriter(capacity: 3 * layers)
+        try ms.withUnsafeBufferPointer { buf in
+            for l in 0..<layers {
+                let before = scratch.count
+                try encodeMetrics(buf, layer: l, first: l * heads, count: heads, end: end, into: &scratch)
+                sizes.varint(scratch.count - before)
+            }
         }
-        for s in sizes { w.varint(s) }
-        w.append(scratch.bytes)
+        w.append(sizes)
+        w.append(scratch)
     }
 
     /// Where each layer's block starts inside a metrics record body.

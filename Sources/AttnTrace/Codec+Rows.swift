@@ -14,9 +14,12 @@ extension Codec {
         w.varint(a.layer); w.varint(a.head); w.u8(a.kind.rawValue)
         w.varint(a.rows); w.varint(a.cols); w.varint(a.tile)
         w.u8(encoding.rawValue)
-        switch encoding {
-        case .log8: for v in a.values { w.u8(Quantize.log8(v)) }
-        case .half: for v in a.values { w.half(v) }
+        w.reserve(a.values.count * (encoding == .log8 ? 1 : 2))
+        a.values.withUnsafeBufferPointer { values in
+            switch encoding {
+            case .log8: for v in values { w.putU8(Quantize.log8(v)) }
+            case .half: for v in values { w.putU16(Quantize.half(v)) }
+            }
         }
     }
 

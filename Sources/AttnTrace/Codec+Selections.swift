@@ -12,18 +12,28 @@
 
 extension Codec {
     static func encodeSelections(_ sel: [HeadSelection], layers: Int, heads: Int, end: Int,
-                                 into w: inout ByteWriter) {
+                                 into w: inout ByteWriter) throws {
         w.varint(layers); w.varint(heads); w.varint(end)
         var previous: [Range<Int>]? = nil
-        for s in sel {
+        for (i, s) in sel.enumerated() {
+            if s.layer != i / heads || s.head != i % heads {
+                throw FrameProblem("selections[\(i)] is layer \(s.layer) head \(s.head), expected layer-major order")
+            }
             if let p = previous, p == s.ranges { w.u8(0); continue }
+            var prevEnd = 0
+            for r in s.ranges {
+                if r.isEmpty || r.lowerBound < prevEnd || r.upperBound > Format.maxPosition {
+                    throw FrameProblem("selection layer \(s.layer) head \(s.head): ranges must be non-empty, sorted, disjoint, ≥ 0")
+                }
+                prevEnd = r.upperBound
+            }
             previous = s.ranges
             let anchored = s.ranges.last?.upperBound == end
             w.u8(anchored ? 2 : 1)
             w.varint(s.ranges.count)
-            var prevEnd = 0
-            for (i, r) in s.ranges.enumerated() {
-                if anchored && i == s.ranges.count - 1 { w.varint(r.count); break }
+            prevEnd = 0
+            for (k, r) in s.ranges.enumerated() {
+                if anchored && k == s.ranges.count - 1 { w.varint(r.count); break }
                 w.varint(r.lowerBound - prevEnd); w.varint(r.count)
                 prevEnd = r.upperBound
             }
@@ -37,7 +47,7 @@ extension Codec {
         let end = try r.count("selection end position", cap: Format.maxPosition)
         let total = stopAfter.map { $0 + 1 } ?? layers * heads
         var out: [HeadSelection] = []
-        out.reserveCapacity(stopAfter == nil ? total : 1)
+        out.reserveCapacity(stopAfter == nil ? min(total, r.remaining) : 1)   // ≥ 1 byte each
         var previous: [Range<Int>]? = nil
         for i in 0..<total {
             let mode = try r.u8()

@@ -54,20 +54,31 @@ extension Codec {
 
     // MARK: - KV residency: L, G, then per (layer, kv head): entries, bytes, evicted positions
 
-    static func encode(_ kv: [KVResidency], layers: Int, kvHeads: Int, into w: inout ByteWriter) {
+    static func encode(_ kv: [KVResidency], layers: Int, kvHeads: Int, into w: inout ByteWriter) throws {
         w.varint(layers); w.varint(kvHeads)
-        for e in kv {
+        for (i, e) in kv.enumerated() {
+            if e.layer != i / kvHeads || e.kvHead != i % kvHeads {
+                throw FrameProblem("kv[\(i)] is layer \(e.layer) kv head \(e.kvHead), expected layer-major order")
+            }
+            if e.entries < 0 || e.entries > Format.maxPosition || e.bytes < 0 || e.bytes > Int.max / 2 {
+                throw FrameProblem("kv layer \(e.layer) head \(e.kvHead): entries \(e.entries) / bytes \(e.bytes) out of range")
+            }
             w.varint(e.entries); w.varint(e.bytes)
             w.varint(e.evicted.count)
-            var prev = 0
-            for p in e.evicted { w.varint(p - prev); prev = p }  // first absolute, then gaps ≥ 1
+            var prev = -1
+            for p in e.evicted {   // first absolute, then gaps ≥ 1
+                if p <= prev || p > Format.maxPosition {
+                    throw FrameProblem("kv layer \(e.layer) head \(e.kvHead): evicted positions must ascend and be ≥ 0")
+                }
+                w.varint(prev < 0 ? p : p - prev); prev = p
+            }
         }
     }
 
     static func decodeKV(_ r: inout ByteReader, layers: Int, kvHeads: Int) throws -> [KVResidency] {
         try expectShape(&r, layers: layers, heads: kvHeads, what: "kv heads")
         var out: [KVResidency] = []
-        out.reserveCapacity(layers * kvHeads)
+        out.reserveCapacity(min(layers * kvHeads, r.remaining / 3))   // ≥ 3 bytes each: no allocation beyond the bytes
         for l in 0..<layers {
             for g in 0..<kvHeads {
                 let entries = try r.count("kv entries", cap: Format.maxPosition)

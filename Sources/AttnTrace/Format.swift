@@ -32,7 +32,7 @@ enum Format {
 
     static let maxHeaderBytes = 16 << 20     // run header payload
     static let maxChunkBytes = 256 << 20     // one chunk payload (one step)
-    static let maxStringBytes = 1 << 20      // any string
+    static let maxStringBytes = 16 << 20     // any string (a long prompt fits; the header cap still applies)
     static let maxLayers = 4096
     static let maxHeads = 4096
     static let maxLayerHeads = 1 << 20     // layers × heads

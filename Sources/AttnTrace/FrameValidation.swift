@@ -1,5 +1,18 @@
 /// What a writer refuses to store: anything a reader would reject, caught before any byte is written.
 enum FrameValidation {
+    /// Why `header` cannot be written, or nil.
+    static func headerProblem(_ h: RunHeader) -> String? {
+        if let why = Codec.shapeProblem(h.model) { return why }
+        if h.rowInterval < 0 || h.rowInterval > Format.maxPosition { return "row interval \(h.rowInterval) out of range" }
+        var strings = [h.producer, h.model.name, h.model.architecture, h.policy.name, h.prompt]
+        strings += h.policy.parameters.flatMap { [$0.key, $0.value] } + h.extra.flatMap { [$0.key, $0.value] }
+        for s in strings where s.utf8.count > Format.maxStringBytes {
+            return "a header string of \(s.utf8.count) bytes exceeds \(Format.maxStringBytes)"
+        }
+        for t in h.promptTokens where t.text.utf8.count > Format.maxStringBytes { return "token text too long" }
+        return nil
+    }
+
     /// Why `frame` cannot be written as step `expectedIndex` of a run with `header`, or nil.
     static func problem(_ f: StepFrame, header: RunHeader, expectedIndex: Int) -> String? {
         let m = header.model
@@ -18,52 +31,18 @@ enum FrameValidation {
         if f.metrics.count != m.layers * m.heads {
             return "\(f.metrics.count) head metrics, expected layers × heads = \(m.layers * m.heads)"
         }
-        for (i, h) in f.metrics.enumerated() {
-            if h.layer != i / m.heads || h.head != i % m.heads {
-                return "metrics[\(i)] is layer \(h.layer) head \(h.head), expected layer-major order"
-            }
-            if h.visibleKV < 0 || h.visibleKV > cap || h.selected < 0 || h.selected > cap {
-                return "metrics layer \(h.layer) head \(h.head): visible/selected out of range"
-            }
-            if h.topSinks.count > Format.maxTopSinks { return "more than \(Format.maxTopSinks) top sinks" }
-            for t in h.topSinks where t.position < 0 || t.position > cap {
-                return "metrics layer \(h.layer) head \(h.head): sink position \(t.position) out of range"
-            }
-        }
+        // Each head is checked while it is encoded (Codec.encodeMetrics): one pass, not two.
 
         if f.kv.count != m.layers * m.kvHeads {
             return "\(f.kv.count) KV residency entries, expected layers × kv heads = \(m.layers * m.kvHeads)"
         }
-        for (i, k) in f.kv.enumerated() {
-            if k.layer != i / m.kvHeads || k.kvHead != i % m.kvHeads {
-                return "kv[\(i)] is layer \(k.layer) kv head \(k.kvHead), expected layer-major order"
-            }
-            if k.entries < 0 || k.entries > cap || k.bytes < 0 || k.bytes > Int.max / 2 {
-                return "kv layer \(k.layer) head \(k.kvHead): entries/bytes out of range"
-            }
-            var prev = -1
-            for p in k.evicted {
-                if p <= prev || p > cap { return "kv layer \(k.layer) head \(k.kvHead): evicted positions must ascend" }
-                prev = p
-            }
-        }
+        // KV entries are checked while encoded (Codec.encode(_:layers:kvHeads:into:)).
 
         if !f.selections.isEmpty {
             if f.selections.count != m.layers * m.heads {
                 return "\(f.selections.count) selections, expected none or layers × heads = \(m.layers * m.heads)"
             }
-            for (i, sel) in f.selections.enumerated() {
-                if sel.layer != i / m.heads || sel.head != i % m.heads {
-                    return "selections[\(i)] is layer \(sel.layer) head \(sel.head), expected layer-major order"
-                }
-                var prevEnd = 0
-                for r in sel.ranges {
-                    if r.isEmpty || r.lowerBound < prevEnd || r.upperBound > cap {
-                        return "selection layer \(sel.layer) head \(sel.head): ranges must be non-empty, sorted, disjoint, ≥ 0"
-                    }
-                    prevEnd = r.upperBound
-                }
-            }
+            // Each selection is checked while encoded (Codec.encodeSelections).
         }
 
         for r in f.rows {

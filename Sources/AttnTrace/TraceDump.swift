@@ -4,8 +4,11 @@ import Foundation
 /// per head, `key=value` fields, strings quoted and escaped. Used for golden tests and for reading
 /// a trace by eye. Changing this output is a format change for the golden files: regenerate them.
 public enum TraceDump {
-    /// Calls `emit` once per line (no trailing newline), so that large traces stream.
-    public static func write(_ r: TraceReader, includeRows: Bool = true, emit: (String) -> Void) throws {
+    /// Calls `emit` once per line (no trailing newline), so that large traces stream. A step that
+    /// cannot be read (e.g. a checksum mismatch) becomes a `step N error="…"` line and the dump goes
+    /// on; returns how many steps could not be read.
+    @discardableResult
+    public static func write(_ r: TraceReader, includeRows: Bool = true, emit: (String) -> Void) throws -> Int {
         emit("# attnscope trace dump, format version \(Format.version)")
         switch r.status {
         case .finalized: emit("file status=finalized steps=\(r.stepCount) bytes=\(r.fileSize)")
@@ -21,12 +24,21 @@ public enum TraceDump {
         emit("prompt \(quote(h.prompt))")
         for (i, t) in h.promptTokens.enumerated() { emit("token \(i) id=\(t.id) text=\(quote(t.text))") }
         if !h.extra.isEmpty { emit("extra" + keyValues(h.extra)) }
+        var unreadable = 0
         for s in 0..<r.stepCount {
-            try writeStep(r, s, includeRows: includeRows, emit: emit)
+            do {
+                try writeStep(r, s, includeRows: includeRows, emit: emit)
+            } catch let e as TraceError {
+                emit("step \(s) error=\(quote(e.description))")
+                unreadable += 1
+            }
         }
-        let sum = try r.summary()
-        emit("summary steps=\(sum.steps) decode_steps=\(sum.decodeSteps) wall_ns=\(sum.totalWallNanos) last_position=\(sum.lastPosition)")
+        if unreadable == 0 {
+            let sum = try r.summary()
+            emit("summary steps=\(sum.steps) decode_steps=\(sum.decodeSteps) wall_ns=\(sum.totalWallNanos) last_position=\(sum.lastPosition)")
+        }
         emit("unknown_records \(r.unknownRecordCount)")
+        return unreadable
     }
 
     /// The whole dump as one string (each line ends with a newline).

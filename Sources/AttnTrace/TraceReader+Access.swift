@@ -46,7 +46,7 @@ extension TraceReader {
         let m = header.model
         var (r, layout) = try metricsLayout(step)
         var out: [HeadMetrics] = []
-        out.reserveCapacity(m.layers * m.heads)
+        out.reserveCapacity(min(m.layers * m.heads, r.remaining / 4))   // ≥ 4 bytes per head
         for l in 0..<m.layers {
             r.position = layout.blockStarts[l]
             for h in 0..<m.heads { out.append(try Codec.decodeHeadMetrics(&r, layer: l, head: h, end: layout.end)) }

@@ -41,7 +41,7 @@ public final class TraceWriter {
     public init(path: String, header: RunHeader, options: Options = .init()) throws {
         self.path = path; self.header = header; self.options = options
         encoder = ChunkEncoder(header: header, options: options)
-        if let why = Codec.shapeProblem(header.model) {
+        if let why = FrameValidation.headerProblem(header) {
             throw TraceError(path: path, offset: nil, .invalidFrame("run header: \(why)"))
         }
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -62,9 +62,9 @@ public final class TraceWriter {
         w.append(Format.magic)
         w.u32(Format.version)
         w.u32(UInt32(body.count))
-        w.u32(Checksum.crc32(body.bytes, range: 0..<body.count))
-        w.append(body.bytes)
-        do { try w.bytes.withUnsafeBytes { try writeAll($0) } } catch { close(fd); fd = -1; throw error }
+        w.u32(body.withUnsafeBytes { Checksum.crc32($0) })
+        w.append(body)
+        do { try w.withUnsafeBytes { try writeAll($0) } } catch { close(fd); fd = -1; throw error }
     }
 
     deinit {
@@ -83,7 +83,7 @@ public final class TraceWriter {
             throw e
         }
         let offset = UInt64(bytesWritten)
-        try encoder.bytes.withUnsafeBytes { try writeAll($0) }
+        try encoder.withBytes { try writeAll($0) }
         if options.syncEveryChunk { try sync() }
         offsets.append(offset)
         summary.add(frame.step)
@@ -105,18 +105,16 @@ public final class TraceWriter {
         try chunk.record(.index) { Codec.encodeIndex(offsets, into: &$0) }
         try chunk.record(.summary) { summary.encode(into: &$0) }
         chunk.patchU32(UInt32(chunk.count - Format.chunkHeaderSize), at: 8)
-        var crc = Checksum.crc32(chunk.bytes, range: 8..<16)
-        crc = Checksum.crc32(chunk.bytes, range: Format.chunkHeaderSize..<chunk.count, continuing: crc)
-        chunk.patchU32(crc, at: 16)
+        chunk.patchU32(Checksum.chunkCRC(chunk), at: 16)
         let footerOffset = UInt64(bytesWritten)
 
         var trailer = ByteWriter(capacity: Format.trailerSize)
         trailer.u64(footerOffset)
         trailer.u32(UInt32(offsets.count))
-        trailer.u32(Checksum.crc32(trailer.bytes, range: 0..<12))
+        trailer.u32(trailer.withUnsafeBytes { Checksum.crc32($0) })
         trailer.append(Format.endMagic)
-        chunk.append(trailer.bytes)
-        try chunk.bytes.withUnsafeBytes { try writeAll($0) }
+        chunk.append(trailer)
+        try chunk.withUnsafeBytes { try writeAll($0) }
         try sync()
         finished = true
         close(fd); fd = -1

@@ -57,17 +57,17 @@ struct BenchTrace: ParsableCommand {
             var fs = frames(sample, 64)
             var enc = ChunkEncoder(header: sample.header)
             var bytes = 0, steps = 0
-            let start = clock.now
+            let start = clock.now, cpuStart = threadCPUSeconds()
             while (clock.now - start) < .seconds(encodeSeconds) {
                 for i in fs.indices {
                     fs[i].step.index = steps
                     try enc.encode(fs[i], step: steps)
-                    bytes += enc.bytes.count; steps += 1
+                    bytes += enc.byteCount; steps += 1
                 }
             }
-            let secs = seconds(clock.now - start)
-            print(String(format: "encode throughput (%@): %.0f MB/s  (%d steps, %.1f MB in %.2f s; target ≥ 300)",
-                         label, Double(bytes) / secs / 1e6, steps, Double(bytes) / 1e6, secs))
+            let secs = seconds(clock.now - start), cpu = threadCPUSeconds() - cpuStart
+            print(String(format: "encode throughput (%@): %.0f MB/s wall, %.0f MB/s per CPU-second  (%d steps, %.1f MB in %.2f s wall, %.2f s CPU; target ≥ 300)",
+                         label, Double(bytes) / secs / 1e6, Double(bytes) / cpu / 1e6, steps, Double(bytes) / 1e6, secs, cpu))
         }
 
         // MARK: record sizes
@@ -107,8 +107,9 @@ struct BenchTrace: ParsableCommand {
         let sample = SampleTraces(shape: shape(topSinks: 4, capture: .rows), seed: 4)
         var fs = frames(sample, 64)
         let target = sizeMb << 20
+        let rssBeforeWrite = residentMB()
         let writer = try TraceWriter(path: big, header: sample.header)
-        let writeStart = clock.now
+        let writeStart = clock.now, writeCPU = threadCPUSeconds()
         var step = 0
         while writer.bytesWritten < target {
             let i = step % fs.count
@@ -116,13 +117,15 @@ struct BenchTrace: ParsableCommand {
             try writer.append(fs[i])
             step += 1
         }
-        let writeSecs = seconds(clock.now - writeStart)
+        let writeSecs = seconds(clock.now - writeStart), writeCPUSecs = threadCPUSeconds() - writeCPU
         let footerOffset = writer.bytesWritten
+        let rssAfterWrite = residentMB()
         let finishStart = clock.now
         try writer.finish()
         let finishSecs = seconds(clock.now - finishStart)
-        print(String(format: "large trace: %d steps, %.2f GB written in %.2f s (%.0f MB/s through TraceWriter, page cache); finish (footer + fsync) %.2f s",
-                     step, Double(footerOffset) / 1e9, writeSecs, Double(footerOffset) / writeSecs / 1e6, finishSecs))
+        print(String(format: "large trace: %d steps, %.2f GB written in %.2f s wall, %.2f s CPU (%.0f MB/s wall through TraceWriter into the page cache); finish (footer + fsync) %.2f s; process RSS %.0f MB (%.0f MB before writing)",
+                     step, Double(footerOffset) / 1e9, writeSecs, writeCPUSecs, Double(footerOffset) / writeSecs / 1e6, finishSecs,
+                     rssAfterWrite, rssBeforeWrite))
 
         var opens: [Double] = []
         for _ in 0..<5 {
@@ -146,8 +149,9 @@ struct BenchTrace: ParsableCommand {
             guard !r.status.isFinalized, r.stepCount == step else { throw CLIError("recovery scan found \(r.stepCount) of \(step) steps") }
         }
         scans.sort()
-        print(String(format: "recovery scan of the unfinalized %.2f GB trace (every chunk CRC-checked, warm page cache): %.2f s (min of 3; max %.2f s; target ≤ 3)",
-                     Double(footerOffset) / 1e9, scans[0], scans[2]))
+        let rss = residentMB()
+        print(String(format: "recovery scan of the unfinalized %.2f GB trace (every chunk CRC-checked, warm page cache): %.2f s (min of 3; max %.2f s; target ≤ 3); process RSS after the scans %.0f MB",
+                     Double(footerOffset) / 1e9, scans[0], scans[2], rss))
     }
 
     func writeRenumbered(_ path: String, header: RunHeader, frames: [StepFrame], steps: Int) throws {
@@ -164,6 +168,21 @@ struct BenchTrace: ParsableCommand {
         let sizes = try TraceReader(path: path).sizeByRecordKind()
         let get = { (k: String) in sizes.first { $0.kind == k }?.bytes ?? 0 }
         return (get("metrics"), get("selections"))
+    }
+
+    /// VmRSS of this process in MB (Linux), or NaN.
+    func residentMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+        return kb / 1024
+    }
+
+    /// CPU time of the calling thread: unlike wall time, not inflated when other jobs share the cores.
+    func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     func seconds(_ d: Duration) -> Double {

@@ -17,7 +17,8 @@ struct Dump: ParsableCommand {
             let reader = try TraceReader(path: file)
             var out = LineOutput()
             defer { out.flush() }
-            try TraceDump.write(reader, includeRows: !noRowValues) { out.line($0) }
+            let unreadable = try TraceDump.write(reader, includeRows: !noRowValues) { out.line($0) }
+            if unreadable > 0 { throw CLIError("\(file): \(unreadable) of \(reader.stepCount) steps could not be read (see the error lines)") }
         }
     }
 }

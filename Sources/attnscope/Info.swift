@@ -35,6 +35,12 @@ struct Info: ParsableCommand {
         let wallMs = Double(s.totalWallNanos) / 1e6
         let perTok = s.decodeSteps > 0 ? String(format: ", %.1f ms per step", wallMs / Double(s.steps)) : ""
         out.append("steps     \(r.stepCount) (\(s.steps - s.decodeSteps) prefill, \(s.decodeSteps) decode), wall \(String(format: "%.1f", wallMs)) ms\(perTok), last position \(s.lastPosition)")
+        let damaged = r.damagedSteps()
+        if let first = damaged.first {
+            out.append("chunks    \(damaged.count) of \(r.stepCount) damaged; first at step \(first.step): \(first.error)")
+        } else {
+            out.append("chunks    all \(r.stepCount) intact (CRC checked)")
+        }
         out.append("size by record kind:")
         let sizes = r.sizeByRecordKind()
         let total = max(1, r.fileSize)

@@ -8,6 +8,7 @@ final class RoundTripTests: XCTestCase {
             shape.layers = 4; shape.heads = 6; shape.kvHeads = 2; shape.decodeSteps = 12; shape.rowInterval = 3
             let sample = SampleTraces(shape: shape, seed: seed)
             let path = tempPath("rt-\(seed).atrace")
+            defer { try? FileManager.default.removeItem(atPath: path) }
             try sample.write(to: path)
             let r = try TraceReader(path: path)
             XCTAssertEqual(r.status, .finalized, "seed \(seed)")
@@ -68,6 +69,53 @@ final class RoundTripTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Whatever the writer accepts, the reader reads back; whatever it refuses, it refuses with
+    /// `invalidFrame` and without writing a byte. Frames get one random corruption each.
+    func testWriterAcceptsOnlyWhatTheReaderReads() throws {
+        let extremes = [-1, Int.min, Int.max, Format.maxPosition, Format.maxPosition + 1, 1 << 50]
+        var accepted = 0, refused = 0
+        for seed: UInt64 in 100..<160 {
+            var g = SeededGenerator(seed: seed)
+            let header = RandomRecords.header(&g)
+            let path = tempPath("corrupt-\(seed).atrace")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let w = try TraceWriter(path: path, header: header)
+            var written: [StepFrame] = []
+            for attempt in 0..<8 {
+                var f = RandomRecords.frame(&g, header: header, index: written.count)
+                let x = extremes[Int(g.next() % UInt64(extremes.count))]
+                switch g.next() % 9 {
+                case 0: f.step.position = x
+                case 1: f.step.queryCount = x
+                case 2: f.metrics[Int(g.next() % UInt64(f.metrics.count))].visibleKV = x
+                case 3: f.metrics[Int(g.next() % UInt64(f.metrics.count))].selected = x
+                case 4: f.metrics[0].topSinks.append(SinkScore(position: x, score: 0.5))
+                case 5: f.kv[Int(g.next() % UInt64(f.kv.count))].entries = x
+                case 6: f.kv[0].evicted.append(x)
+                case 7: if !f.selections.isEmpty { f.selections[0].ranges.append(0..<max(x, 0)) }
+                default: f.rows.append(AttentionRows(layer: 0, head: 0, kind: .decodeRow, rows: 1, cols: max(x, 0) % 100,
+                                                    tile: 1, values: []))
+                }
+                let before = w.bytesWritten
+                do {
+                    try w.append(f)
+                    written.append(f); accepted += 1
+                } catch let e as TraceError {
+                    refused += 1
+                    guard case .invalidFrame = e.problem else { return XCTFail("seed \(seed) attempt \(attempt): \(e)") }
+                    XCTAssertEqual(w.bytesWritten, before, "seed \(seed): a refused frame wrote bytes")
+                }
+            }
+            try w.finish()
+            let r = try TraceReader(path: path)
+            XCTAssertEqual(r.stepCount, written.count, "seed \(seed)")
+            for (i, f) in written.enumerated() {
+                XCTAssertTrue(try r.frame(i).storedEquals(f.asStored()), "seed \(seed) step \(i)")
+            }
+        }
+        XCTAssertGreaterThan(accepted, 50); XCTAssertGreaterThan(refused, 50)   // both paths were taken
     }
 
     func testSampleTracesAreDeterministicAndShaped() throws {
