@@ -9,6 +9,8 @@ import Darwin
 final class MappedFile: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
     private let unmap: Bool
+    /// True for a file (mapped or empty), false for an in-memory copy.
+    let isFile: Bool
 
     init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -20,6 +22,7 @@ final class MappedFile: @unchecked Sendable {
             throw TraceError(path: path, offset: nil, .io(operation: "open", errno: EINVAL, message: "not a regular file"))
         }
         let size = Int(st.st_size)
+        isFile = true
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0); unmap = false
             return
@@ -37,9 +40,22 @@ final class MappedFile: @unchecked Sendable {
         }
         bytes = UnsafeRawBufferPointer(start: p.baseAddress, count: array.count); unmap = false
         owned = p
+        isFile = false
     }
 
     private var owned: UnsafeMutableRawBufferPointer?
+
+    /// Drops the resident pages of `range` (file offsets) from this process, so that reading a large
+    /// trace front to back keeps RSS flat. Safe for a read-only private mapping that is never written:
+    /// the next access faults the same bytes back in from the page cache. No-op for in-memory copies.
+    func releasePages(_ range: Range<Int>) {
+        guard unmap, let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = max(0, range.lowerBound) / page * page
+        let end = min(bytes.count, range.upperBound)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+    }
 
     deinit {
         if unmap, let b = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: b), bytes.count) }

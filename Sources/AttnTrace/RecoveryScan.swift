@@ -13,10 +13,21 @@ struct RecoveryScan {
     var reason = ""
     /// A footer chunk was found (the trailer after it must have been unusable).
     var sawFooter = false
+    /// Where a later scan of the same, grown file can start (nil when chunks were recovered past
+    /// damage or a footer was seen: then only a full scan is right).
+    var resumeAt: Int?
 
-    static func run(_ b: UnsafeRawBufferPointer, path: String, chunksStart: Int) -> RecoveryScan {
-        var scan = RecoveryScan(validBytes: chunksStart)
-        var at = chunksStart
+    /// `release` is called with ranges already scanned, so that the map's pages can be dropped as the
+    /// scan goes (RSS stays flat over a large file).
+    /// `resume` continues an earlier scan of the same file: its offsets and where it stopped.
+    static func run(_ b: UnsafeRawBufferPointer, path: String, chunksStart: Int,
+                    resume: (offsets: [Int], at: Int)? = nil,
+                    release: (Range<Int>) -> Void = { _ in }) -> RecoveryScan {
+        var scan = RecoveryScan(validBytes: resume?.at ?? chunksStart)
+        scan.offsets = resume?.offsets ?? []
+        var at = resume?.at ?? chunksStart
+        var released = 0
+        defer { release(released..<b.count) }
         var firstProblem: TraceError?
         var skippedRegions = 0
         var chunksAfterDamage = 0
@@ -38,6 +49,7 @@ struct RecoveryScan {
                 scan.offsets.append(at)
                 if firstProblem == nil { scan.validBytes = chunk.end } else { chunksAfterDamage += 1 }
                 at = chunk.end
+                if at - released >= 64 << 20 { release(released..<at); released = at }
             } catch let e as TraceError {
                 if firstProblem == nil { firstProblem = e }
                 // Resynchronise: the next sync marker after this offset, if any.
@@ -48,6 +60,7 @@ struct RecoveryScan {
                 break
             }
         }
+        if chunksAfterDamage == 0 && !scan.sawFooter { scan.resumeAt = scan.validBytes }
         if let p = firstProblem {
             scan.reason = "file intact up to byte \(scan.validBytes) of \(b.count); \(p.description)"
             if chunksAfterDamage > 0 {

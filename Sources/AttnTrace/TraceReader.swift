@@ -32,9 +32,20 @@ public final class TraceReader {
     let chunksStart: Int               // first byte after the file header
     var chunkFlags: [UInt8]            // [stepCount] bit 0: CRC checked, bit 1: unknown records counted
     var cached: (step: Int, directory: ChunkDirectory)?
+    /// Where a scan of the grown file can continue (unfinalized files without damage).
+    var resumeAt: Int?
 
     public convenience init(path: String) throws {
         try self.init(file: try MappedFile(path: path), path: path)
+    }
+
+    /// The same file opened again, to see what a writer appended since (a live recording). For an
+    /// unfinalized file the recovery scan continues where this reader's scan stopped, so following a
+    /// growing trace costs only the new chunks. A reader over an in-memory copy returns itself.
+    public func reopened() throws -> TraceReader {
+        guard file.isFile else { return self }
+        let resume = resumeAt.map { (offsets: chunkOffsets, at: $0, header: header) }
+        return try TraceReader(file: try MappedFile(path: path), path: path, resume: resume)
     }
 
     /// Reads a trace held in memory; `name` stands for the path in error messages.
@@ -42,7 +53,8 @@ public final class TraceReader {
         try self.init(file: MappedFile(copying: bytes), path: name)
     }
 
-    init(file: MappedFile, path: String) throws {
+    init(file: MappedFile, path: String,
+         resume: (offsets: [Int], at: Int, header: RunHeader)? = nil) throws {
         self.file = file; self.path = path
         let (header, start, unknown) = try Self.readFileHeader(file.bytes, path: path)
         self.header = header
@@ -59,7 +71,12 @@ public final class TraceReader {
             status = .finalized
             unknownCount += footer.unknown
         } else {
-            let scan = RecoveryScan.run(file.bytes, path: path, chunksStart: start)
+            // Continue an earlier scan only if it is the same run and the file still reaches that far.
+            let sameRun = resume.map { $0.header == header && $0.at <= file.bytes.count } ?? false
+            let scan = RecoveryScan.run(file.bytes, path: path, chunksStart: start,
+                                        resume: sameRun ? resume.map { ($0.offsets, $0.at) } : nil,
+                                        release: { [file] in file.releasePages($0) })
+            resumeAt = scan.resumeAt
             chunkOffsets = scan.offsets
             storedSummary = nil
             var reason = scan.reason

@@ -107,6 +107,7 @@ struct BenchTrace: ParsableCommand {
         let sample = SampleTraces(shape: shape(topSinks: 4, capture: .rows), seed: 4)
         var fs = frames(sample, 64)
         let target = sizeMb << 20
+        let rssBeforeWrite = residentMB()
         let writer = try TraceWriter(path: big, header: sample.header)
         let writeStart = clock.now, writeCPU = threadCPUSeconds()
         var step = 0
@@ -118,11 +119,13 @@ struct BenchTrace: ParsableCommand {
         }
         let writeSecs = seconds(clock.now - writeStart), writeCPUSecs = threadCPUSeconds() - writeCPU
         let footerOffset = writer.bytesWritten
+        let rssAfterWrite = residentMB()
         let finishStart = clock.now
         try writer.finish()
         let finishSecs = seconds(clock.now - finishStart)
-        print(String(format: "large trace: %d steps, %.2f GB written in %.2f s wall, %.2f s CPU (%.0f MB/s wall through TraceWriter into the page cache); finish (footer + fsync) %.2f s",
-                     step, Double(footerOffset) / 1e9, writeSecs, writeCPUSecs, Double(footerOffset) / writeSecs / 1e6, finishSecs))
+        print(String(format: "large trace: %d steps, %.2f GB written in %.2f s wall, %.2f s CPU (%.0f MB/s wall through TraceWriter into the page cache); finish (footer + fsync) %.2f s; process RSS %.0f MB (%.0f MB before writing)",
+                     step, Double(footerOffset) / 1e9, writeSecs, writeCPUSecs, Double(footerOffset) / writeSecs / 1e6, finishSecs,
+                     rssAfterWrite, rssBeforeWrite))
 
         var opens: [Double] = []
         for _ in 0..<5 {
@@ -146,8 +149,9 @@ struct BenchTrace: ParsableCommand {
             guard !r.status.isFinalized, r.stepCount == step else { throw CLIError("recovery scan found \(r.stepCount) of \(step) steps") }
         }
         scans.sort()
-        print(String(format: "recovery scan of the unfinalized %.2f GB trace (every chunk CRC-checked, warm page cache): %.2f s (min of 3; max %.2f s; target ≤ 3)",
-                     Double(footerOffset) / 1e9, scans[0], scans[2]))
+        let rss = residentMB()
+        print(String(format: "recovery scan of the unfinalized %.2f GB trace (every chunk CRC-checked, warm page cache): %.2f s (min of 3; max %.2f s; target ≤ 3); process RSS after the scans %.0f MB",
+                     Double(footerOffset) / 1e9, scans[0], scans[2], rss))
     }
 
     func writeRenumbered(_ path: String, header: RunHeader, frames: [StepFrame], steps: Int) throws {
@@ -164,6 +168,14 @@ struct BenchTrace: ParsableCommand {
         let sizes = try TraceReader(path: path).sizeByRecordKind()
         let get = { (k: String) in sizes.first { $0.kind == k }?.bytes ?? 0 }
         return (get("metrics"), get("selections"))
+    }
+
+    /// VmRSS of this process in MB (Linux), or NaN.
+    func residentMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+        return kb / 1024
     }
 
     /// CPU time of the calling thread: unlike wall time, not inflated when other jobs share the cores.

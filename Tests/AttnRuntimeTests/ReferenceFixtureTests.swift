@@ -157,6 +157,11 @@ final class ReferenceFixtureTests: XCTestCase {
         let value = exp(result.sum / Double(result.count))
         let expected = ppl["perplexity"] as! Double
         XCTAssertEqual(value, expected, accuracy: expected * 0.005)
+        // the blocked scoring path (perplexity command) gives the same sum
+        m.reset()
+        let blocked = m.negativeLogLikelihood(tokens: ids, scoringFrom: 0)
+        XCTAssertEqual(blocked.count, result.count)
+        XCTAssertEqual(blocked.sum, result.sum, accuracy: 1e-3)
         XCTAssertGreaterThan(value, 1); XCTAssertLessThan(value, 25)
         print("perplexity \(value) (reference \(expected))")
     }

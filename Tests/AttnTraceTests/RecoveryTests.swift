@@ -109,4 +109,66 @@ final class RecoveryTests: XCTestCase {
         XCTAssertFalse(r.status.isFinalized)
         for s in 0..<written { XCTAssertTrue(try r.frame(s).storedEquals(sample.frame(step: s).asStored())) }
     }
+
+    /// Dropping the map's pages changes nothing that is read.
+    func testReleasePagesKeepsReadsCorrect() throws {
+        let sample = SampleTraces(shape: .tiny, seed: 4)
+        let path = tempPath("release.atrace")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try sample.write(to: path)
+        let r = try TraceReader(path: path)
+        for s in 0..<r.stepCount {
+            r.releasePages(beforeStep: s)
+            XCTAssertTrue(try r.frame(s).storedEquals(sample.frame(step: s).asStored()), "step \(s)")
+            r.releasePages()
+            XCTAssertEqual(try r.metrics(step: s, layer: 1, head: 1).visibleKV, sample.frame(step: s).metrics[3].visibleKV)
+        }
+        XCTAssertTrue(r.damagedSteps().isEmpty)
+    }
+
+    /// Following a live recording: reopened() sees appended steps (continuing the scan), a
+    /// half-written chunk is left for later, and the finished file opens as finalized.
+    func testReopenedFollowsAGrowingTrace() throws {
+        var shape = SampleTraces.Shape.tiny
+        shape.decodeSteps = 5
+        let sample = SampleTraces(shape: shape, seed: 11)
+        let path = tempPath("live.atrace")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let w = try TraceWriter(path: path, header: sample.header)
+        for s in 0..<2 { try w.append(sample.frame(step: s)) }
+        let r1 = try TraceReader(path: path)
+        XCTAssertEqual(r1.stepCount, 2)
+        XCTAssertEqual(r1.resumeAt, r1.fileSize)
+        // Half of a third chunk, as if the writer were in the middle of a write.
+        var enc = ChunkEncoder(header: sample.header)
+        try enc.encode(sample.frame(step: 2), step: 2)
+        let partial = Array(enc.bytes.prefix(enc.byteCount / 2))
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try h.seekToEnd(); try h.write(contentsOf: partial); try h.close()
+        let r2 = try r1.reopened()
+        XCTAssertEqual(r2.stepCount, 2)
+        XCTAssertEqual(r2.resumeAt, r1.fileSize)
+        // The real writer goes on (its file offset is past the partial bytes; rewrite the file the
+        // way the writer would have left it instead).
+        try FileManager.default.removeItem(atPath: path)
+        let w2 = try TraceWriter(path: path, header: sample.header)
+        for s in 0..<4 { try w2.append(sample.frame(step: s)) }
+        let r3 = try r2.reopened()
+        XCTAssertEqual(r3.stepCount, 4)
+        for s in 0..<4 { XCTAssertTrue(try r3.frame(s).storedEquals(sample.frame(step: s).asStored()), "step \(s)") }
+        for s in 4..<sample.stepCount { try w2.append(sample.frame(step: s)) }
+        try w2.finish()
+        let r4 = try r3.reopened()
+        XCTAssertTrue(r4.status.isFinalized)
+        XCTAssertEqual(r4.stepCount, sample.stepCount)
+        _ = w
+        // A different run at the same path: the old scan is not reused.
+        var other = sample.header
+        other.prompt = "another run"
+        let w3 = try TraceWriter(path: path, header: other)
+        try w3.append(sample.frame(step: 0))
+        let r5 = try r3.reopened()
+        XCTAssertEqual(r5.header.prompt, "another run")
+        XCTAssertEqual(r5.stepCount, 1)
+    }
 }

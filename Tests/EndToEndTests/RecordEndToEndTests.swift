@@ -103,6 +103,31 @@ final class RecordEndToEndTests: XCTestCase {
         }
     }
 
+    /// h2o and snapkv on the reference model: the cache is cut to the budget at the end of
+    /// prefill, h2o keeps it there while decoding, snapkv lets it grow again.
+    func testH2OAndSnapKVTraces() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        let h2o = tempPath("h2o.atrace"), snap = tempPath("snapkv.atrace")
+        defer { try? FileManager.default.removeItem(atPath: h2o); try? FileManager.default.removeItem(atPath: snap) }
+        try run(["record", "--prompt", Self.prompt, "-n", "4", "--policy", "h2o:heavy=8,window=8", "--out", h2o])
+        try run(["record", "--prompt", Self.prompt, "-n", "4", "--policy", "snapkv:window=8,capacity=16,kernel=5", "--out", snap])
+        let a = try TraceReader(path: h2o), b = try TraceReader(path: snap)
+        for step in 0..<4 {
+            XCTAssertTrue(try a.kv(step: step).allSatisfy { $0.entries == 16 }, "h2o step \(step)")
+            XCTAssertTrue(try b.kv(step: step).allSatisfy { $0.entries == 16 + step }, "snapkv step \(step)")
+            if step > 0 {
+                let m = try a.metrics(step: step)
+                XCTAssertTrue(m.allSatisfy { $0.visibleKV == 17 && $0.recall > 0 && $0.recall <= 1.0001 })
+                XCTAssertTrue(try a.kv(step: step).allSatisfy { $0.evicted.count == 1 })
+                XCTAssertTrue(try b.kv(step: step).allSatisfy { $0.evicted.isEmpty })
+            }
+        }
+        // The last window entries always survive both.
+        let last = a.header.promptTokens.count - 1
+        XCTAssertTrue(try b.kv(step: 0).allSatisfy { !$0.evicted.contains(last) })
+        XCTAssertTrue(try a.kv(step: 0).allSatisfy { !$0.evicted.contains(last) })
+    }
+
     /// calibrate writes budgets that keep ≥ τ on the calibration text; record with them evicts.
     func testCalibrateThenRecordTCA() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))

@@ -1,7 +1,7 @@
 // Persistent worker threads for decode-sized parallel work (tens of microseconds per call).
 // A decode step makes ~150 parallel calls, too many for GCD's per-call cost on 2 cores.
 //
-// Work is cut into a few more pieces than threads and claimed through an atomic counter, by the
+// Work is cut into more pieces than threads (8 per thread) and claimed through an atomic counter, by the
 // workers and by the calling thread alike. So when the machine is busy and a worker is not
 // scheduled, the caller does that worker's pieces instead of waiting for it (a plain fork-join
 // with spinning workers runs 3x slower than one thread under load). Idle workers spin briefly on a
@@ -82,7 +82,7 @@ public final class WorkerPool: @unchecked Sendable {
         guard count > 0 else { return }
         let units = (count + granule - 1) / granule
         if threads == 1 || units == 1 { body(0..<count, 0); return }
-        let pieces = min(units, threads * 4)
+        let pieces = min(units, threads * 8)
         withoutActuallyEscaping(body) { escaping in
             withUnsafePointer(to: escaping) { bodyPointer in
                 let job = Job(pieces: pieces, count: count, granule: granule, body: bodyPointer)
@@ -92,10 +92,12 @@ public final class WorkerPool: @unchecked Sendable {
                 if sleepers > 0 { condition.broadcast() }
                 condition.unlock()
                 job.work(worker: 0)
+                // Wait only for pieces a worker has started. No sched_yield early: on a busy
+                // machine a yield hands this core to another process for a whole time slice.
                 var spins = 0
                 while job.done.load(ordering: .acquiring) < pieces {
                     spins += 1
-                    if spins > 20_000 { sched_yield() }
+                    if spins > 2_000_000 { sched_yield() }
                 }
                 condition.lock()
                 if current === job { current = nil }

@@ -159,15 +159,39 @@ public final class Transformer: @unchecked Sendable {
         case .all: first = 0
         case .from(let f): first = min(max(0, f), t - 1)
         }
-        let rows = t - first
+        return logits(rows: first ..< t)
+    }
+
+    /// Logits [rows.count, V] of rows of the last forward call (final norm, then the LM head).
+    private func logits(rows: Range<Int>) -> [Float] {
+        let c = config, dim = c.embeddingLength, vocab = c.vocabSize
         weights.outputNorm.withUnsafeBufferPointer { nw in
-            for i in first..<t { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
+            for i in rows { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
         }
-        let vocab = c.vocabSize
-        return [Float](unsafeUninitializedCapacity: rows * vocab) { out, initialized in
-            lmHead(out.baseAddress!, xb.p + first * dim, tokens: rows)
-            initialized = rows * vocab
+        return [Float](unsafeUninitializedCapacity: rows.count * vocab) { out, initialized in
+            lmHead(out.baseAddress!, xb.p + rows.lowerBound * dim, tokens: rows.count)
+            initialized = rows.count * vocab
         }
+    }
+
+    /// Runs `tokens` like `forward` and returns Σ −log p(tokens[i+1] | tokens[...i]) over
+    /// i in from ..< T−1 and the number of terms, computing the logits 256 rows at a time so
+    /// that a long chunk never holds [T, V] floats at once (perplexity).
+    public func negativeLogLikelihood(tokens: [Int32], scoringFrom from: Int) -> (sum: Double, count: Int) {
+        _ = forward(tokens: tokens, logits: .none)
+        let t = tokens.count
+        var sum = 0.0, count = 0
+        var r0 = max(0, from)
+        while r0 < t - 1 {
+            let r1 = min(t - 1, r0 + 256)
+            let block = logits(rows: r0 ..< r1)
+            // rows r0 ..< r1 predict tokens r0+1 ..< r1+1
+            let scored = AttnRuntime.negativeLogLikelihood(logits: block, vocab: config.vocabSize,
+                                                           targets: Array(tokens[r0 ... r1]), from: 0)
+            sum += scored.sum; count += scored.count
+            r0 = r1
+        }
+        return (sum, count)
     }
 
     // MARK: - Linear layers

@@ -20,7 +20,9 @@ public final class SnapKVPolicy: AttentionPolicy {
     public var parameters: [(key: String, value: String)] {
         [("window", "\(window)"), ("capacity", "\(capacity)"), ("kernel", "\(kernel)"), ("pool", pooling.rawValue)]
     }
-    public var observesAttention: Bool { true }
+    /// Votes come from prefill only; decode keeps the attention fast path.
+    public var observesAttention: Bool { observing }
+    private var observing = true
 
     private var votes: [[[Float]]] = []          // [layer][kvHead][streamIndex] during a prefill call
     private var firstWindowPosition: [Int32] = [] // [layer] position of the first observation query
@@ -47,6 +49,7 @@ public final class SnapKVPolicy: AttentionPolicy {
     private func isPrefill(_ queryCount: Int) -> Bool { queryCount > 1 }
 
     public func beginCall(layer: Int, queryCount: Int, cache: KVCache) {
+        observing = isPrefill(queryCount)
         guard isPrefill(queryCount) else { return }
         let n = cache.count(layer: layer, kvHead: 0)
         let last = cache.positions(layer: layer, kvHead: 0)[n - 1]

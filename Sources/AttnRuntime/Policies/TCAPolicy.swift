@@ -19,7 +19,10 @@ public final class TCAPolicy: AttentionPolicy {
         [("budgets", budgetsPath), ("window", "\(window)"), ("alpha", "\(alpha)"), ("block", "\(budgets.block)"),
          ("tau", "\(budgets.tau)")]
     }
-    public var observesAttention: Bool { true }
+    /// Scores are needed only at the end of prefill and at decode steps that compress a block,
+    /// so other decode steps keep the attention fast path (decided in `beginCall`).
+    public var observesAttention: Bool { needScores }
+    private var needScores = true
 
     private var scores: [[[Float]]] = []      // [layer][kvHead][streamIndex] the last query's scores (group sum)
     private var boundary: [[Int]] = []        // [layer][kvHead] entries before it are compressed
@@ -57,6 +60,9 @@ public final class TCAPolicy: AttentionPolicy {
     public func beginCall(layer: Int, queryCount: Int, cache: KVCache) {
         let n0 = cache.count(layer: layer, kvHead: 0)
         lastPosition[layer] = cache.positions(layer: layer, kvHead: 0)[n0 - 1]
+        needScores = queryCount > 1
+            || (0..<cache.kvHeads).contains { cache.count(layer: layer, kvHead: $0) - boundary[layer][$0] >= window + budgets.block }
+        guard needScores else { return }
         for g in 0..<cache.kvHeads { scores[layer][g] = [Float](repeating: 0, count: cache.count(layer: layer, kvHead: g)) }
     }
 

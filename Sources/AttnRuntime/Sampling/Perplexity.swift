@@ -6,11 +6,12 @@
 import Foundation
 
 /// Σ −log softmax(logits[i])[targets[i + 1]] for i in from ..< T−1, and the number of terms.
-/// logits: [T, vocab] row-major; targets: [T] the token ids that were fed in.
+/// logits: [T, vocab] or [T−1, vocab] row-major (the last row predicts nothing that is scored);
+/// targets: [T] the token ids that were fed in.
 /// The log-softmax is computed in Double.
 public func negativeLogLikelihood(logits: [Float], vocab: Int, targets: [Int32], from: Int) -> (sum: Double, count: Int) {
     let t = targets.count
-    precondition(logits.count == t * vocab)
+    precondition(logits.count >= (t - 1) * vocab)
     var sum = 0.0, count = 0
     logits.withUnsafeBufferPointer { lp in
         for i in max(0, from) ..< (t - 1) {
@@ -46,11 +47,8 @@ public func chunkedPerplexity(model: Transformer, tokens: [Int32], ctx: Int, max
     for c in 0..<chunks {
         model.reset()
         let chunk = Array(tokens[c * ctx ..< (c + 1) * ctx])
-        let first = ctx / 2
-        let logits = model.forward(tokens: chunk, logits: .from(first))
-        // logits rows are positions first ..< ctx; they predict tokens first+1 ..< ctx
-        let scored = negativeLogLikelihood(logits: logits, vocab: model.config.vocabSize,
-                                           targets: Array(chunk[first...]), from: 0)
+        // logits of positions ctx/2 ..< ctx-1 predict tokens ctx/2+1 ..< ctx
+        let scored = model.negativeLogLikelihood(tokens: chunk, scoringFrom: ctx / 2)
         nll += scored.sum; count += scored.count
         progress(c, exp(nll / Double(count)))
     }
