@@ -41,6 +41,18 @@ final class MappedFile: @unchecked Sendable {
 
     private var owned: UnsafeMutableRawBufferPointer?
 
+    /// Drops the resident pages of `range` (file offsets) from this process, so that reading a large
+    /// trace front to back keeps RSS flat. Safe for a read-only private mapping that is never written:
+    /// the next access faults the same bytes back in from the page cache. No-op for in-memory copies.
+    func releasePages(_ range: Range<Int>) {
+        guard unmap, let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = max(0, range.lowerBound) / page * page
+        let end = min(bytes.count, range.upperBound)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+    }
+
     deinit {
         if unmap, let b = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: b), bytes.count) }
         owned?.deallocate()

@@ -14,9 +14,14 @@ struct RecoveryScan {
     /// A footer chunk was found (the trailer after it must have been unusable).
     var sawFooter = false
 
-    static func run(_ b: UnsafeRawBufferPointer, path: String, chunksStart: Int) -> RecoveryScan {
+    /// `release` is called with ranges already scanned, so that the map's pages can be dropped as the
+    /// scan goes (RSS stays flat over a large file).
+    static func run(_ b: UnsafeRawBufferPointer, path: String, chunksStart: Int,
+                    release: (Range<Int>) -> Void = { _ in }) -> RecoveryScan {
         var scan = RecoveryScan(validBytes: chunksStart)
         var at = chunksStart
+        var released = 0
+        defer { release(released..<b.count) }
         var firstProblem: TraceError?
         var skippedRegions = 0
         var chunksAfterDamage = 0
@@ -38,6 +43,7 @@ struct RecoveryScan {
                 scan.offsets.append(at)
                 if firstProblem == nil { scan.validBytes = chunk.end } else { chunksAfterDamage += 1 }
                 at = chunk.end
+                if at - released >= 64 << 20 { release(released..<at); released = at }
             } catch let e as TraceError {
                 if firstProblem == nil { firstProblem = e }
                 // Resynchronise: the next sync marker after this offset, if any.

@@ -8,7 +8,10 @@ extension TraceReader {
         var totals: [UInt64: Int] = [:]
         var framing = chunksStart   // the file header
         var unreadable = 0
+        var released = 0
+        defer { file.releasePages(0..<fileSize) }
         for step in 0..<stepCount {
+            releaseBehind(step, &released)
             framing += Format.chunkHeaderSize
             do {
                 let d = try directory(step)
@@ -41,16 +44,36 @@ extension TraceReader {
     /// returns the problems found, one per damaged step, as (step, error).
     public func damagedSteps() -> [(step: Int, error: TraceError)] {
         var out: [(step: Int, error: TraceError)] = []
+        var released = 0
+        defer { file.releasePages(0..<fileSize) }
         for step in 0..<stepCount {
+            releaseBehind(step, &released)
             do { _ = try directory(step) } catch let e as TraceError { out.append((step, e)) } catch {}
         }
         return out
     }
 
+    /// Drops the resident pages of the memory map (all of it, or the chunks of steps < `step`), so
+    /// that reading a large trace front to back keeps RSS flat. Reads after this fault the bytes back
+    /// in from the page cache; nothing else changes. No-op for a reader over an in-memory copy.
+    public func releasePages(beforeStep step: Int? = nil) {
+        let end = step.map { $0 <= 0 ? 0 : $0 >= stepCount ? fileSize : chunkOffsets[$0] } ?? fileSize
+        file.releasePages(0..<end)
+    }
+
     /// Decodes every record of every step; throws the first problem found.
     public func verifyAll() throws {
+        var released = 0
+        defer { file.releasePages(0..<fileSize) }
         for step in 0..<stepCount {
+            releaseBehind(step, &released)
             _ = try frame(step)
         }
+    }
+
+    /// Whole-file passes drop the pages behind them every 64 MB.
+    func releaseBehind(_ step: Int, _ released: inout Int) {
+        let at = chunkOffsets[step]
+        if at - released >= 64 << 20 { file.releasePages(released..<at); released = at }
     }
 }

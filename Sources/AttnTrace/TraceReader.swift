@@ -59,7 +59,8 @@ public final class TraceReader {
             status = .finalized
             unknownCount += footer.unknown
         } else {
-            let scan = RecoveryScan.run(file.bytes, path: path, chunksStart: start)
+            let scan = RecoveryScan.run(file.bytes, path: path, chunksStart: start,
+                                        release: { [file] in file.releasePages($0) })
             chunkOffsets = scan.offsets
             storedSummary = nil
             var reason = scan.reason

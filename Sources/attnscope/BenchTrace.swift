@@ -146,8 +146,9 @@ struct BenchTrace: ParsableCommand {
             guard !r.status.isFinalized, r.stepCount == step else { throw CLIError("recovery scan found \(r.stepCount) of \(step) steps") }
         }
         scans.sort()
-        print(String(format: "recovery scan of the unfinalized %.2f GB trace (every chunk CRC-checked, warm page cache): %.2f s (min of 3; max %.2f s; target ≤ 3)",
-                     Double(footerOffset) / 1e9, scans[0], scans[2]))
+        let rss = residentMB()
+        print(String(format: "recovery scan of the unfinalized %.2f GB trace (every chunk CRC-checked, warm page cache): %.2f s (min of 3; max %.2f s; target ≤ 3); process RSS after the scans %.0f MB",
+                     Double(footerOffset) / 1e9, scans[0], scans[2], rss))
     }
 
     func writeRenumbered(_ path: String, header: RunHeader, frames: [StepFrame], steps: Int) throws {
@@ -164,6 +165,14 @@ struct BenchTrace: ParsableCommand {
         let sizes = try TraceReader(path: path).sizeByRecordKind()
         let get = { (k: String) in sizes.first { $0.kind == k }?.bytes ?? 0 }
         return (get("metrics"), get("selections"))
+    }
+
+    /// VmRSS of this process in MB (Linux), or NaN.
+    func residentMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+        return kb / 1024
     }
 
     /// CPU time of the calling thread: unlike wall time, not inflated when other jobs share the cores.

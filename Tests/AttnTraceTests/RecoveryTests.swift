@@ -109,4 +109,20 @@ final class RecoveryTests: XCTestCase {
         XCTAssertFalse(r.status.isFinalized)
         for s in 0..<written { XCTAssertTrue(try r.frame(s).storedEquals(sample.frame(step: s).asStored())) }
     }
+
+    /// Dropping the map's pages changes nothing that is read.
+    func testReleasePagesKeepsReadsCorrect() throws {
+        let sample = SampleTraces(shape: .tiny, seed: 4)
+        let path = tempPath("release.atrace")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try sample.write(to: path)
+        let r = try TraceReader(path: path)
+        for s in 0..<r.stepCount {
+            r.releasePages(beforeStep: s)
+            XCTAssertTrue(try r.frame(s).storedEquals(sample.frame(step: s).asStored()), "step \(s)")
+            r.releasePages()
+            XCTAssertEqual(try r.metrics(step: s, layer: 1, head: 1).visibleKV, sample.frame(step: s).metrics[3].visibleKV)
+        }
+        XCTAssertTrue(r.damagedSteps().isEmpty)
+    }
 }
