@@ -75,6 +75,8 @@ final class ViewSnapshotTests: XCTestCase {
         assertSnapshot(snapshotText(render(a)), named: "compare-tokens")
         a.apply(.show(.timeline))
         assertSnapshot(snapshotText(render(a)), named: "compare-timeline")
+        a.apply(.show(.heads))
+        assertSnapshot(snapshotText(render(a, 120, 30)), named: "compare-heads")
     }
 
     func testMonochrome() {

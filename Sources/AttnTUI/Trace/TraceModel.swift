@@ -142,7 +142,8 @@ public final class TraceModel {
     /// expanded from tiles), or nil when none was captured.
     public func queryRow(step: Int, layer: Int, head: Int) -> [Float]? {
         if let r = row(step: step, layer: layer, head: head, kind: .decodeRow) { return r.values }
-        guard let m = row(step: step, layer: layer, head: head, kind: .prefillMatrix), m.rows > 0 else { return nil }
+        guard let m = row(step: step, layer: layer, head: head, kind: .prefillMatrix), m.rows > 0, m.cols > 0,
+              m.values.count >= m.rows * m.cols else { return nil }
         let last = Array(m.values[(m.rows - 1) * m.cols..<m.rows * m.cols])
         guard m.tile > 1 else { return last }
         return (0..<(m.cols * m.tile)).map { last[min(m.cols - 1, $0 / m.tile)] / Float(m.tile) }

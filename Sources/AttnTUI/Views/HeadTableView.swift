@@ -16,13 +16,39 @@ enum HeadTableView {
         if !st.table.filter.isEmpty { title += " · filter: \(st.table.filter)" }
         title += "   (s/S sort, r reverse, / filter, Enter heatmap)"
         grid.put(titleRow.x, titleRow.y, title, ctx.accent, maxWidth: titleRow.width)
+        ctx.feedback.tableRows = body.height
+        let tableArea = Rect(x: area.x, y: headerRow.y, width: area.width, height: area.maxY - headerRow.y)
+        guard let o = ctx.other else {
+            table(ctx, &grid, tableArea, rows, total: total)
+            return
+        }
+        // compare mode: A's rows (sorted and filtered) on the left, B's values for the same heads
+        // in the same order on the right, so that rows line up
+        var byHead: [Int: HeadMetrics] = [:]
+        for m in o.metrics(step: st.step) { byHead[m.layer * 4096 + m.head] = m }
+        let bRows = rows.map { r -> HeadRow in
+            let m = byHead[r.layer * 4096 + r.head] ?? HeadMetrics(layer: r.layer, head: r.head, visibleKV: 0, selected: 0,
+                sinkMass1: .nan, sinkMass4: .nan, entropy: .nan, recall: .nan, outputError: .nan, overlapKept: .nan, jaccard: .nan, topSinks: [])
+            return HeadRow(metrics: m, kvBytes: o.kvBytes(step: st.step, layer: r.layer, head: r.head), headClass: ctx.app.classify?(m))
+        }
+        let (l, right) = tableArea.halves()
+        let r = Rect(x: right.x, y: right.y, width: l.width, height: right.height)   // same columns on both sides
+        table(ctx, &grid, l, rows, total: total, tag: "A")
+        table(ctx, &grid, r, bRows, total: total, tag: "B")
+    }
 
+    /// The header row and the rows of one table, the current head highlighted and kept in view.
+    static func table(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ rows: [HeadRow], total: Int, tag: String = "") {
+        let st = ctx.state
+        let order = st.table.descending ? "▼" : "▲"
+        let (headerRow, body) = area.splitTop(1)
         let columns = HeadColumn.allCases.filter { $0 != .headClass || ctx.app.classify != nil }
         // keep the columns that fit
         var shown: [HeadColumn] = []
         var used = 1
         for c in columns where used + c.width + 1 <= area.width { shown.append(c); used += c.width + 1 }
 
+        if !tag.isEmpty { grid.put(area.x, headerRow.y, tag, ctx.accent) }
         var x = area.x + 1
         for c in shown {
             let mark = c == st.table.sortColumn ? order : ""
@@ -30,7 +56,6 @@ enum HeadTableView {
             grid.put(x, headerRow.y, pad(c.title + mark, c.width, right: c.rightAligned), style, maxWidth: c.width)
             x += c.width + 1
         }
-        ctx.feedback.tableRows = body.height
         guard !rows.isEmpty else {
             grid.put(body.x + 1, body.y, total == 0 ? "no head metrics at this step" : "no head matches the filter", ctx.warn)
             return

@@ -104,7 +104,8 @@ enum HeatmapView {
         let (l, h) = (st.layer, st.head)
         switch st.heatmap.mode {
         case .prefill:
-            guard let m = t.row(step: 0, layer: l, head: h, kind: .prefillMatrix), m.rows > 0, m.cols > 0 else { return nil }
+            guard let m = t.row(step: 0, layer: l, head: h, kind: .prefillMatrix), m.rows > 0, m.cols > 0,
+                  m.values.count >= m.rows * m.cols else { return nil }
             return HeatSource(cols: m.cols, rows: m.rows, row: { qs in
                 { keys in
                     var sum = 0.0, n = 0
