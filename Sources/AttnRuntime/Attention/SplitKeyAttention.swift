@@ -1,9 +1,10 @@
+import CBLAS
 import Foundation
 
 // Decode attention split over keys (Flash-Decoding, METHODS.md §15): for one query row, the cache
 // of each KV head is cut into chunks of keys; each (KV head, chunk) work item computes, for all
-// query heads of its GQA group at once (so each key and value is read from memory once, not once
-// per query head), the scores, their chunk-local max m and Σ e^(s−m) = l, and the unnormalised
+// query heads of its GQA group at once (so each key is read from memory once, not once per query
+// head, and the chunk's values stay in cache for the group's heads), the scores, their chunk-local max m and Σ e^(s−m) = l, and the unnormalised
 // Σ e^(s−m)·v. A merge then gives each head's exact softmax output:
 //   M = max_c m_c,  L = Σ_c l_c·e^(m_c−M),  out = Σ_c o_c·e^(m_c−M) / L,  p_j = e^(s_j−M) / L.
 //
@@ -64,17 +65,11 @@ extension Attention {
                 let keys = cache.keys(layer: layer, kvHead: kv), values = cache.values(layer: layer, kvHead: kv)
                 // scores of the r heads of group kv over keys lo ..< hi; each key row is loaded
                 // from memory once and reused from L1 by the other heads
-                let groupScores = s.scores + kv * r * s.capacity, groupQ = q + kv * r * d
-                if d == 64 {
-                    scoresHeadDim64(groupScores, stride: s.capacity, q: groupQ, heads: r, keys: keys,
-                                    range: lo..<hi, scale: scale)
-                } else {
-                    for j in lo..<hi {
-                        for hh in 0..<r {
-                            groupScores[hh * s.capacity + j] = dotF32(keys + j * d, groupQ + hh * d, count: d) * scale
-                        }
-                    }
-                }
+                // S [r, hi−lo] = scale · Q_group [r, d] · K[lo ..< hi]ᵀ (single-threaded sgemm: a
+                // hand-written per-key dot made the compiler scalarise the horizontal sums)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r), Int32(hi - lo), Int32(d),
+                            scale, q + kv * r * d, Int32(d), keys + lo * d, Int32(d),
+                            0, s.scores + kv * r * s.capacity + lo, Int32(s.capacity))
                 for hh in 0..<r {
                     let head = kv * r + hh
                     let row = s.scores + head * s.capacity + lo
@@ -138,31 +133,4 @@ func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) -> (max: 
     var sum = acc.sum()
     while i < n { x[i] = expf(x[i] - m); sum += x[i]; i += 1 }
     return (m, sum)
-}
-
-/// scores[hh·stride + j] = scale · q_hh · k_j for the `heads` query heads of one GQA group and
-/// keys j in `range`, head dim 64. q: [heads, 64]; keys: [n, 64]. Each key is loaded into eight
-/// registers once and used by every head of the group.
-@inline(__always)
-func scoresHeadDim64(_ scores: UnsafeMutablePointer<Float>, stride: Int, q: UnsafePointer<Float>, heads: Int,
-                     keys: UnsafePointer<Float>, range: Range<Int>, scale: Float) {
-    for j in range {
-        let kp = UnsafeRawPointer(keys + j * 64)
-        let k0 = kp.loadUnaligned(as: SIMD8<Float>.self), k1 = kp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-        let k2 = kp.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), k3 = kp.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-        let k4 = kp.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self), k5 = kp.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self)
-        let k6 = kp.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self), k7 = kp.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self)
-        for hh in 0..<heads {
-            let qp = UnsafeRawPointer(q + hh * 64)
-            var a = k0 * qp.loadUnaligned(as: SIMD8<Float>.self)
-            var b = k1 * qp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-            a = a.addingProduct(k2, qp.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-            b = b.addingProduct(k3, qp.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-            a = a.addingProduct(k4, qp.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
-            b = b.addingProduct(k5, qp.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
-            a = a.addingProduct(k6, qp.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
-            b = b.addingProduct(k7, qp.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
-            scores[hh * stride + j] = horizontalSum(a + b) * scale
-        }
-    }
 }

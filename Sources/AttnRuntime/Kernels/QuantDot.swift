@@ -147,10 +147,9 @@ func dotF32(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int) ->
     return sum
 }
 
-/// Σ of the 8 lanes as a tree (3 dependent adds; `SIMD.sum()` adds the lanes one after another).
+/// Σ of the 8 lanes. (A tree through `lowHalf`/`highHalf` looks cheaper but those accessors go
+/// lane by lane, and the compiler then rebuilt the callers' loops out of 64-bit pieces.)
 @inline(__always)
 func horizontalSum(_ v: SIMD8<Float>) -> Float {
-    let h = v.lowHalf + v.highHalf
-    let q = h.lowHalf + h.highHalf
-    return q[0] + q[1]
+    v.sum()
 }
