@@ -1,6 +1,7 @@
 // A bounded queue in front of a TraceWriter, drained by one background thread, so that encoding
-// and writing a step overlap the next step's compute. `push` blocks when `capacity` frames are
-// waiting (back-pressure instead of unbounded memory). The first write error stops the writer;
+// and writing a step overlap the next step's compute. `push` blocks while `capacity` frames are
+// queued or being written (back-pressure instead of unbounded memory). With the default capacity
+// of 1, at most one finished step is not yet on disk, so a kill -9 loses at most the last step. The first write error stops the writer;
 // `failure` then reports it and later pushes are dropped, so the recorder can stop with a clear
 // message while the file stays readable up to the last complete chunk.
 
@@ -12,13 +13,14 @@ final class BackgroundTraceWriter: @unchecked Sendable {
     private let capacity: Int
     private let lock = NSCondition()
     private var queue: [StepFrame] = []
+    private var writing = 0               // frames taken by the writer thread, not yet written
     private var closed = false
     private var error: Error?
     private var written = 0
     private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
 
-    init(writer: TraceWriter, capacity: Int = 2) {
+    init(writer: TraceWriter, capacity: Int = 1) {
         self.writer = writer; self.capacity = max(1, capacity)
         let t = Thread { [unowned self] in self.drain() }
         t.name = "attnscope-trace-writer"
@@ -35,7 +37,7 @@ final class BackgroundTraceWriter: @unchecked Sendable {
     @discardableResult
     func push(_ frame: StepFrame) -> Bool {
         lock.lock(); defer { lock.unlock() }
-        while queue.count >= capacity && error == nil { lock.wait() }
+        while queue.count + writing >= capacity && error == nil { lock.wait() }
         guard error == nil else { return false }
         queue.append(frame)
         lock.broadcast()
@@ -56,13 +58,13 @@ final class BackgroundTraceWriter: @unchecked Sendable {
             while queue.isEmpty && !closed { lock.wait() }
             if queue.isEmpty && closed { lock.unlock(); break }
             let frame = queue.removeFirst()
-            lock.broadcast()
+            writing += 1
             lock.unlock()
             do {
                 try writer.append(frame)
-                lock.lock(); written = writer.bytesWritten; lock.unlock()
+                lock.lock(); written = writer.bytesWritten; writing -= 1; lock.broadcast(); lock.unlock()
             } catch {
-                lock.lock(); self.error = error; queue.removeAll(); lock.broadcast(); lock.unlock()
+                lock.lock(); self.error = error; writing = 0; queue.removeAll(); lock.broadcast(); lock.unlock()
                 break
             }
         }
