@@ -14,6 +14,7 @@ extension StepFrame {
             m.jaccard = Quantize.roundUnit(m.jaccard)
             m.outputError = m.outputError.isNaN ? .nan : Quantize.roundHalf(m.outputError)
             m.topSinks = m.topSinks.map { SinkScore(position: $0.position, score: Quantize.roundLog($0.score)) }
+                .sorted(by: Codec.sinkOrder)   // stored by position; read back highest score first
             f.metrics[i] = m
         }
         for i in f.rows.indices {

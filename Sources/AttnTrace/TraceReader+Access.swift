@@ -49,7 +49,9 @@ extension TraceReader {
         out.reserveCapacity(min(m.layers * m.heads, r.remaining / 4))   // ≥ 4 bytes per head
         for l in 0..<m.layers {
             r.position = layout.blockStarts[l]
-            for h in 0..<m.heads { out.append(try Codec.decodeHeadMetrics(&r, layer: l, head: h, end: layout.end)) }
+            for h in 0..<m.heads {
+                out.append(try Codec.decodeHeadMetrics(&r, layer: l, head: h, end: layout.end, previous: h > 0 ? out.last : nil))
+            }
             try checkBlockEnd(r, layout.blockStarts[l + 1], layer: l)
         }
         return out
@@ -61,7 +63,9 @@ extension TraceReader {
         var (r, layout) = try metricsLayout(step)
         r.position = layout.blockStarts[layer]
         var result: HeadMetrics?
-        for h in 0...head { result = try Codec.decodeHeadMetrics(&r, layer: layer, head: h, end: layout.end) }
+        for h in 0...head {
+            result = try Codec.decodeHeadMetrics(&r, layer: layer, head: h, end: layout.end, previous: result)
+        }
         if r.position > layout.blockStarts[layer + 1] { try checkBlockEnd(r, layout.blockStarts[layer + 1], layer: layer) }
         return result!
     }
