@@ -30,6 +30,11 @@ public final class TraceFile: FrameSource {
         release.stepRead()
         return f
     }
+
+    public func frame(_ index: Int, into frame: inout StepFrame) throws {
+        try reader.frame(index, into: &frame)
+        release.stepRead()
+    }
 }
 
 /// Opens a trace for the headless commands, turning every failure into one readable line that

@@ -17,6 +17,13 @@
 //                   varint(position − previous position; the first: position), log8 score.
 //                   Decoded highest score first (ties: lower position first).
 
+extension HeadMetrics {
+    /// A placeholder that decoding overwrites.
+    static let unknown = HeadMetrics(layer: 0, head: 0, visibleKV: 0, selected: 0, sinkMass1: .nan, sinkMass4: .nan,
+                                     entropy: .nan, recall: .nan, outputError: .nan, overlapKept: .nan,
+                                     jaccard: .nan, topSinks: [])
+}
+
 /// Why the writer cannot store a frame (found while encoding, before anything is written).
 struct FrameProblem: Error {
     var why: String
@@ -148,6 +155,15 @@ extension Codec {
     /// (nil for the block's first head); flag bit 7 copies its selection fields.
     static func decodeHeadMetrics(_ r: inout ByteReader, layer: Int, head: Int, end: Int,
                                   previous: HeadMetrics?) throws -> HeadMetrics {
+        var m = HeadMetrics.unknown
+        try decodeHeadMetrics(&r, layer: layer, head: head, end: end, previous: previous, into: &m)
+        return m
+    }
+
+    /// The same, into `m`, reusing the storage of its `topSinks` (no allocation when `m` comes from
+    /// an earlier frame and its array is not shared).
+    static func decodeHeadMetrics(_ r: inout ByteReader, layer: Int, head: Int, end: Int,
+                                  previous: HeadMetrics?, into m: inout HeadMetrics) throws {
         let flags = try r.u8()
         let visible: Int, selected: Int
         let overlap: Float, jaccard: Float
@@ -173,7 +189,9 @@ extension Codec {
         let jaccardValue = flags & (32 | 128) == 0 ? try r.unit16() : jaccard
         let outErr = flags & 64 == 0 ? try r.half() : .nan
         let n = try r.elementCount("top sink count", cap: Format.maxTopSinks, minBytes: 2)
-        var sinks: [SinkScore] = []
+        var sinks = m.topSinks   // take the old storage (unique after m.topSinks is cleared)
+        m.topSinks = []
+        sinks.removeAll(keepingCapacity: true)
         sinks.reserveCapacity(n)
         var prev = 0
         for _ in 0..<n {
@@ -189,8 +207,8 @@ extension Codec {
             sinks[j] = s
             prev = p
         }
-        return HeadMetrics(layer: layer, head: head, visibleKV: visible, selected: selected,
-                           sinkMass1: sink1, sinkMass4: sink4, entropy: entropy, recall: recall,
-                           outputError: outErr, overlapKept: overlapKept, jaccard: jaccardValue, topSinks: sinks)
+        m = HeadMetrics(layer: layer, head: head, visibleKV: visible, selected: selected,
+                        sinkMass1: sink1, sinkMass4: sink4, entropy: entropy, recall: recall,
+                        outputError: outErr, overlapKept: overlapKept, jaccard: jaccardValue, topSinks: sinks)
     }
 }
