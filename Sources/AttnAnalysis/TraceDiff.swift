@@ -64,13 +64,13 @@ public enum TraceDiff {
         defer { prefetch?.drain() }   // on an early throw, B is not left in use by the queue
         var fa = StepFrame.empty, fb = StepFrame.empty   // reused: decoding allocates little per step
         for i in 0..<plan.steps {
-            do { try a.frame(i, into: &fa) } catch { throw .read("\(labels.0) step \(i): \(error)") }
+            do { try a.comparisonFrame(i, into: &fa) } catch { throw .read("\(labels.0) step \(i): \(error)") }
             do {
                 if let prefetch {
                     try prefetch.wait(swappingWith: &fb)
                     if i + 1 < plan.steps { prefetch.start(i + 1) }
                 } else {
-                    try b.frame(i, into: &fb)
+                    try b.comparisonFrame(i, into: &fb)
                 }
             } catch { throw .read("\(labels.1) step \(i): \(error)") }
             // A recovered file may skip a damaged chunk mid-file: then file order is not step order.
@@ -173,7 +173,7 @@ final class Prefetch<S: FrameSource>: @unchecked Sendable {
     func start(_ index: Int) {
         pending = true
         queue.async { [self] in
-            do { try source.frame(index, into: &buffer); failure = nil } catch { failure = error }
+            do { try source.comparisonFrame(index, into: &buffer); failure = nil } catch { failure = error }
             done.signal()
         }
     }

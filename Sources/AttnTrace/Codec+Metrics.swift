@@ -161,9 +161,10 @@ extension Codec {
     }
 
     /// The same, into `m`, reusing the storage of its `topSinks` (no allocation when `m` comes from
-    /// an earlier frame and its array is not shared).
+    /// an earlier frame and its array is not shared). `topSinks: false` checks the sink bytes but
+    /// leaves `m.topSinks` empty (for the diff, which does not compare them).
     static func decodeHeadMetrics(_ r: inout ByteReader, layer: Int, head: Int, end: Int,
-                                  previous: HeadMetrics?, into m: inout HeadMetrics) throws {
+                                  previous: HeadMetrics?, into m: inout HeadMetrics, topSinks: Bool = true) throws {
         let flags = try r.u8()
         let visible: Int, selected: Int
         let overlap: Float, jaccard: Float
@@ -200,6 +201,7 @@ extension Codec {
                 throw r.error(.invalidValue(field: "sink position", value: "\(prev) + \(gap)"))
             }
             let p = prev + Int(gap)
+            if !topSinks { _ = try r.u8(); prev = p; continue }
             let s = SinkScore(position: p, score: Quantize.fromLog8(try r.u8()))
             var j = sinks.count   // insertion into score order (n ≤ 64)
             sinks.append(s)

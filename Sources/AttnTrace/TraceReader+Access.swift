@@ -35,11 +35,11 @@ extension TraceReader {
 
     /// The frame into `f`, reusing the storage of its metrics (see `metrics(step:into:)`): for
     /// passes over a whole file that keep one frame buffer (diff).
-    public func frame(_ step: Int, into f: inout StepFrame) throws {
+    public func frame(_ step: Int, into f: inout StepFrame, topSinks: Bool = true) throws {
         let d = try directory(step)
         let m = header.model
         f.step = try stepInfo(step)
-        try metrics(step: step, into: &f.metrics)
+        try metrics(step: step, into: &f.metrics, topSinks: topSinks)
         guard var kvr = d.kv else { throw missing("kv", step) }
         f.kv = try Codec.decodeKV(&kvr, layers: m.layers, kvHeads: m.kvHeads)
         f.selections = []
@@ -57,7 +57,8 @@ extension TraceReader {
 
     /// The step's metrics into `out` (L × H entries afterwards), reusing its storage and that of
     /// each entry's `topSinks`: a whole-file pass that keeps one buffer allocates nothing per head.
-    public func metrics(step: Int, into out: inout [HeadMetrics]) throws {
+    /// `topSinks: false` leaves every entry's `topSinks` empty (faster; for comparisons that skip them).
+    public func metrics(step: Int, into out: inout [HeadMetrics], topSinks: Bool = true) throws {
         let m = header.model
         let n = m.layers * m.heads
         var (r, layout) = try metricsLayout(step)
@@ -72,7 +73,7 @@ extension TraceReader {
                 if i == out.count { out.append(.unknown) }
                 try out.withUnsafeMutableBufferPointer { b in
                     try Codec.decodeHeadMetrics(&r, layer: l, head: h, end: layout.end,
-                                                previous: h > 0 ? b[i - 1] : nil, into: &b[i])
+                                                previous: h > 0 ? b[i - 1] : nil, into: &b[i], topSinks: topSinks)
                 }
                 i += 1
             }
