@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace"]),
         .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace"], exclude: ["Snapshots"]),
         // Runs the built `attnscope` binary on the reference model and reads its traces back.
-        .testTarget(name: "EndToEndTests", dependencies: ["AttnTrace", "attnscope"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AttnTrace", "AttnAnalysis", "attnscope"]),
     ]
 )

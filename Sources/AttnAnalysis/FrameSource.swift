@@ -12,10 +12,18 @@ public protocol FrameSource {
     /// Why the source holds fewer steps than it was meant to (a recovered, truncated file), or nil.
     var truncation: String? { get }
     func frame(_ index: Int) throws -> StepFrame
+    /// The frame into `frame`, which a caller keeps between steps: a source may reuse its
+    /// storage (TraceReader does, for the metrics). Defaults to `frame = try frame(index)`.
+    func frame(_ index: Int, into frame: inout StepFrame) throws
+    /// As `frame(_:into:)`, but the source may leave out what `TraceDiff` does not compare: the
+    /// heads' `topSinks` (TraceReader leaves them empty). Defaults to `frame(_:into:)`.
+    func comparisonFrame(_ index: Int, into frame: inout StepFrame) throws
 }
 
 extension FrameSource {
     public var truncation: String? { nil }
+    public func frame(_ index: Int, into frame: inout StepFrame) throws { frame = try self.frame(index) }
+    public func comparisonFrame(_ index: Int, into frame: inout StepFrame) throws { try self.frame(index, into: &frame) }
 
     /// Every frame, in step order, in memory: for tests and small traces only.
     public func frames() throws -> [StepFrame] { try (0..<stepCount).map { try frame($0) } }

@@ -62,15 +62,15 @@ public enum TraceDiff {
         let prefetch = options.parallelRead && !sameObject && plan.steps > 1 ? Prefetch(b) : nil
         prefetch?.start(0)
         defer { prefetch?.drain() }   // on an early throw, B is not left in use by the queue
+        var fa = StepFrame.empty, fb = StepFrame.empty   // reused: decoding allocates little per step
         for i in 0..<plan.steps {
-            let fa: StepFrame, fb: StepFrame
-            do { fa = try a.frame(i) } catch { throw .read("\(labels.0) step \(i): \(error)") }
+            do { try a.comparisonFrame(i, into: &fa) } catch { throw .read("\(labels.0) step \(i): \(error)") }
             do {
                 if let prefetch {
-                    fb = try prefetch.wait()
+                    try prefetch.wait(swappingWith: &fb)
                     if i + 1 < plan.steps { prefetch.start(i + 1) }
                 } else {
-                    fb = try b.frame(i)
+                    try b.comparisonFrame(i, into: &fb)
                 }
             } catch { throw .read("\(labels.1) step \(i): \(error)") }
             // A recovered file may skip a damaged chunk mid-file: then file order is not step order.
@@ -164,7 +164,8 @@ final class Prefetch<S: FrameSource>: @unchecked Sendable {
     private let source: S
     private let queue = DispatchQueue(label: "attnscope.diff.prefetch")
     private let done = DispatchSemaphore(value: 0)
-    private var result: Result<StepFrame, Error>?
+    private var buffer = StepFrame.empty   // the frame being read; swapped with the caller's
+    private var failure: Error?
     private var pending = false
 
     init(_ source: S) { self.source = source }
@@ -172,20 +173,23 @@ final class Prefetch<S: FrameSource>: @unchecked Sendable {
     func start(_ index: Int) {
         pending = true
         queue.async { [self] in
-            result = Result { try source.frame(index) }
+            do { try source.comparisonFrame(index, into: &buffer); failure = nil } catch { failure = error }
             done.signal()
         }
     }
 
-    func wait() throws -> StepFrame {
+    /// Waits for the read, then swaps its frame with `frame` (whose storage the next read reuses).
+    func wait(swappingWith frame: inout StepFrame) throws {
         done.wait()
         pending = false
-        defer { result = nil }
-        return try result!.get()
+        if let failure { self.failure = nil; throw failure }
+        swap(&frame, &buffer)
     }
 
     /// Waits for a read still in flight, if any.
-    func drain() { if pending { _ = try? wait() } }
+    func drain() {
+        if pending { done.wait(); pending = false; failure = nil }
+    }
 }
 
 /// The grid both runs share.

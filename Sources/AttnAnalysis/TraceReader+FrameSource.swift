@@ -8,6 +8,10 @@ extension TraceReader: FrameSource {
         guard case .recovered(let validBytes, let reason) = status else { return nil }
         return "recovered: \(stepCount) complete steps in the first \(validBytes) of \(fileSize) bytes; \(reason)"
     }
+
+    public func comparisonFrame(_ index: Int, into frame: inout StepFrame) throws {
+        try self.frame(index, into: &frame, topSinks: false)
+    }
 }
 
 /// A trace file read front to back by a headless command: a `TraceReader` whose mapped pages are
@@ -29,6 +33,16 @@ public final class TraceFile: FrameSource {
         let f = try reader.frame(index)
         release.stepRead()
         return f
+    }
+
+    public func frame(_ index: Int, into frame: inout StepFrame) throws {
+        try reader.frame(index, into: &frame)
+        release.stepRead()
+    }
+
+    public func comparisonFrame(_ index: Int, into frame: inout StepFrame) throws {
+        try reader.frame(index, into: &frame, topSinks: false)
+        release.stepRead()
     }
 }
 

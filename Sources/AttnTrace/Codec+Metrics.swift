@@ -4,13 +4,25 @@
 //   L varint · H varint · end varint (position + query count of the step)
 //   L × block size varint
 //   L blocks, each H heads:
-//     nan u8        bit i set = field i is NaN and omitted (order below); bit 7 must be 0
-//     visible       zigzag(end − visibleKV)          0 for a cache that keeps everything
-//     selected      zigzag(visibleKV − selected)     0 for dense attention
+//     flags u8      bit i (0…6) set = field i is NaN and omitted (order below);
+//                   bit 7 set = "same selection as the previous head of this block": visible,
+//                   selected, overlapKept and jaccard are the previous head's and omitted
+//                   (bits 4, 5 must then be 0; never set on a block's first head)
+//     visible       zigzag(end − visibleKV)          0 for a cache that keeps everything  (bit 7 clear)
+//     selected      zigzag(visibleKV − selected)     0 for dense attention                 (bit 7 clear)
 //     sinkMass1, sinkMass4, entropy, recall          unit16 each (bits 0…3)
-//     overlapKept, jaccard                           unit16 each (bits 4, 5)
+//     overlapKept, jaccard                           unit16 each (bits 4, 5; bit 7 clear)
 //     outputError                                    half (bit 6)
-//     topSinks      count varint, then per sink zigzag(position − previous position), log8 score
+//     topSinks      count varint, then per sink in ascending position order:
+//                   varint(position − previous position; the first: position), log8 score.
+//                   Decoded highest score first (ties: lower position first).
+
+extension HeadMetrics {
+    /// A placeholder that decoding overwrites.
+    static let unknown = HeadMetrics(layer: 0, head: 0, visibleKV: 0, selected: 0, sinkMass1: .nan, sinkMass4: .nan,
+                                     entropy: .nan, recall: .nan, outputError: .nan, overlapKept: .nan,
+                                     jaccard: .nan, topSinks: [])
+}
 
 /// Why the writer cannot store a frame (found while encoding, before anything is written).
 struct FrameProblem: Error {
@@ -23,6 +35,7 @@ extension Codec {
     static func encodeMetrics(_ ms: UnsafeBufferPointer<HeadMetrics>, layer: Int, first: Int, count: Int,
                               end: Int, into w: inout ByteWriter) throws {
         let cap = Format.maxPosition
+        var previous: HeadMetrics?
         for h in 0..<count {
             let i = first + h
             let m = ms[i]   // one copy (one retain of topSinks), not one per field
@@ -43,32 +56,55 @@ extension Codec {
             if overlap.isNaN { nan |= 16 }
             if jaccard.isNaN { nan |= 32 }
             if outErr.isNaN { nan |= 64 }
+            // Policies that select per layer or per KV head give every head of a layer the same
+            // visible/selected counts and overlap: store them once (compared as stored).
+            if let p = previous, p.visibleKV == visible, p.selected == selected,
+               Quantize.unit16(p.overlapKept) == Quantize.unit16(overlap),
+               Quantize.unit16(p.jaccard) == Quantize.unit16(jaccard) {
+                nan = nan & ~48 | 128
+            }
+            previous = m
             try m.topSinks.withUnsafeBufferPointer { sinks in
                 if sinks.count > Format.maxTopSinks {
                     throw FrameProblem("metrics layer \(layer) head \(h): \(sinks.count) top sinks, at most \(Format.maxTopSinks)")
                 }
                 w.reserve(1 + 10 + 10 + 7 * 2 + 10 + 11 * sinks.count)   // the most one head can take
                 w.putU8(nan)
-                w.putZigzag(end - visible)
-                w.putZigzag(visible - selected)
+                if nan & 128 == 0 {
+                    w.putZigzag(end - visible)
+                    w.putZigzag(visible - selected)
+                }
                 if nan & 1 == 0 { w.putU16(Quantize.unit16(sink1)) }
                 if nan & 2 == 0 { w.putU16(Quantize.unit16(sink4)) }
                 if nan & 4 == 0 { w.putU16(Quantize.unit16(entropy)) }
                 if nan & 8 == 0 { w.putU16(Quantize.unit16(recall)) }
-                if nan & 16 == 0 { w.putU16(Quantize.unit16(overlap)) }
-                if nan & 32 == 0 { w.putU16(Quantize.unit16(jaccard)) }
+                if nan & (16 | 128) == 0 { w.putU16(Quantize.unit16(overlap)) }
+                if nan & (32 | 128) == 0 { w.putU16(Quantize.unit16(jaccard)) }
                 if nan & 64 == 0 { w.putU16(Quantize.half(outErr)) }
                 w.putVarint(UInt64(sinks.count))
-                var prev = 0
-                for s in sinks {
-                    if s.position < 0 || s.position > cap {
-                        throw FrameProblem("metrics layer \(layer) head \(h): sink position \(s.position) out of range")
+                try withUnsafeTemporaryAllocation(of: SinkScore.self, capacity: sinks.count) { sorted in
+                    // Ascending positions: the gaps are small (sinks cluster), one byte each mostly.
+                    for (i, s) in sinks.enumerated() {
+                        if s.position < 0 || s.position > cap {
+                            throw FrameProblem("metrics layer \(layer) head \(h): sink position \(s.position) out of range")
+                        }
+                        var j = i
+                        while j > 0 && sorted[j - 1].position > s.position { sorted[j] = sorted[j - 1]; j -= 1 }
+                        sorted[j] = s
                     }
-                    w.putZigzag(s.position - prev); prev = s.position
-                    w.putU8(Quantize.log8(s.score))
+                    var prev = 0
+                    for s in sorted.prefix(sinks.count) {
+                        w.putVarint(UInt64(s.position - prev)); prev = s.position
+                        w.putU8(Quantize.log8(s.score))
+                    }
                 }
             }
         }
+    }
+
+    /// The order a reader hands top sinks back in: highest score first, ties by lower position.
+    @inline(__always) static func sinkOrder(_ a: SinkScore, _ b: SinkScore) -> Bool {
+        a.score > b.score || (a.score == b.score && a.position < b.position)
     }
 
     /// Writes the whole record body. `scratch` is reused between steps. `ms` has L × H entries.
@@ -115,35 +151,66 @@ extension Codec {
         return MetricsLayout(end: end, blockStarts: starts)
     }
 
-    static func decodeHeadMetrics(_ r: inout ByteReader, layer: Int, head: Int, end: Int) throws -> HeadMetrics {
-        let nan = try r.u8()
-        if nan & 0x80 != 0 { throw r.error(.invalidValue(field: "metrics NaN flags", value: String(nan))) }
-        let visible = end - (try r.delta("visible KV"))
-        let selected = visible - (try r.delta("selected count"))
+    /// One head entry. `previous` is the head decoded just before it in the same layer block
+    /// (nil for the block's first head); flag bit 7 copies its selection fields.
+    static func decodeHeadMetrics(_ r: inout ByteReader, layer: Int, head: Int, end: Int,
+                                  previous: HeadMetrics?) throws -> HeadMetrics {
+        var m = HeadMetrics.unknown
+        try decodeHeadMetrics(&r, layer: layer, head: head, end: end, previous: previous, into: &m)
+        return m
+    }
+
+    /// The same, into `m`, reusing the storage of its `topSinks` (no allocation when `m` comes from
+    /// an earlier frame and its array is not shared). `topSinks: false` checks the sink bytes but
+    /// leaves `m.topSinks` empty (for the diff, which does not compare them).
+    static func decodeHeadMetrics(_ r: inout ByteReader, layer: Int, head: Int, end: Int,
+                                  previous: HeadMetrics?, into m: inout HeadMetrics, topSinks: Bool = true) throws {
+        let flags = try r.u8()
+        let visible: Int, selected: Int
+        let overlap: Float, jaccard: Float
+        if flags & 128 != 0 {
+            guard let p = previous, flags & 48 == 0 else {
+                throw r.error(.invalidValue(field: "metrics flags", value: String(flags)))
+            }
+            visible = p.visibleKV; selected = p.selected
+            overlap = p.overlapKept; jaccard = p.jaccard
+        } else {
+            visible = end - (try r.delta("visible KV"))
+            selected = visible - (try r.delta("selected count"))
+            overlap = .nan; jaccard = .nan   // read below, in field order
+        }
         guard visible >= 0, visible <= Format.maxPosition, selected >= 0, selected <= Format.maxPosition else {
             throw r.error(.invalidValue(field: "visible/selected", value: "\(visible)/\(selected)"))
         }
-        let sink1 = nan & 1 == 0 ? try r.unit16() : .nan
-        let sink4 = nan & 2 == 0 ? try r.unit16() : .nan
-        let entropy = nan & 4 == 0 ? try r.unit16() : .nan
-        let recall = nan & 8 == 0 ? try r.unit16() : .nan
-        let overlap = nan & 16 == 0 ? try r.unit16() : .nan
-        let jaccard = nan & 32 == 0 ? try r.unit16() : .nan
-        let outErr = nan & 64 == 0 ? try r.half() : .nan
+        let sink1 = flags & 1 == 0 ? try r.unit16() : .nan
+        let sink4 = flags & 2 == 0 ? try r.unit16() : .nan
+        let entropy = flags & 4 == 0 ? try r.unit16() : .nan
+        let recall = flags & 8 == 0 ? try r.unit16() : .nan
+        let overlapKept = flags & (16 | 128) == 0 ? try r.unit16() : overlap
+        let jaccardValue = flags & (32 | 128) == 0 ? try r.unit16() : jaccard
+        let outErr = flags & 64 == 0 ? try r.half() : .nan
         let n = try r.elementCount("top sink count", cap: Format.maxTopSinks, minBytes: 2)
-        var sinks: [SinkScore] = []
+        var sinks = m.topSinks   // take the old storage (unique after m.topSinks is cleared)
+        m.topSinks = []
+        sinks.removeAll(keepingCapacity: true)
         sinks.reserveCapacity(n)
         var prev = 0
         for _ in 0..<n {
-            let p = prev + (try r.delta("sink position"))
-            guard p >= 0, p <= Format.maxPosition else {
-                throw r.error(.invalidValue(field: "sink position", value: String(p)))
+            let gap = try r.varint("sink position gap")
+            guard gap <= UInt64(Format.maxPosition - prev) else {
+                throw r.error(.invalidValue(field: "sink position", value: "\(prev) + \(gap)"))
             }
-            sinks.append(SinkScore(position: p, score: Quantize.fromLog8(try r.u8())))
+            let p = prev + Int(gap)
+            if !topSinks { _ = try r.u8(); prev = p; continue }
+            let s = SinkScore(position: p, score: Quantize.fromLog8(try r.u8()))
+            var j = sinks.count   // insertion into score order (n ≤ 64)
+            sinks.append(s)
+            while j > 0 && sinkOrder(s, sinks[j - 1]) { sinks[j] = sinks[j - 1]; j -= 1 }
+            sinks[j] = s
             prev = p
         }
-        return HeadMetrics(layer: layer, head: head, visibleKV: visible, selected: selected,
-                           sinkMass1: sink1, sinkMass4: sink4, entropy: entropy, recall: recall,
-                           outputError: outErr, overlapKept: overlap, jaccard: jaccard, topSinks: sinks)
+        m = HeadMetrics(layer: layer, head: head, visibleKV: visible, selected: selected,
+                        sinkMass1: sink1, sinkMass4: sink4, entropy: entropy, recall: recall,
+                        outputError: outErr, overlapKept: overlapKept, jaccard: jaccardValue, topSinks: sinks)
     }
 }

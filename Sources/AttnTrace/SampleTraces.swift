@@ -37,6 +37,11 @@ public struct SampleTraces: Sendable {
         public var rowHeads = 4                // how many heads get rows when rows are captured
         public var maxPrefillSide = 32         // prefill matrices larger than this are pooled
         public var topSinks = 4
+        /// Where top sinks after position 0 sit: `.uniform` anywhere in the context (a worst case
+        /// for their encoding), or `.measured`: 70 % in the last 64 positions, 20 % in the first
+        /// 64, 10 % anywhere, as in a recorded SmolLM2-135M trace (docs/trace-format.md §9).
+        public var sinkPlacement = SinkPlacement.uniform
+        public enum SinkPlacement: Sendable { case uniform, measured }
 
         public init() {}
         /// SmolLM2-135M's shape (30 layers × 9 heads × 3 KV heads, head dim 64).
@@ -126,8 +131,17 @@ public struct SampleTraces: Sendable {
                 let entropy: Float = k == .diffuse ? 0.8 + 0.15 * u() : k == .sink ? 0.1 + 0.2 * u() : 0.3 + 0.3 * u()
                 let recall: Float = prefill || end <= keep ? 1 : k == .retrieval ? 0.6 + 0.2 * u() : 0.9 + 0.09 * u()
                 var sinks = [SinkScore(position: 0, score: sink1)]   // distinct positions, score descending
+                // .measured draws from its own generator, so .uniform traces stay as they were.
+                var gs = SeededGenerator(seed: seed ^ UInt64(step &* 65_537 &+ l &* 97 &+ h) &* 0x2545_F491_4F6C_DD1D)
                 while sinks.count < min(shape.topSinks, end) {
-                    let p = 1 + Int(g.next() % UInt64(end - 1))
+                    let p: Int
+                    switch shape.sinkPlacement {
+                    case .uniform: p = 1 + Int(g.next() % UInt64(end - 1))
+                    case .measured:
+                        let r = gs.next() % 10
+                        let (lo, hi) = r < 7 ? (max(1, end - 64), end) : r < 9 ? (1, min(64, end)) : (1, end)
+                        p = lo + Int(gs.next() % UInt64(max(1, hi - lo)))
+                    }
                     if !sinks.contains(where: { $0.position == p }) {
                         sinks.append(SinkScore(position: p, score: sink1 * 0.5 / Float(sinks.count + 1)))
                     }

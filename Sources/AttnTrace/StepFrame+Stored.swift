@@ -1,4 +1,9 @@
 extension StepFrame {
+    /// A frame with nothing in it: a buffer for `TraceReader.frame(_:into:)`.
+    public static let empty = StepFrame(
+        step: StepInfo(index: 0, phase: .prefill, position: 0, queryCount: 0, emittedToken: nil, wallNanos: 0, layerTimes: []),
+        metrics: [], kv: [])
+
     /// This frame as a reader will hand it back: every Float passed through its stored form
     /// (unit16, half or log8; see Quantize.swift). Lets tests and diffs compare written and read
     /// frames exactly. NaN stays NaN (compare with `storedEquals`).
@@ -14,6 +19,7 @@ extension StepFrame {
             m.jaccard = Quantize.roundUnit(m.jaccard)
             m.outputError = m.outputError.isNaN ? .nan : Quantize.roundHalf(m.outputError)
             m.topSinks = m.topSinks.map { SinkScore(position: $0.position, score: Quantize.roundLog($0.score)) }
+                .sorted(by: Codec.sinkOrder)   // stored by position; read back highest score first
             f.metrics[i] = m
         }
         for i in f.rows.indices {

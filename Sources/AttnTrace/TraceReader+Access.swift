@@ -28,31 +28,57 @@ extension TraceReader {
     }
 
     public func frame(_ step: Int) throws -> StepFrame {
+        var f = StepFrame.empty
+        try frame(step, into: &f)
+        return f
+    }
+
+    /// The frame into `f`, reusing the storage of its metrics (see `metrics(step:into:)`): for
+    /// passes over a whole file that keep one frame buffer (diff).
+    public func frame(_ step: Int, into f: inout StepFrame, topSinks: Bool = true) throws {
         let d = try directory(step)
         let m = header.model
-        let info = try stepInfo(step)
-        let metrics = try self.metrics(step: step)
+        f.step = try stepInfo(step)
+        try metrics(step: step, into: &f.metrics, topSinks: topSinks)
         guard var kvr = d.kv else { throw missing("kv", step) }
-        let kv = try Codec.decodeKV(&kvr, layers: m.layers, kvHeads: m.kvHeads)
-        var selections: [HeadSelection] = []
-        if var s = d.selections { selections = try Codec.decodeSelections(&s, layers: m.layers, heads: m.heads) }
-        var rows: [AttentionRows] = []
-        for var r in d.rows { rows.append(try Codec.decodeRows(&r, layers: m.layers, heads: m.heads)) }
-        return StepFrame(step: info, metrics: metrics, kv: kv, selections: selections, rows: rows,
-                         annotations: try annotations(step: step))
+        f.kv = try Codec.decodeKV(&kvr, layers: m.layers, kvHeads: m.kvHeads)
+        f.selections = []
+        if var s = d.selections { f.selections = try Codec.decodeSelections(&s, layers: m.layers, heads: m.heads) }
+        f.rows = []
+        for var r in d.rows { f.rows.append(try Codec.decodeRows(&r, layers: m.layers, heads: m.heads)) }
+        f.annotations = try annotations(step: step)
     }
 
     public func metrics(step: Int) throws -> [HeadMetrics] {
-        let m = header.model
-        var (r, layout) = try metricsLayout(step)
         var out: [HeadMetrics] = []
-        out.reserveCapacity(min(m.layers * m.heads, r.remaining / 4))   // ≥ 4 bytes per head
+        try metrics(step: step, into: &out)
+        return out
+    }
+
+    /// The step's metrics into `out` (L × H entries afterwards), reusing its storage and that of
+    /// each entry's `topSinks`: a whole-file pass that keeps one buffer allocates nothing per head.
+    /// `topSinks: false` leaves every entry's `topSinks` empty (faster; for comparisons that skip them).
+    public func metrics(step: Int, into out: inout [HeadMetrics], topSinks: Bool = true) throws {
+        let m = header.model
+        let n = m.layers * m.heads
+        var (r, layout) = try metricsLayout(step)
+        if out.count > n { out.removeLast(out.count - n) }
+        if out.count < n {
+            out.reserveCapacity(min(n, r.remaining / 4))   // ≥ 4 bytes per head
+        }
+        var i = 0
         for l in 0..<m.layers {
             r.position = layout.blockStarts[l]
-            for h in 0..<m.heads { out.append(try Codec.decodeHeadMetrics(&r, layer: l, head: h, end: layout.end)) }
+            for h in 0..<m.heads {
+                if i == out.count { out.append(.unknown) }
+                try out.withUnsafeMutableBufferPointer { b in
+                    try Codec.decodeHeadMetrics(&r, layer: l, head: h, end: layout.end,
+                                                previous: h > 0 ? b[i - 1] : nil, into: &b[i], topSinks: topSinks)
+                }
+                i += 1
+            }
             try checkBlockEnd(r, layout.blockStarts[l + 1], layer: l)
         }
-        return out
     }
 
     /// One head's metrics: decodes only the heads before it in its layer.
@@ -61,7 +87,9 @@ extension TraceReader {
         var (r, layout) = try metricsLayout(step)
         r.position = layout.blockStarts[layer]
         var result: HeadMetrics?
-        for h in 0...head { result = try Codec.decodeHeadMetrics(&r, layer: layer, head: h, end: layout.end) }
+        for h in 0...head {
+            result = try Codec.decodeHeadMetrics(&r, layer: layer, head: h, end: layout.end, previous: result)
+        }
         if r.position > layout.blockStarts[layer + 1] { try checkBlockEnd(r, layout.blockStarts[layer + 1], layer: layer) }
         return result!
     }

@@ -73,13 +73,16 @@ struct BenchTrace: ParsableCommand {
         // MARK: record sizes
         let small = (dir as NSString).appendingPathComponent("attnscope-bench-small-\(getpid()).atrace")
         defer { try? FileManager.default.removeItem(atPath: small) }
-        for topSinks in [4, 8] {
-            let sample = SampleTraces(shape: shape(topSinks: topSinks, capture: .selections), seed: 2)
+        for (topSinks, placement) in [(4, SampleTraces.Shape.SinkPlacement.uniform), (8, .uniform), (8, .measured)] {
+            var s = shape(topSinks: topSinks, capture: .selections)
+            s.sinkPlacement = placement
+            let sample = SampleTraces(shape: s, seed: 2)
             try writeRenumbered(small, header: sample.header, frames: frames(sample, 64), steps: 64)
             let (metrics, selections) = try recordBytes(small)
             let heads = Double(64 * 30 * 9)
-            print(String(format: "metrics record, %d top sinks: %.1f bytes per (step, layer, head)  (target ≤ 32)",
-                         topSinks, Double(metrics) / heads))
+            let where_ = placement == .uniform ? "spread uniformly over the context" : "placed as measured on SmolLM2"
+            print(String(format: "metrics record, %d top sinks %@: %.1f bytes per (step, layer, head)  (target ≤ 32)",
+                         topSinks, where_, Double(metrics) / heads))
             if topSinks == 4 {
                 print(String(format: "selection, sink + window, same on every head: %.2f bytes per head per step  (target ≤ 8)",
                              Double(selections) / heads))

@@ -31,6 +31,32 @@ final class RoundTripTests: XCTestCase {
         }
     }
 
+    /// `frame(_:into:)` with one buffer kept across steps (as the diff does) reads what `frame(_:)`
+    /// reads, whatever the buffer held before (other sink counts, NaNs, shared selections).
+    func testFrameIntoAReusedBufferEqualsAFreshRead() throws {
+        for seed: UInt64 in 0..<20 {
+            var g = SeededGenerator(seed: seed)
+            let header = RandomRecords.header(&g)
+            let frames = (0..<Int(2 + g.next() % 5)).map { RandomRecords.frame(&g, header: header, index: $0) }
+            let path = tempPath("reuse-\(seed).atrace")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let w = try TraceWriter(path: path, header: header)
+            for f in frames { try w.append(f) }
+            try w.finish()
+            let r = try TraceReader(path: path)
+            var buffer = StepFrame.empty
+            for i in (0..<frames.count).reversed() + Array(0..<frames.count) {
+                try r.frame(i, into: &buffer)
+                XCTAssertTrue(buffer.storedEquals(try r.frame(i)), "seed \(seed) step \(i)")
+                XCTAssertTrue(buffer.storedEquals(frames[i].asStored()), "seed \(seed) step \(i)")
+                try r.frame(i, into: &buffer, topSinks: false)   // the diff's read: no top sinks
+                var expected = frames[i].asStored()
+                for k in expected.metrics.indices { expected.metrics[k].topSinks = [] }
+                XCTAssertTrue(buffer.storedEquals(expected), "seed \(seed) step \(i), topSinks: false")
+            }
+        }
+    }
+
     /// Random records with edge values (NaN, out-of-range floats, empty lists, Unicode, huge
     /// positions), over random shapes; every seed is reported on failure.
     func testRandomRecordsRoundTrip() throws {

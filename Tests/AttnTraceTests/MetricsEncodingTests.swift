@@ -1,0 +1,81 @@
+import XCTest
+@testable import AttnTrace
+
+/// The metrics record's compact forms (docs/trace-format.md §4.3): heads that share their
+/// selection with the previous head, and top sinks stored by position, read back by score.
+final class MetricsEncodingTests: XCTestCase {
+    func head(_ h: Int, visible: Int = 90, selected: Int = 70, overlap: Float = 0.9,
+              sinks: [SinkScore] = []) -> HeadMetrics {
+        HeadMetrics(layer: 0, head: h, visibleKV: visible, selected: selected, sinkMass1: 0.5, sinkMass4: 0.6,
+                    entropy: 0.3, recall: 0.99, outputError: 0.01, overlapKept: overlap, jaccard: 0.8, topSinks: sinks)
+    }
+
+    func encode(_ heads: [HeadMetrics], end: Int = 100) throws -> [UInt8] {
+        var w = ByteWriter()
+        try heads.withUnsafeBufferPointer {
+            try Codec.encodeMetrics($0, layer: 0, first: 0, count: heads.count, end: end, into: &w)
+        }
+        return w.bytes
+    }
+
+    func decode(_ bytes: [UInt8], heads: Int, end: Int = 100) throws -> [HeadMetrics] {
+        try bytes.withUnsafeBytes { raw in
+            var r = ByteReader(raw, fileOffset: 0, path: "test", what: "metrics")
+            var out: [HeadMetrics] = []
+            for h in 0..<heads {
+                out.append(try Codec.decodeHeadMetrics(&r, layer: 0, head: h, end: end, previous: out.last))
+            }
+            XCTAssertEqual(r.remaining, 0)
+            return out
+        }
+    }
+
+    func testHeadsSharingASelectionStoreItOnce() throws {
+        let heads = [head(0), head(1), head(2, selected: 71), head(3, selected: 71, overlap: .nan)]
+        let bytes = try encode(heads)
+        // Head 0: flags, visible, selected, 7 numbers, count = 1+1+1+14+1. Head 1 repeats head 0:
+        // flags (bit 7), 5 numbers, count = 1+10+1. Head 2 differs (selected), head 3 (overlap NaN).
+        XCTAssertEqual(bytes.count, 18 + 12 + 18 + 16)
+        XCTAssertEqual(bytes[0], 0)
+        XCTAssertEqual(bytes[18], 128)
+        XCTAssertEqual(bytes[30], 0)
+        XCTAssertEqual(bytes[48], 16)
+        let got = StepFrame(step: sampleStep, metrics: try decode(bytes, heads: 4), kv: [])
+        XCTAssertTrue(got.storedEquals(StepFrame(step: sampleStep, metrics: heads, kv: []).asStored()), "\(got.metrics)")
+    }
+
+    func testSinksAreStoredByPositionAndReadHighestScoreFirst() throws {
+        let sinks = [SinkScore(position: 0, score: 0.9), SinkScore(position: 300, score: 0.5),
+                     SinkScore(position: 2, score: 0.5), SinkScore(position: 301, score: 0.1)]
+        let bytes = try encode([head(0, visible: 400, selected: 400, sinks: sinks)], end: 400)
+        // count, then (gap, log8) in position order: 0, 2, 300 (gap 298: two bytes), 301.
+        XCTAssertEqual(Array(bytes.suffix(10)),
+                       [4, 0, Quantize.log8(0.9), 2, Quantize.log8(0.5), 0xAA, 0x02, Quantize.log8(0.5), 1, Quantize.log8(0.1)])
+        let got = try decode(bytes, heads: 1, end: 400)[0].topSinks
+        XCTAssertEqual(got.map(\.position), [0, 2, 300, 301])   // equal scores: lower position first
+        XCTAssertEqual(got.map(\.score), [0.9, 0.5, 0.5, 0.1].map { Quantize.roundLog($0) })
+        XCTAssertEqual(got, head(0, sinks: sinks).asStoredSinks)
+    }
+
+    func testSelectionFlagNeedsAPreviousHeadAndNoOverlapBits() throws {
+        var bytes = try encode([head(0), head(1)])
+        XCTAssertEqual(bytes[18], 128)
+        bytes[18] = 128 | 16
+        assertTraceError(try decode(bytes, heads: 2)) { $0 == .invalidValue(field: "metrics flags", value: "144") }
+        let lone = Array(bytes[18...])
+        assertTraceError(try decode(lone, heads: 1)) { $0 == .invalidValue(field: "metrics flags", value: "144") }
+        var first = try encode([head(0)])
+        first[0] = 128
+        assertTraceError(try decode(first, heads: 1)) { $0 == .invalidValue(field: "metrics flags", value: "128") }
+    }
+
+    let sampleStep = StepInfo(index: 0, phase: .decode, position: 99, queryCount: 1, emittedToken: nil,
+                              wallNanos: 0, layerTimes: [])
+}
+
+private extension HeadMetrics {
+    var asStoredSinks: [SinkScore] {
+        StepFrame(step: StepInfo(index: 0, phase: .decode, position: 0, queryCount: 1, emittedToken: nil, wallNanos: 0,
+                                 layerTimes: []), metrics: [self], kv: []).asStored().metrics[0].topSinks
+    }
+}
