@@ -4,7 +4,7 @@ import XCTest
 
 /// `attnscope record` on the reference model (SmolLM2-135M), read back with TraceReader.
 /// Needs the model installed (scripts/setup.sh); skipped with a message when it is not.
-final class RecordEndToEndTests: BinaryTestCase {
+final class RecordEndToEndTests: XCTestCase {
     static let prompt = "In a quiet village by the sea, an old fisherman told the children stories about the storms "
         + "he had survived, the whales he had seen, and the friends he had lost over the years."
 

@@ -4,7 +4,7 @@ import XCTest
 
 /// `generate`, `perplexity` and the command line itself, run as a user would: bad input exits 2 with
 /// a message naming the problem; a recording killed with SIGKILL still opens.
-final class RuntimeCommandsEndToEndTests: BinaryTestCase {
+final class RuntimeCommandsEndToEndTests: XCTestCase {
     func testGenerateGreedyFindsParis() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
         let r = try run(["generate", "--prompt", "The capital of France is", "-n", "1"])
