@@ -35,7 +35,7 @@ extension Codec {
     static func encodeMetrics(_ ms: UnsafeBufferPointer<HeadMetrics>, layer: Int, first: Int, count: Int,
                               end: Int, into w: inout ByteWriter) throws {
         let cap = Format.maxPosition
-        var previous: HeadMetrics?
+        var previous: (visible: Int, selected: Int, overlap: UInt16, jaccard: UInt16)?   // stored forms
         for h in 0..<count {
             let i = first + h
             let m = ms[i]   // one copy (one retain of topSinks), not one per field
@@ -58,12 +58,12 @@ extension Codec {
             if outErr.isNaN { nan |= 64 }
             // Policies that select per layer or per KV head give every head of a layer the same
             // visible/selected counts and overlap: store them once (compared as stored).
-            if let p = previous, p.visibleKV == visible, p.selected == selected,
-               Quantize.unit16(p.overlapKept) == Quantize.unit16(overlap),
-               Quantize.unit16(p.jaccard) == Quantize.unit16(jaccard) {
+            let overlapCode = Quantize.unit16(overlap), jaccardCode = Quantize.unit16(jaccard)
+            if let p = previous, p.visible == visible, p.selected == selected,
+               p.overlap == overlapCode, p.jaccard == jaccardCode {
                 nan = nan & ~48 | 128
             }
-            previous = m
+            previous = (visible, selected, overlapCode, jaccardCode)
             try m.topSinks.withUnsafeBufferPointer { sinks in
                 if sinks.count > Format.maxTopSinks {
                     throw FrameProblem("metrics layer \(layer) head \(h): \(sinks.count) top sinks, at most \(Format.maxTopSinks)")
@@ -78,8 +78,8 @@ extension Codec {
                 if nan & 2 == 0 { w.putU16(Quantize.unit16(sink4)) }
                 if nan & 4 == 0 { w.putU16(Quantize.unit16(entropy)) }
                 if nan & 8 == 0 { w.putU16(Quantize.unit16(recall)) }
-                if nan & (16 | 128) == 0 { w.putU16(Quantize.unit16(overlap)) }
-                if nan & (32 | 128) == 0 { w.putU16(Quantize.unit16(jaccard)) }
+                if nan & (16 | 128) == 0 { w.putU16(overlapCode) }
+                if nan & (32 | 128) == 0 { w.putU16(jaccardCode) }
                 if nan & 64 == 0 { w.putU16(Quantize.half(outErr)) }
                 w.putVarint(UInt64(sinks.count))
                 try withUnsafeTemporaryAllocation(of: SinkScore.self, capacity: sinks.count) { sorted in
