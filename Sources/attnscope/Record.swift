@@ -123,10 +123,12 @@ struct Record: ParsableCommand {
         progress.clear()
         do { try writer.finish() } catch { failed = failed ?? error }
         if let failed { throw CLIError("\(out): \(failed) (the trace is readable up to the last complete step)") }
-        let rate = decodeNanos > 0 ? Double(decodeSteps) / (Double(decodeNanos) / 1e9) : .nan
+        let rate = decodeNanos > 0
+            ? String(format: "decode %.1f tokens/s", Double(decodeSteps) / (Double(decodeNanos) / 1e9))
+            : "no decode steps"
         let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
         print("recorded \(tokens.count - promptIDs.count) tokens (prompt \(promptIDs.count)) with \(policyObject.specDescription)"
-              + (stop.isSet ? " (interrupted)" : "") + " to \(out): \(size) bytes, decode \(String(format: "%.1f", rate)) tokens/s")
+              + (stop.isSet ? " (interrupted)" : "") + " to \(out): \(size) bytes, \(rate)")
         print("generated: \(tokenizer.decode(Array(tokens[promptIDs.count...])))")
     }
 
