@@ -137,7 +137,7 @@ struct DiffAccumulator {
                 new: "\(b.phase) position \(b.position) queries \(b.queryCount)"))
         }
         if a.emittedToken?.id != b.emittedToken?.id {
-            func show(_ t: TokenInfo?) -> String { t.map { "id \($0.id) \(quoted($0.text))" } ?? "none" }
+            func show(_ t: TokenInfo?) -> String { t.map { "id \($0.id) \(TraceDump.quote($0.text))" } ?? "none" }
             mismatch(TokenMismatch(step: step, what: "token", baseline: show(a.emittedToken), new: show(b.emittedToken)))
         }
     }

@@ -1,17 +1,11 @@
 import Foundation
+import AttnTrace
 
 // MARK: - Rendering RunStats
 
 extension RunStats {
     /// Pretty, key-sorted JSON; non-finite numbers become the strings "nan", "inf", "-inf".
-    public func renderJSON() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
-    }
+    public func renderJSON() -> String { prettyJSON(self) }
 
     /// Run totals, head classes, a per-head table (means and percentiles over steps), the sinks
     /// and per-layer KV bytes at a few points in time. `--json` has every number.
@@ -74,7 +68,7 @@ extension RunStats {
     }
 
     private func describe(_ p: SinkPosition) -> String {
-        let token = p.token.map { " " + quoted($0) } ?? ""
+        let token = p.token.map { " " + TraceDump.quote($0) } ?? ""
         let shown = p.heads.prefix(8).joined(separator: ", ") + (p.heads.count > 8 ? ", …" : "")
         let n = p.heads.count
         return "position \(p.position)\(token): \(n) head\(n == 1 ? "" : "s"), max α \(fixed(p.maxScore)) (\(shown))"

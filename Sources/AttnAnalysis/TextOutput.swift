@@ -45,6 +45,20 @@ public final class TextOutput {
     public func finish() throws { try flush() }
 }
 
+// MARK: - JSON
+
+/// Pretty, key-sorted JSON of a report, ending in a newline; non-finite numbers become the
+/// strings "nan", "inf", "-inf".
+func prettyJSON<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    // Encoding plain values with a non-finite strategy cannot fail.
+    let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+    return String(decoding: data, as: UTF8.self) + "\n"
+}
+
 // MARK: - JSON scalars
 
 /// A JSON string literal, escaped per RFC 8259.

@@ -120,7 +120,7 @@ public enum TraceDiff {
             let first = zip(ta, tb).enumerated().first { $0.element.0 != $0.element.1 }?.offset
                 ?? min(ta.count, tb.count)
             func token(_ h: RunHeader, _ i: Int) -> String {
-                i < h.promptTokens.count ? "id \(h.promptTokens[i].id) \(quoted(h.promptTokens[i].text))" : "end"
+                i < h.promptTokens.count ? "id \(h.promptTokens[i].id) \(TraceDump.quote(h.promptTokens[i].text))" : "end"
             }
             reasons.append("other prompt tokens: \(labels.0) has \(ta.count), \(labels.1) has \(tb.count); "
                 + "first difference at token \(first) (\(token(ha, first)) vs \(token(hb, first)))")
@@ -197,19 +197,4 @@ struct Shape: Sendable {
     var layers: Int     // L
     var heads: Int      // H
     var kvHeads: Int    // G
-}
-
-func quoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        default:
-            if scalar.value < 0x20 { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
 }

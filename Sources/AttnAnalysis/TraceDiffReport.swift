@@ -118,13 +118,5 @@ public struct TokenMismatch: Codable, Equatable, Sendable {
 
 extension TraceDiffReport {
     /// Pretty, key-sorted JSON; non-finite numbers become the strings "nan", "inf", "-inf".
-    public func renderJSON() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        // Encoding plain values with a non-finite strategy cannot fail.
-        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
-    }
+    public func renderJSON() -> String { prettyJSON(self) }
 }

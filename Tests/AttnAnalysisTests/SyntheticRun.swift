@@ -1,18 +1,8 @@
 import AttnTrace
 @testable import AttnAnalysis
 
-/// SplitMix64: a tiny seeded generator so every synthetic run can be replayed from its seed.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The trace library's SplitMix64, so every synthetic run can be replayed from its seed.
+typealias SeededRNG = SeededGenerator
 
 /// An in-memory run with L = 2 layers, H = 4 heads, G = 2 KV heads, a 6-token prompt, one
 /// prefill step and `steps − 1` decode steps, selections and decode rows at every step.

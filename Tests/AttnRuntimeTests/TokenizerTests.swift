@@ -117,7 +117,7 @@ final class TokenizerTests: XCTestCase {
             "🙂", "👍🏽", "🇫🇷", "👨‍👩‍👧", "½", "²", "٣", "\u{FFFD}", "<|im_start|>", "<|im_end", "\u{0}", "\u{7F}",
         ]
         for seed in UInt64(1)...2000 {
-            var rng = SplitMix64(seed: seed)
+            var rng = SeededRandom(seed: seed)
             let length = Int(rng.next() % 24)
             var text = ""
             for _ in 0..<length { text += alphabet[Int(rng.next() % UInt64(alphabet.count))] }
@@ -136,7 +136,7 @@ final class TokenizerTests: XCTestCase {
         XCTAssertGreaterThan(representable.count, 230)
         let fragments: [[UInt8]] = [Array("🙂".utf8), Array("日".utf8), Array(" the".utf8), [0xF0, 0x9F], [0xE6], [0xED, 0xA0, 0x80], [0xC3]]
         for seed in UInt64(1)...500 {
-            var rng = SplitMix64(seed: seed)
+            var rng = SeededRandom(seed: seed)
             var bytes: [UInt8] = []
             for _ in 0..<Int(rng.next() % 40) {
                 if rng.next() % 3 == 0 {
@@ -177,18 +177,5 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(PreTokenizer.split("I'm OK's"), ["I", "'m", " OK", "'s"])
         XCTAssertEqual(PreTokenizer.split("x+=1;"), ["x", "+=", "1", ";"])
         XCTAssertEqual(PreTokenizer.split(""), [])
-    }
-}
-
-/// Seeded generator for repeatable random tests (failures print the seed).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

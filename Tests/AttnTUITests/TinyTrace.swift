@@ -6,17 +6,11 @@ import AttnTrace
 import Foundation
 @testable import AttnTUI
 
-/// SplitMix64: small, seedable, the same on every platform.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The trace library's SplitMix64: small, seedable, the same on every platform.
+typealias SeededRandom = SeededGenerator
+
+extension SeededGenerator {
+    /// A float in [0, 1) from the top 24 bits.
     mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }
 
