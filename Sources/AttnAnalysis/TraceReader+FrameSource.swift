@@ -31,18 +31,18 @@ public final class TraceFile: FrameSource {
 
     public func frame(_ index: Int) throws -> StepFrame {
         let f = try reader.frame(index)
-        release.stepRead()
+        release.stepRead(index)
         return f
     }
 
     public func frame(_ index: Int, into frame: inout StepFrame) throws {
         try reader.frame(index, into: &frame)
-        release.stepRead()
+        release.stepRead(index)
     }
 
     public func comparisonFrame(_ index: Int, into frame: inout StepFrame) throws {
         try reader.frame(index, into: &frame, topSinks: false)
-        release.stepRead()
+        release.stepRead(index)
     }
 }
 
