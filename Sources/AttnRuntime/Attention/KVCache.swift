@@ -3,13 +3,21 @@
 // removed (eviction policies); the rest keep their order and their original positions, so RoPE,
 // which was applied at write time, stays correct.
 //
-// Storage: one stream per (layer, kvHead) with `capacity` slots; a stream's entries are
-// contiguous, oldest first:
-//   keys    [capacity, headDim]  f32
-//   values  [capacity, headDim]  f32
-//   positions [capacity]         Int32, strictly increasing
+// Storage: one stream per (layer, kvHead) with `capacity` slots. A stream's entries are
+// contiguous, oldest first, starting at the stream's base slot b:
+//   keys      [capacity, headDim]  f32    entries in slots b ..< b + count
+//   values    [capacity, headDim]  f32
+//   positions [capacity]           Int32, strictly increasing
+// `keys(layer:kvHead:)` etc. point at slot b, so readers see entries 0 ..< count as before.
+//
+// Why a base: eviction usually removes few entries near one end of a long run (StreamingLLM drops
+// the oldest entry behind its sinks at every step). `remove` moves whichever side of the removed
+// entries holds fewer kept entries: the tail down, or the head up (then b advances). An append
+// that finds no room after the last entry moves the stream back to slot 0 first, which happens
+// at most once per (capacity − count) freed slots, so eviction costs amortised O(moved side).
+//
 // The buffers are allocated for the full capacity up front but only touched as they fill, so an
-// 8K-capacity cache costs resident memory only for the entries written.
+// 8K-capacity cache costs resident memory only for the slots written.
 
 public final class KVCache: @unchecked Sendable {
     public let layers: Int
@@ -21,7 +29,9 @@ public final class KVCache: @unchecked Sendable {
     private let keyStore: UnsafeMutablePointer<Float>       // [layers, kvHeads, capacity, headDim]
     private let valueStore: UnsafeMutablePointer<Float>     // [layers, kvHeads, capacity, headDim]
     private let positionStore: UnsafeMutablePointer<Int32>  // [layers, kvHeads, capacity]
-    private var counts: [Int]                               // [layers, kvHeads]
+    private var counts: [Int]                               // [layers, kvHeads] entries
+    private var bases: [Int]                                // [layers, kvHeads] slot of entry 0
+    private var dropScratch: [Int] = []                     // sorted removal indices (reused)
 
     public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int) {
         precondition(layers > 0 && kvHeads > 0 && headDim > 0 && capacity > 0)
@@ -31,6 +41,7 @@ public final class KVCache: @unchecked Sendable {
         valueStore = .allocate(capacity: streams * capacity * headDim)
         positionStore = .allocate(capacity: streams * capacity)
         counts = [Int](repeating: 0, count: streams)
+        bases = [Int](repeating: 0, count: streams)
     }
 
     deinit {
@@ -44,19 +55,26 @@ public final class KVCache: @unchecked Sendable {
     /// Number of entries in the stream of (layer, kvHead).
     @inline(__always) public func count(layer: Int, kvHead g: Int) -> Int { counts[stream(layer, g)] }
 
-    /// Keys of (layer, kvHead): [count, headDim].
+    /// Slot of entry 0 of (layer, kvHead) in its stream (0 ... capacity − count).
+    @inline(__always) public func base(layer: Int, kvHead g: Int) -> Int { bases[stream(layer, g)] }
+
+    /// Keys of (layer, kvHead): [count, headDim]. Valid until the next append or remove.
     @inline(__always) public func keys(layer: Int, kvHead g: Int) -> UnsafeMutablePointer<Float> {
-        keyStore + stream(layer, g) * capacity * headDim
+        let s = stream(layer, g)
+        return keyStore + (s * capacity + bases[s]) * headDim
     }
 
-    /// Values of (layer, kvHead): [count, headDim].
+    /// Values of (layer, kvHead): [count, headDim]. Valid until the next append or remove.
     @inline(__always) public func values(layer: Int, kvHead g: Int) -> UnsafeMutablePointer<Float> {
-        valueStore + stream(layer, g) * capacity * headDim
+        let s = stream(layer, g)
+        return valueStore + (s * capacity + bases[s]) * headDim
     }
 
-    /// Original positions of (layer, kvHead)'s entries: [count], increasing.
+    /// Original positions of (layer, kvHead)'s entries: [count], increasing. Valid until the next
+    /// append or remove.
     @inline(__always) public func positions(layer: Int, kvHead g: Int) -> UnsafeMutablePointer<Int32> {
-        positionStore + stream(layer, g) * capacity
+        let s = stream(layer, g)
+        return positionStore + s * capacity + bases[s]
     }
 
     /// Entries in all streams together (for KV bytes = entries · 2 · headDim · 4).
@@ -77,35 +95,89 @@ public final class KVCache: @unchecked Sendable {
         let s = stream(layer, g)
         let n = counts[s]
         precondition(n + tokens <= capacity, "KV cache full (\(capacity) entries per stream)")
+        if bases[s] + n + tokens > capacity { moveEntries(stream: s, from: bases[s], to: 0, count: n); bases[s] = 0 }
         let kd = keys(layer: layer, kvHead: g) + n * headDim
         let vd = values(layer: layer, kvHead: g) + n * headDim
         let pd = positions(layer: layer, kvHead: g) + n
-        for t in 0..<tokens {
-            (kd + t * headDim).update(from: k + t * stride, count: headDim)
-            (vd + t * headDim).update(from: v + t * stride, count: headDim)
-            pd[t] = p[t]
+        if stride == headDim {
+            kd.update(from: k, count: tokens * headDim)
+            vd.update(from: v, count: tokens * headDim)
+        } else {
+            for t in 0..<tokens {
+                (kd + t * headDim).update(from: k + t * stride, count: headDim)
+                (vd + t * headDim).update(from: v + t * stride, count: headDim)
+            }
         }
+        pd.update(from: p, count: tokens)
         counts[s] = n + tokens
         checkInvariants()
     }
 
     /// Removes the entries at `indices` (into the stream, any order, no duplicates) from
     /// (layer, kvHead); the others keep their order, positions and contents.
+    ///
+    /// With i₀ the smallest and i₁ the largest removed index, the kept entries after i₀ either move
+    /// down (the tail), or the kept entries before i₁ move up and the base advances (the head),
+    /// whichever moves fewer entries; runs of kept entries move with one copy each.
     public func remove(layer: Int, kvHead g: Int, indices: [Int]) {
         guard !indices.isEmpty else { return }
         let s = stream(layer, g)
         let n = counts[s]
-        var drop = [Bool](repeating: false, count: n)
-        for i in indices { precondition(i >= 0 && i < n, "KV index \(i) out of range 0..<\(n)"); drop[i] = true }
-        let k = keys(layer: layer, kvHead: g), v = values(layer: layer, kvHead: g), p = positions(layer: layer, kvHead: g)
-        var w = 0
-        for r in 0..<n where !drop[r] {
-            if w != r {
-                (k + w * headDim).update(from: k + r * headDim, count: headDim)
-                (v + w * headDim).update(from: v + r * headDim, count: headDim)
-                p[w] = p[r]
+        dropScratch.removeAll(keepingCapacity: true)
+        dropScratch.append(contentsOf: indices)
+        dropScratch.sort()
+        for (j, i) in dropScratch.enumerated() {
+            precondition(i >= 0 && i < n, "KV index \(i) out of range 0..<\(n)")
+            precondition(j == 0 || dropScratch[j - 1] != i, "KV index \(i) removed twice")
+        }
+        let m = dropScratch.count
+        let first = dropScratch[0], last = dropScratch[m - 1]
+        let tailCost = n - 1 - first - (m - 1)   // kept entries after `first`
+        let headCost = last - (m - 1)            // kept entries before `last`
+        let b = bases[s]
+        if tailCost <= headCost {
+            // runs [drop[j] + 1, drop[j+1]) move down to w, in ascending order
+            var w = b + first
+            for j in 0..<m {
+                let lo = dropScratch[j] + 1, hi = j + 1 < m ? dropScratch[j + 1] : n
+                if hi > lo { moveEntries(stream: s, from: b + lo, to: w, count: hi - lo); w += hi - lo }
             }
-            w += 1
+        } else {
+            // runs [drop[j−1] + 1, drop[j]) move up to end at w, in descending order
+            var w = b + last + 1
+            for j in stride(from: m - 1, through: 0, by: -1) {
+                let lo = j > 0 ? dropScratch[j - 1] + 1 : 0, hi = dropScratch[j]
+                if hi > lo { w -= hi - lo; moveEntries(stream: s, from: b + lo, to: w, count: hi - lo) }
+            }
+            bases[s] = b + m
+        }
+        counts[s] = n - m
+        checkInvariants()
+    }
+
+    /// Replaces the entries of (layer, kvHead) with copies of `source`'s entries at `indices`
+    /// (ascending, no duplicates) of (sourceLayer, sourceKVHead), in that order; each run of
+    /// consecutive indices is one copy. Gathers a selecting policy's entries (Attention+Selection).
+    public func gather(layer: Int, kvHead g: Int, from source: KVCache, layer sourceLayer: Int, kvHead sourceG: Int,
+                       indices: [Int]) {
+        precondition(source.headDim == headDim && indices.count <= capacity)
+        let s = stream(layer, g)
+        let n = source.count(layer: sourceLayer, kvHead: sourceG)
+        bases[s] = 0
+        let kd = keyStore + s * capacity * headDim, vd = valueStore + s * capacity * headDim, pd = positionStore + s * capacity
+        let ks = source.keys(layer: sourceLayer, kvHead: sourceG), vs = source.values(layer: sourceLayer, kvHead: sourceG)
+        let ps = source.positions(layer: sourceLayer, kvHead: sourceG)
+        var w = 0, i = 0
+        while i < indices.count {
+            let lo = indices[i]
+            var hi = lo + 1
+            i += 1
+            while i < indices.count && indices[i] == hi { hi += 1; i += 1 }
+            precondition(lo >= 0 && hi <= n && (i == indices.count || indices[i] > hi), "gather: indices must ascend within 0..<\(n)")
+            (kd + w * headDim).update(from: ks + lo * headDim, count: (hi - lo) * headDim)
+            (vd + w * headDim).update(from: vs + lo * headDim, count: (hi - lo) * headDim)
+            (pd + w).update(from: ps + lo, count: hi - lo)
+            w += hi - lo
         }
         counts[s] = w
         checkInvariants()
@@ -113,6 +185,17 @@ public final class KVCache: @unchecked Sendable {
 
     /// Forgets every entry (the buffers stay allocated).
     public func reset() {
-        for i in counts.indices { counts[i] = 0 }
+        for i in counts.indices { counts[i] = 0; bases[i] = 0 }
+    }
+
+    /// Copies `count` entries (keys, values, positions) of stream s from slot `from` to slot `to`;
+    /// the ranges may overlap (`update(from:)` copies like memmove).
+    private func moveEntries(stream s: Int, from: Int, to: Int, count: Int) {
+        guard count > 0, from != to else { return }
+        let k = keyStore + s * capacity * headDim, v = valueStore + s * capacity * headDim
+        let p = positionStore + s * capacity
+        (k + to * headDim).update(from: k + from * headDim, count: count * headDim)
+        (v + to * headDim).update(from: v + from * headDim, count: count * headDim)
+        (p + to).update(from: p + from, count: count)
     }
 }
