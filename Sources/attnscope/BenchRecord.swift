@@ -20,7 +20,7 @@ struct BenchRecord: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: .customLong("policy"), help: "Policy (repeat the flag for several).") var policies: [String] = []
+    @Option(name: .customLong("policy"), help: "Policy (repeat the flag for several): \(PolicyRegistry.names.joined(separator: ", ")).") var policies: [String] = []
     @Option(help: "Comma-separated context lengths.") var contexts: String = "2048,4096"
     @Option(name: .customLong("decode-tokens"), help: "Decode steps per mode.") var decodeTokens: Int = 32
     @Option(name: .customLong("prompt-file"), help: "Text whose tokens fill the context (repeated).") var promptFile: String?

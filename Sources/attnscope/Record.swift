@@ -25,7 +25,7 @@ struct Record: ParsableCommand {
     @Option(help: "Prompt text.") var prompt: String?
     @Option(name: .customLong("prompt-file"), help: "File holding the prompt text.") var promptFile: String?
     @Option(name: .short, help: "Tokens to generate (the prefill step emits the first).") var n: Int = 32
-    @Option(help: "Attention policy: NAME or NAME:key=value,...") var policy: String = "dense"
+    @Option(help: "Attention policy: NAME or NAME:key=value,... (\(PolicyRegistry.names.joined(separator: ", ")); docs/policies.md)") var policy: String = "dense"
     @Option(help: "Capture level: metrics, selections, rows or full.") var capture: String = "metrics"
     @Option(name: .customLong("row-interval"), help: "Capture decode rows every K steps (capture ≥ rows).")
     var rowInterval: Int = 16

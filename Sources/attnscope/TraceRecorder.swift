@@ -243,7 +243,7 @@ final class TraceRecorder: AttentionInputObserver {
         }
         let top = topSinks[slot]
         metrics[slot] = HeadMetrics(
-            layer: r.layer, head: r.head, visibleKV: visible, selected: visible,
+            layer: r.layer, head: r.head, visibleKV: r.selectedFrom ?? visible, selected: visible,
             sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),
             sinkMass4: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 4),
             entropy: HeadStatistics.normalisedEntropy(row, visible: visible),

@@ -14,13 +14,20 @@ final class PolicySpecTests: XCTestCase {
         let k = try PolicyRegistry.make("snapkv:capacity=128,window=16,kernel=7,pool=max") as! SnapKVPolicy
         XCTAssertEqual(k.capacity, 128); XCTAssertEqual(k.kernel, 7); XCTAssertEqual(k.pooling, .max)
         XCTAssertEqual(try PolicyRegistry.make("dense").mode, .dense)
+        let q = try PolicyRegistry.make("quest:budget=410") as! QuestPolicy
+        XCTAssertEqual(q.specDescription, "quest:page=16,budget=410,dense_layers=2")
+        XCTAssertEqual(q.mode, .selects)
+        XCTAssertEqual(q.pagesPerQuery, 25)
     }
 
     func testBadSpecsGiveClearErrors() {
         func message(_ text: String) -> String {
             do { _ = try PolicyRegistry.make(text); return "no error" } catch { return "\(error)" }
         }
-        XCTAssertTrue(message("quest").contains("unknown policy 'quest'"), message("quest"))
+        XCTAssertTrue(message("questt").contains("unknown policy 'questt'"), message("questt"))
+        XCTAssertTrue(message("quest:page=0").contains("page=0"), message("quest:page=0"))
+        XCTAssertTrue(message("quest:budget=-5").contains("budget=-5"), message("quest:budget=-5"))
+        XCTAssertTrue(message("quest:pages=16").contains("unknown parameter pages"), message("quest:pages=16"))
         XCTAssertTrue(message("streaming:window=0").contains("window=0"), message("streaming:window=0"))
         XCTAssertTrue(message("streaming:window=abc").contains("integer"))
         XCTAssertTrue(message("streaming:windw=3").contains("unknown parameter windw"))

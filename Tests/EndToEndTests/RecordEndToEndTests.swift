@@ -157,8 +157,8 @@ final class RecordEndToEndTests: XCTestCase {
 
     func testBadInputExitsTwoWithMessage() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
-        var r = try run(["record", "--prompt", "hi", "--policy", "quest", "--out", tempPath("x.atrace")], expectStatus: 2)
-        XCTAssertTrue(r.err.contains("unknown policy 'quest'"), r.err)
+        var r = try run(["record", "--prompt", "hi", "--policy", "nonesuch", "--out", tempPath("x.atrace")], expectStatus: 2)
+        XCTAssertTrue(r.err.contains("unknown policy 'nonesuch'"), r.err)
         r = try run(["record", "--prompt", "hi", "--policy", "streaming:window=-1", "--out", tempPath("x.atrace")], expectStatus: 2)
         XCTAssertTrue(r.err.contains("window=-1"), r.err)
         r = try run(["record", "--prompt", "hi", "--capture", "everything", "--out", tempPath("x.atrace")], expectStatus: 2)

@@ -48,6 +48,7 @@ public final class Attention: @unchecked Sendable {
     private let blockScores: UnsafeMutablePointer<Float>   // [threads, blockRows, capacity]
     private var probeRows: [Float] = []                     // [H, T, n] row path with a probe
     private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
+    lazy var selectionScratch = SelectionScratch(shape: shape, capacity: capacity)   // Attention+Selection.swift
     private var visible: [Int] = []                         // [T]
     private var queryPositions: [Int32] = []                // [T]
 
@@ -77,6 +78,8 @@ public final class Attention: @unchecked Sendable {
         defer { endPolicyCall(tokens: t, layer: layer, cache: cache) }
         if t >= matrixPathMinRows {
             forwardMatrix(out: out, q: q, tokens: t, layer: layer, cache: cache)
+        } else if t == 1 && policySelects(q: q, layer: layer, cache: cache) {
+            forwardSelected(out: out, q: q, position: positions[0], layer: layer, cache: cache)
         } else {
             forwardRows(out: out, q: q, tokens: t, layer: layer, cache: cache)
         }

@@ -19,6 +19,10 @@ public struct AttentionRows {
     public var rowStride: Int
     /// Entries each row attended to: [rowCount].
     public var visibleCounts: UnsafeBufferPointer<Int>
+    /// Under a selecting policy: the entries of the KV stream the row could have attended to
+    /// (|V_t|), of which `keyPositions` are the selected ones; nil when the rows attended to
+    /// everything they could see (dense or evicting policies).
+    public var selectedFrom: Int? = nil
 
     public var rowCount: Int { queryPositions.count }
     public var keyCount: Int { keyPositions.count }

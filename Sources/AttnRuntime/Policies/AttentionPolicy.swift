@@ -5,8 +5,12 @@
 // for each layer of each forward pass (prefill: T query rows; decode: T = 1):
 //   1. the new keys/values are appended to the cache;
 //   2. `beginCall(layer:queryCount:cache:)`;
+//   2a. decode calls (one query row) only: `select(layer:query:cache:into:)`. A selecting policy
+//      names, per KV head, the stream indices the query attends to; attention then runs over
+//      those entries only (gathered, Attention+Selection.swift) and the cache is not touched;
 //   3. attention is computed; when `observesAttention` is true, `observe(_:)` receives every
-//      head's probabilities (columns = stream indices of the head's KV stream);
+//      head's probabilities (columns = stream indices of the head's KV stream, or, after a
+//      selection, indices into the selection; `keyPositions` always names the columns);
 //   4. `endCall(layer:queryCount:cache:)` returns, per KV head, the stream indices to evict;
 //      the attention call removes them from the cache and remembers their positions.
 // So the current query always sees the pre-eviction cache (H2O's order, METHODS.md §3).
@@ -14,6 +18,11 @@
 // Under GQA (H query heads share G < H KV streams) an evicting policy scores per query head and
 // evicts per KV head: this project combines the H/G query heads of a group by SUM of their scores
 // (an adaptation the papers do not specify; see docs/policies.md).
+//
+// A selection is likewise per KV head, not per query head: the group's query heads attend to the
+// same gathered entries, so the split-key kernel still reads each gathered key once for the
+// whole group, and the gather moves G (not H) sets of rows. A method defined per query head
+// (Quest) combines the group's scores by SUM, as the evicting policies do.
 
 /// Whether a policy restricts what queries attend to, or removes entries from the cache.
 public enum AttentionPolicyMode: String, Sendable {
@@ -38,6 +47,12 @@ public protocol AttentionPolicy: AnyObject {
     func reset(layers: Int, shape: AttentionShape)
     /// Before attention is computed for `layer`; the new entries are already in the cache.
     func beginCall(layer: Int, queryCount: Int, cache: KVCache)
+    /// Selecting policies, decode calls (one query row) only, after `beginCall`: fill
+    /// `selection[g]` (G arrays, passed in empty with their capacity kept) with the ascending
+    /// stream indices KV head g's query heads attend to (at least one each, normally including
+    /// the newest entry) and return true; return false to attend to every entry.
+    /// q: [H·d] the query after RoPE. Calls with several query rows (prefill) are always dense.
+    func select(layer: Int, query q: UnsafePointer<Float>, cache: KVCache, into selection: inout [[Int]]) -> Bool
     /// Probabilities of one head over a block of this call's query rows.
     func observe(_ rows: AttentionRows)
     /// After attention for `layer`: stream indices to evict, per KV head ([G] arrays; empty = none).
@@ -49,6 +64,9 @@ extension AttentionPolicy {
     public var observesAttention: Bool { false }
     public func check(layers: Int, shape: AttentionShape) throws {}
     public func beginCall(layer: Int, queryCount: Int, cache: KVCache) {}
+    public func select(layer: Int, query q: UnsafePointer<Float>, cache: KVCache, into selection: inout [[Int]]) -> Bool {
+        false
+    }
     public func observe(_ rows: AttentionRows) {}
     /// `name` or `name:k=v,...` as it would be typed on the command line.
     public var specDescription: String {

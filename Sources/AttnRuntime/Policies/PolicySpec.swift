@@ -90,7 +90,7 @@ public struct PolicyParameters {
 
 /// Every policy this runtime knows, by command-line name.
 public enum PolicyRegistry {
-    public static let names = ["dense", "streaming", "h2o", "snapkv", "tca"]
+    public static let names = ["dense", "streaming", "h2o", "snapkv", "tca", "quest"]
 
     /// Builds the policy `text` describes. `budgets` is the text of a TCA budgets file when the
     /// policy needs one (its path is in the spec as `budgets=PATH`; the caller reads the file).
@@ -105,6 +105,7 @@ public enum PolicyRegistry {
         case "h2o": policy = try H2OPolicy(&p)
         case "snapkv": policy = try SnapKVPolicy(&p)
         case "tca": policy = try TCAPolicy(&p, loadFile: loadFile)
+        case "quest": policy = try QuestPolicy(&p)
         default:
             throw PolicyError("unknown policy '\(spec.name)' (known: \(names.joined(separator: ", ")))")
         }
