@@ -154,28 +154,42 @@ struct QuestPages {
 
     /// out[p] = Σ_heads Σ_c max(q_c·min_pc, q_c·max_pc) for pages 0 ..< pages.
     /// queries: [heads, d] (the query heads of one GQA group).
+    ///
+    /// As min ≤ max, max(q·min, q·max) = q⁺·max + q⁻·min with q⁺ = max(q, 0), q⁻ = min(q, 0), which
+    /// is linear in q⁺ and q⁻: the group's sum is one pass with Q⁺ = Σ_h q⁺_h and Q⁻ = Σ_h q⁻_h,
+    /// 2·d multiply-adds per page whatever the group size.
     func upperBounds(_ out: UnsafeMutablePointer<Float>, queries q: UnsafePointer<Float>, heads: Int, pages: Int) {
         let d = headDim
+        var qPlus = [Float](repeating: 0, count: d), qMinus = [Float](repeating: 0, count: d)
+        for h in 0..<heads {
+            for c in 0..<d { let v = q[h * d + c]; if v > 0 { qPlus[c] += v } else { qMinus[c] += v } }
+        }
         minKeys.withUnsafeBufferPointer { mnb in
             maxKeys.withUnsafeBufferPointer { mxb in
-                let mn = mnb.baseAddress!, mx = mxb.baseAddress!
-                if d % 8 == 0 {
-                    let qr = UnsafeRawPointer(q)
-                    for p in 0..<pages {
-                        let a = UnsafeRawPointer(mn + p * d), b = UnsafeRawPointer(mx + p * d)
-                        var acc = SIMD8<Float>()
-                        for h in 0..<heads {
-                            for c in stride(from: 0, to: d, by: 8) {
-                                let qv = qr.loadUnaligned(fromByteOffset: (h * d + c) * 4, as: SIMD8<Float>.self)
-                                let lo = qv * a.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
-                                let hi = qv * b.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
-                                acc += pointwiseMax(lo, hi)
+                qPlus.withUnsafeBufferPointer { qpb in
+                    qMinus.withUnsafeBufferPointer { qmb in
+                        let mn = mnb.baseAddress!, mx = mxb.baseAddress!, qp = qpb.baseAddress!, qm = qmb.baseAddress!
+                        guard d % 8 == 0 else {
+                            for p in 0..<pages {
+                                var u: Float = 0
+                                for c in 0..<d { u += qp[c] * mx[p * d + c] + qm[c] * mn[p * d + c] }
+                                out[p] = u
                             }
+                            return
                         }
-                        out[p] = acc.sum()
+                        let qpr = UnsafeRawPointer(qp), qmr = UnsafeRawPointer(qm)
+                        for p in 0..<pages {
+                            let a = UnsafeRawPointer(mn + p * d), b = UnsafeRawPointer(mx + p * d)
+                            var acc = SIMD8<Float>()
+                            for c in stride(from: 0, to: d * 4, by: 32) {
+                                acc = acc.addingProduct(qpr.loadUnaligned(fromByteOffset: c, as: SIMD8<Float>.self),
+                                                        b.loadUnaligned(fromByteOffset: c, as: SIMD8<Float>.self))
+                                acc = acc.addingProduct(qmr.loadUnaligned(fromByteOffset: c, as: SIMD8<Float>.self),
+                                                        a.loadUnaligned(fromByteOffset: c, as: SIMD8<Float>.self))
+                            }
+                            out[p] = acc.sum()
+                        }
                     }
-                } else {
-                    for p in 0..<pages { out[p] = Self.upperBoundNaive(queries: q, heads: heads, min: mn + p * d, max: mx + p * d, headDim: d) }
                 }
             }
         }
