@@ -13,10 +13,12 @@ struct BenchRecord: ParsableCommand {
         abstract: "Benchmark policies: decode tokens/s (untraced vs traced), attention time per layer, KV bytes, recall.",
         discussion: """
             For each --context C and each --policy P: prefill C−1 tokens of the prompt text (repeated \
-            as needed; untimed), then decode --decode-tokens greedy steps, alternating blocks of 8 \
-            untraced steps and 8 steps traced at capture level metrics with the dense shadow off \
-            (trace written to a temporary file). A second run with the shadow on gives mean recall \
-            and output error over the decode steps.
+            as needed; untimed), then decode 2 × --decode-tokens greedy steps in blocks of 8, \
+            untraced and traced at capture level metrics with the dense shadow off (trace written \
+            to a temporary file) in the order U T T U U T T U … so that both modes see the same \
+            mean context length. A traced step's time runs from beginStep to the return of the \
+            push to the background writer. A second run with the shadow on gives mean recall and \
+            output error over the decode steps.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -45,7 +47,7 @@ struct BenchRecord: ParsableCommand {
         }
         if source.isEmpty { source = (0..<997).map { Int32(($0 * 7919 + 13) % 40000 + 100) } }
         say("attnscope bench-record: \(ProcessInfo.processInfo.activeProcessorCount) cores, threads \(modelOptions.threads), load \(String(format: "%.2f", loadAverage()))")
-        say("overhead = 1 − traced/untraced decode tokens/s (wall clock); probe = the recorder's own main-thread time per traced step / untraced step time")
+        say("overhead = 1 − traced/untraced decode tokens/s (wall clock); probe = the recorder's own main-thread time per traced step (probe callbacks, finishStep, push) / untraced step time")
         say("context  policy                                  untraced tok/s  traced tok/s  overhead   probe  attn ms/layer/token  KV MB    recall  out_err")
         for ctx in ctxs {
             let prompt = (0..<(ctx - 1)).map { source[$0 % source.count] }
@@ -93,12 +95,16 @@ struct BenchRecord: ParsableCommand {
         var attnSeconds = 0.0, probeNanos: UInt64 = 0
         var frameIndex = 0
         for step in 0..<(2 * decodeTokens) {
-            let traced = (step / 8) % 2 == 1
+            let block = (step / 8) % 4
+            let traced = block == 1 || block == 2   // U T T U: traced and untraced steps share a mean context
             model.attention.probe = traced ? recorder : nil
             let pos = model.cache.nextPosition
-            if traced { recorder.beginStep(index: frameIndex, phase: .decode, position: pos, queryCount: 1) }
             let before = model.attentionSeconds
             let t0 = DispatchTime.now().uptimeNanoseconds
+            if traced {
+                recorder.beginStep(index: frameIndex, phase: .decode, position: pos, queryCount: 1)
+                probeNanos += DispatchTime.now().uptimeNanoseconds - t0
+            }
             let logits = model.forward(tokens: [next])
             next = Int32(Sampler.argmax(logits))
             if traced {
@@ -107,9 +113,11 @@ struct BenchRecord: ParsableCommand {
                 let frame = recorder.finishStep(wallNanos: t1 - t0, stepEnd: t1, attentionNanos: attn, emitted: nil,
                                                 cache: model.cache, evicted: model.attention.evictedPositions)
                 writer.push(frame)
-                probeNanos += recorder.probeNanosThisStep
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                // the probe's own time inside the step, plus beginStep, finishStep and the push
+                probeNanos += recorder.probeNanosThisStep + (t2 - t1)
                 frameIndex += 1
-                tracedNanos += DispatchTime.now().uptimeNanoseconds - t0; tracedSteps += 1
+                tracedNanos += t2 - t0; tracedSteps += 1
             } else {
                 untracedNanos += DispatchTime.now().uptimeNanoseconds - t0; untracedSteps += 1
                 attnSeconds += zip(model.attentionSeconds, before).reduce(0) { $0 + ($1.0 - $1.1) }

@@ -4,6 +4,10 @@
 // never-evicted copy of the cache for recall and output error, and at the end of each step
 // assembles a StepFrame with the KV residency and timings.
 //
+// Decode calls deliver all heads of a layer at once with the model's (then idle) worker pool:
+// the per-head work (HeadTracker, the dense shadow row, the captured row) runs on every pool
+// thread, since each head's state is its own. Prefill rows go head by head on the calling thread.
+//
 // Timing honesty: everything this probe does happens inside the model's attention call, so it
 // measures its own time per layer and subtracts it from the attention time it reports. The
 // layer's "rest" time is the time from this layer's attention start to the next layer's (the
@@ -40,21 +44,21 @@ final class TraceRecorder: AttentionInputObserver {
     private var captureRows = false
     private var metrics: [HeadMetrics?]                  // [L·H] for this step
     private var selections: [HeadSelection?]             // [L·H]
+    private var decodeRows: [AttnTrace.AttentionRows?]   // [L·H] captured decode rows
     private var rows: [AttnTrace.AttentionRows] = []
     private var pooled: [[Float]] = []                   // [L·H] tile sums of the prefill matrix
     private var probeNanos: [UInt64]                     // [L] time spent in this probe
     private var layerStart: [UInt64]                     // [L] when layer l's attention call began
 
     // Across steps
-    private var received: [ReceivedAttention]            // [L·H]
-    private var previousSelection: [[Int32]]             // [L·H] positions attended at the previous step
-    private var topSinks: [[SinkScore]]                  // [L·H] latest top-α list
+    private let trackers: [HeadTracker]                  // [L·H] α_k, previous selection, top-α list
+    private var topSinks: [[SinkScore]]                  // [L·H] the trackers' latest top-α lists
 
     // Dense shadow: keys/values of every position ever written, per (layer, kvHead), index = position.
     private var shadowKeys: [UnsafeMutablePointer<Float>] = []     // [L·G] → [capacity, d]
     private var shadowValues: [UnsafeMutablePointer<Float>] = []   // [L·G] → [capacity, d]
     private var lastQuery: [[Float]]                               // [L] → [H·d] the step's last query row
-    private var denseProbs: [Float], denseOut: [Float], sparseOut: [Float]
+    private var scratch: [ShadowScratch] = []                      // [pool threads]
 
     init(config: ModelConfig, capacity: Int, options: Options) {
         self.options = options
@@ -63,15 +67,12 @@ final class TraceRecorder: AttentionInputObserver {
         let lh = layers * heads
         metrics = Array(repeating: nil, count: lh)
         selections = Array(repeating: nil, count: lh)
+        decodeRows = Array(repeating: nil, count: lh)
         probeNanos = Array(repeating: 0, count: layers)
         layerStart = Array(repeating: 0, count: layers)
-        received = Array(repeating: ReceivedAttention(capacity: capacity), count: lh)
-        previousSelection = Array(repeating: [], count: lh)
+        trackers = (0..<lh).map { _ in HeadTracker(capacity: capacity) }
         topSinks = Array(repeating: [], count: lh)
         lastQuery = Array(repeating: [], count: layers)
-        denseProbs = [Float](repeating: 0, count: options.denseShadow ? capacity : 0)
-        denseOut = [Float](repeating: 0, count: headDim)
-        sparseOut = [Float](repeating: 0, count: headDim)
         if options.denseShadow {
             for _ in 0..<(layers * kvHeads) {
                 shadowKeys.append(.allocate(capacity: capacity * headDim))
@@ -90,7 +91,7 @@ final class TraceRecorder: AttentionInputObserver {
     func beginStep(index: Int, phase: Phase, position: Int, queryCount: Int) {
         stepIndex = index; self.phase = phase; self.position = position; self.queryCount = queryCount
         lastPosition = Int32(position + queryCount - 1)
-        for i in metrics.indices { metrics[i] = nil; selections[i] = nil }
+        for i in metrics.indices { metrics[i] = nil; selections[i] = nil; decodeRows[i] = nil }
         rows.removeAll(keepingCapacity: true)
         for l in 0..<layers { probeNanos[l] = 0; layerStart[l] = 0 }
         captureRows = options.capture >= .rows
@@ -136,6 +137,7 @@ final class TraceRecorder: AttentionInputObserver {
                                       evicted: ev))
             }
         }
+        rows.append(contentsOf: decodeRows.lazy.compactMap { $0 })   // layer by layer, head by head
         if !pooled.isEmpty {
             let (tile, side) = prefillGeometry()
             for l in 0..<layers {
@@ -189,13 +191,67 @@ final class TraceRecorder: AttentionInputObserver {
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { probeNanos[r.layer] += DispatchTime.now().uptimeNanoseconds - t0 }
         if phase == .prefill && options.skipPrefillRows { return }
+        if scratch.isEmpty { scratch = [ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim)] }
+        metrics.withUnsafeMutableBufferPointer { m in
+            selections.withUnsafeMutableBufferPointer { s in
+                decodeRows.withUnsafeMutableBufferPointer { d in
+                    topSinks.withUnsafeMutableBufferPointer { t in
+                        head(r, scratch: scratch[0], out: HeadOutputs(metrics: m, selections: s, decodeRows: d, topSinks: t))
+                    }
+                }
+            }
+        }
+    }
+
+    /// A decode call's heads, spread over the model's pool (each head's tracker and output slot
+    /// are its own; shared state is only read). Prefill pooling stays on this thread.
+    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
+        guard pooled.isEmpty, heads.count > 1 else {
+            for r in heads { attentionComputed(r) }
+            return
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { probeNanos[layer] += DispatchTime.now().uptimeNanoseconds - t0 }
+        if phase == .prefill && options.skipPrefillRows { return }
+        while scratch.count < pool.threads {
+            scratch.append(ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim))
+        }
+        let scratch = self.scratch
+        metrics.withUnsafeMutableBufferPointer { m in
+            selections.withUnsafeMutableBufferPointer { s in
+                decodeRows.withUnsafeMutableBufferPointer { d in
+                    topSinks.withUnsafeMutableBufferPointer { t in
+                        let out = HeadOutputs(metrics: m, selections: s, decodeRows: d, topSinks: t)
+                        pool.parallelFor(heads.count) { range, worker in
+                            for i in range { self.head(heads[i], scratch: scratch[worker], out: out) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where `head` writes its results: slot layer·H + head of each [L·H] array.
+    private struct HeadOutputs: @unchecked Sendable {
+        let metrics: UnsafeMutableBufferPointer<HeadMetrics?>
+        let selections: UnsafeMutableBufferPointer<HeadSelection?>
+        let decodeRows: UnsafeMutableBufferPointer<AttnTrace.AttentionRows?>
+        let topSinks: UnsafeMutableBufferPointer<[SinkScore]>
+    }
+
+    /// One head's rows: α_k for each, prefill pooling, and the last row's metrics. Touches only
+    /// this head's tracker and slots (and `pooled`, which is empty unless rows go head by head).
+    private func head(_ r: AttnRuntime.AttentionRows, scratch: ShadowScratch, out: HeadOutputs) {
         let slot = r.layer * heads + r.head
         for i in 0..<r.rowCount {
             let row = r.row(i)
             let keys = UnsafeBufferPointer(rebasing: r.keyPositions[0 ..< row.count])
-            received[slot].add(row, keyPositions: keys)
             if !pooled.isEmpty { pool(row: row, keys: keys, query: Int(r.queryPositions[i]) - position, slot: slot) }
-            if r.queryPositions[i] == lastPosition { lastRow(r, row: row, keys: keys, slot: slot) }
+            if r.queryPositions[i] == lastPosition {
+                lastRow(r, row: row, keys: keys, slot: slot, scratch: scratch, out: out)
+            } else {
+                trackers[slot].add(row, keyPositions: keys)
+            }
         }
     }
 
@@ -211,50 +267,61 @@ final class TraceRecorder: AttentionInputObserver {
     }
 
     /// Metrics of the step's last query row for one head.
-    private func lastRow(_ r: AttnRuntime.AttentionRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>, slot: Int) {
-        let visible = row.count
+    private func lastRow(_ r: AttnRuntime.AttentionRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>,
+                         slot: Int, scratch: ShadowScratch, out: HeadOutputs) {
         var recall = Float.nan, error = Float.nan
         if options.denseShadow, !lastQuery[r.layer].isEmpty {
-            let n = Int(lastPosition) + 1
-            let g = r.kvHead, d = headDim
-            lastQuery[r.layer].withUnsafeBufferPointer { q in
-                denseProbs.withUnsafeMutableBufferPointer { dp in
-                    denseOut.withUnsafeMutableBufferPointer { dOut in
-                        sparseOut.withUnsafeMutableBufferPointer { sOut in
-                            let keysAll = shadowKeys[r.layer * kvHeads + g], valuesAll = shadowValues[r.layer * kvHeads + g]
-                            HeadStatistics.denseRow(probs: dp.baseAddress!, out: dOut.baseAddress!, q: q.baseAddress! + r.head * d,
-                                                    keys: keysAll, values: valuesAll, count: n, headDim: d)
-                            HeadStatistics.output(sOut.baseAddress!, probs: row, positions: keys, values: valuesAll, headDim: d)
-                            recall = HeadStatistics.recall(selected: keys, dense: UnsafeBufferPointer(rebasing: dp[0..<n]))
-                            error = HeadStatistics.relativeError(UnsafeBufferPointer(sOut), reference: UnsafeBufferPointer(dOut))
-                        }
-                    }
-                }
-            }
+            (recall, error) = shadow(r, row: row, keys: keys, scratch: scratch)
         }
-        var kept = Float.nan, jaccard = Float.nan
-        if stepIndex > 0 {
-            (kept, jaccard) = previousSelection[slot].withUnsafeBufferPointer { HeadStatistics.overlap(current: keys, previous: $0) }
-        }
-        previousSelection[slot].removeAll(keepingCapacity: true)
-        previousSelection[slot].append(contentsOf: keys)
-        if phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0 || topSinks[slot].isEmpty {
-            topSinks[slot] = received[slot].top(topSinkCount).map { SinkScore(position: $0.position, score: $0.score) }
-        }
-        let top = topSinks[slot]
-        metrics[slot] = HeadMetrics(
-            layer: r.layer, head: r.head, visibleKV: r.selectedFrom ?? visible, selected: visible,
-            sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),
-            sinkMass4: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 4),
-            entropy: HeadStatistics.normalisedEntropy(row, visible: visible),
-            recall: recall, outputError: error, overlapKept: kept, jaccard: jaccard, topSinks: top)
+        let tracker = trackers[slot]
+        let refreshTop = phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0
+        let stats = tracker.lastRow(row, keyPositions: keys, compareWithPrevious: stepIndex > 0, refreshTop: refreshTop,
+                                    topCount: topSinkCount)
+        if stats.topRefreshed { out.topSinks[slot] = tracker.topSinks.map { SinkScore(position: $0.position, score: $0.score) } }
+        out.metrics[slot] = HeadMetrics(
+            layer: r.layer, head: r.head, visibleKV: r.selectedFrom ?? stats.visible, selected: stats.visible,
+            sinkMass1: stats.sinkMass1, sinkMass4: stats.sinkMass4, entropy: stats.entropy,
+            recall: recall, outputError: error, overlapKept: stats.overlapKept, jaccard: stats.jaccard,
+            topSinks: out.topSinks[slot])
         if options.capture >= .selections {
-            selections[slot] = HeadSelection(layer: r.layer, head: r.head, ranges: HeadStatistics.ranges(keys))
+            out.selections[slot] = HeadSelection(layer: r.layer, head: r.head, ranges: tracker.selection)
         }
         if captureRows && phase == .decode {
             var values = [Float](repeating: 0, count: Int(lastPosition) + 1)
             for j in 0..<row.count where Int(keys[j]) < values.count { values[Int(keys[j])] = row[j] }
-            rows.append(.init(layer: r.layer, head: r.head, kind: .decodeRow, rows: 1, cols: values.count, tile: 1, values: values))
+            out.decodeRows[slot] = .init(layer: r.layer, head: r.head, kind: .decodeRow, rows: 1, cols: values.count, tile: 1,
+                                         values: values)
         }
     }
+
+    /// Recall and relative output error of one head's row against dense attention over the shadow cache.
+    private func shadow(_ r: AttnRuntime.AttentionRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>,
+                        scratch: ShadowScratch) -> (recall: Float, error: Float) {
+        let n = Int(lastPosition) + 1
+        let g = r.kvHead, d = headDim
+        let keysAll = shadowKeys[r.layer * kvHeads + g], valuesAll = shadowValues[r.layer * kvHeads + g]
+        return lastQuery[r.layer].withUnsafeBufferPointer { q in
+            HeadStatistics.denseRow(probs: scratch.denseProbs, out: scratch.denseOut, q: q.baseAddress! + r.head * d,
+                                    keys: keysAll, values: valuesAll, count: n, headDim: d)
+            HeadStatistics.output(scratch.sparseOut, probs: row, positions: keys, values: valuesAll, headDim: d)
+            return (HeadStatistics.recall(selected: keys, dense: UnsafeBufferPointer(start: scratch.denseProbs, count: n)),
+                    HeadStatistics.relativeError(UnsafeBufferPointer(start: scratch.sparseOut, count: d),
+                                                 reference: UnsafeBufferPointer(start: scratch.denseOut, count: d)))
+        }
+    }
+}
+
+/// One thread's buffers for the dense shadow row.
+private final class ShadowScratch: @unchecked Sendable {
+    let denseProbs: UnsafeMutablePointer<Float>   // [capacity]
+    let denseOut: UnsafeMutablePointer<Float>     // [d]
+    let sparseOut: UnsafeMutablePointer<Float>    // [d]
+
+    init(capacity: Int, headDim: Int) {
+        denseProbs = .allocate(capacity: max(1, capacity))
+        denseOut = .allocate(capacity: headDim)
+        sparseOut = .allocate(capacity: headDim)
+    }
+
+    deinit { denseProbs.deallocate(); denseOut.deallocate(); sparseOut.deallocate() }
 }

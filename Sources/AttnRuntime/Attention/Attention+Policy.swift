@@ -19,6 +19,12 @@ final class PolicyProbeTee: AttentionProbe {
         policy?.observe(rows)
         probe?.attentionComputed(rows)
     }
+
+    /// The policy observes the heads one by one on this thread; the probe gets the whole batch.
+    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool) {
+        if let policy { for rows in heads { policy.observe(rows) } }
+        probe?.attentionComputed(layer: layer, heads: heads, pool: pool)
+    }
 }
 
 extension Attention {

@@ -46,7 +46,10 @@ public final class Attention: @unchecked Sendable {
 
     let pool: WorkerPool
     private let blockScores: UnsafeMutablePointer<Float>   // [threads, blockRows, capacity]
-    private var probeRows: [Float] = []                     // [H, T, n] row path with a probe
+    private var probeRows: UnsafeMutablePointer<Float>?     // [H, T, n] row path with a probe
+    private var probeRowCapacity = 0
+    private var rowBatch: [AttentionRows] = []              // [H] the row path's batch for the probe
+    private var rowBatchVisible: [Int] = []                 // [H, T] visible counts per head and row
     private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
     lazy var selectionScratch = SelectionScratch(shape: shape, capacity: capacity)   // Attention+Selection.swift
     private var visible: [Int] = []                         // [T]
@@ -57,7 +60,7 @@ public final class Attention: @unchecked Sendable {
         blockScores = .allocate(capacity: pool.threads * blockRows * capacity)
     }
 
-    deinit { blockScores.deallocate() }
+    deinit { blockScores.deallocate(); probeRows?.deallocate() }
 
     /// Attention for T new tokens of one layer.
     ///
@@ -95,32 +98,36 @@ public final class Attention: @unchecked Sendable {
         let counts = (0..<shape.kvHeads).map { cache.count(layer: layer, kvHead: $0) }
         let n = counts.max() ?? 0
         visible = (0..<t).map { i in n - (t - 1 - i) }   // causal: row i sees entries 0 ..< n - (T-1-i)
-        let receiver = rowReceiver
-        let capture = receiver != nil
-        if capture && probeRows.count < h * t * n { probeRows = [Float](repeating: 0, count: h * t * n) }
-        probeRows.withUnsafeMutableBufferPointer { pr in
-            let rows = pr.baseAddress
-            var oneRow = [Float](repeating: 0, count: capture ? h * n : 0)
+        guard let probe = rowReceiver else {
             for i in 0..<t {
-                oneRow.withUnsafeMutableBufferPointer { row in
-                    let seen = counts.map { $0 - (t - 1 - i) }
-                    attendSplitKey(out: out + i * h * d, q: q + i * h * d, counts: seen, layer: layer, cache: cache,
-                                   scratch: splitScratch, probs: capture ? row.baseAddress : nil)
-                }
-                if capture {
-                    // [H, visible] → rows[head][i] with stride n, zeros past the visible entries
-                    for head in 0..<h {
-                        let dst = rows! + (head * t + i) * n
-                        let seen = counts[shape.kvHead(forQueryHead: head)] - (t - 1 - i)
-                        for j in 0..<n { dst[j] = j < seen ? oneRow[head * visible[i] + j] : 0 }
-                    }
-                }
+                let seen = counts.map { $0 - (t - 1 - i) }
+                attendSplitKey(out: out + i * h * d, q: q + i * h * d, counts: seen, layer: layer, cache: cache,
+                               scratch: splitScratch, probs: nil)
             }
-            if let probe = receiver {
-                deliverRows(probe: probe, layer: layer, cache: cache, rowCount: t, n: n,
-                            rowsOf: { head in UnsafePointer(rows! + head * t * n) }, rowStride: n, firstRow: 0)
+            return
+        }
+        // The kernel writes row i of every head straight into rows [H, T, n] (head stride T·n):
+        // for decode (T = 1) the probe reads the kernel's output with no copy.
+        let rows = probeRowBuffer(count: h * t * n)
+        for i in 0..<t {
+            let seen = counts.map { $0 - (t - 1 - i) }
+            attendSplitKey(out: out + i * h * d, q: q + i * h * d, counts: seen, layer: layer, cache: cache,
+                           scratch: splitScratch, probs: rows + i * n, probsHeadStride: t * n)
+            if visible[i] < n {   // the kernel wrote the first visible[i] entries; the causal mask is 0
+                for head in 0..<h { (rows + (head * t + i) * n + visible[i]).update(repeating: 0, count: n - visible[i]) }
             }
         }
+        deliverRowBatch(probe: probe, layer: layer, cache: cache, rows: rows, rowCount: t, n: n)
+    }
+
+    /// probeRows with room for at least `count` floats (grown geometrically, kept across calls).
+    private func probeRowBuffer(count: Int) -> UnsafeMutablePointer<Float> {
+        if probeRowCapacity < count {
+            probeRows?.deallocate()
+            probeRowCapacity = max(count, 2 * probeRowCapacity, shape.heads * capacity)
+            probeRows = .allocate(capacity: probeRowCapacity)
+        }
+        return probeRows!
     }
 
     // MARK: - Matrix path (prefill): per head, blocks of query rows through sgemm
@@ -211,6 +218,33 @@ public final class Attention: @unchecked Sendable {
                         deliver(UnsafeBufferPointer(rebasing: vis[firstRow ..< firstRow + rowCount]))
                     }
                 }
+            }
+        }
+    }
+}
+
+extension Attention {
+    /// The row path's delivery: every head's rows [T, n] at once (rows [H, T, n]), so that the
+    /// probe can spread per-head work over the pool.
+    fileprivate func deliverRowBatch(probe: AttentionProbe, layer: Int, cache: KVCache,
+                                     rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int) {
+        let h = shape.heads
+        if rowBatchVisible.count < h * t { rowBatchVisible = [Int](repeating: 0, count: h * t) }
+        rowBatch.removeAll(keepingCapacity: true)
+        queryPositions.withUnsafeBufferPointer { qp in
+            rowBatchVisible.withUnsafeMutableBufferPointer { vis in
+                for head in 0..<h {
+                    let g = shape.kvHead(forQueryHead: head)
+                    let ng = cache.count(layer: layer, kvHead: g)
+                    // row i of this head sees its stream's first ng − (T−1−i) entries
+                    for i in 0..<t { vis[head * t + i] = ng - (t - 1 - i) }
+                    rowBatch.append(AttentionRows(
+                        layer: layer, head: head, kvHead: g, queryPositions: qp,
+                        keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: min(n, ng)),
+                        probabilities: rows + head * t * n, rowStride: n,
+                        visibleCounts: UnsafeBufferPointer(rebasing: vis[head * t ..< (head + 1) * t])))
+                }
+                rowBatch.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
             }
         }
     }

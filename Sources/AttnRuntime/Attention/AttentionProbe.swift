@@ -37,6 +37,19 @@ public struct AttentionRows {
 /// the model's forward pass, once per (layer, head, block of query rows), in layer order.
 public protocol AttentionProbe: AnyObject {
     func attentionComputed(_ rows: AttentionRows)
+
+    /// All H heads of one row-path call (decode) at once, in head order, with the model's worker
+    /// pool, which is idle for the duration of this call: a probe may spread per-head work over
+    /// it (`pool.parallelFor`), since each head's rows are independent. Called on the thread that
+    /// called the forward pass; the buffers are valid only during the call. The default hands
+    /// the heads to `attentionComputed(_:)` one by one.
+    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool)
+}
+
+extension AttentionProbe {
+    public func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool) {
+        for rows in heads { attentionComputed(rows) }
+    }
 }
 
 /// A probe that keeps every row it is handed, as [layer][head][query] → probabilities over the

@@ -44,9 +44,12 @@ extension Attention {
     }
 
     /// As above with a count per KV head (heads may differ after per-head eviction): KV head g's
-    /// query heads attend to its first counts[g] entries; probs rows have stride n = max(counts).
+    /// query heads attend to its first counts[g] entries. probs[h·probsHeadStride + j] = p_hj for
+    /// j < counts[g], and 0 for counts[g] ≤ j < n = max(counts); probsHeadStride defaults to n
+    /// ([H, n]). With long probs rows, the merge and the probabilities are written per head on the pool.
     func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, counts: [Int], layer: Int,
-                        cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?) {
+                        cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?,
+                        probsHeadStride: Int? = nil) {
         let h = shape.heads, g = shape.kvHeads, r = h / g, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
         let n = counts.max() ?? 0
@@ -81,32 +84,66 @@ extension Attention {
                 }
             }
         }
-        // merge the chunks of each head
-        for head in 0..<h {
-            var bigM = -Float.infinity
-            for c in 0..<chunks { bigM = max(bigM, s.chunkMax[head * s.maxChunks + c]) }
-            var total: Float = 0
-            let o = out + head * d
-            o.update(repeating: 0, count: d)
-            for c in 0..<chunks where s.chunkSum[head * s.maxChunks + c] > 0 {
-                let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM)
-                total += w * s.chunkSum[head * s.maxChunks + c]
-                let oc = s.chunkOut + (head * s.maxChunks + c) * d
-                for k in 0..<d { o[k] += w * oc[k] }
-            }
-            let inv = 1 / total
-            for k in 0..<d { o[k] *= inv }
-            if let probs {
-                let nHead = counts[head / r]
-                for c in 0..<chunks {
-                    let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM) * inv
-                    let lo = c * s.chunk, hi = min(nHead, lo + s.chunk)
-                    if hi <= lo { continue }   // past this KV head's entries
-                    for j in lo..<hi { probs[head * n + j] = s.scores[head * s.capacity + j] * w }
+        if let probs, h * n >= 8192 {
+            // p_hj for H·n entries: worth both threads at long rows (serially this was ~4% of a 4K step)
+            let stride = probsHeadStride ?? n
+            pool.parallelFor(h) { heads, _ in
+                for head in heads {
+                    self.mergeChunks(out: out, head: head, chunks: chunks, scratch: s, probs: probs + head * stride,
+                                     count: counts[head / r], rowLength: n)
                 }
+            }
+        } else {
+            let stride = probsHeadStride ?? n
+            for head in 0..<h {
+                mergeChunks(out: out, head: head, chunks: chunks, scratch: s, probs: probs.map { $0 + head * stride },
+                            count: counts[head / r], rowLength: n)
             }
         }
     }
+
+    /// Merges one head's chunks into out [head·d ..< (head+1)·d]; with probs, writes its row
+    /// probs [rowLength]: p_j over the first `count` entries, 0 beyond.
+    @inline(__always)
+    private func mergeChunks(out: UnsafeMutablePointer<Float>, head: Int, chunks: Int, scratch s: SplitKeyScratch,
+                             probs: UnsafeMutablePointer<Float>?, count nHead: Int, rowLength n: Int) {
+        let d = shape.headDim
+        var bigM = -Float.infinity
+        for c in 0..<chunks { bigM = max(bigM, s.chunkMax[head * s.maxChunks + c]) }
+        var total: Float = 0
+        let o = out + head * d
+        o.update(repeating: 0, count: d)
+        for c in 0..<chunks where s.chunkSum[head * s.maxChunks + c] > 0 {
+            let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM)
+            total += w * s.chunkSum[head * s.maxChunks + c]
+            let oc = s.chunkOut + (head * s.maxChunks + c) * d
+            for k in 0..<d { o[k] += w * oc[k] }
+        }
+        let inv = 1 / total
+        for k in 0..<d { o[k] *= inv }
+        guard let probs else { return }
+        let row = s.scores + head * s.capacity
+        for c in 0..<chunks {
+            let lo = c * s.chunk, hi = min(nHead, lo + s.chunk)
+            if hi <= lo { break }   // past this KV head's entries
+            scaleCopy(probs + lo, row + lo, by: expf(s.chunkMax[head * s.maxChunks + c] - bigM) * inv, count: hi - lo)
+        }
+        if nHead < n { (probs + nHead).update(repeating: 0, count: n - nHead) }
+    }
+}
+
+/// out[j] = x[j] · w for j < n, 8 lanes at a time (the same product as the scalar loop).
+@inline(__always)
+func scaleCopy(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, by w: Float, count n: Int) {
+    let o = UnsafeMutableRawPointer(out), xr = UnsafeRawPointer(x)
+    let w8 = SIMD8<Float>(repeating: w)
+    var j = 0
+    while j + 8 <= n {
+        o.storeBytes(of: xr.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * w8, toByteOffset: j * 4,
+                     as: SIMD8<Float>.self)
+        j += 8
+    }
+    while j < n { out[j] = x[j] * w; j += 1 }
 }
 
 /// x[i] = e^(x[i] − m) in place, m = max x; returns (m, Σ e^(x[i] − m)). n ≥ 1.

@@ -11,7 +11,13 @@ public enum HeadStatistics {
     /// `visible` is |V_t| (the keys the query could see), which may exceed probs.count.
     /// Fast path: 8 lanes at a time with `fastLog` (absolute error of ln below 1e-5).
     public static func normalisedEntropy(_ probs: UnsafeBufferPointer<Float>, visible: Int) -> Float {
-        guard visible > 1, let base = probs.baseAddress else { return 0 }
+        guard visible > 1 else { return 0 }
+        return normalised(entropy: entropySum(probs), visible: visible)
+    }
+
+    /// −Σ p ln p over the row (unnormalised), 8 lanes at a time with `fastLog`.
+    static func entropySum(_ probs: UnsafeBufferPointer<Float>) -> Float {
+        guard let base = probs.baseAddress else { return 0 }
         let n = probs.count
         var acc = SIMD8<Float>()
         var j = 0
@@ -24,7 +30,13 @@ public enum HeadStatistics {
         }
         var h = acc.sum()
         while j < n { let p = base[j]; if p > 0 { h -= p * logf(p) }; j += 1 }
-        return min(1, max(0, h / logf(Float(visible))))
+        return h
+    }
+
+    /// −Σ p ln p as accumulated above, normalised by ln|V| and clamped to [0, 1].
+    @inline(__always)
+    static func normalised(entropy h: Float, visible: Int) -> Float {
+        visible > 1 ? min(1, max(0, h / logf(Float(visible)))) : 0
     }
 
     /// The reference: scalar logf.
@@ -98,6 +110,43 @@ public enum HeadStatistics {
         let kept: Float = s.isEmpty ? 1 : Float(common) / Float(s.count)
         let jaccard: Float = union == 0 ? 1 : Float(common) / Float(union)
         return (kept, jaccard)
+    }
+
+    /// `overlap(current:previous:)` for selections given as sorted disjoint ranges: O(ranges)
+    /// instead of O(positions), with the same integer counts and so the same results.
+    public static func overlap(current s: [Range<Int>], previous p: [Range<Int>]) -> (kept: Float, jaccard: Float) {
+        var common = 0, i = 0, j = 0
+        while i < s.count && j < p.count {
+            common += max(0, min(s[i].upperBound, p[j].upperBound) - max(s[i].lowerBound, p[j].lowerBound))
+            if s[i].upperBound < p[j].upperBound { i += 1 } else { j += 1 }
+        }
+        let sCount = s.reduce(0) { $0 + $1.count }, pCount = p.reduce(0) { $0 + $1.count }
+        let union = sCount + pCount - common
+        let kept: Float = sCount == 0 ? 1 : Float(common) / Float(sCount)
+        let jaccard: Float = union == 0 ? 1 : Float(common) / Float(union)
+        return (kept, jaccard)
+    }
+
+    /// `ranges(_:)` into a reused array: strictly ascending positions skip 8 at a time inside a
+    /// run (positions[j+8] = positions[j] + 8 means all eight follow on), and a fully contiguous
+    /// selection (dense, a window) costs O(1).
+    public static func ranges(_ positions: UnsafeBufferPointer<Int32>, into out: inout [Range<Int>]) {
+        out.removeAll(keepingCapacity: true)
+        let n = positions.count
+        guard n > 0 else { return }
+        if Int(positions[n - 1]) - Int(positions[0]) == n - 1 {
+            out.append(Int(positions[0]) ..< Int(positions[n - 1]) + 1)
+            return
+        }
+        var i = 0
+        while i < n {
+            let start = i, lo = Int(positions[i])
+            i += 1
+            // inside the run, positions[i] = lo + (i − start)
+            while i + 8 <= n && Int(positions[i + 7]) == lo + (i + 7 - start) { i += 8 }
+            while i < n && Int(positions[i]) == lo + (i - start) { i += 1 }
+            out.append(lo ..< lo + (i - start))
+        }
     }
 
     /// Ascending positions as sorted disjoint half-open ranges (`0,1,2,7,8` → `0..<3, 7..<9`).

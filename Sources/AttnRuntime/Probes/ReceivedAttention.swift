@@ -3,6 +3,8 @@
 // and count per position so that decode updates are O(visible keys). Its top positions show
 // non-initial ("hidden") sinks as well as token 0 (ACT's test, METHODS.md §8, uses α_k > 0.1).
 
+import Foundation
+
 public struct ReceivedAttention {
     private(set) var sums: [Float]    // [positions] Σ a_{t,k} over the queries that saw k
     private(set) var counts: [Int32]  // [positions] how many queries saw k
@@ -33,6 +35,57 @@ public struct ReceivedAttention {
                     guard k < s.count else { continue }
                     s[k] += probs[j]; c[k] += 1
                 }
+            }
+        }
+    }
+
+    /// `add(probs, keyPositions:)` for keys that form the sorted disjoint `ranges` (in order:
+    /// probs[0 ..< ranges[0].count] belong to ranges[0], and so on), and returns −Σ p ln p of the
+    /// row summed exactly as `HeadStatistics.normalisedEntropy` does (8 lanes with fastLog, then
+    /// logf for the tail), so its result is the same. A single range (dense, a window) is one
+    /// pass over the row; otherwise the adds go range by range and the entropy is a second pass.
+    public mutating func addReturningEntropy(_ probs: UnsafeBufferPointer<Float>, ranges: [Range<Int>]) -> Float {
+        let n = probs.count
+        guard n > 0, let pb = probs.baseAddress, let last = ranges.last else { return 0 }
+        precondition(ranges.reduce(0) { $0 + $1.count } == n, "ranges cover \(n) keys")
+        limit = max(limit, min(sums.count, last.upperBound))
+        let fits = last.upperBound <= sums.count
+        return sums.withUnsafeMutableBufferPointer { s in
+            counts.withUnsafeMutableBufferPointer { c in
+                if ranges.count == 1 && fits {
+                    let sb = UnsafeMutableRawPointer(s.baseAddress! + ranges[0].lowerBound)
+                    let cb = UnsafeMutableRawPointer(c.baseAddress! + ranges[0].lowerBound)
+                    let pr = UnsafeRawPointer(pb)
+                    var acc = SIMD8<Float>()
+                    var j = 0
+                    while j + 8 <= n {
+                        let p = pr.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+                        sb.storeBytes(of: sb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) + p,
+                                      toByteOffset: j * 4, as: SIMD8<Float>.self)
+                        cb.storeBytes(of: cb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Int32>.self) &+ 1,
+                                      toByteOffset: j * 4, as: SIMD8<Int32>.self)
+                        let safe = p.replacing(with: 1, where: p .<= 0)   // as in normalisedEntropy
+                        acc -= p.replacing(with: 0, where: p .<= 0) * HeadStatistics.fastLog(safe)
+                        j += 8
+                    }
+                    var h = acc.sum()
+                    let st = s.baseAddress! + ranges[0].lowerBound, ct = c.baseAddress! + ranges[0].lowerBound
+                    while j < n {
+                        let p = pb[j]
+                        st[j] += p; ct[j] &+= 1
+                        if p > 0 { h -= p * logf(p) }
+                        j += 1
+                    }
+                    return h
+                }
+                var j = 0
+                for r in ranges {
+                    for k in r {
+                        if k < s.count { s[k] += pb[j]; c[k] += 1 }
+                        j += 1
+                    }
+                }
+                return HeadStatistics.entropySum(probs)
             }
         }
     }

@@ -1,0 +1,165 @@
+import XCTest
+@testable import AttnRuntime
+
+/// HeadTracker (the recorder's per-head fast path) against the per-statistic functions it
+/// replaces, on seeded random runs of rows whose selections are dense and growing, a sink plus a
+/// sliding window, or random subsets (H2O-like), and the fast range/overlap helpers against
+/// their position-by-position versions.
+final class HeadTrackerTests: XCTestCase {
+    /// The recorder's former per-head code: separate passes over the row, previous selection kept
+    /// as positions.
+    struct NaiveHead {
+        var received: ReceivedAttention
+        var previous: [Int32] = []
+        var top: [(position: Int, score: Float)] = []
+
+        mutating func lastRow(_ row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>, compare: Bool,
+                              refreshTop: Bool, topCount: Int) -> HeadTracker.RowStats {
+            received.add(row, keyPositions: keys)
+            var kept = Float.nan, jaccard = Float.nan
+            if compare { (kept, jaccard) = previous.withUnsafeBufferPointer { HeadStatistics.overlap(current: keys, previous: $0) } }
+            previous = Array(keys)
+            let refresh = refreshTop || top.isEmpty
+            if refresh { top = received.top(topCount) }
+            return .init(visible: row.count,
+                         sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),
+                         sinkMass4: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 4),
+                         entropy: HeadStatistics.normalisedEntropy(row, visible: row.count),
+                         overlapKept: kept, jaccard: jaccard, topRefreshed: refresh)
+        }
+    }
+
+    enum Pattern: CaseIterable { case dense, sinkWindow, randomSubset }
+
+    /// Positions a step at `position` attends to under each pattern.
+    func selection(_ pattern: Pattern, position: Int, rng: inout SeededRandom) -> [Int32] {
+        switch pattern {
+        case .dense: return (0...position).map(Int32.init)
+        case .sinkWindow:
+            let window = 37
+            if position < 4 + window { return (0...position).map(Int32.init) }
+            return (0..<4).map(Int32.init) + (position - window + 1 ... position).map(Int32.init)
+        case .randomSubset:
+            return (0...position).filter { $0 == position || Int.random(in: 0..<3, using: &rng) > 0 }.map(Int32.init)
+        }
+    }
+
+    func testTrackerMatchesTheSeparatePasses() {
+        for seed: UInt64 in 0..<6 {
+            for pattern in Pattern.allCases {
+                var rng = SeededRandom(seed: seed)
+                let capacity = 160
+                let tracker = HeadTracker(capacity: capacity)
+                var naive = NaiveHead(received: ReceivedAttention(capacity: capacity))
+                let start = Int.random(in: 1...30, using: &rng)
+                for step in 0..<60 {
+                    let position = start + step
+                    let keys = selection(pattern, position: position, rng: &rng)
+                    var row = rng.floats(keys.count, in: 0...1).map { $0 * $0 * $0 }
+                    if row.count > 9 { row[Int.random(in: 0..<row.count, using: &rng)] = 0 }   // p = 0 adds no entropy
+                    let total = row.reduce(0, +)
+                    row = row.map { $0 / max(total, 1e-12) }
+                    let refresh = step % 8 == 0
+                    let context = "seed \(seed) \(pattern) step \(step)"
+                    row.withUnsafeBufferPointer { r in
+                        keys.withUnsafeBufferPointer { k in
+                            let fast = tracker.lastRow(r, keyPositions: k, compareWithPrevious: step > 0, refreshTop: refresh, topCount: 8)
+                            let slow = naive.lastRow(r, keys: k, compare: step > 0, refreshTop: refresh, topCount: 8)
+                            XCTAssertEqual(fast.visible, slow.visible, context)
+                            XCTAssertEqual(fast.sinkMass1, slow.sinkMass1, context)
+                            XCTAssertEqual(fast.sinkMass4, slow.sinkMass4, context)
+                            XCTAssertEqual(fast.entropy, slow.entropy, accuracy: 1e-6, context)
+                            XCTAssertEqual(fast.topRefreshed, slow.topRefreshed, context)
+                            if step > 0 {
+                                XCTAssertEqual(fast.overlapKept, slow.overlapKept, context)
+                                XCTAssertEqual(fast.jaccard, slow.jaccard, context)
+                            } else {
+                                XCTAssertTrue(fast.overlapKept.isNaN && fast.jaccard.isNaN, context)
+                            }
+                            XCTAssertEqual(tracker.selection, HeadStatistics.ranges(k), context)
+                        }
+                    }
+                    XCTAssertEqual(tracker.received.sums, naive.received.sums, context)
+                    XCTAssertEqual(tracker.received.counts, naive.received.counts, context)
+                    XCTAssertEqual(tracker.topSinks.map(\.position), naive.top.map(\.position), context)
+                    XCTAssertEqual(tracker.topSinks.map(\.score), naive.top.map(\.score), context)
+                }
+            }
+        }
+    }
+
+    /// Rows that are not a step's last only update α_k.
+    func testAddOnlyTouchesReceivedAttention() {
+        let tracker = HeadTracker(capacity: 8)
+        let row: [Float] = [0.5, 0.5], keys: [Int32] = [0, 1]
+        row.withUnsafeBufferPointer { r in keys.withUnsafeBufferPointer { tracker.add(r, keyPositions: $0) } }
+        XCTAssertEqual(tracker.received.score(1), 0.5)
+        XCTAssertEqual(tracker.selection, [])
+        XCTAssertTrue(tracker.topSinks.isEmpty)
+    }
+
+    /// The single-range fused pass (dense rows longer than 8, with a tail) gives the entropy of
+    /// normalisedEntropy exactly and the same α_k as add; positions past the capacity are ignored.
+    func testFusedEntropyAndCapacityEdge() {
+        var rng = SeededRandom(seed: 42)
+        for n in [1, 7, 8, 9, 31, 64, 203] {
+            var row = rng.floats(n, in: 0...1)
+            let total = row.reduce(0, +)
+            row = row.map { $0 / total }
+            var a = ReceivedAttention(capacity: 300), b = ReceivedAttention(capacity: 300)
+            row.withUnsafeBufferPointer { r in
+                let keys = (0..<Int32(n)).map { $0 + 3 }
+                keys.withUnsafeBufferPointer { k in
+                    let h = a.addReturningEntropy(r, ranges: [3 ..< 3 + n])
+                    b.add(r, keyPositions: k)
+                    XCTAssertEqual(HeadStatistics.normalised(entropy: h, visible: n),
+                                   HeadStatistics.normalisedEntropy(r, visible: n), "n \(n)")
+                }
+            }
+            XCTAssertEqual(a.sums, b.sums, "n \(n)"); XCTAssertEqual(a.counts, b.counts, "n \(n)")
+        }
+        // Keys past the capacity (a position the recorder's arrays do not hold) are skipped by both.
+        var a = ReceivedAttention(capacity: 10), b = ReceivedAttention(capacity: 10)
+        let row: [Float] = [0.25, 0.25, 0.25, 0.25], keys: [Int32] = [7, 8, 9, 10]
+        row.withUnsafeBufferPointer { r in
+            keys.withUnsafeBufferPointer { k in
+                _ = a.addReturningEntropy(r, ranges: [7 ..< 11])
+                b.add(r, keyPositions: k)
+            }
+        }
+        XCTAssertEqual(a.sums, b.sums); XCTAssertEqual(a.counts, b.counts)
+        XCTAssertEqual(a.top(3).map(\.position), b.top(3).map(\.position))
+    }
+
+    func testRangesIntoMatchesRanges() {
+        for seed: UInt64 in 0..<30 {
+            var rng = SeededRandom(seed: seed)
+            var positions: [Int32] = []
+            var p = Int32.random(in: 0...5, using: &rng)
+            for _ in 0..<Int.random(in: 0...200, using: &rng) {
+                positions.append(p)
+                p += Int.random(in: 0..<4, using: &rng) == 0 ? Int32.random(in: 2...20, using: &rng) : 1
+            }
+            var out: [Range<Int>] = [0..<1]   // stale contents are replaced
+            positions.withUnsafeBufferPointer { HeadStatistics.ranges($0, into: &out) }
+            XCTAssertEqual(out, positions.withUnsafeBufferPointer { HeadStatistics.ranges($0) }, "seed \(seed)")
+        }
+    }
+
+    func testOverlapOfRangesMatchesOverlapOfPositions() {
+        for seed: UInt64 in 0..<40 {
+            var rng = SeededRandom(seed: seed)
+            func randomSet() -> [Int32] { (0..<Int32.random(in: 0...120, using: &rng)).filter { _ in Bool.random(using: &rng) } }
+            let s = randomSet(), p = randomSet()
+            let byPositions = s.withUnsafeBufferPointer { sb in p.withUnsafeBufferPointer { HeadStatistics.overlap(current: sb, previous: $0) } }
+            let sr = s.withUnsafeBufferPointer { HeadStatistics.ranges($0) }, pr = p.withUnsafeBufferPointer { HeadStatistics.ranges($0) }
+            let byRanges = HeadStatistics.overlap(current: sr, previous: pr)
+            XCTAssertEqual(byRanges.kept, byPositions.kept, "seed \(seed)")
+            XCTAssertEqual(byRanges.jaccard, byPositions.jaccard, "seed \(seed)")
+        }
+        let e = HeadStatistics.overlap(current: [], previous: [])
+        XCTAssertEqual(e.kept, 1); XCTAssertEqual(e.jaccard, 1)
+        let o = HeadStatistics.overlap(current: [0..<2, 5..<7], previous: [0..<2, 4..<6])   // as testOverlapAndJaccard
+        XCTAssertEqual(o.kept, 0.75); XCTAssertEqual(o.jaccard, 0.6)
+    }
+}

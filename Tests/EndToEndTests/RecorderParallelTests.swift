@@ -1,0 +1,74 @@
+import AttnTrace
+import Foundation
+import XCTest
+@testable import AttnRuntime
+@testable import attnscope
+
+/// The recorder's decode path updates the heads of a layer in parallel on the model's pool; the
+/// same recorder fed head by head on the calling thread (the AttentionProbe default) must give the
+/// same frames, bit for bit, on the reference model under a dense, an evicting and an observing
+/// policy, with the dense shadow and row capture on (everything the per-head work writes).
+final class RecorderParallelTests: XCTestCase {
+    /// Hides the recorder's batch method, so the attention call falls back to one head at a time.
+    final class HeadByHead: AttentionInputObserver {
+        let recorder: TraceRecorder
+        init(_ recorder: TraceRecorder) { self.recorder = recorder }
+        func attentionComputed(_ rows: AttnRuntime.AttentionRows) { recorder.attentionComputed(rows) }
+        func attentionInputs(layer: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                             positions: UnsafePointer<Int32>, tokens: Int) {
+            recorder.attentionInputs(layer: layer, q: q, k: k, v: v, positions: positions, tokens: tokens)
+        }
+    }
+
+    func record(policy spec: String, headByHead: Bool, gguf: GGUFFile, prompt: [Int32], steps: Int) throws -> [StepFrame] {
+        let model = try Transformer(gguf: gguf, contextLength: prompt.count + steps + 1, threads: 2)
+        let policy = try PolicyRegistry.make(spec)
+        policy.reset(layers: model.config.blockCount, shape: model.attention.shape)
+        model.attention.policy = policy
+        let recorder = TraceRecorder(config: model.config, capacity: model.contextLength,
+                                     options: .init(capture: .full, denseShadow: true, topSinkInterval: 3))
+        model.attention.probe = headByHead ? HeadByHead(recorder) : recorder
+        var frames: [StepFrame] = []
+        var input = prompt
+        for step in 0..<steps {
+            recorder.beginStep(index: step, phase: step == 0 ? .prefill : .decode, position: model.cache.nextPosition,
+                               queryCount: input.count)
+            let next = Int32(Sampler.argmax(model.forward(tokens: input)))
+            frames.append(recorder.finishStep(wallNanos: 0, stepEnd: 0, attentionNanos: Array(repeating: 0, count: model.config.blockCount),
+                                              emitted: TokenInfo(id: next, text: ""), cache: model.cache,
+                                              evicted: model.attention.evictedPositions))
+            input = [next]
+        }
+        return frames
+    }
+
+    /// Every float of a head's metrics as its bit pattern (NaN = NaN), with the top sinks.
+    func bits(_ m: HeadMetrics) -> [UInt32] {
+        [m.sinkMass1, m.sinkMass4, m.entropy, m.recall, m.outputError, m.overlapKept, m.jaccard].map(\.bitPattern)
+            + [UInt32(m.layer), UInt32(m.head), UInt32(m.visibleKV), UInt32(m.selected)]
+            + m.topSinks.flatMap { [UInt32($0.position), $0.score.bitPattern] }
+    }
+
+    func testParallelHeadsMatchHeadByHead() throws {
+        let gguf = try GGUFFile(path: try ModelLocator.referenceModelPath())
+        let tokenizer = try BPETokenizer(gguf: gguf)
+        let prompt = tokenizer.encode("The keeper climbed the steps of the tower every evening and lit the lamp.")
+        for spec in ["dense", "streaming:sink=4,window=8", "h2o:heavy=6,window=6"] {
+            let parallel = try record(policy: spec, headByHead: false, gguf: gguf, prompt: prompt, steps: 9)
+            let serial = try record(policy: spec, headByHead: true, gguf: gguf, prompt: prompt, steps: 9)
+            XCTAssertEqual(parallel.count, serial.count)
+            for (step, (a, b)) in zip(parallel, serial).enumerated() {
+                let context = "\(spec) step \(step)"
+                XCTAssertEqual(a.step.emittedToken, b.step.emittedToken, context)
+                XCTAssertEqual(a.metrics.count, 270, context)
+                XCTAssertEqual(a.metrics.map(bits), b.metrics.map(bits), context)
+                XCTAssertFalse(a.metrics.contains { $0.entropy.isNaN }, "\(context): every head reported")
+                XCTAssertEqual(a.selections, b.selections, context)
+                XCTAssertEqual(a.kv, b.kv, context)
+                XCTAssertEqual(a.rows.map { [$0.layer, $0.head, $0.cols] }, b.rows.map { [$0.layer, $0.head, $0.cols] }, context)
+                XCTAssertEqual(a.rows.map { $0.values.map(\.bitPattern) }, b.rows.map { $0.values.map(\.bitPattern) }, context)
+                if step > 0 { XCTAssertEqual(a.rows.count, 270, "\(context): a decode row per head (capture full)") }
+            }
+        }
+    }
+}
