@@ -12,7 +12,7 @@ struct BitWriter {
     private var n = 0   // pending bits in acc, 0…63
 
     /// Appends the low `bits` bits of `v` (bits ≤ 56, v < 2^bits).
-    @inline(__always) mutating func put(_ v: UInt64, _ bits: Int, into w: inout ByteWriter) {
+    @_transparent mutating func put(_ v: UInt64, _ bits: Int, into w: inout ByteWriter) {
         acc |= v << UInt64(n)
         if n + bits >= 64 {   // then n ≥ 8: the shift below is at most 56
             w.putWord(acc, keeping: 8)
@@ -24,7 +24,7 @@ struct BitWriter {
     }
 
     /// EG_k(v) for v ≤ 2^41, k ≤ 15: one field when it is at most 56 bits long, else two.
-    @inline(__always) mutating func putExpGolomb(_ v: UInt64, k: Int, into w: inout ByteWriter) {
+    @_transparent mutating func putExpGolomb(_ v: UInt64, k: Int, into w: inout ByteWriter) {
         let x = v &+ (1 << UInt64(k))
         let b = 64 - x.leadingZeroBitCount
         let z = b - 1 - k

@@ -42,6 +42,8 @@ extension Codec {
         var previous: (visible: Int, selected: Int, overlap: UInt16, jaccard: UInt16)?   // stored forms
         let heads = ms.baseAddress! + first
         w.reserve(count * (maxHeadFieldBytes + maxTopSinksBytes(Format.maxTopSinks)) + 8)   // the most the block can take
+        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: topSinksScratchWords) { scratchBuffer in
+        let scratch = scratchBuffer.baseAddress!
         for h in 0..<count {
             let m = heads + h
             if m.pointee.layer != layer || m.pointee.head != h {
@@ -81,10 +83,11 @@ extension Codec {
             if flags & (32 | 128) == 0 { w.putU16(jaccardCode) }
             if flags & 64 == 0 { w.putU16(Quantize.half(outErr)) }
             do {
-                try putTopSinks(count: m.pointee.topSinks.count, { m.pointee.topSinks[$0] }, into: &w)
+                try putTopSinks(count: m.pointee.topSinks.count, { m.pointee.topSinks[$0] }, scratch: scratch, into: &w)
             } catch let p as FrameProblem {
                 throw FrameProblem("metrics layer \(layer) head \(h): \(p.why)")
             }
+        }
         }
     }
 

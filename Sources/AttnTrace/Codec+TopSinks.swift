@@ -25,87 +25,92 @@ extension Codec {
     /// `Format.maxTopSinks` or a position is outside 0…Format.maxPosition.
     static func encodeTopSinks(_ sinks: UnsafeBufferPointer<SinkScore>, into w: inout ByteWriter) throws {
         w.reserve(maxTopSinksBytes(min(sinks.count, Format.maxTopSinks)) + 8)
-        try putTopSinks(count: sinks.count, { sinks[$0] }, into: &w)
+        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: topSinksScratchWords) { scratch in
+            try putTopSinks(count: sinks.count, { sinks[$0] }, scratch: scratch.baseAddress!, into: &w)
+        }
     }
 
+    /// Words of scratch memory `putTopSinks` needs.
+    static let topSinksScratchWords = 2 * Format.maxTopSinks
+
     /// The same for a caller that reserved `maxTopSinksBytes(Format.maxTopSinks) + 8` bytes (+ 8:
-    /// BitWriter stores whole words). `sink(i)` is the i-th sink: the metrics encoder reads them
-    /// in place from its HeadMetrics (no retain of the array).
+    /// BitWriter stores whole words) and hands over `topSinksScratchWords` words of scratch memory.
+    /// `sink(i)` is the i-th sink: the metrics encoder reads them in place from its HeadMetrics
+    /// (no retain of the array).
     @inline(__always)
-    static func putTopSinks(count n: Int, _ sink: (Int) -> SinkScore, into w: inout ByteWriter) throws {
+    static func putTopSinks(count n: Int, _ sink: (Int) -> SinkScore, scratch: UnsafeMutablePointer<UInt64>,
+                            into w: inout ByteWriter) throws {
         if n > Format.maxTopSinks { throw FrameProblem("\(n) top sinks, at most \(Format.maxTopSinks)") }
         var bits = BitWriter()
         bits.putExpGolomb(UInt64(n), k: 3, into: &w)
         if n == 0 { bits.finish(into: &w); return }
-        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * n) { buffer in
-            // [0, n): positions ascending; [n, 2n): their log8 codes; [2n, 3n): gap masks (gapOrder).
-            let positions = buffer.baseAddress!, codes = positions + n
-            var top: UInt64 = 0, low: UInt64 = 255
-            var sorted = true
-            for i in 0..<n {
-                let s = sink(i)
-                if s.position < 0 || s.position > Format.maxPosition {
-                    throw FrameProblem("sink position \(s.position) out of range")
-                }
-                let p = UInt64(s.position), c = UInt64(Quantize.log8(s.score))
-                positions[i] = p; codes[i] = c
-                sorted = sorted && (i == 0 || positions[i - 1] <= p)
-                top = max(top, c); low = min(low, c)
+        // [0, n): positions ascending; [n, 2n): their log8 codes.
+        let positions = scratch, codes = scratch + n
+        var top: UInt64 = 0, low: UInt64 = 255
+        var sorted = true
+        for i in 0..<n {
+            let s = sink(i)
+            if s.position < 0 || s.position > Format.maxPosition {
+                throw FrameProblem("sink position \(s.position) out of range")
             }
-            if !sorted {   // insertion by position (n ≤ 64); the recorder hands sinks over by score
-                for i in 1..<n {
-                    let p = positions[i], c = codes[i]
-                    var j = i
-                    while j > 0 && positions[j - 1] > p { positions[j] = positions[j - 1]; codes[j] = codes[j - 1]; j -= 1 }
-                    positions[j] = p; codes[j] = c
-                }
+            let p = UInt64(s.position), c = UInt64(Quantize.log8(s.score))
+            positions[i] = p; codes[i] = c
+            sorted = sorted && (i == 0 || positions[i - 1] <= p)
+            top = max(top, c); low = min(low, c)
+        }
+        if !sorted {   // insertion by position (n ≤ 64); the recorder hands sinks over by score
+            for i in 1..<n {
+                let p = positions[i], c = codes[i]
+                var j = i
+                while j > 0 && positions[j - 1] > p { positions[j] = positions[j - 1]; codes[j] = codes[j - 1]; j -= 1 }
+                positions[j] = p; codes[j] = c
             }
-            bits.putExpGolomb(positions[0], k: 0, into: &w)
-            if n >= 2 {
-                let k = gapOrder(positions, count: n, scratch: positions + 2 * n)
-                bits.put(UInt64(k), 4, into: &w)
-                for i in 1..<n { bits.putExpGolomb(positions[i] &- positions[i - 1], k: k, into: &w) }
-            }
-            bits.put(top, 8, into: &w)
-            if n >= 2 {
-                let width = 64 - (top - low).leadingZeroBitCount
-                bits.put(UInt64(width), 4, into: &w)
-                if width > 0 { for i in 0..<n { bits.put(top &- codes[i], width, into: &w) } }
-            }
+        }
+        bits.putExpGolomb(positions[0], k: 0, into: &w)
+        if n >= 2 {
+            let k = gapOrder(positions, count: n)
+            bits.put(UInt64(k), 4, into: &w)
+            for i in 1..<n { bits.putExpGolomb(positions[i] &- positions[i - 1], k: k, into: &w) }
+        }
+        bits.put(top, 8, into: &w)
+        if n >= 2 {
+            let width = 64 - (top - low).leadingZeroBitCount
+            bits.put(UInt64(width), 4, into: &w)
+            if width > 0 { for i in 0..<n { bits.put(top &- codes[i], width, into: &w) } }
         }
         bits.finish(into: &w)
     }
 
     /// The order k in 0…15 for which EG_k of the gaps between `positions` (ascending, n ≥ 2) is
-    /// shortest; the lowest such k on ties. `scratch` holds n − 1 words.
+    /// shortest; the lowest such k on ties.
     ///
     /// From k to k + 1, EG of a gap g with bit length b and t leading one bits grows by one bit when
-    /// b ≤ k or b − t = k + 1, and shrinks by one bit otherwise. Each gap's "grows" set of k is a
-    /// mask; below the lowest k in any mask every step shrinks, from the longest b on every step
-    /// grows, so only the ks between need counting.
-    @inline(__always)
-    static func gapOrder(_ positions: UnsafeMutablePointer<UInt64>, count n: Int,
-                         scratch masks: UnsafeMutablePointer<UInt64>) -> Int {
-        let m = n - 1
-        var any: UInt64 = 0, longest = 0
-        for i in 0..<m {
-            let g = positions[i + 1] &- positions[i]
+    /// b ≤ k or b − t = k + 1, and shrinks by one bit otherwise. One pass counts, for each k, the
+    /// gaps that grow (a byte per k in two words); below the lowest k where any gap grows every step
+    /// shrinks, from the longest b on every step grows, so only the ks between are scanned.
+    @_transparent
+    static func gapOrder(_ positions: UnsafeMutablePointer<UInt64>, count n: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var low: UInt64 = 0, high: UInt64 = 0   // byte k: gaps that grow from k to k + 1 (k < 8; k − 8)
+        var longest = 0
+        for i in 1..<n {
+            let g = positions[i] &- positions[i - 1]
             let b = 64 - g.leadingZeroBitCount
-            var mask: UInt64 = (~0 << UInt64(b)) & 0x7FFF                        // k ≥ b (b ≤ 41)
-            if b > 0 {
-                let j = b - (~(g << UInt64(64 - b))).leadingZeroBitCount        // b − t
-                if j >= 1 && j <= 15 { mask |= 1 << UInt64(j - 1) }
+            longest = max(longest, b)
+            // every k ≥ b
+            if b < 8 { low &+= ones &<< UInt64(8 * b); high &+= ones } else if b < 16 { high &+= ones &<< UInt64(8 * (b - 8)) }
+            if b > 0 {   // k = b − t − 1
+                let k = b - (~(g &<< UInt64(64 - b))).leadingZeroBitCount - 1
+                if k >= 0 && k < 8 { low &+= 1 &<< UInt64(8 * k) } else if k >= 8 && k < 15 { high &+= 1 &<< UInt64(8 * (k - 8)) }
             }
-            masks[i] = mask
-            any |= mask; longest = max(longest, b)
         }
-        let low = min(any.trailingZeroBitCount, 15), high = min(longest, 15)
-        var best = low, change = 0, bestChange = 0
-        var k = low
-        while k < high {
-            var grows = 0
-            for i in 0..<m { grows &+= Int(truncatingIfNeeded: (masks[i] >> UInt64(k)) & 1) }
-            change &+= 2 &* grows &- m                 // bits(k + 1) − bits(k)
+        let first = low != 0 ? low.trailingZeroBitCount >> 3 : 8 + (high.trailingZeroBitCount >> 3)
+        var best = min(first, 15), change = 0, bestChange = 0
+        let gaps = n - 1
+        var k = best
+        while k < min(longest, 15) {
+            let grows = Int(truncatingIfNeeded: ((k < 8 ? low : high) &>> UInt64(8 * (k & 7))) & 0xFF)
+            change &+= 2 &* grows &- gaps                 // bits(k + 1) − bits(k)
             if change < bestChange { bestChange = change; best = k + 1 }
             k += 1
         }
