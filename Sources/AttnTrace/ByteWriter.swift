@@ -57,6 +57,13 @@ struct ByteWriter {
         count += 2
     }
 
+    /// Stores the 8 bytes of `v` (little-endian) and keeps the first `keeping` of them: the bit
+    /// writer's flush. Needs 8 reserved bytes.
+    @inline(__always) mutating func putWord(_ v: UInt64, keeping: Int) {
+        UnsafeMutableRawPointer(base + count).storeBytes(of: v.littleEndian, as: UInt64.self)
+        count += keeping
+    }
+
     /// Unsigned LEB128: 7 bits per byte, high bit set on all but the last byte. At most 10 bytes.
     @inline(__always) mutating func putVarint(_ v: UInt64) {
         var v = v

@@ -13,8 +13,7 @@
 //     sinkMass1, sinkMass4, entropy, recall          unit16 each (bits 0…3)
 //     overlapKept, jaccard                           unit16 each (bits 4, 5; bit 7 clear)
 //     outputError                                    half (bit 6)
-//     topSinks      count varint, then per sink in ascending position order:
-//                   varint(position − previous position; the first: position), log8 score.
+//     topSinks      a bitstream: count, positions, scores (Codec+TopSinks.swift).
 //                   Decoded highest score first (ties: lower position first).
 
 extension HeadMetrics {
@@ -31,80 +30,65 @@ struct FrameProblem: Error {
 }
 
 extension Codec {
+    /// The most bytes one head entry takes before its top sinks: flags, two varints, 7 numbers.
+    static let maxHeadFieldBytes = 1 + 10 + 10 + 7 * 2
+
     /// Encodes heads [first, first + count) of `ms` as layer `layer`, checking each as it goes.
+    /// Reads each head's fields in place (no copy of the HeadMetrics, no retain of its topSinks);
+    /// `MetricsReferenceEncoder` in the tests is the plain version it is checked against.
     static func encodeMetrics(_ ms: UnsafeBufferPointer<HeadMetrics>, layer: Int, first: Int, count: Int,
                               end: Int, into w: inout ByteWriter) throws {
         let cap = Format.maxPosition
         var previous: (visible: Int, selected: Int, overlap: UInt16, jaccard: UInt16)?   // stored forms
+        let heads = ms.baseAddress! + first
+        w.reserve(count * (maxHeadFieldBytes + maxTopSinksBytes(Format.maxTopSinks)) + 8)   // the most the block can take
+        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: topSinksScratchWords) { scratchBuffer in
+        let scratch = scratchBuffer.baseAddress!
         for h in 0..<count {
-            let i = first + h
-            let m = ms[i]   // one copy (one retain of topSinks), not one per field
-            if m.layer != layer || m.head != h {
-                throw FrameProblem("metrics[\(i)] is layer \(m.layer) head \(m.head), expected layer-major order")
+            let m = heads + h
+            if m.pointee.layer != layer || m.pointee.head != h {
+                throw FrameProblem("metrics[\(first + h)] is layer \(m.pointee.layer) head \(m.pointee.head), expected layer-major order")
             }
-            let visible = m.visibleKV, selected = m.selected
+            let visible = m.pointee.visibleKV, selected = m.pointee.selected
             if visible < 0 || visible > cap || selected < 0 || selected > cap {
                 throw FrameProblem("metrics layer \(layer) head \(h): visible \(visible) / selected \(selected) out of range")
             }
-            let sink1 = m.sinkMass1, sink4 = m.sinkMass4, entropy = m.entropy, recall = m.recall
-            let overlap = m.overlapKept, jaccard = m.jaccard, outErr = m.outputError
-            var nan: UInt8 = 0
-            if sink1.isNaN { nan |= 1 }
-            if sink4.isNaN { nan |= 2 }
-            if entropy.isNaN { nan |= 4 }
-            if recall.isNaN { nan |= 8 }
-            if overlap.isNaN { nan |= 16 }
-            if jaccard.isNaN { nan |= 32 }
-            if outErr.isNaN { nan |= 64 }
+            let sink1 = m.pointee.sinkMass1, sink4 = m.pointee.sinkMass4
+            let entropy = m.pointee.entropy, recall = m.pointee.recall, outErr = m.pointee.outputError
+            // NaN is stored as 0xFFFF by unit16: the flags come from the codes.
+            let sink1Code = Quantize.unit16(sink1), sink4Code = Quantize.unit16(sink4)
+            let entropyCode = Quantize.unit16(entropy), recallCode = Quantize.unit16(recall)
+            let overlapCode = Quantize.unit16(m.pointee.overlapKept), jaccardCode = Quantize.unit16(m.pointee.jaccard)
+            var flags: UInt8 = (sink1Code == Quantize.unitNaN ? 1 : 0) | (sink4Code == Quantize.unitNaN ? 2 : 0)
+            flags |= (entropyCode == Quantize.unitNaN ? 4 : 0) | (recallCode == Quantize.unitNaN ? 8 : 0)
+            flags |= (overlapCode == Quantize.unitNaN ? 16 : 0) | (jaccardCode == Quantize.unitNaN ? 32 : 0)
+            flags |= outErr.isNaN ? 64 : 0
             // Policies that select per layer or per KV head give every head of a layer the same
             // visible/selected counts and overlap: store them once (compared as stored).
-            let overlapCode = Quantize.unit16(overlap), jaccardCode = Quantize.unit16(jaccard)
             if let p = previous, p.visible == visible, p.selected == selected,
                p.overlap == overlapCode, p.jaccard == jaccardCode {
-                nan = nan & ~48 | 128
+                flags = flags & ~48 | 128
             }
             previous = (visible, selected, overlapCode, jaccardCode)
-            try m.topSinks.withUnsafeBufferPointer { sinks in
-                if sinks.count > Format.maxTopSinks {
-                    throw FrameProblem("metrics layer \(layer) head \(h): \(sinks.count) top sinks, at most \(Format.maxTopSinks)")
-                }
-                w.reserve(1 + 10 + 10 + 7 * 2 + 10 + 11 * sinks.count)   // the most one head can take
-                w.putU8(nan)
-                if nan & 128 == 0 {
-                    w.putZigzag(end - visible)
-                    w.putZigzag(visible - selected)
-                }
-                if nan & 1 == 0 { w.putU16(Quantize.unit16(sink1)) }
-                if nan & 2 == 0 { w.putU16(Quantize.unit16(sink4)) }
-                if nan & 4 == 0 { w.putU16(Quantize.unit16(entropy)) }
-                if nan & 8 == 0 { w.putU16(Quantize.unit16(recall)) }
-                if nan & (16 | 128) == 0 { w.putU16(overlapCode) }
-                if nan & (32 | 128) == 0 { w.putU16(jaccardCode) }
-                if nan & 64 == 0 { w.putU16(Quantize.half(outErr)) }
-                w.putVarint(UInt64(sinks.count))
-                try withUnsafeTemporaryAllocation(of: SinkScore.self, capacity: sinks.count) { sorted in
-                    // Ascending positions: the gaps are small (sinks cluster), one byte each mostly.
-                    for (i, s) in sinks.enumerated() {
-                        if s.position < 0 || s.position > cap {
-                            throw FrameProblem("metrics layer \(layer) head \(h): sink position \(s.position) out of range")
-                        }
-                        var j = i
-                        while j > 0 && sorted[j - 1].position > s.position { sorted[j] = sorted[j - 1]; j -= 1 }
-                        sorted[j] = s
-                    }
-                    var prev = 0
-                    for s in sorted.prefix(sinks.count) {
-                        w.putVarint(UInt64(s.position - prev)); prev = s.position
-                        w.putU8(Quantize.log8(s.score))
-                    }
-                }
+            w.putU8(flags)
+            if flags & 128 == 0 {
+                w.putZigzag(end - visible)
+                w.putZigzag(visible - selected)
+            }
+            if flags & 1 == 0 { w.putU16(sink1Code) }
+            if flags & 2 == 0 { w.putU16(sink4Code) }
+            if flags & 4 == 0 { w.putU16(entropyCode) }
+            if flags & 8 == 0 { w.putU16(recallCode) }
+            if flags & (16 | 128) == 0 { w.putU16(overlapCode) }
+            if flags & (32 | 128) == 0 { w.putU16(jaccardCode) }
+            if flags & 64 == 0 { w.putU16(Quantize.half(outErr)) }
+            do {
+                try putTopSinks(count: m.pointee.topSinks.count, { m.pointee.topSinks[$0] }, scratch: scratch, into: &w)
+            } catch let p as FrameProblem {
+                throw FrameProblem("metrics layer \(layer) head \(h): \(p.why)")
             }
         }
-    }
-
-    /// The order a reader hands top sinks back in: highest score first, ties by lower position.
-    @inline(__always) static func sinkOrder(_ a: SinkScore, _ b: SinkScore) -> Bool {
-        a.score > b.score || (a.score == b.score && a.position < b.position)
+        }
     }
 
     /// Writes the whole record body. `scratch` is reused between steps. `ms` has L × H entries.
@@ -189,25 +173,13 @@ extension Codec {
         let overlapKept = flags & (16 | 128) == 0 ? try r.unit16() : overlap
         let jaccardValue = flags & (32 | 128) == 0 ? try r.unit16() : jaccard
         let outErr = flags & 64 == 0 ? try r.half() : .nan
-        let n = try r.elementCount("top sink count", cap: Format.maxTopSinks, minBytes: 2)
         var sinks = m.topSinks   // take the old storage (unique after m.topSinks is cleared)
         m.topSinks = []
-        sinks.removeAll(keepingCapacity: true)
-        sinks.reserveCapacity(n)
-        var prev = 0
-        for _ in 0..<n {
-            let gap = try r.varint("sink position gap")
-            guard gap <= UInt64(Format.maxPosition - prev) else {
-                throw r.error(.invalidValue(field: "sink position", value: "\(prev) + \(gap)"))
-            }
-            let p = prev + Int(gap)
-            if !topSinks { _ = try r.u8(); prev = p; continue }
-            let s = SinkScore(position: p, score: Quantize.fromLog8(try r.u8()))
-            var j = sinks.count   // insertion into score order (n ≤ 64)
-            sinks.append(s)
-            while j > 0 && sinkOrder(s, sinks[j - 1]) { sinks[j] = sinks[j - 1]; j -= 1 }
-            sinks[j] = s
-            prev = p
+        if topSinks {
+            try decodeTopSinks(&r, into: &sinks)
+        } else {
+            sinks.removeAll(keepingCapacity: true)
+            try skipTopSinks(&r)
         }
         m = HeadMetrics(layer: layer, head: head, visibleKV: visible, selected: selected,
                         sinkMass1: sink1, sinkMass4: sink4, entropy: entropy, recall: recall,

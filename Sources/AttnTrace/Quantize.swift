@@ -25,22 +25,28 @@ public enum Quantize {
 
     /// log8 code of `v`: the number of thresholds t_c = 2^((c − 255.5) / 12), c = 1…255, that are ≤ v
     /// (that is, round(255 + 12·log2 v) clamped to 0…255, with exact float thresholds).
-    /// Fast path: the float's exponent gives the octave; its mantissa is compared with the 12
-    /// thresholds b_k = 2^((k − 0.5) / 12) of one octave (bit patterns: positive floats order like
-    /// their bits). No tables, no libm.
+    /// Fast path: the float's exponent gives the octave; within it, the mantissa m is compared with
+    /// the 12 thresholds b_k = 2^((k − 0.5) / 12) of one octave through `log8Cells`: the top 5
+    /// mantissa bits pick a cell, which holds at most one threshold (cells are 2^-5 wide, thresholds
+    /// at least 0.06 apart). No libm.
     @inline(__always) public static func log8(_ v: Float) -> UInt8 {
         guard v >= Float(bitPattern: 0x34DD_93CE) else { return 0 }   // t_1 = 2^(−254.5/12); also NaN, ≤ 0
         if v >= Float(bitPattern: 0x3F78_B651) { return 255 }           // t_255 = 2^(−0.5/12)
         let bits = v.bitPattern
         let e = Int((bits >> 23) & 0xFF) - 127                        // v = 2^e · m, m in [1, 2)
-        let m = (bits & 0x7F_FFFF) | 0x3F80_0000                      // bits of m
-        var k = 0
-        k += m >= 0x3F83_C02D ? 1 : 0; k += m >= 0x3F8B_95C2 ? 1 : 0; k += m >= 0x3F93_E299 ? 1 : 0
-        k += m >= 0x3F9C_ADC9 ? 1 : 0; k += m >= 0x3FA5_FED7 ? 1 : 0; k += m >= 0x3FAF_DDB7 ? 1 : 0
-        k += m >= 0x3FBA_52D8 ? 1 : 0; k += m >= 0x3FC5_672A ? 1 : 0; k += m >= 0x3FD1_2424 ? 1 : 0
-        k += m >= 0x3FDD_93CE ? 1 : 0; k += m >= 0x3FEA_C0C7 ? 1 : 0; k += m >= 0x3FF8_B651 ? 1 : 0
+        let cell = log8Cells[Int((bits >> 18) & 31)]
+        let k = Int(cell >> 24) + (bits & 0x3_FFFF >= cell & 0xFF_FFFF ? 1 : 0)
         return UInt8(255 + 12 * e + k)
     }
+
+    /// Per cell of the mantissa's top 5 bits: (thresholds b_k below the cell) << 24 | the low 18
+    /// mantissa bits of the threshold inside the cell, or 2^18 when there is none.
+    static let log8Cells: [UInt32] = [
+        0x0003C02D, 0x01040000, 0x010395C2, 0x02040000, 0x0203E299, 0x03040000, 0x03040000, 0x0300ADC9,
+        0x04040000, 0x0401FED7, 0x05040000, 0x0503DDB7, 0x06040000, 0x06040000, 0x060252D8, 0x07040000,
+        0x07040000, 0x0701672A, 0x08040000, 0x08040000, 0x08012424, 0x09040000, 0x09040000, 0x090193CE,
+        0x0A040000, 0x0A040000, 0x0A02C0C7, 0x0B040000, 0x0B040000, 0x0B040000, 0x0B00B651, 0x0C040000,
+    ]
 
     /// The definition of log8, counting thresholds one by one (the fast version is tested against it).
     public static func log8Reference(_ v: Float) -> UInt8 {

@@ -68,6 +68,10 @@ struct BenchTrace: ParsableCommand {
             let secs = seconds(clock.now - start), cpu = threadCPUSeconds() - cpuStart
             print(String(format: "encode throughput (%@): %.0f MB/s wall, %.0f MB/s per CPU-second  (%d steps, %.1f MB in %.2f s wall, %.2f s CPU; target ≥ 300)",
                          label, Double(bytes) / secs / 1e6, Double(bytes) / cpu / 1e6, steps, Double(bytes) / 1e6, secs, cpu))
+            // The same work independent of the encoding's size (a smaller encoding lowers MB/s).
+            let heads = Double(steps * sample.header.model.layers * sample.header.model.heads)
+            print(String(format: "  = %.0f steps/s per CPU-second, %.2f M head records/s per CPU-second, %.1f µs CPU per step (%.0f steps/s wall)",
+                         Double(steps) / cpu, heads / cpu / 1e6, cpu / Double(steps) * 1e6, Double(steps) / secs))
         }
 
         // MARK: record sizes

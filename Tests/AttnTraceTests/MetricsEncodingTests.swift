@@ -48,13 +48,32 @@ final class MetricsEncodingTests: XCTestCase {
         let sinks = [SinkScore(position: 0, score: 0.9), SinkScore(position: 300, score: 0.5),
                      SinkScore(position: 2, score: 0.5), SinkScore(position: 301, score: 0.1)]
         let bytes = try encode([head(0, visible: 400, selected: 400, sinks: sinks)], end: 400)
-        // count, then (gap, log8) in position order: 0, 2, 300 (gap 298: two bytes), 301.
-        XCTAssertEqual(Array(bytes.suffix(10)),
-                       [4, 0, Quantize.log8(0.9), 2, Quantize.log8(0.5), 0xAA, 0x02, Quantize.log8(0.5), 1, Quantize.log8(0.1)])
+        // The top-sink bitstream (docs/trace-format.md §4.3; TopSinksTests.testDocumentedExample).
+        XCTAssertEqual(Array(bytes.suffix(9)), [0x59, 0x0A, 0x74, 0x59, 0xBF, 0x01, 0x8A, 0x62, 0x02])
+        XCTAssertEqual(bytes.count, 1 + 2 + 14 + 9)
         let got = try decode(bytes, heads: 1, end: 400)[0].topSinks
         XCTAssertEqual(got.map(\.position), [0, 2, 300, 301])   // equal scores: lower position first
         XCTAssertEqual(got.map(\.score), [0.9, 0.5, 0.5, 0.1].map { Quantize.roundLog($0) })
         XCTAssertEqual(got, head(0, sinks: sinks).asStoredSinks)
+    }
+
+    func testFastEncoderMatchesTheReference() throws {
+        for seed in 0..<300 as Range<UInt64> {
+            var g = SeededGenerator(seed: seed)
+            let header = RandomRecords.header(&g)
+            let f = RandomRecords.frame(&g, header: header, index: 0)
+            let m = header.model, end = f.step.position + f.step.queryCount
+            var scratch = ByteWriter(), w = ByteWriter()
+            try Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end, scratch: &scratch, into: &w)
+            XCTAssertEqual(w.bytes, MetricsReferenceEncoder.record(f.metrics, layers: m.layers, heads: m.heads, end: end), "seed \(seed)")
+        }
+        let sample = SampleTraces(shape: .smolLM, seed: 5)
+        for step in [0, 1, 7] {
+            let f = sample.frame(step: step), end = f.step.position + f.step.queryCount
+            var scratch = ByteWriter(), w = ByteWriter()
+            try Codec.encodeMetricsRecord(f.metrics, layers: 30, heads: 9, end: end, scratch: &scratch, into: &w)
+            XCTAssertEqual(w.bytes, MetricsReferenceEncoder.record(f.metrics, layers: 30, heads: 9, end: end), "step \(step)")
+        }
     }
 
     func testSelectionFlagNeedsAPreviousHeadAndNoOverlapBits() throws {
