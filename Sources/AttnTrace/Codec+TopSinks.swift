@@ -93,26 +93,34 @@ extension Codec {
         let ones: UInt64 = 0x0101_0101_0101_0101
         var low: UInt64 = 0, high: UInt64 = 0   // byte k: gaps that grow from k to k + 1 (k < 8; k − 8)
         var longest = 0
-        for i in 1..<n {
-            let g = positions[i] &- positions[i - 1]
-            let b = 64 - g.leadingZeroBitCount
-            longest = max(longest, b)
+        for i in 1..<n {   // wrapping arithmetic and masking shifts: b ≤ 41, every shift < 64
+            let g = positions[i] &- positions[i &- 1]
+            let b = 64 &- g.leadingZeroBitCount
+            if b > longest { longest = b }
             // every k ≥ b
-            if b < 8 { low &+= ones &<< UInt64(8 * b); high &+= ones } else if b < 16 { high &+= ones &<< UInt64(8 * (b - 8)) }
+            if b < 8 {
+                low &+= ones &<< UInt64(truncatingIfNeeded: 8 &* b); high &+= ones
+            } else if b < 16 {
+                high &+= ones &<< UInt64(truncatingIfNeeded: 8 &* (b &- 8))
+            }
             if b > 0 {   // k = b − t − 1
-                let k = b - (~(g &<< UInt64(64 - b))).leadingZeroBitCount - 1
-                if k >= 0 && k < 8 { low &+= 1 &<< UInt64(8 * k) } else if k >= 8 && k < 15 { high &+= 1 &<< UInt64(8 * (k - 8)) }
+                let k = b &- (~(g &<< UInt64(truncatingIfNeeded: 64 &- b))).leadingZeroBitCount &- 1
+                if k >= 0 && k < 8 {
+                    low &+= 1 &<< UInt64(truncatingIfNeeded: 8 &* k)
+                } else if k >= 8 && k < 15 {
+                    high &+= 1 &<< UInt64(truncatingIfNeeded: 8 &* (k &- 8))
+                }
             }
         }
-        let first = low != 0 ? low.trailingZeroBitCount >> 3 : 8 + (high.trailingZeroBitCount >> 3)
-        var best = min(first, 15), change = 0, bestChange = 0
-        let gaps = n - 1
+        let first = low != 0 ? low.trailingZeroBitCount >> 3 : 8 &+ (high.trailingZeroBitCount >> 3)
+        var best = first < 15 ? first : 15, change = 0, bestChange = 0
+        let gaps = n &- 1, last = longest < 15 ? longest : 15
         var k = best
-        while k < min(longest, 15) {
-            let grows = Int(truncatingIfNeeded: ((k < 8 ? low : high) &>> UInt64(8 * (k & 7))) & 0xFF)
+        while k < last {
+            let grows = Int(truncatingIfNeeded: ((k < 8 ? low : high) &>> UInt64(truncatingIfNeeded: 8 &* (k & 7))) & 0xFF)
             change &+= 2 &* grows &- gaps                 // bits(k + 1) − bits(k)
-            if change < bestChange { bestChange = change; best = k + 1 }
-            k += 1
+            if change < bestChange { bestChange = change; best = k &+ 1 }
+            k &+= 1
         }
         return best
     }
