@@ -11,30 +11,31 @@ struct BitWriter {
     private var acc: UInt64 = 0
     private var n = 0   // pending bits in acc, 0…63
 
-    /// Appends the low `bits` bits of `v` (bits ≤ 56, v < 2^bits).
+    /// Appends the low `bits` bits of `v` (bits ≤ 56, v < 2^bits). Masking shifts and wrapping
+    /// arithmetic: the ranges above keep every shift below 64 and nothing overflows.
     @_transparent mutating func put(_ v: UInt64, _ bits: Int, into w: inout ByteWriter) {
-        acc |= v << UInt64(n)
-        if n + bits >= 64 {   // then n ≥ 8: the shift below is at most 56
+        acc |= v &<< UInt64(truncatingIfNeeded: n)
+        if n &+ bits >= 64 {   // then n ≥ 8: the shift below is at most 56
             w.putWord(acc, keeping: 8)
-            acc = v >> UInt64(64 - n)
-            n += bits - 64
+            acc = v &>> UInt64(truncatingIfNeeded: 64 &- n)
+            n = n &+ bits &- 64
         } else {
-            n += bits
+            n = n &+ bits
         }
     }
 
     /// EG_k(v) for v ≤ 2^41, k ≤ 15: one field when it is at most 56 bits long, else two.
     @_transparent mutating func putExpGolomb(_ v: UInt64, k: Int, into w: inout ByteWriter) {
-        let x = v &+ (1 << UInt64(k))
-        let b = 64 - x.leadingZeroBitCount
-        let z = b - 1 - k
-        let length = 2 * b - 1 - k
+        let x = v &+ (1 &<< UInt64(truncatingIfNeeded: k))
+        let b = 64 &- x.leadingZeroBitCount
+        let z = b &- 1 &- k
+        let length = 2 &* b &- 1 &- k
         if length <= 56 {
             // z zeros, a one, then the low b − 1 bits of x: ((low << 1) | 1) << z.
-            put(((x << 1 | 1) ^ (1 << UInt64(b))) << UInt64(z), length, into: &w)
+            put(((x &<< 1 | 1) ^ (1 &<< UInt64(truncatingIfNeeded: b))) &<< UInt64(truncatingIfNeeded: z), length, into: &w)
         } else {
-            put(1 << UInt64(z), z + 1, into: &w)
-            put(x ^ (1 << UInt64(b - 1)), b - 1, into: &w)
+            put(1 &<< UInt64(truncatingIfNeeded: z), z &+ 1, into: &w)
+            put(x ^ (1 &<< UInt64(truncatingIfNeeded: b &- 1)), b &- 1, into: &w)
         }
     }
 

@@ -50,18 +50,19 @@ struct ByteWriter {
 
     // MARK: - Unchecked stores (after reserve)
 
-    @inline(__always) mutating func putU8(_ v: UInt8) { base[count] = v; count += 1 }
+    // Wrapping index arithmetic below: after `reserve`, count + n ≤ capacity cannot overflow.
+    @inline(__always) mutating func putU8(_ v: UInt8) { base[count] = v; count &+= 1 }
 
     @inline(__always) mutating func putU16(_ v: UInt16) {
-        base[count] = UInt8(truncatingIfNeeded: v); base[count + 1] = UInt8(truncatingIfNeeded: v >> 8)
-        count += 2
+        base[count] = UInt8(truncatingIfNeeded: v); base[count &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
+        count &+= 2
     }
 
     /// Stores the 8 bytes of `v` (little-endian) and keeps the first `keeping` of them: the bit
     /// writer's flush. Needs 8 reserved bytes.
     @inline(__always) mutating func putWord(_ v: UInt64, keeping: Int) {
         UnsafeMutableRawPointer(base + count).storeBytes(of: v.littleEndian, as: UInt64.self)
-        count += keeping
+        count &+= keeping
     }
 
     /// Unsigned LEB128: 7 bits per byte, high bit set on all but the last byte. At most 10 bytes.
@@ -70,10 +71,10 @@ struct ByteWriter {
         var i = count
         while v >= 0x80 {
             base[i] = UInt8(truncatingIfNeeded: v) | 0x80
-            v >>= 7; i += 1
+            v >>= 7; i &+= 1
         }
-        base[i] = UInt8(v)
-        count = i + 1
+        base[i] = UInt8(truncatingIfNeeded: v)
+        count = i &+ 1
     }
 
     /// Zigzag then LEB128, so that small negative numbers stay small.

@@ -13,6 +13,7 @@ public struct ChunkEncoder {
     }
     private var w = ByteWriter(capacity: 1 << 16)        // chunk header + payload of one step
     private var scratch = ByteWriter(capacity: 1 << 14)  // metrics layer blocks
+    private let memo = TopSinksMemo()                    // each head's last top sinks, encoded
 
     public init(header: RunHeader, options: TraceWriter.Options = .init()) {
         self.header = header; self.options = options
@@ -51,7 +52,7 @@ public struct ChunkEncoder {
         swap(&s, &scratch)   // a local, so that the closure does not touch self while w is mutated
         defer { swap(&s, &scratch) }
         try w.record(.metrics) { w in
-            try Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end, scratch: &s, into: &w)
+            try Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end, memo: memo, scratch: &s, into: &w)
         }
         try w.record(.kvResidency) { try Codec.encode(f.kv, layers: m.layers, kvHeads: m.kvHeads, into: &$0) }
         if !f.selections.isEmpty {

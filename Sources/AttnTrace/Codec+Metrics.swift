@@ -36,8 +36,10 @@ extension Codec {
     /// Encodes heads [first, first + count) of `ms` as layer `layer`, checking each as it goes.
     /// Reads each head's fields in place (no copy of the HeadMetrics, no retain of its topSinks);
     /// `MetricsReferenceEncoder` in the tests is the plain version it is checked against.
+    /// With a `memo`, a head whose top sinks equal the ones it had when this memo last saw it
+    /// (slot = first + head) gets those bytes copied (TopSinksMemo.swift; same output).
     static func encodeMetrics(_ ms: UnsafeBufferPointer<HeadMetrics>, layer: Int, first: Int, count: Int,
-                              end: Int, into w: inout ByteWriter) throws {
+                              end: Int, memo: TopSinksMemo? = nil, into w: inout ByteWriter) throws {
         let cap = Format.maxPosition
         var previous: (visible: Int, selected: Int, overlap: UInt16, jaccard: UInt16)?   // stored forms
         let heads = ms.baseAddress! + first
@@ -83,7 +85,17 @@ extension Codec {
             if flags & (32 | 128) == 0 { w.putU16(jaccardCode) }
             if flags & 64 == 0 { w.putU16(Quantize.half(outErr)) }
             do {
-                try putTopSinks(count: m.pointee.topSinks.count, { m.pointee.topSinks[$0] }, scratch: scratch, into: &w)
+                try m.pointee.topSinks.withUnsafeBufferPointer { sinks in
+                    if let memo, let known = memo.lookup(slot: first + h, sinks) {
+                        w.append(known)
+                        return
+                    }
+                    let start = w.count
+                    try putTopSinks(count: sinks.count, { sinks[$0] }, scratch: scratch, into: &w)
+                    if let memo {
+                        w.withUnsafeBytes { memo.store(slot: first + h, sinks, encoded: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+                    }
+                }
             } catch let p as FrameProblem {
                 throw FrameProblem("metrics layer \(layer) head \(h): \(p.why)")
             }
@@ -92,15 +104,16 @@ extension Codec {
     }
 
     /// Writes the whole record body. `scratch` is reused between steps. `ms` has L × H entries.
-    static func encodeMetricsRecord(_ ms: [HeadMetrics], layers: Int, heads: Int, end: Int,
+    static func encodeMetricsRecord(_ ms: [HeadMetrics], layers: Int, heads: Int, end: Int, memo: TopSinksMemo? = nil,
                                     scratch: inout ByteWriter, into w: inout ByteWriter) throws {
+        memo?.reserve(slots: layers * heads)
         w.varint(layers); w.varint(heads); w.varint(end)
         scratch.removeAll()
         var sizes = ByteWriter(capacity: 3 * layers)
         try ms.withUnsafeBufferPointer { buf in
             for l in 0..<layers {
                 let before = scratch.count
-                try encodeMetrics(buf, layer: l, first: l * heads, count: heads, end: end, into: &scratch)
+                try encodeMetrics(buf, layer: l, first: l * heads, count: heads, end: end, memo: memo, into: &scratch)
                 sizes.varint(scratch.count - before)
             }
         }

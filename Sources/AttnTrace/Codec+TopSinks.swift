@@ -47,7 +47,7 @@ extension Codec {
         // [0, n): positions ascending; [n, 2n): their log8 codes.
         let positions = scratch, codes = scratch + n
         var top: UInt64 = 0, low: UInt64 = 255
-        var sorted = true
+        var unsorted: UInt64 = 0, previous: UInt64 = 0
         for i in 0..<n {
             let s = sink(i)
             if s.position < 0 || s.position > Format.maxPosition {
@@ -55,10 +55,11 @@ extension Codec {
             }
             let p = UInt64(s.position), c = UInt64(Quantize.log8(s.score))
             positions[i] = p; codes[i] = c
-            sorted = sorted && (i == 0 || positions[i - 1] <= p)
+            unsorted |= p < previous ? 1 : 0   // not `&&`: a short circuit is a branch on the data
+            previous = p
             top = max(top, c); low = min(low, c)
         }
-        if !sorted {   // insertion by position (n ≤ 64); the recorder hands sinks over by score
+        if unsorted != 0 {   // insertion by position (n ≤ 64); the recorder hands sinks over by score
             for i in 1..<n {
                 let p = positions[i], c = codes[i]
                 var j = i
@@ -93,26 +94,34 @@ extension Codec {
         let ones: UInt64 = 0x0101_0101_0101_0101
         var low: UInt64 = 0, high: UInt64 = 0   // byte k: gaps that grow from k to k + 1 (k < 8; k − 8)
         var longest = 0
-        for i in 1..<n {
-            let g = positions[i] &- positions[i - 1]
-            let b = 64 - g.leadingZeroBitCount
-            longest = max(longest, b)
-            // every k ≥ b
-            if b < 8 { low &+= ones &<< UInt64(8 * b); high &+= ones } else if b < 16 { high &+= ones &<< UInt64(8 * (b - 8)) }
-            if b > 0 {   // k = b − t − 1
-                let k = b - (~(g &<< UInt64(64 - b))).leadingZeroBitCount - 1
-                if k >= 0 && k < 8 { low &+= 1 &<< UInt64(8 * k) } else if k >= 8 && k < 15 { high &+= 1 &<< UInt64(8 * (k - 8)) }
-            }
+        // Wrapping arithmetic, masking shifts (b ≤ 41) and all-ones masks instead of branches: which
+        // lanes a gap adds to depends on the data, and a branch on it mispredicts.
+        @inline(__always) func below(_ x: Int, _ limit: Int) -> UInt64 {   // all ones when x < limit
+            UInt64(bitPattern: Int64(truncatingIfNeeded: (x &- limit) >> 63))
         }
-        let first = low != 0 ? low.trailingZeroBitCount >> 3 : 8 + (high.trailingZeroBitCount >> 3)
-        var best = min(first, 15), change = 0, bestChange = 0
-        let gaps = n - 1
+        for i in 1..<n {
+            let g = positions[i] &- positions[i &- 1]
+            let b = 64 &- g.leadingZeroBitCount
+            longest = b > longest ? b : longest
+            // every k ≥ b
+            let b8 = below(b, 8), b16 = below(b, 16)
+            low &+= (ones &<< UInt64(truncatingIfNeeded: 8 &* b)) & b8
+            high &+= (ones & b8) | ((ones &<< UInt64(truncatingIfNeeded: 8 &* (b &- 8))) & b16 & ~b8)
+            // k = b − t − 1 (−1 when g is 0 or all ones)
+            let k = b &- (~(g &<< UInt64(truncatingIfNeeded: 64 &- b))).leadingZeroBitCount &- 1
+            let atLeast0 = ~below(k, 0), atLeast8 = ~below(k, 8)
+            low &+= (1 &<< UInt64(truncatingIfNeeded: 8 &* k)) & atLeast0 & ~atLeast8
+            high &+= (1 &<< UInt64(truncatingIfNeeded: 8 &* (k &- 8))) & atLeast8 & below(k, 15)
+        }
+        let first = low != 0 ? low.trailingZeroBitCount >> 3 : 8 &+ (high.trailingZeroBitCount >> 3)
+        var best = first < 15 ? first : 15, change = 0, bestChange = 0
+        let gaps = n &- 1, last = longest < 15 ? longest : 15
         var k = best
-        while k < min(longest, 15) {
-            let grows = Int(truncatingIfNeeded: ((k < 8 ? low : high) &>> UInt64(8 * (k & 7))) & 0xFF)
+        while k < last {
+            let grows = Int(truncatingIfNeeded: ((k < 8 ? low : high) &>> UInt64(truncatingIfNeeded: 8 &* (k & 7))) & 0xFF)
             change &+= 2 &* grows &- gaps                 // bits(k + 1) − bits(k)
-            if change < bestChange { bestChange = change; best = k + 1 }
-            k += 1
+            if change < bestChange { bestChange = change; best = k &+ 1 }
+            k &+= 1
         }
         return best
     }

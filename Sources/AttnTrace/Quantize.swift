@@ -33,10 +33,10 @@ public enum Quantize {
         guard v >= Float(bitPattern: 0x34DD_93CE) else { return 0 }   // t_1 = 2^(−254.5/12); also NaN, ≤ 0
         if v >= Float(bitPattern: 0x3F78_B651) { return 255 }           // t_255 = 2^(−0.5/12)
         let bits = v.bitPattern
-        let e = Int((bits >> 23) & 0xFF) - 127                        // v = 2^e · m, m in [1, 2)
+        let e = Int((bits >> 23) & 0xFF) &- 127                       // v = 2^e · m, m in [1, 2); −22…−1
         let cell = log8Cells[Int((bits >> 18) & 31)]
-        let k = Int(cell >> 24) + (bits & 0x3_FFFF >= cell & 0xFF_FFFF ? 1 : 0)
-        return UInt8(255 + 12 * e + k)
+        let k = Int(cell >> 24) &+ (bits & 0x3_FFFF >= cell & 0xFF_FFFF ? 1 : 0)
+        return UInt8(truncatingIfNeeded: 255 &+ 12 &* e &+ k)         // 1…254 by the guards above
     }
 
     /// Per cell of the mantissa's top 5 bits: (thresholds b_k below the cell) << 24 | the low 18

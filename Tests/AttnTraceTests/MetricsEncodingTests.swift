@@ -76,6 +76,45 @@ final class MetricsEncodingTests: XCTestCase {
         }
     }
 
+    /// A memo carried across steps (as ChunkEncoder does) must not change a byte: heads whose
+    /// sinks repeat get the remembered bitstream, heads whose sinks changed in any bit of a score
+    /// or position, or in count, are encoded afresh.
+    func testTopSinksMemoGivesTheSameBytesAsAFreshEncoder() throws {
+        for seed in 0..<40 as Range<UInt64> {
+            var g = SeededGenerator(seed: seed)
+            let header = RandomRecords.header(&g)
+            let m = header.model
+            let memo = TopSinksMemo()
+            var previous: [HeadMetrics] = []
+            for step in 0..<12 {
+                var f = RandomRecords.frame(&g, header: header, index: step)
+                if !previous.isEmpty {
+                    for i in f.metrics.indices where i < previous.count {
+                        switch g.next() % 5 {
+                        case 0, 1: f.metrics[i].topSinks = previous[i].topSinks                       // unchanged
+                        case 2 where !previous[i].topSinks.isEmpty:                                    // one score bit
+                            f.metrics[i].topSinks = previous[i].topSinks
+                            let j = Int(g.next() % UInt64(previous[i].topSinks.count))
+                            f.metrics[i].topSinks[j].score = Float(bitPattern: f.metrics[i].topSinks[j].score.bitPattern ^ 1)
+                        case 3 where !previous[i].topSinks.isEmpty:                                    // one position
+                            f.metrics[i].topSinks = previous[i].topSinks
+                            f.metrics[i].topSinks[0].position ^= 1
+                        default: break                                                                 // fresh sinks
+                        }
+                    }
+                }
+                let end = f.step.position + f.step.queryCount
+                var scratch = ByteWriter(), withMemo = ByteWriter(), fresh = ByteWriter()
+                try Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end, memo: memo,
+                                              scratch: &scratch, into: &withMemo)
+                try Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end,
+                                              scratch: &scratch, into: &fresh)
+                XCTAssertEqual(withMemo.bytes, fresh.bytes, "seed \(seed) step \(step)")
+                previous = f.metrics
+            }
+        }
+    }
+
     func testSelectionFlagNeedsAPreviousHeadAndNoOverlapBits() throws {
         var bytes = try encode([head(0), head(1)])
         XCTAssertEqual(bytes[18], 128)
