@@ -44,12 +44,12 @@ struct DiffCell {
 struct DiffAccumulator {
     let shape: Shape
     let options: DiffOptions
-    private let metricCount = DiffMetric.allCases.count
-    private var cells: [DiffCell]
-    private var tolerance: [Tolerance]            // by metric index
+    let metricCount = DiffMetric.allCases.count
+    var cells: [DiffCell]
+    var tolerance: [Tolerance]            // by metric index
     private var tokenMismatchCount = 0
     private var tokenMismatches: [TokenMismatch] = []
-    private var notes = Set<String>()
+    var notes = Set<String>()
     private var rowsOnlyIn = (0, 0)
 
     init(shape: Shape, options: DiffOptions) {
@@ -60,12 +60,12 @@ struct DiffAccumulator {
     }
 
 
-    private var kvBase: Int { shape.layers * shape.heads }
+    var kvBase: Int { shape.layers * shape.heads }
     private var layerBase: Int { kvBase + shape.layers * shape.kvHeads }
     private var runSubject: Int { layerBase + shape.layers }
 
     @inline(__always)
-    private mutating func record(_ subject: Int, _ metric: DiffMetric, _ a: Double, _ b: Double, _ step: Int) {
+    mutating func record(_ subject: Int, _ metric: DiffMetric, _ a: Double, _ b: Double, _ step: Int) {
         let m = metric.index   // == position in allCases (tested), so no hashing per value
         cells[subject * metricCount + m].record(a, b, step: step, tolerance: tolerance[m])
     }
@@ -130,7 +130,7 @@ struct DiffAccumulator {
         return found
     }
 
-    private mutating func compareStepInfo(_ a: StepInfo, _ b: StepInfo, step: Int) {
+    mutating func compareStepInfo(_ a: StepInfo, _ b: StepInfo, step: Int) {
         if a.phase != b.phase || a.position != b.position || a.queryCount != b.queryCount {
             mismatch(TokenMismatch(step: step, what: "step",
                 baseline: "\(a.phase) position \(a.position) queries \(a.queryCount)",
@@ -167,7 +167,7 @@ struct DiffAccumulator {
         }
     }
 
-    private mutating func compareRows(_ a: [AttentionRows], _ b: [AttentionRows], step: Int) {
+    mutating func compareRows(_ a: [AttentionRows], _ b: [AttentionRows], step: Int) {
         if a.isEmpty && b.isEmpty { return }
         func key(_ r: AttentionRows) -> Int { (r.layer * shape.heads + r.head) * 2 + Int(r.kind.rawValue) }
         var byKey = [Int: Int]()
@@ -208,7 +208,7 @@ struct DiffAccumulator {
         }
     }
 
-    private mutating func compareTimes(_ a: StepInfo, _ b: StepInfo, step: Int) {
+    mutating func compareTimes(_ a: StepInfo, _ b: StepInfo, step: Int) {
         record(runSubject, .wallNanos, Double(a.wallNanos), Double(b.wallNanos), step)
         guard a.layerTimes.count == shape.layers, b.layerTimes.count == shape.layers else {
             if !(a.layerTimes.isEmpty && b.layerTimes.isEmpty) {

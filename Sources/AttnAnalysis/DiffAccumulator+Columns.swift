@@ -1,0 +1,103 @@
+import AttnTrace
+
+// MARK: - Folding in one step read as columns
+
+/// The fast path of `DiffAccumulator.add(_:_:step:labels:)`: the same comparisons, value for
+/// value, on steps decoded as columns (`StepColumns`, from trace files) instead of `StepFrame`s.
+/// Every cell sees the same values in the same step order, so the report is identical (tested
+/// against the frame path on random and golden traces). Columns come from a `TraceReader`, which
+/// hands back complete layer-major grids, so the frame path's order checks cannot fail here.
+extension DiffAccumulator {
+    mutating func add(_ a: StepColumns, _ b: StepColumns, step: Int, labels: (String, String)) throws(DiffError) {
+        compareStepInfo(a.step, b.step, step: step)
+        try compareHeads(a.metrics, b.metrics, step: step, labels: labels)
+        compareSelections(a.selections, b.selections, step: step)
+        compareRows(a.rows, b.rows, step: step)
+        try compareKV(a.kv, b.kv, step: step, labels: labels)
+        if options.includeTimings { compareTimes(a.step, b.step, step: step) }
+    }
+
+    /// One metric at a time over all heads: a tight loop over two columns and the metric's cells.
+    private mutating func compareHeads(_ a: MetricColumns, _ b: MetricColumns, step: Int,
+                                       labels: (String, String)) throws(DiffError) {
+        let n = shape.layers * shape.heads
+        for (label, m) in [(labels.0, a), (labels.1, b)] where m.count != n {
+            throw .malformed("\(label) step \(step): expected head metrics for \(shape.layers) layers × "
+                + "\(shape.heads) heads (\(n)), found \(m.count)")
+        }
+        let mc = metricCount
+        let tol = tolerance
+        let fields: [(MetricColumns.Field, DiffMetric)] = [
+            (.sinkMass1, .sinkMass1), (.sinkMass4, .sinkMass4), (.entropy, .entropy), (.recall, .recall),
+            (.outputError, .outputError), (.overlapKept, .overlapKept), (.jaccard, .jaccard),
+        ]
+        cells.withUnsafeMutableBufferPointer { c in
+            for (field, metric) in fields {
+                let m = metric.index, t = tol[m]
+                a.withField(field) { pa in
+                    b.withField(field) { pb in
+                        for i in 0..<n { c[i * mc + m].record(Double(pa[i]), Double(pb[i]), step: step, tolerance: t) }
+                    }
+                }
+            }
+            a.withCounts { va, sa in
+                b.withCounts { vb, sb in
+                    let sp = DiffMetric.sparsity.index, vk = DiffMetric.visibleKV.index, se = DiffMetric.selected.index
+                    let tsp = tol[sp], tvk = tol[vk], tse = tol[se]
+                    for i in 0..<n {
+                        let base = i * mc
+                        c[base + sp].record(Double(MetricColumns.sparsity(visibleKV: va[i], selected: sa[i])),
+                                            Double(MetricColumns.sparsity(visibleKV: vb[i], selected: sb[i])),
+                                            step: step, tolerance: tsp)
+                        c[base + vk].record(Double(va[i]), Double(vb[i]), step: step, tolerance: tvk)
+                        c[base + se].record(Double(sa[i]), Double(sb[i]), step: step, tolerance: tse)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Jaccard distance of each head's two selected sets. A head that repeats the previous head's
+    /// set in both runs has the previous head's distance (computed once).
+    private mutating func compareSelections(_ a: SelectionColumns, _ b: SelectionColumns, step: Int) {
+        if !a.present && !b.present { return }
+        if !a.present || !b.present {
+            notes.insert("selections were compared only at steps where both runs captured them")
+            return
+        }
+        let n = a.count
+        var d = 0.0
+        a.ranges.withUnsafeBufferPointer { ra in
+            b.ranges.withUnsafeBufferPointer { rb in
+                for i in 0..<n {
+                    let sa = a.spans[i], sb = b.spans[i]
+                    if i == 0 || sa != a.spans[i - 1] || sb != b.spans[i - 1] {
+                        d = jaccardDistance(UnsafeBufferPointer(rebasing: ra[sa]), UnsafeBufferPointer(rebasing: rb[sb]))
+                    }
+                    record(i, .selection, 0, d, step)
+                }
+            }
+        }
+    }
+
+    private mutating func compareKV(_ a: KVColumns, _ b: KVColumns, step: Int,
+                                    labels: (String, String)) throws(DiffError) {
+        let n = shape.layers * shape.kvHeads
+        for (label, kv) in [(labels.0, a), (labels.1, b)] where kv.count != n {
+            throw .malformed("\(label) step \(step): expected KV residency for \(shape.layers) layers × "
+                + "\(shape.kvHeads) KV heads in layer-major order, found \(kv.count) entries")
+        }
+        a.evicted.withUnsafeBufferPointer { ea in
+            b.evicted.withUnsafeBufferPointer { eb in
+                for i in 0..<n {
+                    let s = kvBase + i
+                    record(s, .kvBytes, Double(a.bytes[i]), Double(b.bytes[i]), step)
+                    record(s, .kvEntries, Double(a.entries[i]), Double(b.entries[i]), step)
+                    let xa = UnsafeBufferPointer(rebasing: ea[a.evictedStart[i]..<a.evictedStart[i + 1]])
+                    let xb = UnsafeBufferPointer(rebasing: eb[b.evictedStart[i]..<b.evictedStart[i + 1]])
+                    record(s, .evicted, 0, jaccardDistance(sorted: xa, xb), step)
+                }
+            }
+        }
+    }
+}
