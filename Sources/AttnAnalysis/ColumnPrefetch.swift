@@ -25,7 +25,7 @@ final class ColumnPrefetch<S: ColumnSource>: @unchecked Sendable {
     private let maxBytes: Int
     private let batches: [Batch]
     private let filled = DispatchSemaphore(value: 0)
-    private let free: DispatchSemaphore
+    private let free = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     /// Set by `stop()`; read by the producer after each `free.wait()` (under `lock`).
     private var cancelled = false
@@ -40,7 +40,9 @@ final class ColumnPrefetch<S: ColumnSource>: @unchecked Sendable {
         self.source = source; self.steps = steps
         self.maxSteps = max(1, maxSteps); self.maxBytes = maxBytes
         batches = (0..<max(2, batchCount)).map { _ in Batch() }
-        free = DispatchSemaphore(value: batches.count)
+        // Not DispatchSemaphore(value: n): libdispatch traps when such a semaphore is freed holding
+        // less than n, as `free` may after an early stop.
+        for _ in batches { free.signal() }
     }
 
     func start() {
