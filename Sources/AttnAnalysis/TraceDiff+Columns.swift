@@ -5,25 +5,28 @@ import AttnTrace
 extension TraceDiff {
     /// `run` for two trace files: each step is decoded straight into reusable columns
     /// (`TraceReader.columns`) and compared column by column (DiffAccumulator+Columns.swift).
-    /// B is read ahead in batches on a second thread (`ColumnPrefetch`) while A is read and
-    /// compared on this one. Same steps, same checks, same errors and the same report as the
+    /// A and B are each read ahead in batches on a thread of their own (`ColumnPrefetch`) while
+    /// this thread compares. Same steps, same checks, same errors and the same report as the
     /// frame path (tested against it).
     static func runColumns<A: ColumnSource, B: ColumnSource>(
         _ a: A, _ b: B, plan: Plan, labels: (String, String), options: DiffOptions, sameObject: Bool
     ) throws(DiffError) -> TraceDiffReport {
         var acc = DiffAccumulator(shape: plan.shape, options: options)
-        let prefetch = options.parallelRead && !sameObject && plan.steps > 1
-            ? ColumnPrefetch(b, steps: plan.steps) : nil
-        prefetch?.start()
-        defer { prefetch?.stop() }   // also on an early throw: B is not left in use by the thread
-        var ca = StepColumns(), cb = StepColumns()
-        for i in 0..<plan.steps {
-            do { try a.columns(i, into: &ca) } catch { throw .read("\(labels.0) step \(i): \(error)") }
-            if let prefetch {
-                let next: (batch: ColumnPrefetch<B>.Batch, index: Int)
-                do { next = try prefetch.take() } catch { throw .read("\(labels.1) step \(i): \(error)") }
-                try add(ca, next.batch.frames[next.index], step: i, to: &acc, labels: labels)
-            } else {
+        if options.parallelRead && !sameObject && plan.steps > 1 {
+            // Both runs read ahead, each on a thread of its own; this thread only compares.
+            let pa = ColumnPrefetch(a, steps: plan.steps), pb = ColumnPrefetch(b, steps: plan.steps)
+            pa.start(); pb.start()
+            defer { pa.stop(); pb.stop() }   // also on an early throw: no thread is left reading
+            for i in 0..<plan.steps {
+                let x: (batch: ColumnPrefetch<A>.Batch, index: Int), y: (batch: ColumnPrefetch<B>.Batch, index: Int)
+                do { x = try pa.take() } catch { throw .read("\(labels.0) step \(i): \(error)") }
+                do { y = try pb.take() } catch { throw .read("\(labels.1) step \(i): \(error)") }
+                try add(x.batch.frames[x.index], y.batch.frames[y.index], step: i, to: &acc, labels: labels)
+            }
+        } else {
+            var ca = StepColumns(), cb = StepColumns()
+            for i in 0..<plan.steps {
+                do { try a.columns(i, into: &ca) } catch { throw .read("\(labels.0) step \(i): \(error)") }
                 do { try b.columns(i, into: &cb) } catch { throw .read("\(labels.1) step \(i): \(error)") }
                 try add(ca, cb, step: i, to: &acc, labels: labels)
             }

@@ -6,29 +6,46 @@
 extension Codec {
     static func decodeKVColumns(_ r: inout ByteReader, layers: Int, kvHeads: Int, into out: inout KVColumns) throws {
         try expectShape(&r, layers: layers, heads: kvHeads, what: "kv heads")
+        let n = layers * kvHeads
         out.count = 0
-        out.entries.removeAll(keepingCapacity: true)
-        out.bytes.removeAll(keepingCapacity: true)
-        out.evictedStart.removeAll(keepingCapacity: true)
         out.evicted.removeAll(keepingCapacity: true)
-        out.evictedStart.append(0)
-        for _ in 0..<(layers * kvHeads) {
-            let entries = try r.count("kv entries", cap: Format.maxPosition)
-            let bytes = try r.count("kv bytes", cap: Int.max / 2)
-            let n = try r.elementCount("evicted count", cap: Format.maxPosition, minBytes: 1)
-            var prev = 0
-            for i in 0..<n {
-                let d = try r.count("evicted position", cap: Format.maxPosition)
-                if i > 0 && d == 0 { throw r.error(.invalidValue(field: "evicted position gap", value: "0")) }
-                prev += d
-                if prev > Format.maxPosition { throw r.error(.lengthOverflow(field: "evicted position")) }
-                out.evicted.append(prev)
-            }
-            out.entries.append(entries)
-            out.bytes.append(bytes)
-            out.evictedStart.append(out.evicted.count)
-            out.count += 1
+        if out.entries.count != n {
+            out.entries = [Int](repeating: 0, count: n)
+            out.bytes = [Int](repeating: 0, count: n)
+            out.evictedStart = [Int](repeating: 0, count: n + 1)
         }
+        try out.entries.withUnsafeMutableBufferPointer { entries in
+            try out.bytes.withUnsafeMutableBufferPointer { bytes in
+                try out.evictedStart.withUnsafeMutableBufferPointer { start in
+                    start[0] = 0
+                    for k in 0..<n {
+                        entries[k] = try r.count("kv entries", cap: Format.maxPosition)
+                        bytes[k] = try r.count("kv bytes", cap: Int.max / 2)
+                        let count = try elementCount(&r, "evicted count", cap: Format.maxPosition, minBytes: 1)
+                        var prev = 0
+                        for i in 0..<count {
+                            let d = try r.count("evicted position", cap: Format.maxPosition)
+                            if i > 0 && d == 0 { throw r.error(.invalidValue(field: "evicted position gap", value: "0")) }
+                            prev += d
+                            if prev > Format.maxPosition { throw r.error(.lengthOverflow(field: "evicted position")) }
+                            out.evicted.append(prev)
+                        }
+                        start[k + 1] = out.evicted.count
+                        out.count = k + 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// `ByteReader.elementCount`, inlined (it is called for every KV head and selected set).
+    @inline(__always)
+    static func elementCount(_ r: inout ByteReader, _ field: String, cap: Int, minBytes: Int) throws -> Int {
+        let n = try r.count(field, cap: cap)
+        if n > r.remaining / minBytes {
+            throw r.error(.truncatedRecord(kind: r.what, needed: n * minBytes, available: r.remaining))
+        }
+        return n
     }
 
     static func decodeSelectionColumns(_ r: inout ByteReader, layers: Int, heads: Int,
@@ -36,20 +53,25 @@ extension Codec {
         out.present = false
         out.count = 0
         out.ranges.removeAll(keepingCapacity: true)
-        out.spans.removeAll(keepingCapacity: true)
         try expectShape(&r, layers: layers, heads: heads, what: "heads")
         let end = try r.count("selection end position", cap: Format.maxPosition)
-        var previous: Range<Int>?   // span of the last explicit set
-        for _ in 0..<(layers * heads) {
-            let mode = try r.u8()
-            switch mode {
-            case 0:
-                guard let p = previous else {
-                    throw r.error(.invalidValue(field: "selection mode", value: "0 (repeat) for the first head"))
+        let total = layers * heads
+        if out.spans.count != total { out.spans = [Range<Int>](repeating: 0..<0, count: total) }
+        try out.spans.withUnsafeMutableBufferPointer { spans in
+            var previous: Range<Int>?   // span of the last explicit set
+            for i in 0..<total {
+                let mode = try r.u8()
+                if mode == 0 {
+                    guard let p = previous else {
+                        throw r.error(.invalidValue(field: "selection mode", value: "0 (repeat) for the first head"))
+                    }
+                    spans[i] = p
+                    continue
                 }
-                out.spans.append(p)
-            case 1, 2:
-                let n = try r.elementCount("range count", cap: Format.maxPosition, minBytes: 1)
+                guard mode == 1 || mode == 2 else {
+                    throw r.error(.invalidValue(field: "selection mode", value: String(mode)))
+                }
+                let n = try elementCount(&r, "range count", cap: Format.maxPosition, minBytes: 1)
                 if mode == 2 && n == 0 {
                     throw r.error(.invalidValue(field: "range count", value: "0 in an anchored selection"))
                 }
@@ -71,15 +93,13 @@ extension Codec {
                     prevEnd = start + len
                 }
                 previous = first..<out.ranges.count
-                out.spans.append(first..<out.ranges.count)
-            default:
-                throw r.error(.invalidValue(field: "selection mode", value: String(mode)))
+                spans[i] = first..<out.ranges.count
             }
-            out.count += 1
         }
         if !r.isAtEnd {
             throw r.error(.invalidValue(field: "selections record", value: "\(r.remaining) trailing bytes"))
         }
+        out.count = total
         out.present = true
     }
 }

@@ -294,4 +294,26 @@ final class ColumnDiffTests: XCTestCase {
             }
         }
     }
+
+    func testHalfConversionMatchesFloat16() {
+        for bits in 0...UInt16.max {
+            let expected = Float(Float16(bitPattern: bits)), actual = Quantize.fromHalf(bits)
+            if expected.isNaN {
+                XCTAssertTrue(actual.isNaN, "bits \(bits)")
+            } else if expected.bitPattern != actual.bitPattern {
+                XCTFail("bits \(bits): \(actual) (\(actual.bitPattern)), expected \(expected) (\(expected.bitPattern))")
+                return
+            }
+        }
+    }
+
+    func testUnit16WithoutDivisionMatchesReference() {
+        for q in 0...UInt16.max {
+            let expected = Quantize.fromUnit16(q), actual = Quantize.fromUnit16Fast(q)
+            if expected.bitPattern != actual.bitPattern && !(expected.isNaN && actual.isNaN) {
+                XCTFail("code \(q): \(actual), expected \(expected)")
+                return
+            }
+        }
+    }
 }
