@@ -19,6 +19,19 @@ extension Codec {
                 try out.evictedStart.withUnsafeMutableBufferPointer { start in
                     start[0] = 0
                     for k in 0..<n {
+                        // Fast path: three short varints and no evicted positions (most steps).
+                        if let p = r.base, r.remaining > 3 * 8 {   // fastVarint reads ≤ 8 bytes
+                            var q = r.position
+                            if let e = fastVarint(p, &q), e <= UInt64(Format.maxPosition),
+                               let b = fastVarint(p, &q), b <= UInt64(Int.max / 2),
+                               p.load(fromByteOffset: q, as: UInt8.self) == 0 {
+                                entries[k] = Int(e); bytes[k] = Int(b)
+                                start[k + 1] = out.evicted.count
+                                r.position = q + 1
+                                out.count = k + 1
+                                continue
+                            }
+                        }
                         entries[k] = try r.count("kv entries", cap: Format.maxPosition)
                         bytes[k] = try r.count("kv bytes", cap: Int.max / 2)
                         let count = try elementCount(&r, "evicted count", cap: Format.maxPosition, minBytes: 1)

@@ -153,13 +153,13 @@ extension Codec {
         // Top sinks: a count (one byte when valid), then (gap varint, score byte) pairs.
         let n = Int(p.load(fromByteOffset: q, as: UInt8.self))   // q < limit: fastHeadRoom was left
         q += 1
-        guard n <= Format.maxTopSinks, n <= (limit - q) / 2 else { return false }
+        // Room for n of the longest sinks (near the record end, the checked decoder takes over).
+        guard n <= Format.maxTopSinks, limit - q >= n * fastSinkRoom else { return false }
         var prev = 0
         for _ in 0..<n {
-            guard limit - q >= fastSinkRoom, let gap = fastVarint(p, &q), gap <= UInt64(Format.maxPosition - prev)
-            else { return false }
-            q += 1   // score
-            prev += Int(gap)
+            guard let gap = fastVarint(p, &q), gap <= UInt64(Format.maxPosition - prev) else { return false }
+            q &+= 1   // score
+            prev &+= Int(gap)
         }
         position = q
         return true
@@ -169,16 +169,16 @@ extension Codec {
     @inline(__always)
     static func fastVarint(_ p: UnsafeRawPointer, _ q: inout Int) -> UInt64? {
         var b = UInt64(p.load(fromByteOffset: q, as: UInt8.self))
-        q += 1
+        q &+= 1
         if b < 0x80 { return b }
         var result = b & 0x7F
         var shift: UInt64 = 7
         while shift < 56 {
             b = UInt64(p.load(fromByteOffset: q, as: UInt8.self))
-            q += 1
+            q &+= 1
             result |= (b & 0x7F) << shift
             if b < 0x80 { return result }
-            shift += 7
+            shift &+= 7
         }
         return nil
     }
