@@ -11,13 +11,14 @@ extension DiffAccumulator {
     mutating func add(_ a: StepColumns, _ b: StepColumns, step: Int, labels: (String, String)) throws(DiffError) {
         compareStepInfo(a.step, b.step, step: step)
         try compareHeads(a.metrics, b.metrics, step: step, labels: labels)
-        compareSelections(a.selections, b.selections, step: step)
+        try compareSelections(a.selections, b.selections, step: step, labels: labels)
         compareRows(a.rows, b.rows, step: step)
         try compareKV(a.kv, b.kv, step: step, labels: labels)
         if options.includeTimings { compareTimes(a.step, b.step, step: step) }
     }
 
-    /// One metric at a time over all heads: a tight loop over two columns and the metric's cells.
+    /// One metric at a time over all heads: a tight loop over two columns and the metric's cells
+    /// (adjacent: cells are metric-major).
     private mutating func compareHeads(_ a: MetricColumns, _ b: MetricColumns, step: Int,
                                        labels: (String, String)) throws(DiffError) {
         let n = shape.layers * shape.heads
@@ -25,8 +26,8 @@ extension DiffAccumulator {
             throw .malformed("\(label) step \(step): expected head metrics for \(shape.layers) layers × "
                 + "\(shape.heads) heads (\(n)), found \(m.count)")
         }
-        let mc = metricCount
         let tol = tolerance
+        let ns = subjects   // cells of metric m start at m · ns (cellIndex)
         let fields: [(MetricColumns.Field, DiffMetric)] = [
             (.sinkMass1, .sinkMass1), (.sinkMass4, .sinkMass4), (.entropy, .entropy), (.recall, .recall),
             (.outputError, .outputError), (.overlapKept, .overlapKept), (.jaccard, .jaccard),
@@ -34,9 +35,10 @@ extension DiffAccumulator {
         cells.withUnsafeMutableBufferPointer { c in
             for (field, metric) in fields {
                 let m = metric.index, t = tol[m]
+                let cell = c.baseAddress! + m * ns
                 a.withField(field) { pa in
                     b.withField(field) { pb in
-                        for i in 0..<n { c[i * mc + m].record(Double(pa[i]), Double(pb[i]), step: step, tolerance: t) }
+                        for i in 0..<n { cell[i].record(Double(pa[i]), Double(pb[i]), step: step, tolerance: t) }
                     }
                 }
             }
@@ -44,14 +46,15 @@ extension DiffAccumulator {
                 b.withCounts { vb, sb in
                     let sp = DiffMetric.sparsity.index, vk = DiffMetric.visibleKV.index, se = DiffMetric.selected.index
                     let tsp = tol[sp], tvk = tol[vk], tse = tol[se]
+                    let cs = c.baseAddress! + sp * ns, cv = c.baseAddress! + vk * ns
+                    let cl = c.baseAddress! + se * ns
                     for i in 0..<n {
-                        let base = i * mc
-                        c[base + sp].record(Double(MetricColumns.sparsity(visibleKV: va[i], selected: sa[i])),
-                                            Double(MetricColumns.sparsity(visibleKV: vb[i], selected: sb[i])),
-                                            step: step, tolerance: tsp)
-                        c[base + vk].record(Double(va[i]), Double(vb[i]), step: step, tolerance: tvk)
-                        c[base + se].record(Double(sa[i]), Double(sb[i]), step: step, tolerance: tse)
+                        cs[i].record(Double(MetricColumns.sparsity(visibleKV: va[i], selected: sa[i])),
+                                     Double(MetricColumns.sparsity(visibleKV: vb[i], selected: sb[i])),
+                                     step: step, tolerance: tsp)
                     }
+                    for i in 0..<n { cv[i].record(Double(va[i]), Double(vb[i]), step: step, tolerance: tvk) }
+                    for i in 0..<n { cl[i].record(Double(sa[i]), Double(sb[i]), step: step, tolerance: tse) }
                 }
             }
         }
@@ -59,22 +62,35 @@ extension DiffAccumulator {
 
     /// Jaccard distance of each head's two selected sets. A head that repeats the previous head's
     /// set in both runs has the previous head's distance (computed once).
-    private mutating func compareSelections(_ a: SelectionColumns, _ b: SelectionColumns, step: Int) {
+    private mutating func compareSelections(_ a: SelectionColumns, _ b: SelectionColumns, step: Int,
+                                            labels: (String, String)) throws(DiffError) {
         if !a.present && !b.present { return }
         if !a.present || !b.present {
             notes.insert("selections were compared only at steps where both runs captured them")
             return
         }
-        let n = a.count
+        let n = shape.layers * shape.heads
+        for (label, s) in [(labels.0, a), (labels.1, b)] where s.count != n {
+            throw .malformed("\(label) step \(step): expected \(n) selected sets, found \(s.count)")
+        }
+        let m = DiffMetric.selection.index, t = tolerance[m], first = cellIndex(0, m)
         var d = 0.0
-        a.ranges.withUnsafeBufferPointer { ra in
-            b.ranges.withUnsafeBufferPointer { rb in
-                for i in 0..<n {
-                    let sa = a.spans[i], sb = b.spans[i]
-                    if i == 0 || sa != a.spans[i - 1] || sb != b.spans[i - 1] {
-                        d = jaccardDistance(UnsafeBufferPointer(rebasing: ra[sa]), UnsafeBufferPointer(rebasing: rb[sb]))
+        cells.withUnsafeMutableBufferPointer { c in
+            let cell = c.baseAddress! + first
+            a.ranges.withUnsafeBufferPointer { ra in
+                b.ranges.withUnsafeBufferPointer { rb in
+                    a.spans.withUnsafeBufferPointer { spa in
+                        b.spans.withUnsafeBufferPointer { spb in
+                            for i in 0..<n {
+                                let sa = spa[i], sb = spb[i]
+                                if i == 0 || sa != spa[i - 1] || sb != spb[i - 1] {
+                                    d = jaccardDistance(UnsafeBufferPointer(rebasing: ra[sa]),
+                                                        UnsafeBufferPointer(rebasing: rb[sb]))
+                                }
+                                cell[i].record(0, d, step: step, tolerance: t)
+                            }
+                        }
                     }
-                    record(i, .selection, 0, d, step)
                 }
             }
         }
