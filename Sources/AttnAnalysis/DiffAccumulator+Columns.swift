@@ -8,6 +8,12 @@ import AttnTrace
 /// against the frame path on random and golden traces). Columns come from a `TraceReader`, which
 /// hands back complete layer-major grids, so the frame path's order checks cannot fail here.
 extension DiffAccumulator {
+    /// The metric each stored Float field of `MetricColumns` is compared as.
+    static let columnMetrics: [(MetricColumns.Field, DiffMetric)] = [
+        (.sinkMass1, .sinkMass1), (.sinkMass4, .sinkMass4), (.entropy, .entropy), (.recall, .recall),
+        (.outputError, .outputError), (.overlapKept, .overlapKept), (.jaccard, .jaccard),
+    ]
+
     mutating func add(_ a: StepColumns, _ b: StepColumns, step: Int, labels: (String, String)) throws(DiffError) {
         compareStepInfo(a.step, b.step, step: step)
         try compareHeads(a.metrics, b.metrics, step: step, labels: labels)
@@ -22,16 +28,13 @@ extension DiffAccumulator {
     private mutating func compareHeads(_ a: MetricColumns, _ b: MetricColumns, step: Int,
                                        labels: (String, String)) throws(DiffError) {
         let n = shape.layers * shape.heads
-        for (label, m) in [(labels.0, a), (labels.1, b)] where m.count != n {
-            throw .malformed("\(label) step \(step): expected head metrics for \(shape.layers) layers × "
-                + "\(shape.heads) heads (\(n)), found \(m.count)")
+        if a.count != n || b.count != n {   // (no array of the two per step: that allocates)
+            throw .malformed("\(a.count != n ? labels.0 : labels.1) step \(step): expected head metrics for "
+                + "\(shape.layers) layers × \(shape.heads) heads (\(n)), found \(a.count != n ? a.count : b.count)")
         }
         let tol = tolerance
         let ns = subjects   // cells of metric m start at m · ns (cellIndex)
-        let fields: [(MetricColumns.Field, DiffMetric)] = [
-            (.sinkMass1, .sinkMass1), (.sinkMass4, .sinkMass4), (.entropy, .entropy), (.recall, .recall),
-            (.outputError, .outputError), (.overlapKept, .overlapKept), (.jaccard, .jaccard),
-        ]
+        let fields = Self.columnMetrics
         cells.withUnsafeMutableBufferPointer { c in
             for (field, metric) in fields {
                 let m = metric.index, t = tol[m]
@@ -70,8 +73,9 @@ extension DiffAccumulator {
             return
         }
         let n = shape.layers * shape.heads
-        for (label, s) in [(labels.0, a), (labels.1, b)] where s.count != n {
-            throw .malformed("\(label) step \(step): expected \(n) selected sets, found \(s.count)")
+        if a.count != n || b.count != n {
+            throw .malformed("\(a.count != n ? labels.0 : labels.1) step \(step): expected \(n) selected sets, "
+                + "found \(a.count != n ? a.count : b.count)")
         }
         let m = DiffMetric.selection.index, t = tolerance[m], first = cellIndex(0, m)
         var d = 0.0
@@ -99,9 +103,10 @@ extension DiffAccumulator {
     private mutating func compareKV(_ a: KVColumns, _ b: KVColumns, step: Int,
                                     labels: (String, String)) throws(DiffError) {
         let n = shape.layers * shape.kvHeads
-        for (label, kv) in [(labels.0, a), (labels.1, b)] where kv.count != n {
-            throw .malformed("\(label) step \(step): expected KV residency for \(shape.layers) layers × "
-                + "\(shape.kvHeads) KV heads in layer-major order, found \(kv.count) entries")
+        if a.count != n || b.count != n {
+            throw .malformed("\(a.count != n ? labels.0 : labels.1) step \(step): expected KV residency for "
+                + "\(shape.layers) layers × \(shape.kvHeads) KV heads in layer-major order, found "
+                + "\(a.count != n ? a.count : b.count) entries")
         }
         a.evicted.withUnsafeBufferPointer { ea in
             b.evicted.withUnsafeBufferPointer { eb in

@@ -37,7 +37,8 @@ extension TraceDiff {
     private static func add(_ ca: StepColumns, _ cb: StepColumns, step i: Int, to acc: inout DiffAccumulator,
                             labels: (String, String)) throws(DiffError) {
         // A recovered file may skip a damaged chunk mid-file: then file order is not step order.
-        for (label, index) in [(labels.0, ca.step.index), (labels.1, cb.step.index)] where index != i {
+        if ca.step.index != i || cb.step.index != i {   // (no array of the two per step: that allocates)
+            let (label, index) = ca.step.index != i ? (labels.0, ca.step.index) : (labels.1, cb.step.index)
             throw .malformed("\(label): the \(i)th step read is step \(index) (a damaged chunk was "
                 + "skipped?); runs can only be aligned on consecutive steps")
         }

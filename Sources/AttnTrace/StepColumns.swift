@@ -57,13 +57,6 @@ public struct MetricColumns: Sendable {
         }
     }
 
-    /// The whole storage: floats [Field × n] (field f of head i at f.rawValue · n + i) and
-    /// counts [2 × n] (visibleKV of head i at i, selected at n + i).
-    public func withStorage<R>(_ body: (_ floats: UnsafeBufferPointer<Float>, _ counts: UnsafeBufferPointer<Int>) throws -> R)
-        rethrows -> R {
-        try floats.withUnsafeBufferPointer { f in try counts.withUnsafeBufferPointer { c in try body(f, c) } }
-    }
-
     /// visibleKV and selected of every head, [n] each.
     public func withCounts<R>(_ body: (_ visible: UnsafeBufferPointer<Int>, _ selected: UnsafeBufferPointer<Int>) throws -> R)
         rethrows -> R {
