@@ -17,11 +17,17 @@ extension TraceDiff {
             let pa = ColumnPrefetch(a, steps: plan.steps), pb = ColumnPrefetch(b, steps: plan.steps)
             pa.start(); pb.start()
             defer { pa.stop(); pb.stop() }   // also on an early throw: no thread is left reading
+            var ca = StepColumns(), cb = StepColumns()
             for i in 0..<plan.steps {
                 let x: (batch: ColumnPrefetch<A>.Batch, index: Int), y: (batch: ColumnPrefetch<B>.Batch, index: Int)
                 do { x = try pa.take() } catch { throw .read("\(labels.0) step \(i): \(error)") }
                 do { y = try pb.take() } catch { throw .read("\(labels.1) step \(i): \(error)") }
-                try add(x.batch.frames[x.index], y.batch.frames[y.index], step: i, to: &acc, labels: labels)
+                // Moved out of the batches and back (`batch.frames[k]` as an argument copies, retaining
+                // every column buffer, and the reader then finds them shared).
+                swap(&ca, &x.batch.frames[x.index])
+                swap(&cb, &y.batch.frames[y.index])
+                defer { swap(&ca, &x.batch.frames[x.index]); swap(&cb, &y.batch.frames[y.index]) }
+                try add(ca, cb, step: i, to: &acc, labels: labels)
             }
         } else {
             var ca = StepColumns(), cb = StepColumns()
