@@ -24,6 +24,12 @@ struct MetricColumnPointers {
     }
 }
 
+/// The previous head's selection fields, which flag bit 7 repeats (kept in registers, not re-read).
+struct SelectionCarry {
+    var visible = 0, selected = 0
+    var overlap: Float = .nan, jaccard: Float = .nan
+}
+
 extension Codec {
     /// Decodes a whole metrics record body into `out` (n = L × H heads afterwards).
     static func decodeMetricColumns(_ r: inout ByteReader, layers: Int, heads: Int,
@@ -53,17 +59,22 @@ extension Codec {
         try out.floats.withUnsafeMutableBufferPointer { f in
             try out.counts.withUnsafeMutableBufferPointer { c in
                 let cols = MetricColumnPointers(floats: f.baseAddress!, counts: c.baseAddress!, n: n)
+                let base = r.base, limit = r.count
                 var i = 0
+                var carry = SelectionCarry()
                 for l in 0..<layers {
-                    r.position = starts[l]
+                    var position = starts[l]   // kept in a register; r.position only for checked reads
                     for h in 0..<heads {
-                        if let base = r.base, fastHead(base, &r.position, limit: r.count, cols, i, first: h == 0, end: end) {
+                        if let base, fastHead(base, &position, limit: limit, cols, i, first: h == 0, end: end, &carry) {
                             i += 1
                             continue
                         }
-                        try checkedHead(&r, cols, i, first: h == 0, end: end)
+                        r.position = position
+                        try checkedHead(&r, cols, i, first: h == 0, end: end, &carry)
+                        position = r.position
                         i += 1
                     }
+                    r.position = position
                     if r.position != starts[l + 1] {
                         throw r.error(.invalidValue(field: "metrics layer \(l) block",
                                                     value: "heads end at \(r.position), block at \(starts[l + 1])"))
@@ -76,7 +87,8 @@ extension Codec {
     // MARK: - Checked
 
     /// Head i, every read bounds-checked (the reference for `fastHead`).
-    static func checkedHead(_ r: inout ByteReader, _ c: MetricColumnPointers, _ i: Int, first: Bool, end: Int) throws {
+    static func checkedHead(_ r: inout ByteReader, _ c: MetricColumnPointers, _ i: Int, first: Bool, end: Int,
+                            _ carry: inout SelectionCarry) throws {
         let flags = try r.u8()
         let visible: Int, selected: Int
         if flags & 128 != 0 {
@@ -84,8 +96,8 @@ extension Codec {
             guard !first, flags & 48 == 0 else {
                 throw r.error(.invalidValue(field: "metrics flags", value: String(flags)))
             }
-            visible = c.visible[i - 1]; selected = c.selected[i - 1]
-            c.overlap[i] = c.overlap[i - 1]; c.jaccard[i] = c.jaccard[i - 1]
+            visible = carry.visible; selected = carry.selected
+            c.overlap[i] = carry.overlap; c.jaccard[i] = carry.jaccard
         } else {
             visible = end - (try r.delta("visible KV"))
             selected = visible - (try r.delta("selected count"))
@@ -104,6 +116,7 @@ extension Codec {
         }
         c.outputError[i] = flags & 64 == 0 ? try r.half() : .nan
         try skipTopSinks(&r)
+        carry = SelectionCarry(visible: visible, selected: selected, overlap: c.overlap[i], jaccard: c.jaccard[i])
     }
 
     // MARK: - Fast
@@ -117,7 +130,7 @@ extension Codec {
     /// to `checkedHead` (then `position` and the columns of heads before i are unchanged).
     @inline(__always)
     static func fastHead(_ p: UnsafeRawPointer, _ position: inout Int, limit: Int, _ c: MetricColumnPointers,
-                         _ i: Int, first: Bool, end: Int) -> Bool {
+                         _ i: Int, first: Bool, end: Int, _ carry: inout SelectionCarry) -> Bool {
         var q = position
         guard limit - q > fastHeadRoom else { return false }
         let flags = p.load(fromByteOffset: q, as: UInt8.self)
@@ -125,8 +138,8 @@ extension Codec {
         let visible: Int, selected: Int
         if flags & 128 != 0 {
             guard !first, flags & 48 == 0 else { return false }
-            visible = c.visible[i - 1]; selected = c.selected[i - 1]
-            c.overlap[i] = c.overlap[i - 1]; c.jaccard[i] = c.jaccard[i - 1]
+            visible = carry.visible; selected = carry.selected
+            c.overlap[i] = carry.overlap; c.jaccard[i] = carry.jaccard
         } else {
             guard let dv = fastDelta(p, &q), let ds = fastDelta(p, &q) else { return false }
             visible = end - dv
@@ -136,18 +149,20 @@ extension Codec {
             return false
         }
         @inline(__always) func u16() -> UInt16 {
-            let v = UInt16(p.load(fromByteOffset: q, as: UInt8.self)) | UInt16(p.load(fromByteOffset: q + 1, as: UInt8.self)) << 8
-            q += 2
+            let v = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: q, as: UInt16.self))
+            q &+= 2
             return v
         }
         c.visible[i] = visible; c.selected[i] = selected
+        var overlap = carry.overlap, jaccard = carry.jaccard
         c.sink1[i] = flags & 1 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
         c.sink4[i] = flags & 2 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
         c.entropy[i] = flags & 4 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
         c.recall[i] = flags & 8 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
         if flags & 128 == 0 {
-            c.overlap[i] = flags & 16 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
-            c.jaccard[i] = flags & 32 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
+            overlap = flags & 16 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
+            jaccard = flags & 32 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
+            c.overlap[i] = overlap; c.jaccard[i] = jaccard
         }
         c.outputError[i] = flags & 64 == 0 ? Quantize.fromHalf(u16()) : .nan
         // Top sinks: a count (one byte when valid), then (gap varint, score byte) pairs.
@@ -162,6 +177,7 @@ extension Codec {
             prev &+= Int(gap)
         }
         position = q
+        carry = SelectionCarry(visible: visible, selected: selected, overlap: overlap, jaccard: jaccard)
         return true
     }
 
