@@ -108,15 +108,20 @@ extension DiffAccumulator {
                 + "\(shape.layers) layers × \(shape.kvHeads) KV heads in layer-major order, found "
                 + "\(a.count != n ? a.count : b.count) entries")
         }
-        a.evicted.withUnsafeBufferPointer { ea in
-            b.evicted.withUnsafeBufferPointer { eb in
-                for i in 0..<n {
-                    let s = kvBase + i
-                    record(s, .kvBytes, Double(a.bytes[i]), Double(b.bytes[i]), step)
-                    record(s, .kvEntries, Double(a.entries[i]), Double(b.entries[i]), step)
-                    let xa = UnsafeBufferPointer(rebasing: ea[a.evictedStart[i]..<a.evictedStart[i + 1]])
-                    let xb = UnsafeBufferPointer(rebasing: eb[b.evictedStart[i]..<b.evictedStart[i + 1]])
-                    record(s, .evicted, 0, jaccardDistance(sorted: xa, xb), step)
+        let t = tolerance, ns = subjects, first = kvBase
+        let mb = DiffMetric.kvBytes.index, me = DiffMetric.kvEntries.index, mv = DiffMetric.evicted.index
+        cells.withUnsafeMutableBufferPointer { c in
+            let bytes = c.baseAddress! + mb * ns + first, entries = c.baseAddress! + me * ns + first
+            let evicted = c.baseAddress! + mv * ns + first
+            for i in 0..<n { bytes[i].record(Double(a.bytes[i]), Double(b.bytes[i]), step: step, tolerance: t[mb]) }
+            for i in 0..<n { entries[i].record(Double(a.entries[i]), Double(b.entries[i]), step: step, tolerance: t[me]) }
+            a.evicted.withUnsafeBufferPointer { ea in
+                b.evicted.withUnsafeBufferPointer { eb in
+                    for i in 0..<n {
+                        let xa = UnsafeBufferPointer(rebasing: ea[a.evictedStart[i]..<a.evictedStart[i + 1]])
+                        let xb = UnsafeBufferPointer(rebasing: eb[b.evictedStart[i]..<b.evictedStart[i + 1]])
+                        evicted[i].record(0, jaccardDistance(sorted: xa, xb), step: step, tolerance: t[mv])
+                    }
                 }
             }
         }
