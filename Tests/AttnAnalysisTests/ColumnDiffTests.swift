@@ -316,4 +316,29 @@ final class ColumnDiffTests: XCTestCase {
             }
         }
     }
+
+    /// The loop-free varint decoder against ByteReader's, on every length (1…10 bytes) and edges.
+    func testFastVarintMatchesByteReader() throws {
+        var g = SeededGenerator(seed: 99)
+        var values: [UInt64] = [0, 1, 127, 128, 16_383, 16_384, 1 << 56 - 1, 1 << 56, UInt64.max]
+        for bits in 1...64 { for _ in 0..<50 { values.append(g.next() >> UInt64(64 - bits)) } }
+        for v in values {
+            var w = ByteWriter(capacity: 32)
+            w.varint(v)
+            let encoded = w.bytes
+            let padded = encoded + [UInt8](repeating: 0xFF, count: 16)   // fastVarint reads 8 bytes
+            try padded.withUnsafeBytes { raw in
+                var reader = ByteReader(raw, fileOffset: 0, path: "t", what: "test")
+                let expected = try reader.varint("v")
+                var q = 0
+                let fast = Codec.fastVarint(raw.baseAddress!, &q)
+                if encoded.count <= 8 {
+                    XCTAssertEqual(fast, expected, "value \(v)")
+                    XCTAssertEqual(q, reader.position, "value \(v)")
+                } else {
+                    XCTAssertNil(fast, "value \(v): \(encoded.count) bytes are left to ByteReader")
+                }
+            }
+        }
+    }
 }
