@@ -6,7 +6,9 @@
 // Two decoders per head, kept side by side:
 //   checkedHead  every read through ByteReader (bounds-checked, throwing the reference's errors);
 //                top sinks skipped with `Codec.skipTopSinks`.
-//   fastHead     raw loads where the record has room for the largest well-formed head; it gives
+//   fastHead     raw loads where the record has room for the largest well-formed head (up to its
+//                top sinks, which both skip with `Codec.skipTopSinks`, the one reader of their
+//                encoding, Codec+TopSinks.swift); it gives
 //                up (returns false, nothing consumed) on anything unusual: a varint of 9+ bytes, a
 //                value out of range, bad flags, little room left. The head is then decoded again by
 //                `checkedHead`, which throws the precise error. So both give the same columns and
@@ -66,6 +68,11 @@ extension Codec {
                     var position = starts[l]   // kept in a register; r.position only for checked reads
                     for h in 0..<heads {
                         if let base, fastHead(base, &position, limit: limit, cols, i, first: h == 0, end: end, &carry) {
+                            // The head's top sinks: always through skipTopSinks, the one reader of
+                            // their encoding (Codec+TopSinks.swift), so a format change stays there.
+                            r.position = position
+                            try skipTopSinks(&r)
+                            position = r.position
                             i += 1
                             continue
                         }
@@ -121,13 +128,12 @@ extension Codec {
 
     // MARK: - Fast
 
-    /// The most bytes `fastHead` reads before the top sinks (flags, two varints of ≤ 9 bytes,
-    /// seven u16) and per top sink (a varint of ≤ 9 bytes and a score byte).
+    /// The most bytes `fastHead` reads (flags, two varints of ≤ 8 bytes, seven u16), with room to spare.
     static let fastHeadRoom = 1 + 9 + 9 + 7 * 2
-    static let fastSinkRoom = 9 + 1
 
-    /// Head i from raw bytes at `position` (< `limit`, the record end); false when it leaves the head
-    /// to `checkedHead` (then `position` and the columns of heads before i are unchanged).
+    /// Head i from raw bytes at `position` (< `limit`, the record end), up to its top sinks (left at
+    /// `position`); false when it leaves the head to `checkedHead` (then `position`, `carry` and the
+    /// columns of heads before i are unchanged).
     @inline(__always)
     static func fastHead(_ p: UnsafeRawPointer, _ position: inout Int, limit: Int, _ c: MetricColumnPointers,
                          _ i: Int, first: Bool, end: Int, _ carry: inout SelectionCarry) -> Bool {
@@ -165,18 +171,7 @@ extension Codec {
             c.overlap[i] = overlap; c.jaccard[i] = jaccard
         }
         c.outputError[i] = flags & 64 == 0 ? Quantize.fromHalf(u16()) : .nan
-        // Top sinks: a count (one byte when valid), then (gap varint, score byte) pairs.
-        let n = Int(p.load(fromByteOffset: q, as: UInt8.self))   // q < limit: fastHeadRoom was left
-        q += 1
-        // Room for n of the longest sinks (near the record end, the checked decoder takes over).
-        guard n <= Format.maxTopSinks, limit - q >= n * fastSinkRoom else { return false }
-        var prev = 0
-        for _ in 0..<n {
-            guard let gap = fastVarint(p, &q), gap <= UInt64(Format.maxPosition - prev) else { return false }
-            q &+= 1   // score
-            prev &+= Int(gap)
-        }
-        position = q
+        position = q   // at the top sinks, which the caller skips with `skipTopSinks`
         carry = SelectionCarry(visible: visible, selected: selected, overlap: overlap, jaccard: jaccard)
         return true
     }
