@@ -40,34 +40,39 @@ struct DiffCell {
 // MARK: - Accumulator
 
 /// Holds one `DiffCell` per (subject, metric) and folds in one pair of frames at a time.
-/// Subjects are laid out [L × H query heads | L × G KV heads | L layers | run].
+/// Subjects are laid out [L × H query heads | L × G KV heads | L layers | run]; cells
+/// [metric × subjects], metric-major (`cellIndex`), so that one metric of every head is one
+/// contiguous run of cells (the column path walks it).
 struct DiffAccumulator {
     let shape: Shape
     let options: DiffOptions
-    private let metricCount = DiffMetric.allCases.count
-    private var cells: [DiffCell]
-    private var tolerance: [Tolerance]            // by metric index
+    let metricCount = DiffMetric.allCases.count
+    let subjects: Int
+    var cells: [DiffCell]
+    var tolerance: [Tolerance]            // by metric index
     private var tokenMismatchCount = 0
     private var tokenMismatches: [TokenMismatch] = []
-    private var notes = Set<String>()
+    var notes = Set<String>()
     private var rowsOnlyIn = (0, 0)
 
     init(shape: Shape, options: DiffOptions) {
         self.shape = shape; self.options = options
-        let subjects = shape.layers * shape.heads + shape.layers * shape.kvHeads + shape.layers + 1
+        subjects = shape.layers * shape.heads + shape.layers * shape.kvHeads + shape.layers + 1
         cells = Array(repeating: DiffCell(), count: subjects * DiffMetric.allCases.count)
         tolerance = DiffMetric.allCases.map { options.tolerances[$0] }
     }
 
 
-    private var kvBase: Int { shape.layers * shape.heads }
+    var kvBase: Int { shape.layers * shape.heads }
     private var layerBase: Int { kvBase + shape.layers * shape.kvHeads }
     private var runSubject: Int { layerBase + shape.layers }
 
+    @inline(__always) func cellIndex(_ subject: Int, _ metric: Int) -> Int { metric * subjects + subject }
+
     @inline(__always)
-    private mutating func record(_ subject: Int, _ metric: DiffMetric, _ a: Double, _ b: Double, _ step: Int) {
+    mutating func record(_ subject: Int, _ metric: DiffMetric, _ a: Double, _ b: Double, _ step: Int) {
         let m = metric.index   // == position in allCases (tested), so no hashing per value
-        cells[subject * metricCount + m].record(a, b, step: step, tolerance: tolerance[m])
+        cells[cellIndex(subject, m)].record(a, b, step: step, tolerance: tolerance[m])
     }
 
     // MARK: Folding in one step
@@ -86,15 +91,14 @@ struct DiffAccumulator {
     /// The per-head metrics of one step. Hot loop: reads fields through buffer pointers (no copy
     /// of a HeadMetrics, so no retain of its topSinks array) and updates cells in place.
     private mutating func compareHeads(_ ma: [HeadMetrics], _ mb: [HeadMetrics], step: Int) {
-        let mc = metricCount
+        let ns = subjects
         let tol = tolerance
         cells.withUnsafeMutableBufferPointer { c in
             ma.withUnsafeBufferPointer { pa in
                 mb.withUnsafeBufferPointer { pb in
                     for i in 0..<pa.count {
-                        let base = i * mc
                         @inline(__always) func rec(_ m: DiffMetric, _ a: Double, _ b: Double) {
-                            c[base + m.index].record(a, b, step: step, tolerance: tol[m.index])
+                            c[m.index * ns + i].record(a, b, step: step, tolerance: tol[m.index])
                         }
                         rec(.sinkMass1, Double(pa[i].sinkMass1), Double(pb[i].sinkMass1))
                         rec(.sinkMass4, Double(pa[i].sinkMass4), Double(pb[i].sinkMass4))
@@ -130,7 +134,7 @@ struct DiffAccumulator {
         return found
     }
 
-    private mutating func compareStepInfo(_ a: StepInfo, _ b: StepInfo, step: Int) {
+    mutating func compareStepInfo(_ a: StepInfo, _ b: StepInfo, step: Int) {
         if a.phase != b.phase || a.position != b.position || a.queryCount != b.queryCount {
             mismatch(TokenMismatch(step: step, what: "step",
                 baseline: "\(a.phase) position \(a.position) queries \(a.queryCount)",
@@ -167,7 +171,7 @@ struct DiffAccumulator {
         }
     }
 
-    private mutating func compareRows(_ a: [AttentionRows], _ b: [AttentionRows], step: Int) {
+    mutating func compareRows(_ a: [AttentionRows], _ b: [AttentionRows], step: Int) {
         if a.isEmpty && b.isEmpty { return }
         func key(_ r: AttentionRows) -> Int { (r.layer * shape.heads + r.head) * 2 + Int(r.kind.rawValue) }
         var byKey = [Int: Int]()
@@ -208,7 +212,7 @@ struct DiffAccumulator {
         }
     }
 
-    private mutating func compareTimes(_ a: StepInfo, _ b: StepInfo, step: Int) {
+    mutating func compareTimes(_ a: StepInfo, _ b: StepInfo, step: Int) {
         record(runSubject, .wallNanos, Double(a.wallNanos), Double(b.wallNanos), step)
         guard a.layerTimes.count == shape.layers, b.layerTimes.count == shape.layers else {
             if !(a.layerTimes.isEmpty && b.layerTimes.isEmpty) {
@@ -245,7 +249,7 @@ struct DiffAccumulator {
             var summary = MetricSummary(metric: metric, subjectsCompared: 0, subjectsDiffering: 0,
                                         pairsDiffering: 0, maxAbsDelta: 0)
             for s in 0...runSubject {
-                let c = cells[s * metricCount + m]
+                let c = cells[cellIndex(s, m)]
                 guard c.compared > 0 else { continue }
                 summary.subjectsCompared += 1
                 if c.maxAbsAll > summary.maxAbsDelta || c.maxAbsAll.isNaN { summary.maxAbsDelta = c.maxAbsAll }

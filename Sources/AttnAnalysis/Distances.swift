@@ -4,6 +4,11 @@ import AttnTrace
 
 /// |A ∩ B| for two sorted lists of disjoint half-open ranges, by one merge pass: O(|A| + |B|) ranges.
 public func intersectionCount(_ a: [Range<Int>], _ b: [Range<Int>]) -> Int {
+    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in intersectionCount(pa, pb) } }
+}
+
+/// The same over borrowed ranges (the column diff reads them in place).
+func intersectionCount(_ a: UnsafeBufferPointer<Range<Int>>, _ b: UnsafeBufferPointer<Range<Int>>) -> Int {
     var i = 0, j = 0, n = 0
     while i < a.count, j < b.count {
         let lo = max(a[i].lowerBound, b[j].lowerBound)
@@ -21,6 +26,10 @@ func intersectionCountNaive(_ a: [Range<Int>], _ b: [Range<Int>]) -> Int {
 
 /// 1 − |A ∩ B| / |A ∪ B| for two range lists; 0 when both are empty.
 public func jaccardDistance(_ a: [Range<Int>], _ b: [Range<Int>]) -> Double {
+    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in jaccardDistance(pa, pb) } }
+}
+
+func jaccardDistance(_ a: UnsafeBufferPointer<Range<Int>>, _ b: UnsafeBufferPointer<Range<Int>>) -> Double {
     let na = a.reduce(0) { $0 + $1.count }, nb = b.reduce(0) { $0 + $1.count }
     let inter = intersectionCount(a, b)
     let union = na + nb - inter
@@ -29,6 +38,10 @@ public func jaccardDistance(_ a: [Range<Int>], _ b: [Range<Int>]) -> Double {
 
 /// 1 − Jaccard of two ascending position lists (evicted positions); 0 when both are empty.
 public func jaccardDistance(sorted a: [Int], _ b: [Int]) -> Double {
+    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in jaccardDistance(sorted: pa, pb) } }
+}
+
+func jaccardDistance(sorted a: UnsafeBufferPointer<Int>, _ b: UnsafeBufferPointer<Int>) -> Double {
     if a.isEmpty && b.isEmpty { return 0 }
     var i = 0, j = 0, inter = 0
     while i < a.count, j < b.count {

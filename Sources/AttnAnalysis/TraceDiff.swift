@@ -17,6 +17,10 @@ public struct DiffOptions: Sendable {
     /// Decode B's next frame on a second thread while A's frame is decoded and compared.
     /// Ignored when A and B are the same object (a reader is not thread-safe).
     public var parallelRead = true
+    /// When both runs are trace files (`ColumnSource`), decode each step straight into columns
+    /// and compare those (TraceDiff+Columns.swift, the fast path); false compares decoded frames
+    /// (the reference engine). Both give the same report.
+    public var columnar = true
 
     public init(tolerances: ToleranceSet = .defaults, includeTimings: Bool = false,
                 commonPrefix: Bool = false, ignoreModelName: Bool = false, tokenExamples: Int = 10) {
@@ -56,9 +60,12 @@ public enum TraceDiff {
     ) throws(DiffError) -> TraceDiffReport {
         let plan = try align(a, b, labels: labels, options: options)
         let shape = plan.shape
-        var acc = DiffAccumulator(shape: shape, options: options)
         let sameObject = A.self is AnyClass && B.self is AnyClass
             && ObjectIdentifier(a as AnyObject) == ObjectIdentifier(b as AnyObject)
+        if options.columnar, let ca = a as? any ColumnSource, let cb = b as? any ColumnSource {
+            return try runColumns(ca, cb, plan: plan, labels: labels, options: options, sameObject: sameObject)
+        }
+        var acc = DiffAccumulator(shape: shape, options: options)
         let prefetch = options.parallelRead && !sameObject && plan.steps > 1 ? Prefetch(b) : nil
         prefetch?.start(0)
         defer { prefetch?.drain() }   // on an early throw, B is not left in use by the queue
@@ -80,7 +87,12 @@ public enum TraceDiff {
             }
             try acc.add(fa, fb, step: i, labels: labels)
         }
-        return acc.report(
+        return report(acc, a, b, plan: plan, labels: labels)
+    }
+
+    static func report<A: FrameSource, B: FrameSource>(_ acc: DiffAccumulator, _ a: A, _ b: B, plan: Plan,
+                                                       labels: (String, String)) -> TraceDiffReport {
+        acc.report(
             baseline: RunSummary(label: labels.0, header: a.header, steps: a.stepCount, truncation: a.truncation),
             new: RunSummary(label: labels.1, header: b.header, steps: b.stepCount, truncation: b.truncation),
             steps: plan.steps, notes: plan.notes)

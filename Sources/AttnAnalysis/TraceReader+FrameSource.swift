@@ -44,6 +44,9 @@ public final class TraceFile: FrameSource {
         try reader.frame(index, into: &frame, topSinks: false)
         release.stepRead(index)
     }
+
+    /// After step `index` was read another way (ColumnSource.swift): lets the pages behind it go.
+    func stepRead(_ index: Int) { release.stepRead(index) }
 }
 
 /// Opens a trace for the headless commands, turning every failure into one readable line that
