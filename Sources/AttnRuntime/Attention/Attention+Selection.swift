@@ -46,9 +46,17 @@ extension Attention {
     /// out [H·d]; q [H·d] after RoPE; position: the query's position.
     func forwardSelected(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, position: Int32,
                          layer: Int, cache: KVCache) {
-        let s = selectionScratch
-        for g in 0..<shape.kvHeads {
-            s.gathered.gather(layer: 0, kvHead: g, from: cache, layer: layer, kvHead: g, indices: s.selection[g])
+        let s = selectionScratch, gCount = shape.kvHeads
+        for g in 0..<gCount { s.gathered.prepareGather(layer: 0, kvHead: g, count: s.selection[g].count) }
+        // The gather reads entries spread over the whole cache (mostly from memory, not cache):
+        // split each KV head's list into parts copied in parallel.
+        let parts = 4
+        pool.parallelFor(gCount * parts) { items, _ in
+            for item in items {
+                let g = item / parts, p = item % parts, sel = s.selection[g]
+                s.gathered.gatherPart(layer: 0, kvHead: g, from: cache, layer: layer, kvHead: g, indices: sel,
+                                      part: sel.count * p / parts ..< sel.count * (p + 1) / parts)
+            }
         }
         let counts = s.selection.map(\.count)
         let receiver = rowReceiver
