@@ -92,7 +92,9 @@ public final class QuestPolicy: AttentionPolicy {
         out.removeAll(keepingCapacity: true)
         guard k > 0 else { return }
         if k >= count { out.append(contentsOf: 0..<count); return }
-        out.append(contentsOf: 0..<k)
+        // Newest pages first: they tend to score highest (recency), so later candidates rarely
+        // displace the heap's root.
+        out.append(contentsOf: count - k ..< count)
         scores.withUnsafeBufferPointer { sb in
             out.withUnsafeMutableBufferPointer { heap in
                 let s = sb.baseAddress!
@@ -110,8 +112,8 @@ public final class QuestPolicy: AttentionPolicy {
                     }
                 }
                 for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(i) }
-                for p in k..<count where s[p] > s[heap[0]] {   // later pages win only on a higher score
-                    heap[0] = p
+                for p in stride(from: count - k - 1, through: 0, by: -1) where s[p] >= s[heap[0]] {
+                    heap[0] = p   // an older page wins ties against every kept (newer) page
                     siftDown(0)
                 }
             }
