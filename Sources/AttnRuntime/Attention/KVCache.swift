@@ -163,10 +163,12 @@ public final class KVCache: @unchecked Sendable {
         prepareGather(layer: layer, kvHead: g, count: indices.count)
         gatherPart(layer: layer, kvHead: g, from: source, layer: sourceLayer, kvHead: sourceG, indices: indices,
                    part: 0 ..< indices.count)
+        checkInvariants()
     }
 
     /// First step of a gather split over threads: (layer, kvHead) now holds `count` entries from
-    /// slot 0, to be filled by `gatherPart` calls covering 0 ..< count.
+    /// slot 0, to be filled by `gatherPart` calls covering 0 ..< count (the invariants hold again
+    /// once they have all run).
     public func prepareGather(layer: Int, kvHead g: Int, count: Int) {
         precondition(count <= capacity)
         let s = stream(layer, g)
