@@ -152,7 +152,16 @@ struct QuestPages {
                 let mn = mnb.baseAddress!, mx = mxb.baseAddress!
                 for i in entries..<n where i % page != 0 {
                     let k = keys + i * d, o = (i / page) * d
-                    for c in 0..<d { mn[o + c] = min(mn[o + c], k[c]); mx[o + c] = max(mx[o + c], k[c]) }
+                    var c = 0
+                    while c + 8 <= d {   // 8 channels at a time (a prefill folds in every entry)
+                        let kv = UnsafeRawPointer(k + c).loadUnaligned(as: SIMD8<Float>.self)
+                        let a = UnsafeMutableRawPointer(mn + o + c), b = UnsafeMutableRawPointer(mx + o + c)
+                        let lo = a.loadUnaligned(as: SIMD8<Float>.self), hi = b.loadUnaligned(as: SIMD8<Float>.self)
+                        a.storeBytes(of: lo.replacing(with: kv, where: kv .< lo), as: SIMD8<Float>.self)
+                        b.storeBytes(of: hi.replacing(with: kv, where: kv .> hi), as: SIMD8<Float>.self)
+                        c += 8
+                    }
+                    while c < d { mn[o + c] = min(mn[o + c], k[c]); mx[o + c] = max(mx[o + c], k[c]); c += 1 }
                 }
             }
         }
