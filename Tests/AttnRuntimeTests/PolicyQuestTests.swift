@@ -141,15 +141,22 @@ final class PolicyQuestTests: XCTestCase {
     /// (output = naive attention over them), the probe receives their positions and the full
     /// count, and the cache keeps every entry.
     func testAttentionAttendsToTheSelectionOnly() throws {
+        try attendsToTheSelectionOnly(gather: false)   // in place over the runs (the fast path)
+        try attendsToTheSelectionOnly(gather: true)    // gathered, then the split-key kernel (the reference)
+    }
+
+    func attendsToTheSelectionOnly(gather: Bool) throws {
         let seed: UInt64 = 21
         var rng = SeededRandom(seed: seed)
-        let h = 4, g = 2, d = 8, t = 40
+        // 520 entries: 75 pages of 4 are selected, more than one split-key chunk of 256
+        let h = 4, g = 2, d = 8, t = 520
         let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
-        let attention = Attention(shape: shape, capacity: 64, pool: WorkerPool(threads: 2))
-        let policy = try QuestPolicy(page: 4, budget: 12, denseLayers: 0)
+        let attention = Attention(shape: shape, capacity: 600, pool: WorkerPool(threads: 2))
+        attention.selectionScratch.gather = gather
+        let policy = try QuestPolicy(page: 4, budget: 300, denseLayers: 0)
         policy.reset(layers: 1, shape: shape)
         attention.policy = policy
-        let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 64)
+        let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 600)
         var out = [Float](repeating: 0, count: t * h * d)
         attention.forward(out: &out, q: rng.floats(t * h * d), k: rng.floats(t * g * d), v: rng.floats(t * g * d),
                           positions: (0..<Int32(t)).map { $0 }, tokens: t, layer: 0, cache: cache)
@@ -162,17 +169,17 @@ final class PolicyQuestTests: XCTestCase {
             let q = rng.floats(h * d), k = rng.floats(g * d), v = rng.floats(g * d)
             let n = t + step + 1
             // the expected selection, from the policy's own rule on the cache after the append
-            let probeCache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 64)
+            let probeCache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 600)
             for kv in 0..<g {
                 probeCache.append(layer: 0, kvHead: kv, keys: cache.keys(layer: 0, kvHead: kv), values: cache.values(layer: 0, kvHead: kv),
                                   stride: d, positions: cache.positions(layer: 0, kvHead: kv), tokens: n - 1)
                 probeCache.append(layer: 0, kvHead: kv, keys: Array(k[kv * d ..< (kv + 1) * d]), values: Array(v[kv * d ..< (kv + 1) * d]),
                                   stride: d, positions: [Int32(n - 1)], tokens: 1)
             }
-            let reference = try QuestPolicy(page: 4, budget: 12, denseLayers: 0)
+            let reference = try QuestPolicy(page: 4, budget: 300, denseLayers: 0)
             let expected = try XCTUnwrap(select(reference, cache: probeCache, heads: h, query: q, d: d))
-            XCTAssertTrue(expected.allSatisfy { $0.count == 8 + (n - 1) % 4 + 1 && $0.last == n - 1 },
-                          "2 full pages of 4 and the current, partial page")
+            XCTAssertTrue(expected.allSatisfy { $0.count == 74 * 4 + (n - 1) % 4 + 1 && $0.last == n - 1 },
+                          "74 full pages of 4 and the current, partial page")
 
             capture.clear()
             let seen = SelectedFrom()
@@ -190,7 +197,7 @@ final class PolicyQuestTests: XCTestCase {
                     attendRowNaive(out: &expect, probs: &probs, q: qb.baseAddress! + head * d, keys: keys, values: values,
                                    count: sel.count, headDim: d)
                 }
-                for c in 0..<d { XCTAssertEqual(out[head * d + c], expect[c], accuracy: 1e-4, "seed \(seed) step \(step) head \(head)") }
+                for c in 0..<d { XCTAssertEqual(out[head * d + c], expect[c], accuracy: 1e-4, "seed \(seed) gather \(gather) step \(step) head \(head)") }
                 XCTAssertEqual(capture.keyPositions[0][head], sel.map(Int32.init))
                 let row = capture.rows[0][head].last!.probs
                 XCTAssertEqual(row.count, sel.count)

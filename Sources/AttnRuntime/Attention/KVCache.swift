@@ -160,27 +160,45 @@ public final class KVCache: @unchecked Sendable {
     /// consecutive indices is one copy. Gathers a selecting policy's entries (Attention+Selection).
     public func gather(layer: Int, kvHead g: Int, from source: KVCache, layer sourceLayer: Int, kvHead sourceG: Int,
                        indices: [Int]) {
-        precondition(source.headDim == headDim && indices.count <= capacity)
+        prepareGather(layer: layer, kvHead: g, count: indices.count)
+        gatherPart(layer: layer, kvHead: g, from: source, layer: sourceLayer, kvHead: sourceG, indices: indices,
+                   part: 0 ..< indices.count)
+        checkInvariants()
+    }
+
+    /// First step of a gather split over threads: (layer, kvHead) now holds `count` entries from
+    /// slot 0, to be filled by `gatherPart` calls covering 0 ..< count (the invariants hold again
+    /// once they have all run).
+    public func prepareGather(layer: Int, kvHead g: Int, count: Int) {
+        precondition(count <= capacity)
         let s = stream(layer, g)
-        let n = source.count(layer: sourceLayer, kvHead: sourceG)
         bases[s] = 0
-        let kd = keyStore + s * capacity * headDim, vd = valueStore + s * capacity * headDim, pd = positionStore + s * capacity
+        counts[s] = count
+    }
+
+    /// Copies source entries indices[part] into entries `part` of (layer, kvHead), after
+    /// `prepareGather`. Writes only those entries' storage, so calls for disjoint parts may run
+    /// on different threads at once.
+    public func gatherPart(layer: Int, kvHead g: Int, from source: KVCache, layer sourceLayer: Int, kvHead sourceG: Int,
+                           indices: [Int], part: Range<Int>) {
+        precondition(source.headDim == headDim && part.upperBound <= count(layer: layer, kvHead: g))
+        let n = source.count(layer: sourceLayer, kvHead: sourceG)
+        let kd = keys(layer: layer, kvHead: g), vd = values(layer: layer, kvHead: g), pd = positions(layer: layer, kvHead: g)
         let ks = source.keys(layer: sourceLayer, kvHead: sourceG), vs = source.values(layer: sourceLayer, kvHead: sourceG)
         let ps = source.positions(layer: sourceLayer, kvHead: sourceG)
-        var w = 0, i = 0
-        while i < indices.count {
+        var w = part.lowerBound, i = part.lowerBound
+        while i < part.upperBound {
             let lo = indices[i]
             var hi = lo + 1
             i += 1
-            while i < indices.count && indices[i] == hi { hi += 1; i += 1 }
-            precondition(lo >= 0 && hi <= n && (i == indices.count || indices[i] > hi), "gather: indices must ascend within 0..<\(n)")
+            while i < part.upperBound && indices[i] == hi { hi += 1; i += 1 }
+            precondition(lo >= 0 && hi <= n && (i == indices.count || indices[i] > hi - 1),
+                         "gather: indices must ascend within 0..<\(n)")
             (kd + w * headDim).update(from: ks + lo * headDim, count: (hi - lo) * headDim)
             (vd + w * headDim).update(from: vs + lo * headDim, count: (hi - lo) * headDim)
             (pd + w).update(from: ps + lo, count: hi - lo)
             w += hi - lo
         }
-        counts[s] = w
-        checkInvariants()
     }
 
     /// Forgets every entry (the buffers stay allocated).

@@ -92,24 +92,31 @@ public final class QuestPolicy: AttentionPolicy {
         out.removeAll(keepingCapacity: true)
         guard k > 0 else { return }
         if k >= count { out.append(contentsOf: 0..<count); return }
-        // heap[0] is the worst kept: the lowest score, the larger index among equal scores
-        func worse(_ a: Int, _ b: Int) -> Bool { scores[a] != scores[b] ? scores[a] < scores[b] : a > b }
-        func siftDown(_ i0: Int) {
-            var i = i0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < out.count && worse(out[l], out[m]) { m = l }
-                if r < out.count && worse(out[r], out[m]) { m = r }
-                if m == i { return }
-                out.swapAt(i, m); i = m
+        // Newest pages first: they tend to score highest (recency), so later candidates rarely
+        // displace the heap's root.
+        out.append(contentsOf: count - k ..< count)
+        scores.withUnsafeBufferPointer { sb in
+            out.withUnsafeMutableBufferPointer { heap in
+                let s = sb.baseAddress!
+                // heap[0] is the worst kept: the lowest score, the larger index among equal scores
+                @inline(__always) func worse(_ a: Int, _ b: Int) -> Bool { s[a] != s[b] ? s[a] < s[b] : a > b }
+                @inline(__always) func siftDown(_ i0: Int) {
+                    var i = i0
+                    while true {
+                        let l = 2 * i + 1, r = l + 1
+                        var m = i
+                        if l < k && worse(heap[l], heap[m]) { m = l }
+                        if r < k && worse(heap[r], heap[m]) { m = r }
+                        if m == i { return }
+                        heap.swapAt(i, m); i = m
+                    }
+                }
+                for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(i) }
+                for p in stride(from: count - k - 1, through: 0, by: -1) where s[p] >= s[heap[0]] {
+                    heap[0] = p   // an older page wins ties against every kept (newer) page
+                    siftDown(0)
+                }
             }
-        }
-        out.append(contentsOf: 0..<k)
-        for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(i) }
-        for p in k..<count where scores[p] > scores[out[0]] {   // later pages win only on a higher score
-            out[0] = p
-            siftDown(0)
         }
         out.sort()
     }
@@ -134,17 +141,27 @@ struct QuestPages {
         }
         guard n > entries else { return }
         let keys = cache.keys(layer: layer, kvHead: g)
-        for i in entries..<n {
-            let k = keys + i * d
-            if i % page == 0 {
-                minKeys.append(contentsOf: UnsafeBufferPointer(start: k, count: d))
-                maxKeys.append(contentsOf: UnsafeBufferPointer(start: k, count: d))
-            } else {
-                let o = (i / page) * d
-                minKeys.withUnsafeMutableBufferPointer { mn in
-                    maxKeys.withUnsafeMutableBufferPointer { mx in
-                        for c in 0..<d { mn[o + c] = min(mn[o + c], k[c]); mx[o + c] = max(mx[o + c], k[c]) }
+        // a new page starts as a copy of its first key
+        let pagesNeeded = (n + page - 1) / page
+        for p in (minKeys.count / d) ..< pagesNeeded {
+            minKeys.append(contentsOf: UnsafeBufferPointer(start: keys + p * page * d, count: d))
+            maxKeys.append(contentsOf: UnsafeBufferPointer(start: keys + p * page * d, count: d))
+        }
+        minKeys.withUnsafeMutableBufferPointer { mnb in
+            maxKeys.withUnsafeMutableBufferPointer { mxb in
+                let mn = mnb.baseAddress!, mx = mxb.baseAddress!
+                for i in entries..<n where i % page != 0 {
+                    let k = keys + i * d, o = (i / page) * d
+                    var c = 0
+                    while c + 8 <= d {   // 8 channels at a time (a prefill folds in every entry)
+                        let kv = UnsafeRawPointer(k + c).loadUnaligned(as: SIMD8<Float>.self)
+                        let a = UnsafeMutableRawPointer(mn + o + c), b = UnsafeMutableRawPointer(mx + o + c)
+                        let lo = a.loadUnaligned(as: SIMD8<Float>.self), hi = b.loadUnaligned(as: SIMD8<Float>.self)
+                        a.storeBytes(of: lo.replacing(with: kv, where: kv .< lo), as: SIMD8<Float>.self)
+                        b.storeBytes(of: hi.replacing(with: kv, where: kv .> hi), as: SIMD8<Float>.self)
+                        c += 8
                     }
+                    while c < d { mn[o + c] = min(mn[o + c], k[c]); mx[o + c] = max(mx[o + c], k[c]); c += 1 }
                 }
             }
         }

@@ -1,0 +1,132 @@
+import CBLAS
+import Foundation
+
+// Split-key decode attention directly over a selection's runs in the cache, without gathering
+// them first: the fast path of Attention+Selection.swift (the gather + `attendSplitKey` path is
+// its reference and is tested against it). A selection is ascending stream indices per KV head;
+// Quest's are whole pages, so it is a few runs of consecutive entries. Work item (KV head g,
+// chunk c) covers selection entries c·chunk ..< (c+1)·chunk; each run inside it is scored by one
+// sgemm for the group's r heads; the chunk's softmax statistics and Σ e^(s−m)·v then merge across
+// chunks exactly as in SplitKeyAttention.swift (METHODS.md §15).
+//
+// Shapes: H heads, G KV heads, r = H/G, d head dim, n_g = selection[g].count, n = max n_g.
+
+extension Attention {
+    /// out [H·d]; q [H·d] after RoPE; selection[g] non-empty, ascending, within KV head g's stream
+    /// of `layer`. If `probs` is given, probs[h·n + j] = p of entry selection[g][j] ([H, n]).
+    func attendSelectedRuns(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, selection: [[Int]], layer: Int,
+                            cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?) {
+        let h = shape.heads, g = shape.kvHeads, r = h / g, d = shape.headDim
+        let scale = 1 / Float(d).squareRoot()
+        let n = selection.map(\.count).max() ?? 0
+        let chunks = (n + s.chunk - 1) / s.chunk
+        pool.parallelFor(g * chunks) { items, _ in
+            for item in items {
+                let kv = item / chunks, c = item % chunks
+                let sel = selection[kv]
+                let lo = c * s.chunk, hi = min(sel.count, lo + s.chunk)
+                if hi <= lo {   // this KV head has fewer chunks: an empty chunk adds nothing to the merge
+                    for hh in 0..<r {
+                        s.chunkMax[(kv * r + hh) * s.maxChunks + c] = -.infinity
+                        s.chunkSum[(kv * r + hh) * s.maxChunks + c] = 0
+                    }
+                    continue
+                }
+                let keys = cache.keys(layer: layer, kvHead: kv), values = cache.values(layer: layer, kvHead: kv)
+                // S [r, run] = scale · Q_group [r, d] · K[run]ᵀ, one sgemm per run of consecutive entries
+                sel.withUnsafeBufferPointer { sb in
+                    forEachRun(sb, lo, hi) { j, first, count in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r), Int32(count), Int32(d),
+                                    scale, q + kv * r * d, Int32(d), keys + first * d, Int32(d),
+                                    0, s.scores + kv * r * s.capacity + j, Int32(s.capacity))
+                    }
+                    for hh in 0..<r {
+                        let head = kv * r + hh
+                        let row = s.scores + head * s.capacity
+                        let (m, l) = expShiftedInPlace(row + lo, count: hi - lo)
+                        s.chunkMax[head * s.maxChunks + c] = m
+                        s.chunkSum[head * s.maxChunks + c] = l
+                        let o = s.chunkOut + (head * s.maxChunks + c) * d
+                        o.update(repeating: 0, count: d)
+                        forEachRun(sb, lo, hi) { j, first, count in
+                            weightedSumAdding(o, weights: row + j, rows: values + first * d, count: count, dim: d)
+                        }
+                    }
+                }
+            }
+        }
+        // merge the chunks of each head
+        for head in 0..<h {
+            var bigM = -Float.infinity
+            for c in 0..<chunks { bigM = max(bigM, s.chunkMax[head * s.maxChunks + c]) }
+            var total: Float = 0
+            let o = out + head * d
+            o.update(repeating: 0, count: d)
+            for c in 0..<chunks where s.chunkSum[head * s.maxChunks + c] > 0 {
+                let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM)
+                total += w * s.chunkSum[head * s.maxChunks + c]
+                let oc = s.chunkOut + (head * s.maxChunks + c) * d
+                for k in 0..<d { o[k] += w * oc[k] }
+            }
+            let inv = 1 / total
+            for k in 0..<d { o[k] *= inv }
+            if let probs {
+                let nHead = selection[head / r].count
+                for c in 0..<chunks {
+                    let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM) * inv
+                    let lo = c * s.chunk, hi = min(nHead, lo + s.chunk)
+                    if hi <= lo { continue }
+                    for j in lo..<hi { probs[head * n + j] = s.scores[head * s.capacity + j] * w }
+                }
+            }
+        }
+    }
+}
+
+/// Calls body(j, first, count) for each maximal run sel[j ..< j + count] = first, first + 1, …
+/// within sel[lo ..< hi].
+@inline(__always)
+private func forEachRun(_ sel: UnsafeBufferPointer<Int>, _ lo: Int, _ hi: Int, _ body: (Int, Int, Int) -> Void) {
+    var j = lo
+    while j < hi {
+        let first = sel[j]
+        var e = j + 1
+        while e < hi && sel[e] == first + (e - j) { e += 1 }
+        body(j, first, e - j)
+        j = e
+    }
+}
+
+/// out [d] += Σ_j w[j] · rows[j] for rows [count, d].
+@inline(__always)
+func weightedSumAdding(_ out: UnsafeMutablePointer<Float>, weights w: UnsafePointer<Float>, rows: UnsafePointer<Float>,
+                       count n: Int, dim d: Int) {
+    if d == 64 {
+        let o = UnsafeMutableRawPointer(out)
+        var a0 = o.loadUnaligned(as: SIMD8<Float>.self), a1 = o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        var a2 = o.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), a3 = o.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+        var a4 = o.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self), a5 = o.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self)
+        var a6 = o.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self), a7 = o.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self)
+        for j in 0..<n {
+            let p = SIMD8<Float>(repeating: w[j])
+            let r = UnsafeRawPointer(rows + j * 64)
+            a0 = a0.addingProduct(p, r.loadUnaligned(as: SIMD8<Float>.self))
+            a1 = a1.addingProduct(p, r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+            a2 = a2.addingProduct(p, r.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+            a3 = a3.addingProduct(p, r.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+            a4 = a4.addingProduct(p, r.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
+            a5 = a5.addingProduct(p, r.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
+            a6 = a6.addingProduct(p, r.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
+            a7 = a7.addingProduct(p, r.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+        }
+        o.storeBytes(of: a0, as: SIMD8<Float>.self); o.storeBytes(of: a1, toByteOffset: 32, as: SIMD8<Float>.self)
+        o.storeBytes(of: a2, toByteOffset: 64, as: SIMD8<Float>.self); o.storeBytes(of: a3, toByteOffset: 96, as: SIMD8<Float>.self)
+        o.storeBytes(of: a4, toByteOffset: 128, as: SIMD8<Float>.self); o.storeBytes(of: a5, toByteOffset: 160, as: SIMD8<Float>.self)
+        o.storeBytes(of: a6, toByteOffset: 192, as: SIMD8<Float>.self); o.storeBytes(of: a7, toByteOffset: 224, as: SIMD8<Float>.self)
+        return
+    }
+    for j in 0..<n {
+        let p = w[j], r = rows + j * d
+        for c in 0..<d { out[c] += p * r[c] }
+    }
+}
