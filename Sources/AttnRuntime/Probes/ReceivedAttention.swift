@@ -128,15 +128,35 @@ public struct ReceivedAttention {
                 // (sum > score · count, so no division), which is nearly always.
                 var p = 0, running: Int32 = 0
                 let sRaw = UnsafeRawPointer(s.baseAddress!)
+                let stepsRaw = UnsafeRawPointer(steps.baseAddress!)
+                var counts: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0, 0)
                 while p + 8 <= limit {
-                    var cv = SIMD8<Int32>()
-                    for i in 0..<8 { running &+= steps[p + i]; cv[i] = running }
-                    if best.count == k {
+                    let full = best.count == k
+                    let last = full ? best[k - 1].score : 0
+                    // No count changes inside the block (nearly always: the steps sit at run ends):
+                    // all eight counts are `running`, one broadcast test.
+                    let flat = (stepsRaw.loadUnaligned(fromByteOffset: p * 4, as: UInt64.self)
+                        | stepsRaw.loadUnaligned(fromByteOffset: p * 4 + 8, as: UInt64.self)
+                        | stepsRaw.loadUnaligned(fromByteOffset: p * 4 + 16, as: UInt64.self)
+                        | stepsRaw.loadUnaligned(fromByteOffset: p * 4 + 24, as: UInt64.self)) == 0
+                    if full && flat {
                         let sv = sRaw.loadUnaligned(fromByteOffset: p * 4, as: SIMD8<Float>.self)
-                        let beats = sv .> SIMD8<Float>(cv) * best[k - 1].score
-                        if !any(beats) { p += 8; continue }
+                        if !any(sv .> SIMD8<Float>(repeating: Float(running) * last)) { p += 8; continue }
                     }
-                    for i in 0..<8 { consider(p + i, cv[i]) }
+                    // Lane by lane: the same test with each position's own count.
+                    var beats = !full
+                    withUnsafeMutableBytes(of: &counts) { c in
+                        for i in 0..<8 {
+                            running &+= steps[p + i]
+                            c.storeBytes(of: running, toByteOffset: i * 4, as: Int32.self)
+                            if s[p + i] > Float(running) * last { beats = true }
+                        }
+                    }
+                    if beats {
+                        withUnsafeBytes(of: counts) { c in
+                            for i in 0..<8 { consider(p + i, c.load(fromByteOffset: i * 4, as: Int32.self)) }
+                        }
+                    }
                     p += 8
                 }
                 while p < limit { running &+= steps[p]; consider(p, running); p += 1 }
