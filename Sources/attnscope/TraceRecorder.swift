@@ -32,6 +32,9 @@ final class TraceRecorder: AttentionInputObserver {
         /// in between a head reports its latest list. The scan over all positions is the
         /// recorder's largest per-step cost at long contexts.
         var topSinkInterval = 8
+        /// A decode call's heads run in parallel when they hold at least this many keys in all
+        /// (below it the pool's hand-off costs about what it saves).
+        var parallelMinKeys = 8192
     }
 
     let options: Options
@@ -59,6 +62,8 @@ final class TraceRecorder: AttentionInputObserver {
     private var shadowValues: [UnsafeMutablePointer<Float>] = []   // [L·G] → [capacity, d]
     private var lastQuery: [[Float]]                               // [L] → [H·d] the step's last query row
     private var scratch: [ShadowScratch] = []                      // [pool threads]
+    /// Layer calls whose heads went through the pool (for tests).
+    private(set) var parallelBatches = 0
 
     init(config: ModelConfig, capacity: Int, options: Options) {
         self.options = options
@@ -206,13 +211,14 @@ final class TraceRecorder: AttentionInputObserver {
     /// A decode call's heads, spread over the model's pool (each head's tracker and output slot
     /// are its own; shared state is only read). Prefill pooling stays on this thread.
     func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
-        guard pooled.isEmpty, heads.count > 1 else {
+        guard pooled.isEmpty, heads.count > 1, heads.reduce(0, { $0 + $1.keyCount }) >= options.parallelMinKeys else {
             for r in heads { attentionComputed(r) }
             return
         }
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { probeNanos[layer] += DispatchTime.now().uptimeNanoseconds - t0 }
         if phase == .prefill && options.skipPrefillRows { return }
+        parallelBatches += 1
         while scratch.count < pool.threads {
             scratch.append(ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim))
         }
