@@ -33,7 +33,8 @@ final class TraceRecorder: AttentionInputObserver {
         /// recorder's largest per-step cost at long contexts.
         var topSinkInterval = 8
         /// A decode call's heads run in parallel when they hold at least this many keys in all
-        /// (an estimate: for a 410-key window the per-head work is ~1 µs, below the hand-off).
+        /// (an estimate: for a 410-key window the per-head work is ~1 µs, below the hand-off),
+        /// and at steps that refresh the top-α lists (a scan over every position seen).
         var parallelMinKeys = 8192
     }
 
@@ -211,7 +212,8 @@ final class TraceRecorder: AttentionInputObserver {
     /// A decode call's heads, spread over the model's pool (each head's tracker and output slot
     /// are its own; shared state is only read). Prefill pooling stays on this thread.
     func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
-        guard pooled.isEmpty, heads.count > 1, heads.reduce(0, { $0 + $1.keyCount }) >= options.parallelMinKeys else {
+        let refreshesTop = phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0
+        guard pooled.isEmpty, heads.count > 1, refreshesTop || heads.reduce(0, { $0 + $1.keyCount }) >= options.parallelMinKeys else {
             for r in heads { attentionComputed(r) }
             return
         }

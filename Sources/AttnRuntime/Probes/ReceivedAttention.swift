@@ -6,7 +6,7 @@
 // The counts are kept as a difference array: a row over the run of positions a ..< b adds 1 at a
 // and −1 at b, so counting a dense or windowed row is O(1) rather than a second pass over memory
 // (at 4K context the recorder's per-head arrays are megabytes per step); `top` rebuilds the
-// counts as it scans.
+// counts in one pass before it scans.
 
 import Foundation
 
@@ -111,13 +111,22 @@ public struct ReceivedAttention {
     /// The `k` positions with the highest α, highest first (ties: earlier position first).
     public func top(_ k: Int) -> [(position: Int, score: Float)] {
         var best: [(position: Int, score: Float)] = []
-        guard k > 0 else { return best }
+        guard k > 0, limit > 0 else { return best }
         best.reserveCapacity(k + 1)
-        sums.withUnsafeBufferPointer { s in
+        // The counts as floats (exact below 2^24), rebuilt from the difference array in one pass:
+        // under a sliding window every position has a step, so no block of them is flat.
+        let counts = [Float](unsafeUninitializedCapacity: limit) { out, initialized in
             countSteps.withUnsafeBufferPointer { steps in
-                func consider(_ p: Int, _ count: Int32) {
-                    guard count > 0 else { return }
-                    let a = s[p] / Float(count)
+                var running: Int32 = 0
+                for p in 0..<limit { running &+= steps[p]; out[p] = Float(running) }
+            }
+            initialized = limit
+        }
+        sums.withUnsafeBufferPointer { s in
+            counts.withUnsafeBufferPointer { c in
+                func consider(_ p: Int) {
+                    guard c[p] > 0 else { return }
+                    let a = s[p] / c[p]
                     if best.count == k, let last = best.last, a <= last.score { return }
                     var i = best.count
                     while i > 0 && best[i - 1].score < a { i -= 1 }
@@ -126,40 +135,18 @@ public struct ReceivedAttention {
                 }
                 // Once the list is full, skip 8 positions at a time when none beats its last score
                 // (sum > score · count, so no division), which is nearly always.
-                var p = 0, running: Int32 = 0
-                let sRaw = UnsafeRawPointer(s.baseAddress!)
-                let stepsRaw = UnsafeRawPointer(steps.baseAddress!)
-                var counts: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0, 0)
+                var p = 0
+                let sRaw = UnsafeRawPointer(s.baseAddress!), cRaw = UnsafeRawPointer(c.baseAddress!)
                 while p + 8 <= limit {
-                    let full = best.count == k
-                    let last = full ? best[k - 1].score : 0
-                    // No count changes inside the block (nearly always: the steps sit at run ends):
-                    // all eight counts are `running`, one broadcast test.
-                    let flat = (stepsRaw.loadUnaligned(fromByteOffset: p * 4, as: UInt64.self)
-                        | stepsRaw.loadUnaligned(fromByteOffset: p * 4 + 8, as: UInt64.self)
-                        | stepsRaw.loadUnaligned(fromByteOffset: p * 4 + 16, as: UInt64.self)
-                        | stepsRaw.loadUnaligned(fromByteOffset: p * 4 + 24, as: UInt64.self)) == 0
-                    if full && flat {
+                    if best.count == k {
                         let sv = sRaw.loadUnaligned(fromByteOffset: p * 4, as: SIMD8<Float>.self)
-                        if !any(sv .> SIMD8<Float>(repeating: Float(running) * last)) { p += 8; continue }
+                        let cv = cRaw.loadUnaligned(fromByteOffset: p * 4, as: SIMD8<Float>.self)
+                        if !any(sv .> cv * best[k - 1].score) { p += 8; continue }
                     }
-                    // Lane by lane: the same test with each position's own count.
-                    var beats = !full
-                    withUnsafeMutableBytes(of: &counts) { c in
-                        for i in 0..<8 {
-                            running &+= steps[p + i]
-                            c.storeBytes(of: running, toByteOffset: i * 4, as: Int32.self)
-                            if s[p + i] > Float(running) * last { beats = true }
-                        }
-                    }
-                    if beats {
-                        withUnsafeBytes(of: counts) { c in
-                            for i in 0..<8 { consider(p + i, c.load(fromByteOffset: i * 4, as: Int32.self)) }
-                        }
-                    }
+                    for q in p ..< p + 8 { consider(q) }
                     p += 8
                 }
-                while p < limit { running &+= steps[p]; consider(p, running); p += 1 }
+                while p < limit { consider(p); p += 1 }
             }
         }
         return best
