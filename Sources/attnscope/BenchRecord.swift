@@ -48,7 +48,8 @@ struct BenchRecord: ParsableCommand {
         if source.isEmpty { source = (0..<997).map { Int32(($0 * 7919 + 13) % 40000 + 100) } }
         say("attnscope bench-record: \(ProcessInfo.processInfo.activeProcessorCount) cores, threads \(modelOptions.threads), load \(String(format: "%.2f", loadAverage()))")
         say("overhead = 1 − traced/untraced decode tokens/s (wall clock); probe = the recorder's own main-thread time per traced step (probe callbacks, finishStep, push) / untraced step time")
-        say("context  policy                                  untraced tok/s  traced tok/s  overhead   probe  attn ms/layer/token  KV MB    recall  out_err")
+        say("median, fastest = the same from the median and from the fastest step times (less sensitive to other load on the machine)")
+        say("context  policy                                  untraced tok/s  traced tok/s  overhead  median  fastest   probe  attn ms/layer/token  KV MB    recall  out_err")
         for ctx in ctxs {
             let prompt = (0..<(ctx - 1)).map { source[$0 % source.count] }
             for spec in list {
@@ -56,9 +57,10 @@ struct BenchRecord: ParsableCommand {
                 var recall = Float.nan, error = Float.nan
                 if !noRecall { (recall, error) = try measureRecall(gguf: gguf, spec: spec, prompt: prompt) }
                 let name = spec.count >= 40 ? spec : spec + String(repeating: " ", count: 40 - spec.count)
-                say(String(format: "%7d  ", ctx) + name + String(format: " %14.1f  %12.1f  %7.1f%%  %5.1f%%  %19.3f  %6.2f  %6.3f  %7.4f",
-                           r.untraced, r.traced, 100 * (1 - r.traced / r.untraced), 100 * r.probeShare, r.attnMsPerLayer, r.kvMB,
-                           recall, error))
+                say(String(format: "%7d  ", ctx) + name + String(format: " %14.1f  %12.1f  %7.1f%%  %5.1f%%  %6.1f%%  %5.1f%%  %19.3f  %6.2f  %6.3f  %7.4f",
+                           r.untraced, r.traced, 100 * (1 - r.traced / r.untraced), 100 * r.medianOverhead,
+                           100 * r.fastestOverhead, 100 * r.probeShare,
+                           r.attnMsPerLayer, r.kvMB, recall, error))
             }
         }
         say("peak RSS \(peakRSSBytes() / 1_000_000) MB")
@@ -83,7 +85,7 @@ struct BenchRecord: ParsableCommand {
     }
 
     private func measure(path gguf: GGUFFile, spec: String, prompt: [Int32], shadow: Bool)
-        throws -> (untraced: Double, traced: Double, attnMsPerLayer: Double, kvMB: Double, probeShare: Double) {
+        throws -> (untraced: Double, traced: Double, medianOverhead: Double, fastestOverhead: Double, attnMsPerLayer: Double, kvMB: Double, probeShare: Double) {
         let (model, policy) = try load(gguf, spec: spec, capacity: prompt.count + 2 * decodeTokens + 2)
         let c = model.config
         var next = Int32(Sampler.argmax(model.forward(tokens: prompt)))
@@ -91,8 +93,9 @@ struct BenchRecord: ParsableCommand {
         let tracePath = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-bench-\(getpid()).atrace").path
         defer { try? FileManager.default.removeItem(atPath: tracePath) }
         let writer = BackgroundTraceWriter(writer: try TraceWriter(path: tracePath, header: header(model, policy)))
-        var untracedNanos: UInt64 = 0, tracedNanos: UInt64 = 0, untracedSteps = 0, tracedSteps = 0
+        var untracedNanos: UInt64 = 0, tracedNanos: UInt64 = 0
         var attnSeconds = 0.0, probeNanos: UInt64 = 0
+        var untracedSteps: [UInt64] = [], tracedSteps: [UInt64] = []
         var frameIndex = 0
         for step in 0..<(2 * decodeTokens) {
             let block = (step / 8) % 4
@@ -117,17 +120,25 @@ struct BenchRecord: ParsableCommand {
                 // the probe's own time inside the step, plus beginStep, finishStep and the push
                 probeNanos += recorder.probeNanosThisStep + (t2 - t1)
                 frameIndex += 1
-                tracedNanos += t2 - t0; tracedSteps += 1
+                tracedNanos += t2 - t0; tracedSteps.append(t2 - t0)
             } else {
-                untracedNanos += DispatchTime.now().uptimeNanoseconds - t0; untracedSteps += 1
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                untracedNanos += t1 - t0; untracedSteps.append(t1 - t0)
                 attnSeconds += zip(model.attentionSeconds, before).reduce(0) { $0 + ($1.0 - $1.1) }
             }
         }
         try writer.finish()
         let kvBytes = model.cache.totalEntries * 2 * c.headDim * 4
-        return (Double(untracedSteps) / (Double(untracedNanos) / 1e9), Double(tracedSteps) / (Double(tracedNanos) / 1e9),
-                attnSeconds * 1000 / Double(untracedSteps * c.blockCount), Double(kvBytes) / 1e6,
-                (Double(probeNanos) / Double(tracedSteps)) / (Double(untracedNanos) / Double(untracedSteps)))
+        func median(_ x: [UInt64]) -> Double {
+            let s = x.sorted()
+            return s.count % 2 == 1 ? Double(s[s.count / 2]) : Double(s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        let u = Double(untracedSteps.count), t = Double(tracedSteps.count)
+        return (u / (Double(untracedNanos) / 1e9), t / (Double(tracedNanos) / 1e9),
+                1 - median(untracedSteps) / median(tracedSteps),
+                1 - Double(untracedSteps.min() ?? 0) / Double(tracedSteps.min() ?? 1),
+                attnSeconds * 1000 / (u * Double(c.blockCount)), Double(kvBytes) / 1e6,
+                (Double(probeNanos) / t) / (Double(untracedNanos) / u))
     }
 
     /// Mean recall and output error over decode steps with the dense shadow on.

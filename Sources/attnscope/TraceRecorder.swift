@@ -32,6 +32,10 @@ final class TraceRecorder: AttentionInputObserver {
         /// in between a head reports its latest list. The scan over all positions is the
         /// recorder's largest per-step cost at long contexts.
         var topSinkInterval = 8
+        /// A decode call's heads run in parallel when they hold at least this many keys in all
+        /// (an estimate; 9 heads × a 410-key window = 3,690 keys went slightly better in parallel),
+        /// and at steps that refresh the top-α lists (a scan over every position seen).
+        var parallelMinKeys = 2048
     }
 
     let options: Options
@@ -59,6 +63,8 @@ final class TraceRecorder: AttentionInputObserver {
     private var shadowValues: [UnsafeMutablePointer<Float>] = []   // [L·G] → [capacity, d]
     private var lastQuery: [[Float]]                               // [L] → [H·d] the step's last query row
     private var scratch: [ShadowScratch] = []                      // [pool threads]
+    /// Layer calls whose heads went through the pool (for tests).
+    private(set) var parallelBatches = 0
 
     init(config: ModelConfig, capacity: Int, options: Options) {
         self.options = options
@@ -206,13 +212,15 @@ final class TraceRecorder: AttentionInputObserver {
     /// A decode call's heads, spread over the model's pool (each head's tracker and output slot
     /// are its own; shared state is only read). Prefill pooling stays on this thread.
     func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
-        guard pooled.isEmpty, heads.count > 1 else {
+        let refreshesTop = phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0
+        guard pooled.isEmpty, heads.count > 1, refreshesTop || heads.reduce(0, { $0 + $1.keyCount }) >= options.parallelMinKeys else {
             for r in heads { attentionComputed(r) }
             return
         }
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { probeNanos[layer] += DispatchTime.now().uptimeNanoseconds - t0 }
         if phase == .prefill && options.skipPrefillRows { return }
+        parallelBatches += 1
         while scratch.count < pool.threads {
             scratch.append(ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim))
         }

@@ -88,6 +88,31 @@ final class HeadTrackerTests: XCTestCase {
         }
     }
 
+    /// top(k) against sorting every α_k after random-subset rows (counts then change inside the
+    /// 8-position blocks that top skips through, so its lane-by-lane path runs too).
+    func testTopAfterRandomSubsetsMatchesSortedScores() {
+        for seed: UInt64 in 0..<12 {
+            var rng = SeededRandom(seed: seed)
+            let tracker = HeadTracker(capacity: 300)
+            for step in 0..<80 {
+                let keys = selection(.randomSubset, position: 100 + step, rng: &rng)
+                var row = rng.floats(keys.count, in: 0...1).map { $0 * $0 * $0 * $0 }
+                let total = row.reduce(0, +)
+                row = row.map { $0 / total }
+                row.withUnsafeBufferPointer { r in
+                    keys.withUnsafeBufferPointer { _ = tracker.lastRow(r, keyPositions: $0, compareWithPrevious: true, refreshTop: false, topCount: 8) }
+                }
+            }
+            let r = tracker.received
+            var scored: [(position: Int, score: Float)] = []
+            for i in 0..<300 { if let a = r.score(i) { scored.append((i, a)) } }
+            scored.sort { a, b in a.score != b.score ? a.score > b.score : a.position < b.position }
+            let expect = Array(scored.prefix(8)), got = r.top(8)
+            XCTAssertEqual(got.map { $0.position }, expect.map { $0.position }, "seed \(seed)")
+            XCTAssertEqual(got.map { $0.score }, expect.map { $0.score }, "seed \(seed)")
+        }
+    }
+
     /// Rows that are not a step's last only update α_k.
     func testAddOnlyTouchesReceivedAttention() {
         let tracker = HeadTracker(capacity: 8)

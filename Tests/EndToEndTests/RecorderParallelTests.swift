@@ -26,7 +26,7 @@ final class RecorderParallelTests: XCTestCase {
         policy.reset(layers: model.config.blockCount, shape: model.attention.shape)
         model.attention.policy = policy
         let recorder = TraceRecorder(config: model.config, capacity: model.contextLength,
-                                     options: .init(capture: .full, denseShadow: true, topSinkInterval: 3))
+                                     options: .init(capture: .full, denseShadow: true, topSinkInterval: 3, parallelMinKeys: 0))
         model.attention.probe = headByHead ? HeadByHead(recorder) : recorder
         var frames: [StepFrame] = []
         var input = prompt
@@ -39,6 +39,8 @@ final class RecorderParallelTests: XCTestCase {
                                               evicted: model.attention.evictedPositions))
             input = [next]
         }
+        // the batch path ran for every decode layer call, the head-by-head one never
+        XCTAssertEqual(recorder.parallelBatches, headByHead ? 0 : (steps - 1) * model.config.blockCount, spec)
         return frames
     }
 

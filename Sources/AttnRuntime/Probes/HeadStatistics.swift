@@ -52,7 +52,9 @@ public enum HeadStatistics {
     @inline(__always)
     static func fastLog(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
-        let e = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (bits &>> 23) & 0xff) &- 127)
+        // e = exponent − 127 as a float, exactly: 2^23 + b has the bits 0x4B00_0000 | b for
+        // b < 2^23, so no int→float conversion (which Swift's generic SIMD init turns into a call)
+        let e = unsafeBitCast(((bits &>> 23) & 0xff) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_735   // 2^23 + 127
         let m = unsafeBitCast((bits & 0x007f_ffff) | 0x3f80_0000, to: SIMD8<Float>.self)
         let u = (m - 1) / (m + 1), u2 = u * u
         var poly = SIMD8<Float>(repeating: 1 / 9)
