@@ -34,7 +34,7 @@ let package = Package(
             swiftSettings: [
                 // Kernels need FMA/AVX2 code generation: without it SIMD.addingProduct becomes a
                 // libm call per lane on x86-64. The machines this project runs on all have AVX2+FMA.
-                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]),
+                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c", "-enforce-exclusivity=unchecked"]),
             ]
         ),
         .target(name: "AttnAnalysis", dependencies: ["AttnTrace"]),
@@ -46,7 +46,8 @@ let package = Package(
             dependencies: [
                 "AttnTrace", "AttnRuntime", "AttnAnalysis", "AttnTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
 
         // MARK: - Unit test bundles
