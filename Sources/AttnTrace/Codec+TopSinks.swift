@@ -152,6 +152,12 @@ extension Codec {
     /// returns how many there are. The only way the rest of the code skips top sinks.
     @discardableResult
     static func skipTopSinks(_ r: inout ByteReader) throws -> Int {
+        if let (end, n) = fastTopSinksEnd(r) { r.position = end; return n }   // Codec+TopSinksSkip.swift
+        return try walkTopSinks(&r, position: { _, _ in }, score: { _, _ in })
+    }
+
+    /// The checked walk alone (the reference the fast skip is tested against).
+    static func skipTopSinksChecked(_ r: inout ByteReader) throws -> Int {
         try walkTopSinks(&r, position: { _, _ in }, score: { _, _ in })
     }
 

@@ -20,6 +20,37 @@ final class TopSinksTests: XCTestCase {
         }
     }
 
+    /// The fast skip (raw word loads) must accept exactly what the checked walk accepts and end
+    /// at the same byte; on damaged streams it may only give up (nil), never disagree.
+    func testFastSkipAgreesWithTheCheckedWalk() throws {
+        var accepted = 0
+        for seed in 0..<3000 as Range<UInt64> {
+            var g = SeededGenerator(seed: seed)
+            var bytes = try Self.encode(Self.randomSinks(&g))
+            let damage = seed % 3 == 0
+            if damage && !bytes.isEmpty {   // flip one random bit
+                let i = Int(g.next() % UInt64(bytes.count))
+                bytes[i] ^= UInt8(1 << (g.next() % 8))
+            }
+            bytes += [UInt8](repeating: UInt8(truncatingIfNeeded: g.next()), count: Int(g.next() % 40))   // what follows in the record (the fast path needs 8 bytes past each load)
+            try bytes.withUnsafeBytes { raw in
+                let r = ByteReader(raw, fileOffset: 0, path: "test", what: "metrics")
+                var checked = r
+                let walked = try? Codec.skipTopSinksChecked(&checked)
+                if let fast = Codec.fastTopSinksEnd(r) {
+                    accepted += 1
+                    XCTAssertEqual(walked, fast.count, "seed \(seed): fast skip accepted what the walk refuses")
+                    XCTAssertEqual(checked.position, fast.end, "seed \(seed)")
+                }
+                var both = r
+                let viaSkip = try? Codec.skipTopSinks(&both)
+                XCTAssertEqual(viaSkip, walked, "seed \(seed)")
+                if walked != nil { XCTAssertEqual(both.position, checked.position, "seed \(seed)") }
+            }
+        }
+        XCTAssertGreaterThan(accepted, 1000, "the fast path should take most valid streams")
+    }
+
     func testEdgeCases() throws {
         // No sinks: EG_3(0) = 1 then 000.
         XCTAssertEqual(try Self.encode([]), [0x01])
