@@ -55,30 +55,10 @@ extension Attention {
                 }
             }
         }
-        // merge the chunks of each head
+        // merge the chunks of each head (SplitKeyAttention.swift)
         for head in 0..<h {
-            var bigM = -Float.infinity
-            for c in 0..<chunks { bigM = max(bigM, s.chunkMax[head * s.maxChunks + c]) }
-            var total: Float = 0
-            let o = out + head * d
-            o.update(repeating: 0, count: d)
-            for c in 0..<chunks where s.chunkSum[head * s.maxChunks + c] > 0 {
-                let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM)
-                total += w * s.chunkSum[head * s.maxChunks + c]
-                let oc = s.chunkOut + (head * s.maxChunks + c) * d
-                for k in 0..<d { o[k] += w * oc[k] }
-            }
-            let inv = 1 / total
-            for k in 0..<d { o[k] *= inv }
-            if let probs {
-                let nHead = selection[head / r].count
-                for c in 0..<chunks {
-                    let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM) * inv
-                    let lo = c * s.chunk, hi = min(nHead, lo + s.chunk)
-                    if hi <= lo { continue }
-                    for j in lo..<hi { probs[head * n + j] = s.scores[head * s.capacity + j] * w }
-                }
-            }
+            mergeChunks(out: out, head: head, chunks: chunks, scratch: s, probs: probs.map { $0 + head * n },
+                        count: selection[head / r].count, rowLength: n)
         }
     }
 }
@@ -94,39 +74,5 @@ private func forEachRun(_ sel: UnsafeBufferPointer<Int>, _ lo: Int, _ hi: Int, _
         while e < hi && sel[e] == first + (e - j) { e += 1 }
         body(j, first, e - j)
         j = e
-    }
-}
-
-/// out [d] += Σ_j w[j] · rows[j] for rows [count, d].
-@inline(__always)
-func weightedSumAdding(_ out: UnsafeMutablePointer<Float>, weights w: UnsafePointer<Float>, rows: UnsafePointer<Float>,
-                       count n: Int, dim d: Int) {
-    if d == 64 {
-        let o = UnsafeMutableRawPointer(out)
-        var a0 = o.loadUnaligned(as: SIMD8<Float>.self), a1 = o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-        var a2 = o.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), a3 = o.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-        var a4 = o.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self), a5 = o.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self)
-        var a6 = o.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self), a7 = o.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self)
-        for j in 0..<n {
-            let p = SIMD8<Float>(repeating: w[j])
-            let r = UnsafeRawPointer(rows + j * 64)
-            a0 = a0.addingProduct(p, r.loadUnaligned(as: SIMD8<Float>.self))
-            a1 = a1.addingProduct(p, r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-            a2 = a2.addingProduct(p, r.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-            a3 = a3.addingProduct(p, r.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-            a4 = a4.addingProduct(p, r.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
-            a5 = a5.addingProduct(p, r.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
-            a6 = a6.addingProduct(p, r.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
-            a7 = a7.addingProduct(p, r.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
-        }
-        o.storeBytes(of: a0, as: SIMD8<Float>.self); o.storeBytes(of: a1, toByteOffset: 32, as: SIMD8<Float>.self)
-        o.storeBytes(of: a2, toByteOffset: 64, as: SIMD8<Float>.self); o.storeBytes(of: a3, toByteOffset: 96, as: SIMD8<Float>.self)
-        o.storeBytes(of: a4, toByteOffset: 128, as: SIMD8<Float>.self); o.storeBytes(of: a5, toByteOffset: 160, as: SIMD8<Float>.self)
-        o.storeBytes(of: a6, toByteOffset: 192, as: SIMD8<Float>.self); o.storeBytes(of: a7, toByteOffset: 224, as: SIMD8<Float>.self)
-        return
-    }
-    for j in 0..<n {
-        let p = w[j], r = rows + j * d
-        for c in 0..<d { out[c] += p * r[c] }
     }
 }

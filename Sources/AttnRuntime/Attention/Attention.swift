@@ -252,13 +252,24 @@ extension Attention {
 
 // MARK: - One query row of one head
 
-/// out [d] = Σ_j w[j] · rows[j] for rows [count, d].
+/// out [d] = Σ_j w[j] · rows[j] for rows [count, d] (weightedSumAdding onto zeros).
 @inline(__always)
 func weightedSum(_ out: UnsafeMutablePointer<Float>, weights w: UnsafePointer<Float>, rows: UnsafePointer<Float>,
                  count n: Int, dim d: Int) {
+    out.update(repeating: 0, count: d)
+    weightedSumAdding(out, weights: w, rows: rows, count: n, dim: d)
+}
+
+/// out [d] += Σ_j w[j] · rows[j] for rows [count, d].
+@inline(__always)
+func weightedSumAdding(_ out: UnsafeMutablePointer<Float>, weights w: UnsafePointer<Float>, rows: UnsafePointer<Float>,
+                       count n: Int, dim d: Int) {
     if d == 64 {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+        let o = UnsafeMutableRawPointer(out)
+        var a0 = o.loadUnaligned(as: SIMD8<Float>.self), a1 = o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        var a2 = o.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), a3 = o.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+        var a4 = o.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self), a5 = o.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self)
+        var a6 = o.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self), a7 = o.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self)
         for j in 0..<n {
             let p = SIMD8<Float>(repeating: w[j])
             let r = UnsafeRawPointer(rows + j * 64)
@@ -271,14 +282,12 @@ func weightedSum(_ out: UnsafeMutablePointer<Float>, weights w: UnsafePointer<Fl
             a6 = a6.addingProduct(p, r.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
             a7 = a7.addingProduct(p, r.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
         }
-        let o = UnsafeMutableRawPointer(out)
         o.storeBytes(of: a0, as: SIMD8<Float>.self); o.storeBytes(of: a1, toByteOffset: 32, as: SIMD8<Float>.self)
         o.storeBytes(of: a2, toByteOffset: 64, as: SIMD8<Float>.self); o.storeBytes(of: a3, toByteOffset: 96, as: SIMD8<Float>.self)
         o.storeBytes(of: a4, toByteOffset: 128, as: SIMD8<Float>.self); o.storeBytes(of: a5, toByteOffset: 160, as: SIMD8<Float>.self)
         o.storeBytes(of: a6, toByteOffset: 192, as: SIMD8<Float>.self); o.storeBytes(of: a7, toByteOffset: 224, as: SIMD8<Float>.self)
         return
     }
-    out.update(repeating: 0, count: d)
     for j in 0..<n {
         let p = w[j], r = rows + j * d
         for c in 0..<d { out[c] += p * r[c] }

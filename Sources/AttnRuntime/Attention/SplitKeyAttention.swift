@@ -105,7 +105,7 @@ extension Attention {
     /// Merges one head's chunks into out [head·d ..< (head+1)·d]; with probs, writes its row
     /// probs [rowLength]: p_j over the first `count` entries, 0 beyond.
     @inline(__always)
-    private func mergeChunks(out: UnsafeMutablePointer<Float>, head: Int, chunks: Int, scratch s: SplitKeyScratch,
+    func mergeChunks(out: UnsafeMutablePointer<Float>, head: Int, chunks: Int, scratch s: SplitKeyScratch,
                              probs: UnsafeMutablePointer<Float>?, count nHead: Int, rowLength n: Int) {
         let d = shape.headDim
         var bigM = -Float.infinity
