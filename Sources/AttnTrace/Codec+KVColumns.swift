@@ -89,22 +89,7 @@ extension Codec {
                     throw r.error(.invalidValue(field: "range count", value: "0 in an anchored selection"))
                 }
                 let first = out.ranges.count
-                var prevEnd = 0
-                for k in 0..<n {
-                    let start: Int, len: Int
-                    if mode == 2 && k == n - 1 {
-                        len = try r.count("range length", cap: Format.maxPosition)
-                        start = end - len
-                    } else {
-                        start = prevEnd + (try r.count("range gap", cap: Format.maxPosition))
-                        len = try r.count("range length", cap: Format.maxPosition)
-                    }
-                    guard len >= 1, start >= prevEnd, start + len <= 2 * Format.maxPosition else {
-                        throw r.error(.invalidValue(field: "selection range", value: "start \(start) length \(len)"))
-                    }
-                    out.ranges.append(start..<(start + len))
-                    prevEnd = start + len
-                }
+                try readSelectionRanges(&r, anchored: mode == 2, count: n, end: end) { out.ranges.append($0) }
                 previous = first..<out.ranges.count
                 spans[i] = first..<out.ranges.count
             }

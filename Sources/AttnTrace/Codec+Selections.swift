@@ -63,24 +63,10 @@ extension Codec {
                 if mode == 2 && n == 0 {
                     throw r.error(.invalidValue(field: "range count", value: "0 in an anchored selection"))
                 }
-                ranges = []
-                ranges.reserveCapacity(n)
-                var prevEnd = 0
-                for k in 0..<n {
-                    let start: Int, len: Int
-                    if mode == 2 && k == n - 1 {
-                        len = try r.count("range length", cap: Format.maxPosition)
-                        start = end - len
-                    } else {
-                        start = prevEnd + (try r.count("range gap", cap: Format.maxPosition))
-                        len = try r.count("range length", cap: Format.maxPosition)
-                    }
-                    guard len >= 1, start >= prevEnd, start + len <= 2 * Format.maxPosition else {
-                        throw r.error(.invalidValue(field: "selection range", value: "start \(start) length \(len)"))
-                    }
-                    ranges.append(start..<(start + len))
-                    prevEnd = start + len
-                }
+                var read: [Range<Int>] = []
+                read.reserveCapacity(n)
+                try readSelectionRanges(&r, anchored: mode == 2, count: n, end: end) { read.append($0) }
+                ranges = read
                 previous = ranges
             default:
                 throw r.error(.invalidValue(field: "selection mode", value: String(mode)))
@@ -93,5 +79,31 @@ extension Codec {
             throw r.error(.invalidValue(field: "selections record", value: "\(r.remaining) trailing bytes"))
         }
         return out
+    }
+}
+
+extension Codec {
+    /// The n ranges of an explicit (mode 1) or anchored (mode 2) selection set, in order, each a
+    /// (gap after the previous range, length) pair; an anchored set's last range is a length that
+    /// ends at `end`. The one reader of them (the frame and the column decoders both call it).
+    @inline(__always)
+    static func readSelectionRanges(_ r: inout ByteReader, anchored: Bool, count n: Int, end: Int,
+                                    _ add: (Range<Int>) -> Void) throws {
+        var prevEnd = 0
+        for k in 0..<n {
+            let start: Int, len: Int
+            if anchored && k == n - 1 {
+                len = try r.count("range length", cap: Format.maxPosition)
+                start = end - len
+            } else {
+                start = prevEnd + (try r.count("range gap", cap: Format.maxPosition))
+                len = try r.count("range length", cap: Format.maxPosition)
+            }
+            guard len >= 1, start >= prevEnd, start + len <= 2 * Format.maxPosition else {
+                throw r.error(.invalidValue(field: "selection range", value: "start \(start) length \(len)"))
+            }
+            add(start..<(start + len))
+            prevEnd = start + len
+        }
     }
 }
