@@ -25,11 +25,8 @@ extension Attention {
                 let kv = item / chunks, c = item % chunks
                 let sel = selection[kv]
                 let lo = c * s.chunk, hi = min(sel.count, lo + s.chunk)
-                if hi <= lo {   // this KV head has fewer chunks: an empty chunk adds nothing to the merge
-                    for hh in 0..<r {
-                        s.chunkMax[(kv * r + hh) * s.maxChunks + c] = -.infinity
-                        s.chunkSum[(kv * r + hh) * s.maxChunks + c] = 0
-                    }
+                if hi <= lo {   // this KV head has fewer chunks
+                    s.markEmpty(chunk: c, group: kv, headsPerGroup: r)
                     continue
                 }
                 let keys = cache.keys(layer: layer, kvHead: kv), values = cache.values(layer: layer, kvHead: kv)

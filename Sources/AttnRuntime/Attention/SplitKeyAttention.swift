@@ -32,6 +32,14 @@ final class SplitKeyScratch {
     deinit {
         scores.deallocate(); chunkMax.deallocate(); chunkSum.deallocate(); chunkOut.deallocate()
     }
+
+    /// Chunk c of KV group kv holds no entries for its r heads: it adds nothing to the merge.
+    @inline(__always) func markEmpty(chunk c: Int, group kv: Int, headsPerGroup r: Int) {
+        for hh in 0..<r {
+            chunkMax[(kv * r + hh) * maxChunks + c] = -.infinity
+            chunkSum[(kv * r + hh) * maxChunks + c] = 0
+        }
+    }
 }
 
 extension Attention {
@@ -58,11 +66,8 @@ extension Attention {
             for item in items {
                 let kv = item / chunks, c = item % chunks
                 let lo = c * s.chunk, hi = min(counts[kv], lo + s.chunk)
-                if hi <= lo {   // this KV head has fewer chunks: an empty chunk adds nothing to the merge
-                    for hh in 0..<r {
-                        s.chunkMax[(kv * r + hh) * s.maxChunks + c] = -.infinity
-                        s.chunkSum[(kv * r + hh) * s.maxChunks + c] = 0
-                    }
+                if hi <= lo {   // this KV head has fewer chunks
+                    s.markEmpty(chunk: c, group: kv, headsPerGroup: r)
                     continue
                 }
                 let keys = cache.keys(layer: layer, kvHead: kv), values = cache.values(layer: layer, kvHead: kv)
