@@ -29,7 +29,7 @@ final class HeadTrackerTests: XCTestCase {
         }
     }
 
-    enum Pattern: CaseIterable { case dense, sinkWindow, randomSubset }
+    enum Pattern: CaseIterable { case dense, sinkWindow, randomSubset, evicting }
 
     /// Positions a step at `position` attends to under each pattern.
     func selection(_ pattern: Pattern, position: Int, rng: inout SeededRandom) -> [Int32] {
@@ -41,26 +41,53 @@ final class HeadTrackerTests: XCTestCase {
             return (0..<4).map(Int32.init) + (position - window + 1 ... position).map(Int32.init)
         case .randomSubset:
             return (0...position).filter { $0 == position || Int.random(in: 0..<3, using: &rng) > 0 }.map(Int32.init)
+        case .evicting:
+            fatalError("stateful: see evicting(_:position:rng:)")
         }
     }
 
+    /// H2O-like: the set of the previous step loses one or two random keys and gains the new
+    /// position; every 9th step the whole prefix (one run) is seen, then eviction resumes from it.
+    func evicting(_ previous: [Int32], position: Int, rng: inout SeededRandom) -> [Int32] {
+        if position % 9 == 0 || previous.isEmpty { return (0...position).map(Int32.init) }
+        var keys = previous
+        for _ in 0..<Int.random(in: 1...2, using: &rng) where keys.count > 2 {
+            keys.remove(at: Int.random(in: 0..<keys.count, using: &rng))
+        }
+        return keys + [Int32(position)]
+    }
+
     func testTrackerMatchesTheSeparatePasses() {
+        // maxIndexedRuns 0: every selection is merged in key order; 4: both ways and the switches
+        // between them; 32: mostly position-indexed
         for seed: UInt64 in 0..<6 {
-            for pattern in Pattern.allCases {
+            for runs in [0, 4, 32] { for pattern in Pattern.allCases {
                 var rng = SeededRandom(seed: seed)
-                let capacity = 160
-                let tracker = HeadTracker(capacity: capacity)
+                // seeds 4, 5: positions run past the capacity (keys there are not tracked)
+                let capacity = seed >= 4 ? 70 : 160
+                let tracker = HeadTracker(capacity: capacity, maxIndexedRuns: runs)
                 var naive = NaiveHead(received: ReceivedAttention(capacity: capacity))
                 let start = Int.random(in: 1...30, using: &rng)
+                var keys: [Int32] = []
                 for step in 0..<60 {
                     let position = start + step
-                    let keys = selection(pattern, position: position, rng: &rng)
+                    keys = pattern == .evicting ? evicting(keys, position: position, rng: &rng)
+                                                : selection(pattern, position: position, rng: &rng)
+                    if step % 5 == 3 {   // a row that is not a step's last (prefill) in between
+                        let prefix = (0..<Int32(position)).map { $0 }
+                        let extra = rng.floats(prefix.count, in: 0...1).map { $0 / Float(prefix.count) }
+                        extra.withUnsafeBufferPointer { r in
+                            prefix.withUnsafeBufferPointer { k in
+                                tracker.add(r, keyPositions: k); naive.received.add(r, keyPositions: k)
+                            }
+                        }
+                    }
                     var row = rng.floats(keys.count, in: 0...1).map { $0 * $0 * $0 }
                     if row.count > 9 { row[Int.random(in: 0..<row.count, using: &rng)] = 0 }   // p = 0 adds no entropy
                     let total = row.reduce(0, +)
                     row = row.map { $0 / max(total, 1e-12) }
                     let refresh = step % 8 == 0
-                    let context = "seed \(seed) \(pattern) step \(step)"
+                    let context = "seed \(seed) runs \(runs) \(pattern) step \(step)"
                     row.withUnsafeBufferPointer { r in
                         keys.withUnsafeBufferPointer { k in
                             let fast = tracker.lastRow(r, keyPositions: k, compareWithPrevious: step > 0, refreshTop: refresh, topCount: 8)
@@ -84,7 +111,7 @@ final class HeadTrackerTests: XCTestCase {
                     XCTAssertEqual(tracker.topSinks.map(\.position), naive.top.map(\.position), context)
                     XCTAssertEqual(tracker.topSinks.map(\.score), naive.top.map(\.score), context)
                 }
-            }
+            } }
         }
     }
 
@@ -135,7 +162,7 @@ final class HeadTrackerTests: XCTestCase {
             row.withUnsafeBufferPointer { r in
                 let keys = (0..<Int32(n)).map { $0 + 3 }
                 keys.withUnsafeBufferPointer { k in
-                    let h = a.addReturningEntropy(r, ranges: [3 ..< 3 + n])
+                    let h = a.addReturningEntropy(r, keyPositions: k, ranges: [3 ..< 3 + n])
                     b.add(r, keyPositions: k)
                     XCTAssertEqual(HeadStatistics.normalised(entropy: h, visible: n),
                                    HeadStatistics.normalisedEntropy(r, visible: n), "n \(n)")
@@ -148,7 +175,7 @@ final class HeadTrackerTests: XCTestCase {
         let row: [Float] = [0.25, 0.25, 0.25, 0.25], keys: [Int32] = [7, 8, 9, 10]
         row.withUnsafeBufferPointer { r in
             keys.withUnsafeBufferPointer { k in
-                _ = a.addReturningEntropy(r, ranges: [7 ..< 11])
+                _ = a.addReturningEntropy(r, keyPositions: k, ranges: [7 ..< 11])
                 b.add(r, keyPositions: k)
             }
         }
@@ -166,8 +193,15 @@ final class HeadTrackerTests: XCTestCase {
                 p += Int.random(in: 0..<4, using: &rng) == 0 ? Int32.random(in: 2...20, using: &rng) : 1
             }
             var out: [Range<Int>] = [0..<1]   // stale contents are replaced
-            positions.withUnsafeBufferPointer { HeadStatistics.ranges($0, into: &out) }
-            XCTAssertEqual(out, positions.withUnsafeBufferPointer { HeadStatistics.ranges($0) }, "seed \(seed)")
+            let all = positions.withUnsafeBufferPointer { HeadStatistics.ranges($0) }
+            positions.withUnsafeBufferPointer { _ = HeadStatistics.ranges($0, into: &out) }
+            XCTAssertEqual(out, all, "seed \(seed)")
+            // With a limit: true (and every run) exactly when there are at most that many runs.
+            for limit in [0, 1, all.count - 1, all.count, all.count + 1] where limit >= 0 {
+                let fits = positions.withUnsafeBufferPointer { HeadStatistics.ranges($0, into: &out, atMost: limit) }
+                XCTAssertEqual(fits, all.count <= limit, "seed \(seed) limit \(limit)")
+                if fits { XCTAssertEqual(out, all, "seed \(seed) limit \(limit)") }
+            }
         }
     }
 

@@ -117,38 +117,76 @@ public enum HeadStatistics {
     /// `overlap(current:previous:)` for selections given as sorted disjoint ranges: O(ranges)
     /// instead of O(positions), with the same integer counts and so the same results.
     public static func overlap(current s: [Range<Int>], previous p: [Range<Int>]) -> (kept: Float, jaccard: Float) {
-        var common = 0, i = 0, j = 0
-        while i < s.count && j < p.count {
-            common += max(0, min(s[i].upperBound, p[j].upperBound) - max(s[i].lowerBound, p[j].lowerBound))
-            if s[i].upperBound < p[j].upperBound { i += 1 } else { j += 1 }
-        }
-        let sCount = s.reduce(0) { $0 + $1.count }, pCount = p.reduce(0) { $0 + $1.count }
+        overlap(common: commonCount(s, p), current: s.reduce(0) { $0 + $1.count }, previous: p.reduce(0) { $0 + $1.count })
+    }
+
+    /// kept = common / |S| and jaccard = common / |S ∪ P| from the counts (both 1 when the sets are empty).
+    @inline(__always)
+    public static func overlap(common: Int, current sCount: Int, previous pCount: Int) -> (kept: Float, jaccard: Float) {
         let union = sCount + pCount - common
         let kept: Float = sCount == 0 ? 1 : Float(common) / Float(sCount)
         let jaccard: Float = union == 0 ? 1 : Float(common) / Float(union)
         return (kept, jaccard)
     }
 
-    /// `ranges(_:)` into a reused array: strictly ascending positions skip 8 at a time inside a
-    /// run (positions[j+8] = positions[j] + 8 means all eight follow on), and a fully contiguous
-    /// selection (dense, a window) costs O(1).
-    public static func ranges(_ positions: UnsafeBufferPointer<Int32>, into out: inout [Range<Int>]) {
+    /// |S ∩ P| for two lists of sorted disjoint ranges, in O(ranges).
+    static func commonCount(_ s: [Range<Int>], _ p: [Range<Int>]) -> Int {
+        var common = 0, i = 0, j = 0
+        while i < s.count && j < p.count {
+            // Runs of equal ranges (a selection that barely changed between steps): one
+            // predictable step per pair instead of two data-dependent ones.
+            while s[i] == p[j] {
+                common += s[i].count
+                i += 1; j += 1
+                if i == s.count || j == p.count { return common }
+            }
+            common += max(0, min(s[i].upperBound, p[j].upperBound) - max(s[i].lowerBound, p[j].lowerBound))
+            if s[i].upperBound < p[j].upperBound { i += 1 } else { j += 1 }
+        }
+        return common
+    }
+
+    /// `ranges(_:)` into a reused array. A fully contiguous selection (dense, a window) costs
+    /// O(1); otherwise 8 positions at a time give a mask of the run breaks (positions[j] ≠
+    /// positions[j−1] + 1), and only the set bits cost anything, so hundreds of short runs (heavy
+    /// hitters, selected pages) take no branch per position.
+    /// With `atMost`, gives up (returns false, `out` then partial) as soon as there are more runs.
+    @discardableResult
+    public static func ranges(_ positions: UnsafeBufferPointer<Int32>, into out: inout [Range<Int>],
+                              atMost limit: Int = .max) -> Bool {
         out.removeAll(keepingCapacity: true)
         let n = positions.count
-        guard n > 0 else { return }
+        guard n > 0, let base = positions.baseAddress else { return true }
         if Int(positions[n - 1]) - Int(positions[0]) == n - 1 {
             out.append(Int(positions[0]) ..< Int(positions[n - 1]) + 1)
-            return
+            return limit >= 1
         }
-        var i = 0
-        while i < n {
-            let start = i, lo = Int(positions[i])
-            i += 1
-            // inside the run, positions[i] = lo + (i − start)
-            while i + 8 <= n && Int(positions[i + 7]) == lo + (i + 7 - start) { i += 8 }
-            while i < n && Int(positions[i]) == lo + (i - start) { i += 1 }
-            out.append(lo ..< lo + (i - start))
+        let raw = UnsafeRawPointer(base)
+        let bit = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
+        var runStart = Int(base[0])
+        var j = 1
+        while j + 8 <= n {
+            let here = raw.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Int32>.self)
+            let before = raw.loadUnaligned(fromByteOffset: (j &- 1) &* 4, as: SIMD8<Int32>.self)
+            var breaks = Int(SIMD8<Int32>().replacing(with: bit, where: here .!= before &+ 1).wrappedSum())
+            while breaks != 0 {
+                let t = j &+ breaks.trailingZeroBitCount   // a run ends before t
+                out.append(runStart ..< Int(base[t &- 1]) + 1)
+                runStart = Int(base[t])
+                breaks &= breaks &- 1
+            }
+            if out.count >= limit { return false }   // and at least one more run follows
+            j &+= 8
         }
+        while j < n {
+            if Int(base[j]) != Int(base[j &- 1]) + 1 {
+                out.append(runStart ..< Int(base[j &- 1]) + 1)
+                runStart = Int(base[j])
+            }
+            j &+= 1
+        }
+        out.append(runStart ..< Int(base[n - 1]) + 1)
+        return out.count <= limit
     }
 
     /// Ascending positions as sorted disjoint half-open ranges (`0,1,2,7,8` → `0..<3, 7..<9`).

@@ -1,8 +1,11 @@
 // What a probe keeps per (layer, head) across steps, and the statistics of a step's last query
 // row (METHODS.md §16) in as few passes over the row as the statistics allow:
-//   - α_k and the entropy in one pass (ReceivedAttention.addReturningEntropy);
-//   - the selection as ranges of positions (O(1) when it is contiguous: dense, a window);
-//   - the overlap with the previous step's selection over ranges (O(ranges), not O(keys));
+//   - a selection of few runs (dense, a window, sinks + window): α_k by position, with the
+//     entropy in the same pass when it is one run (ReceivedAttention.addReturningEntropy), and
+//     the overlap with the previous selection over ranges (O(runs), not O(keys));
+//   - a scattered selection (heavy hitters, selected pages): α_k of the visible keys in key
+//     order, merged with the previous row's keys, which also gives the overlap
+//     (LiveReceivedAttention);
 //   - sink masses read only the first keys.
 // Each tracker is independent of the others, so a probe may update different heads on different
 // threads. HeadTrackerTests checks every value against the per-statistic functions of
@@ -20,38 +23,113 @@ public final class HeadTracker {
         public var topRefreshed: Bool       // topSinks was recomputed by this row
     }
 
-    public private(set) var received: ReceivedAttention
+    /// α_k of every position (a materialised copy: the scattered state written back).
+    public var received: ReceivedAttention {
+        var copy = archive
+        live.writeBack(row: rows, into: &copy)
+        return copy
+    }
     /// The selection (positions the last row attended to) as sorted disjoint ranges.
-    public private(set) var selection: [Range<Int>] = []
-    /// The previous step's selection (empty before the first row).
-    private var previous: [Range<Int>] = []
+    public var selection: [Range<Int>] {
+        switch previous {
+        case .none: return []
+        case .ranges: return previousRanges
+        case .keys:
+            var out: [Range<Int>] = []
+            HeadStatistics.ranges(live.previousKeys, into: &out)
+            return out
+        }
+    }
     /// The latest top-α list, highest first.
     public private(set) var topSinks: [(position: Int, score: Float)] = []
 
-    public init(capacity: Int) {
-        received = ReceivedAttention(capacity: capacity)
+    /// A selection of at most this many runs goes to the position-indexed arrays (a cache line or
+    /// two per run); one of more runs is merged in key order (LiveReceivedAttention).
+    public let maxIndexedRuns: Int
+
+    /// α_k by position; stale for the keys `live` holds while it is live.
+    private var archive: ReceivedAttention
+    /// The previous last row's keys as a few ranges (`previousRanges`) or as keys in `live`,
+    /// which then also holds their α state unless it was flushed.
+    private enum Previous { case none, ranges, keys }
+    private var previous = Previous.none
+    private var previousRanges: [Range<Int>] = []
+    private var scratchRanges: [Range<Int>] = []
+    private let live = LiveReceivedAttention()
+    /// Last rows seen so far.
+    private var rows: Int32 = 0
+
+    public init(capacity: Int, maxIndexedRuns: Int = 32) {
+        archive = ReceivedAttention(capacity: capacity)
+        self.maxIndexedRuns = maxIndexedRuns
     }
 
     /// A query row that is not the step's last (prefill rows): only α_k changes.
     public func add(_ row: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>) {
-        received.add(row, keyPositions: keyPositions)
+        live.flush(row: rows, into: &archive)
+        archive.add(row, keyPositions: keyPositions)
     }
 
-    /// The step's last row: probs[j] for the key at keyPositions[j] (ascending). Updates α_k and
-    /// the selection; compares the selection with the previous row's when `compareWithPrevious`
-    /// (else overlap and jaccard are NaN); recomputes the top `topCount` α positions when
-    /// `refreshTop` or when there is no list yet.
+    /// The step's last row: probs[j] for the key at keyPositions[j] (strictly ascending). Updates
+    /// α_k and the selection; compares the selection with the previous row's when
+    /// `compareWithPrevious` (else overlap and jaccard are NaN); recomputes the top `topCount` α
+    /// positions when `refreshTop` or when there is no list yet.
+    ///
+    /// A selection of few runs (dense, a window, sinks + a window) goes to the position-indexed
+    /// arrays, its overlap computed over ranges; a scattered one (heavy hitters, pages) is merged
+    /// with the previous keys (LiveReceivedAttention), which also counts the keys both rows saw.
     public func lastRow(_ row: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>,
                         compareWithPrevious: Bool, refreshTop: Bool, topCount: Int) -> RowStats {
         let keys = UnsafeBufferPointer(rebasing: keyPositions[0 ..< min(row.count, keyPositions.count)])
-        let visible = row.count
-        swap(&previous, &selection)
-        HeadStatistics.ranges(keys, into: &selection)
-        let entropySum = received.addReturningEntropy(UnsafeBufferPointer(rebasing: row[0 ..< keys.count]), ranges: selection)
+        let probs = UnsafeBufferPointer(rebasing: row[0 ..< keys.count])
+        let visible = row.count, n = keys.count
+        rows &+= 1
+        var common = 0, previousCount = 0
+        let entropySum: Float
+        if HeadStatistics.ranges(keys, into: &scratchRanges, atMost: maxIndexedRuns) {
+            switch previous {
+            case .none: break
+            case .ranges:
+                common = HeadStatistics.commonCount(scratchRanges, previousRanges)
+                previousCount = previousRanges.reduce(0) { $0 + $1.count }
+            case .keys:
+                live.flush(row: rows &- 1, into: &archive)
+                for r in scratchRanges { common += live.common(with: r) }
+                previousCount = live.count
+                live.clear()
+            }
+            swap(&previousRanges, &scratchRanges)
+            previous = .ranges
+            let last = previousRanges[previousRanges.count - 1]
+            entropySum = previousRanges.count == 1 && last.upperBound <= archive.capacity
+                ? archive.addReturningEntropy(probs, run: last)
+                : archive.addReturningEntropy(probs, keyPositions: keys, ranges: previousRanges)
+        } else {
+            switch previous {
+            case .none:
+                live.clear()
+                _ = live.merge(probs, keys: keys, row: rows, archive: &archive)
+            case .ranges:   // the archive holds everything: every key enters from it
+                for r in previousRanges { common += LiveReceivedAttention.count(keys, in: r) }
+                previousCount = previousRanges.reduce(0) { $0 + $1.count }
+                live.clear()
+                _ = live.merge(probs, keys: keys, row: rows, archive: &archive)
+            case .keys:
+                previousCount = live.count
+                common = live.merge(probs, keys: keys, row: rows, archive: &archive)
+            }
+            previous = .keys
+            entropySum = HeadStatistics.entropySum(probs)
+        }
         var kept = Float.nan, jaccard = Float.nan
-        if compareWithPrevious { (kept, jaccard) = HeadStatistics.overlap(current: selection, previous: previous) }
+        if compareWithPrevious {
+            (kept, jaccard) = HeadStatistics.overlap(common: common, current: n, previous: previousCount)
+        }
         let refresh = refreshTop || topSinks.isEmpty
-        if refresh { topSinks = received.top(topCount) }
+        if refresh {
+            live.flush(row: rows, into: &archive, rebase: true)
+            topSinks = archive.top(topCount)
+        }
         return RowStats(visible: visible,
                         sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),
                         sinkMass4: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 4),

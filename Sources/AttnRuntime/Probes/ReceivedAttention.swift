@@ -6,24 +6,29 @@
 // The counts are kept as a difference array: a row over the run of positions a ..< b adds 1 at a
 // and −1 at b, so counting a dense or windowed row is O(1) rather than a second pass over memory
 // (at 4K context the recorder's per-head arrays are megabytes per step); `top` rebuilds the
-// counts in one pass before it scans.
+// counts as it scans.
 
 import Foundation
 
 public struct ReceivedAttention {
-    private(set) var sums: [Float]          // [capacity] Σ a_{t,k} over the queries that saw k
-    private var countSteps: [Int32]         // [capacity + 1] count(k) = Σ_{i ≤ k} countSteps[i]
+    /// Positions held: 0 ..< capacity (keys at or past it are ignored).
+    public let capacity: Int
+    private(set) var sums: [Float]          // [capacity + 8] Σ a_{t,k} over the queries that saw k (0 past capacity)
+    private var countSteps: [Int32]         // [capacity + 8] count(k) = Σ_{i ≤ k} countSteps[i]
     private var limit = 0                   // one past the largest position seen
 
     public init(capacity: Int) {
-        sums = [Float](repeating: 0, count: capacity)
-        countSteps = [Int32](repeating: 0, count: capacity + 1)
+        precondition(capacity >= 0 && capacity < 1 << 23, "capacity \(capacity): counts must stay below 2^23")
+        self.capacity = capacity
+        // Both padded to whole groups of 8 past the capacity: `top` loads 8 lanes at a time.
+        sums = [Float](repeating: 0, count: capacity + 8)
+        countSteps = [Int32](repeating: 0, count: capacity + 8)
     }
 
     /// How many queries saw each position: [capacity] (O(capacity); for tests and inspection).
     var counts: [Int32] {
         var c: Int32 = 0
-        return countSteps.dropLast().map { c &+= $0; return c }
+        return countSteps[..<capacity].map { c &+= $0; return c }
     }
 
     /// Adds one query row: probs[j] is the attention paid to keyPositions[j]; every listed key
@@ -31,12 +36,12 @@ public struct ReceivedAttention {
     public mutating func add(_ probs: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>) {
         let n = min(probs.count, keyPositions.count)
         guard n > 0 else { return }
-        limit = max(limit, min(sums.count, Int(keyPositions[n - 1]) + 1))
+        limit = max(limit, min(capacity, Int(keyPositions[n - 1]) + 1))
         sums.withUnsafeMutableBufferPointer { s in
             countSteps.withUnsafeMutableBufferPointer { c in
                 // Contiguous positions (dense, or a window): a straight vectorisable loop.
                 let k0 = Int(keyPositions[0])
-                if Int(keyPositions[n - 1]) - k0 == n - 1 && k0 + n <= s.count {
+                if Int(keyPositions[n - 1]) - k0 == n - 1 && k0 + n <= capacity {
                     let sb = s.baseAddress! + k0, pb = probs.baseAddress!
                     for j in 0..<n { sb[j] += pb[j] }
                     c[k0] &+= 1; c[k0 + n] &-= 1
@@ -44,66 +49,97 @@ public struct ReceivedAttention {
                 }
                 for j in 0..<n {
                     let k = Int(keyPositions[j])
-                    guard k < s.count else { continue }
+                    guard k < capacity else { continue }
                     s[k] += probs[j]; c[k] &+= 1; c[k + 1] &-= 1
                 }
             }
         }
     }
 
-    /// `add(probs, keyPositions:)` for keys that form the sorted disjoint `ranges` (in order:
-    /// probs[0 ..< ranges[0].count] belong to ranges[0], and so on), and returns −Σ p ln p of the
-    /// row summed exactly as `HeadStatistics.normalisedEntropy` does (8 lanes with fastLog, then
-    /// logf for the tail), so its result is the same. A single range (dense, a window) is one
-    /// pass over the row; otherwise the adds go range by range and the entropy is a second pass.
-    public mutating func addReturningEntropy(_ probs: UnsafeBufferPointer<Float>, ranges: [Range<Int>]) -> Float {
+    /// The same for one run of positions (dense, a window; r.upperBound ≤ capacity): one pass
+    /// over the row adds α_k and sums the entropy.
+    public mutating func addReturningEntropy(_ probs: UnsafeBufferPointer<Float>, run r: Range<Int>) -> Float {
+        addReturningEntropy(probs, run: r, countedAlready: false)
+    }
+
+    private mutating func addReturningEntropy(_ probs: UnsafeBufferPointer<Float>, run r: Range<Int>, countedAlready: Bool) -> Float {
+        let n = probs.count
+        guard n > 0, let pb = probs.baseAddress else { return 0 }
+        precondition(r.count == n && r.upperBound <= capacity, "run \(r) for \(n) probabilities, capacity \(capacity)")
+        if !countedAlready {
+            limit = max(limit, r.upperBound)
+            countSteps.withUnsafeMutableBufferPointer { c in c[r.lowerBound] &+= 1; c[r.upperBound] &-= 1 }
+        }
+        return sums.withUnsafeMutableBufferPointer { s in
+            let st = s.baseAddress! + r.lowerBound
+            let sb = UnsafeMutableRawPointer(st), pr = UnsafeRawPointer(pb)
+            var acc = SIMD8<Float>()
+            var j = 0
+            while j + 8 <= n {
+                let p = pr.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+                sb.storeBytes(of: sb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) + p,
+                              toByteOffset: j * 4, as: SIMD8<Float>.self)
+                let safe = p.replacing(with: 1, where: p .<= 0)   // as in normalisedEntropy
+                acc -= p.replacing(with: 0, where: p .<= 0) * HeadStatistics.fastLog(safe)
+                j += 8
+            }
+            var h = acc.sum()
+            while j < n {
+                let p = pb[j]
+                st[j] += p
+                if p > 0 { h -= p * logf(p) }
+                j += 1
+            }
+            return h
+        }
+    }
+
+    /// `add(probs, keyPositions:)` for keys (ascending) that form the sorted disjoint `ranges`,
+    /// and returns −Σ p ln p of the row summed exactly as `HeadStatistics.normalisedEntropy` does
+    /// (8 lanes with fastLog, then logf for the tail), so its result is the same. A single range
+    /// (dense, a window) is one pass over the row. Otherwise (heavy hitters, selected pages:
+    /// hundreds of short runs) the counts go range by range, the sums key by key with no branch
+    /// on the run lengths, and the entropy is a second pass.
+    public mutating func addReturningEntropy(_ probs: UnsafeBufferPointer<Float>, keyPositions keys: UnsafeBufferPointer<Int32>,
+                                             ranges: [Range<Int>]) -> Float {
         let n = probs.count
         guard n > 0, let pb = probs.baseAddress, let last = ranges.last else { return 0 }
-        precondition(ranges.reduce(0) { $0 + $1.count } == n, "ranges cover \(n) keys")
-        let capacity = sums.count
+        precondition(keys.count == n, "\(keys.count) key positions for \(n) probabilities")
         limit = max(limit, min(capacity, last.upperBound))
         countSteps.withUnsafeMutableBufferPointer { c in
             for r in ranges where r.lowerBound < capacity {
                 c[r.lowerBound] &+= 1; c[min(r.upperBound, capacity)] &-= 1
             }
         }
+        if ranges.count == 1 && last.upperBound <= capacity {
+            return addReturningEntropy(probs, run: last, countedAlready: true)
+        }
         return sums.withUnsafeMutableBufferPointer { s in
-            if ranges.count == 1 && last.upperBound <= capacity {
-                let st = s.baseAddress! + last.lowerBound
-                let sb = UnsafeMutableRawPointer(st), pr = UnsafeRawPointer(pb)
-                var acc = SIMD8<Float>()
-                var j = 0
-                while j + 8 <= n {
-                    let p = pr.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-                    sb.storeBytes(of: sb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) + p,
-                                  toByteOffset: j * 4, as: SIMD8<Float>.self)
-                    let safe = p.replacing(with: 1, where: p .<= 0)   // as in normalisedEntropy
-                    acc -= p.replacing(with: 0, where: p .<= 0) * HeadStatistics.fastLog(safe)
-                    j += 8
-                }
-                var h = acc.sum()
-                while j < n {
-                    let p = pb[j]
-                    st[j] += p
-                    if p > 0 { h -= p * logf(p) }
-                    j += 1
-                }
-                return h
-            }
-            var j = 0
-            for r in ranges {
-                for k in r {
-                    if k < capacity { s[k] += pb[j] }
-                    j += 1
-                }
+            if last.upperBound <= capacity {
+                let kb = keys.baseAddress!, sb = s.baseAddress!
+                for j in 0..<n { sb[Int(kb[j])] += pb[j] }
+            } else {
+                for j in 0..<n where Int(keys[j]) < capacity { s[Int(keys[j])] += pb[j] }
             }
             return HeadStatistics.entropySum(probs)
         }
     }
 
+    /// Direct access for LiveReceivedAttention, which keeps the α state of a scattered
+    /// selection in key order and writes it back here: sums [capacity + 8] and the difference
+    /// array of the counts [capacity + 8] (a count c for position k is c at k and −c at k + 1).
+    /// Raises the scanned limit to `end` (one past the largest position the caller touches).
+    mutating func withStorage<R>(seenUpTo end: Int,
+                                 _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>) -> R) -> R {
+        limit = max(limit, min(capacity, end))
+        return sums.withUnsafeMutableBufferPointer { s in
+            countSteps.withUnsafeMutableBufferPointer { c in body(s.baseAddress!, c.baseAddress!) }
+        }
+    }
+
     /// α_k, or nil when no query has seen position k yet.
     public func score(_ k: Int) -> Float? {
-        guard k >= 0 && k < sums.count else { return nil }
+        guard k >= 0 && k < capacity else { return nil }
         let c = countSteps[0...k].reduce(0, &+)
         return c > 0 ? sums[k] / Float(c) : nil
     }
@@ -113,40 +149,41 @@ public struct ReceivedAttention {
         var best: [(position: Int, score: Float)] = []
         guard k > 0, limit > 0 else { return best }
         best.reserveCapacity(k + 1)
-        // The counts as floats (exact below 2^24), rebuilt from the difference array in one pass:
-        // under a sliding window every position has a step, so no block of them is flat.
-        let counts = [Float](unsafeUninitializedCapacity: limit) { out, initialized in
-            countSteps.withUnsafeBufferPointer { steps in
-                var running: Int32 = 0
-                for p in 0..<limit { running &+= steps[p]; out[p] = Float(running) }
-            }
-            initialized = limit
+        func consider(_ p: Int, sum: Float, count: Float) {
+            guard count > 0 else { return }
+            let a = sum / count
+            if best.count == k, let last = best.last, a <= last.score { return }
+            var i = best.count
+            while i > 0 && best[i - 1].score < a { i -= 1 }
+            best.insert((p, a), at: i)
+            if best.count > k { best.removeLast() }
         }
         sums.withUnsafeBufferPointer { s in
-            counts.withUnsafeBufferPointer { c in
-                func consider(_ p: Int) {
-                    guard c[p] > 0 else { return }
-                    let a = s[p] / c[p]
-                    if best.count == k, let last = best.last, a <= last.score { return }
-                    var i = best.count
-                    while i > 0 && best[i - 1].score < a { i -= 1 }
-                    best.insert((p, a), at: i)
-                    if best.count > k { best.removeLast() }
-                }
-                // Once the list is full, skip 8 positions at a time when none beats its last score
-                // (sum > score · count, so no division), which is nearly always.
+            countSteps.withUnsafeBufferPointer { steps in
+                // 8 positions at a time: their counts from the running count and the difference
+                // array (as floats, exact below 2^23), then, once the list is full, skip the 8 when
+                // none beats its last score (sum > score · count, so no division), which is nearly
+                // always. No counts array is built: one pass over sums and steps.
+                let sRaw = UnsafeRawPointer(s.baseAddress!), cRaw = UnsafeRawPointer(steps.baseAddress!)
+                var running: Int32 = 0
                 var p = 0
-                let sRaw = UnsafeRawPointer(s.baseAddress!), cRaw = UnsafeRawPointer(c.baseAddress!)
-                while p + 8 <= limit {
-                    if best.count == k {
-                        let sv = sRaw.loadUnaligned(fromByteOffset: p * 4, as: SIMD8<Float>.self)
-                        let cv = cRaw.loadUnaligned(fromByteOffset: p * 4, as: SIMD8<Float>.self)
-                        if !any(sv .> cv * best[k - 1].score) { p += 8; continue }
+                while p < limit {
+                    let d = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self)
+                    // inclusive prefix sum of the 8 steps, plus the count before them
+                    var c = d &+ SIMD8(0, d[0], d[1], d[2], d[3], d[4], d[5], d[6])
+                    c &+= SIMD8(0, 0, c[0], c[1], c[2], c[3], c[4], c[5])
+                    c &+= SIMD8(0, 0, 0, 0, c[0], c[1], c[2], c[3])
+                    c &+= SIMD8(repeating: running)
+                    running = c[7]
+                    // 2^23 + c has the bits 0x4B00_0000 | c (0 ≤ c < 2^23): a float without a conversion call
+                    let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: c) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
+                    let sv = sRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
+                    let lanes = min(8, limit - p)
+                    if lanes < 8 || best.count < k || any(sv .> cv * best[k - 1].score) {
+                        for lane in 0..<lanes { consider(p + lane, sum: sv[lane], count: cv[lane]) }
                     }
-                    for q in p ..< p + 8 { consider(q) }
                     p += 8
                 }
-                while p < limit { consider(p); p += 1 }
             }
         }
         return best
