@@ -124,8 +124,8 @@ final class LiveReceivedAttention {
             while i < m && j < mp {
                 // 8 keys at a time while both lists agree (a selection that barely changed)
                 if i &+ 8 <= m && j &+ 8 <= mp
-                    && cr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Int32>.self)
-                        == pr.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Int32>.self) {
+                    && all(cr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Int32>.self)
+                        .== pr.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Int32>.self)) {
                     if live {
                         let sum = UnsafeRawPointer(os).loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Float>.self)
                             + probsRaw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)

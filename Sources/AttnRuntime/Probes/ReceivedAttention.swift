@@ -160,29 +160,38 @@ public struct ReceivedAttention {
         }
         sums.withUnsafeBufferPointer { s in
             countSteps.withUnsafeBufferPointer { steps in
-                // 8 positions at a time: their counts from the running count and the difference
-                // array (as floats, exact below 2^23), then, once the list is full, skip the 8 when
-                // none beats its last score (sum > score · count, so no division), which is nearly
-                // always. No counts array is built: one pass over sums and steps.
-                let sRaw = UnsafeRawPointer(s.baseAddress!), cRaw = UnsafeRawPointer(steps.baseAddress!)
+                // 8 positions at a time. Once the list is full, a group of 8 is skipped when none
+                // of its positions can beat the list's last score: sum > score · count fails for
+                // all of them (no division) with count at its lowest in the group, the running
+                // count plus the group's negative steps. Most groups have no step at all (a run
+                // starts or ends in few places), so their counts all equal the running count.
+                let sRaw = UnsafeRawPointer(s.baseAddress!), c = steps.baseAddress!, cRaw = UnsafeRawPointer(c)
                 var running: Int32 = 0
                 var p = 0
+                // (`ones * t`, not SIMD8(repeating: t): compared with a splat, `.>` compiled to a
+                // loop over the lanes through the stack, 5× slower)
+                let ones = SIMD8<Float>(repeating: 1)
                 while p < limit {
-                    let d = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self)
-                    // inclusive prefix sum of the 8 steps, plus the count before them
-                    var c = d &+ SIMD8(0, d[0], d[1], d[2], d[3], d[4], d[5], d[6])
-                    c &+= SIMD8(0, 0, c[0], c[1], c[2], c[3], c[4], c[5])
-                    c &+= SIMD8(0, 0, 0, 0, c[0], c[1], c[2], c[3])
-                    c &+= SIMD8(repeating: running)
-                    running = c[7]
-                    // 2^23 + c has the bits 0x4B00_0000 | c (0 ≤ c < 2^23): a float without a conversion call
-                    let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: c) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
-                    let sv = sRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
                     let lanes = min(8, limit - p)
-                    if lanes < 8 || best.count < k || any(sv .> cv * best[k - 1].score) {
-                        for lane in 0..<lanes { consider(p + lane, sum: sv[lane], count: cv[lane]) }
+                    if lanes == 8 && best.count == k {
+                        // the group's steps as four words: all zero is the common case
+                        let w = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD4<UInt64>.self)
+                        var lowest = running, end = running
+                        if (w[0] | w[1] | w[2] | w[3]) != 0 {
+                            for lane in 0..<8 { end &+= c[p &+ lane]; lowest = min(lowest, end) }
+                        }
+                        let sv = sRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
+                        if !any(sv .> ones * (Float(lowest) * best[k - 1].score)) {
+                            running = end
+                            p &+= 8
+                            continue
+                        }
                     }
-                    p += 8
+                    for lane in 0..<lanes {
+                        running &+= c[p &+ lane]
+                        consider(p &+ lane, sum: s[p &+ lane], count: Float(running))
+                    }
+                    p &+= 8
                 }
             }
         }
