@@ -13,6 +13,7 @@ struct ByteWriter {
         init(capacity: Int) {
             self.capacity = max(capacity, 64)
             base = .allocate(capacity: self.capacity)
+            base.initialize(repeating: 0, count: self.capacity)   // word loads past `count` read defined bytes
         }
         deinit { base.deallocate() }
     }
@@ -63,6 +64,16 @@ struct ByteWriter {
     @inline(__always) mutating func putWord(_ v: UInt64, keeping: Int) {
         UnsafeMutableRawPointer(base + count).storeBytes(of: v.littleEndian, as: UInt64.self)
         count &+= keeping
+    }
+
+    /// Appends `n` bytes from `src`, copied in whole words: reads and stores up to 7 bytes past
+    /// them, so both sides need that room (here: `n` + 8 reserved).
+    @inline(__always) mutating func putWords(_ src: UnsafeRawPointer, count n: Int) {
+        let to = UnsafeMutableRawPointer(base + count)
+        for i in stride(from: 0, to: n, by: 8) {
+            to.storeBytes(of: src.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+        }
+        count &+= n
     }
 
     /// Unsigned LEB128: 7 bits per byte, high bit set on all but the last byte. At most 10 bytes.
