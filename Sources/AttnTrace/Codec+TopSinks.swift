@@ -67,7 +67,7 @@ extension Codec {
 
     /// Writes the bitstream of the sinks whose keys `loadTopSinkKeys` stored in `keys` (count ≤
     /// Format.maxTopSinks, no bad position), into a writer with `maxTopSinksBytes(count) + 8` bytes
-    /// reserved (+ 8: BitWriter stores whole words). `keys` needs room for 8 keys.
+    /// reserved (+ 8: BitWriter stores whole words). `keys` needs room for count + 3 keys.
     static func putTopSinkKeys(_ keys: UnsafeMutablePointer<UInt64>, _ loaded: LoadedTopSinks, into w: inout ByteWriter) {
         let n = loaded.count, top = loaded.top
         var bits = BitWriter()
@@ -100,7 +100,7 @@ extension Codec {
         bits.finish(into: &w)
     }
 
-    /// Sorts `keys` [n] ascending, using [0, max(n, 8)) as room. Up to 8 keys (what recorders
+    /// Sorts `keys` [n] ascending (n ≥ 1), using keys[n ..< n + 3] as room. Up to 8 keys (what recorders
     /// report) go through a sorting network padded with UInt64.max: min/max pairs that compile to
     /// conditional moves, so the order of the input costs no mispredicted branches. The recorder
     /// hands sinks over by score, so they rarely arrive sorted by position.
@@ -110,11 +110,12 @@ extension Codec {
             let a = keys[i], b = keys[j]
             keys[i] = a < b ? a : b; keys[j] = a < b ? b : a
         }
+        if n <= 8 {   // pad to 4 or 8 keys (three stores, not a loop: a loop becomes a memset call)
+            keys[n] = .max; keys[n &+ 1] = .max; keys[n &+ 2] = .max
+        }
         if n <= 4 {
-            for i in n..<4 { keys[i] = .max }
             exchange(0, 1); exchange(2, 3); exchange(0, 2); exchange(1, 3); exchange(1, 2)
         } else if n <= 8 {   // Batcher's odd-even merge sort of 8: 19 exchanges in 6 rounds
-            for i in n..<8 { keys[i] = .max }
             exchange(0, 1); exchange(2, 3); exchange(4, 5); exchange(6, 7)
             exchange(0, 2); exchange(1, 3); exchange(4, 6); exchange(5, 7)
             exchange(1, 2); exchange(5, 6)
