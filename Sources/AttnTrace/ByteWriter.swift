@@ -66,12 +66,17 @@ struct ByteWriter {
         count &+= keeping
     }
 
-    /// Appends `n` bytes from `src`, copied in whole words: reads and stores up to 7 bytes past
-    /// them, so both sides need that room (here: `n` + 8 reserved).
+    /// Appends `n` bytes from `src`, copied in whole words, the first two always (most top-sink
+    /// bitstreams are shorter than 16 bytes: no loop branch to mispredict): reads and stores up to
+    /// max(16, n + 7) bytes, so both sides need that room (here: max(16, n + 8) reserved).
     @inline(__always) mutating func putWords(_ src: UnsafeRawPointer, count n: Int) {
         let to = UnsafeMutableRawPointer(base + count)
-        for i in stride(from: 0, to: n, by: 8) {
+        to.storeBytes(of: src.loadUnaligned(as: UInt64.self), as: UInt64.self)
+        to.storeBytes(of: src.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+        var i = 16
+        while i < n {
             to.storeBytes(of: src.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+            i &+= 8
         }
         count &+= n
     }

@@ -43,7 +43,7 @@ final class TopSinksMemo {
     }
 
     /// When `slot`'s sinks were exactly `sinks` (in the same order), appends the remembered
-    /// bitstream to `w` (which has `slotBytes` reserved: the copy stores whole words) and returns
+    /// bitstream to `w` (which has `slotBytes` + 8 reserved: the copy stores whole words) and returns
     /// true. Calls nothing, so that a caller may read `sinks` in place.
     @inline(__always)
     func copy(slot: Int, ifSame sinks: UnsafeBufferPointer<SinkScore>, into w: inout ByteWriter) -> Bool {
@@ -65,14 +65,18 @@ final class TopSinksMemo {
     }
 
     /// Remembers that the `count` sinks given to `remember(slot:_:)` encoded to `length` bytes at
-    /// `encoded`, which must be readable up to `length` rounded up to a multiple of 8 (the copy
-    /// loads whole words).
+    /// `encoded`, which must be readable for max(16, `length` + 7) bytes (the copy loads whole
+    /// words, the first two always).
     @inline(__always)
     func remember(slot: Int, count: Int, encoded: UnsafeRawPointer, length: Int) {
         guard slot < slots, count <= Self.maxSinks, length <= Self.maxBytes else { return }
         let to = UnsafeMutableRawPointer(bytes + slot * Self.slotBytes)
-        for i in stride(from: 0, to: length, by: 8) {
+        to.storeBytes(of: encoded.loadUnaligned(as: UInt64.self), as: UInt64.self)   // as ByteWriter.putWords
+        to.storeBytes(of: encoded.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+        var i = 16
+        while i < length {
             to.storeBytes(of: encoded.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+            i &+= 8
         }
         lengths[slot] = length
         counts[slot] = count
