@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependency direction (arrows point at what a target may import):
-//   AttnTrace    -> Foundation, CZlib (crc32 only)
+//   AttnTrace    -> Foundation, CDeflate (crc32), CZlib (crc32, the reference the tests check it against)
 //   AttnRuntime  -> Foundation, CBLAS            (never the trace format, never the viewer)
 //   AttnAnalysis -> AttnTrace
 //   AttnTUI      -> AttnTrace, AttnAnalysis; only AttnTUI/Terminal imports CNCurses
@@ -23,11 +23,13 @@ let package = Package(
     targets: [
         // MARK: - System libraries (Debian packages, see scripts/setup.sh)
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", pkgConfig: "ncursesw"),
 
         // MARK: - Libraries
-        .target(name: "AttnTrace", dependencies: ["CZlib"]),
+        .target(name: "AttnTrace", dependencies: ["CZlib", "CDeflate"],
+                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mbmi", "-Xcc", "-mbmi2", "-Xcc", "-mlzcnt"])]),
         .target(
             name: "AttnRuntime",
             dependencies: ["CBLAS"],

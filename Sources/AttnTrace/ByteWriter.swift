@@ -13,6 +13,7 @@ struct ByteWriter {
         init(capacity: Int) {
             self.capacity = max(capacity, 64)
             base = .allocate(capacity: self.capacity)
+            base.initialize(repeating: 0, count: self.capacity)   // word loads past `count` read defined bytes
         }
         deinit { base.deallocate() }
     }
@@ -63,6 +64,21 @@ struct ByteWriter {
     @inline(__always) mutating func putWord(_ v: UInt64, keeping: Int) {
         UnsafeMutableRawPointer(base + count).storeBytes(of: v.littleEndian, as: UInt64.self)
         count &+= keeping
+    }
+
+    /// Appends `n` bytes from `src`, copied in whole words, the first two always (most top-sink
+    /// bitstreams are shorter than 16 bytes: no loop branch to mispredict): reads and stores up to
+    /// max(16, n + 7) bytes, so both sides need that room (here: max(16, n + 8) reserved).
+    @inline(__always) mutating func putWords(_ src: UnsafeRawPointer, count n: Int) {
+        let to = UnsafeMutableRawPointer(base + count)
+        to.storeBytes(of: src.loadUnaligned(as: UInt64.self), as: UInt64.self)
+        to.storeBytes(of: src.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+        var i = 16
+        while i < n {
+            to.storeBytes(of: src.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+            i &+= 8
+        }
+        count &+= n
     }
 
     /// Unsigned LEB128: 7 bits per byte, high bit set on all but the last byte. At most 10 bytes.

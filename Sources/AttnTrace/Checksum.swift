@@ -1,6 +1,9 @@
+import CDeflate
 import CZlib
 
-/// CRC-32 (ISO-HDLC, as in zip and PNG) from zlib; `crc` continues a previous value.
+/// CRC-32 (ISO-HDLC, as in zip and PNG: zlib's crc32); `crc` continues a previous value.
+/// Computed by libdeflate (carry-less multiplication, PCLMULQDQ, when the CPU has it); zlib's
+/// crc32 is kept as the reference the tests check it against (ChecksumTests).
 enum Checksum {
     /// Whether a stored CRC matches. The fuzz build (-D ATTNTRACE_FUZZ) accepts any CRC, so that
     /// mutated inputs reach the record decoders instead of stopping at the first checksum.
@@ -13,6 +16,12 @@ enum Checksum {
     }
 
     static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        return libdeflate_crc32(crc, base, bytes.count)
+    }
+
+    /// The same, by zlib (the reference).
+    static func zlibCRC32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
         var c = UInt(crc)
         var p = base.assumingMemoryBound(to: UInt8.self)

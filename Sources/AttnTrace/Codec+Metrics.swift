@@ -84,20 +84,26 @@ extension Codec {
             if flags & (16 | 128) == 0 { w.putU16(overlapCode) }
             if flags & (32 | 128) == 0 { w.putU16(jaccardCode) }
             if flags & 64 == 0 { w.putU16(Quantize.half(outErr)) }
-            do {
-                try m.pointee.topSinks.withUnsafeBufferPointer { sinks in
-                    if let memo, let known = memo.lookup(slot: first + h, sinks) {
-                        w.append(known)
-                        return
-                    }
-                    let start = w.count
-                    try putTopSinks(count: sinks.count, { sinks[$0] }, scratch: scratch, into: &w)
-                    if let memo {
-                        w.withUnsafeBytes { memo.store(slot: first + h, sinks, encoded: UnsafeRawBufferPointer(rebasing: $0[start...])) }
-                    }
+            // Top sinks: the closure reads the array in place and calls nothing (memo copy, or the
+            // sort keys into scratch), so the array is not retained; the bitstream is written after.
+            let slot = first + h
+            let loaded = m.pointee.topSinks.withUnsafeBufferPointer { sinks -> LoadedTopSinks? in
+                if sinks.count > Format.maxTopSinks { return LoadedTopSinks(count: sinks.count) }
+                if let memo {
+                    if memo.copy(slot: slot, ifSame: sinks, into: &w) { return nil }
+                    memo.remember(slot: slot, sinks)
                 }
-            } catch let p as FrameProblem {
-                throw FrameProblem("metrics layer \(layer) head \(h): \(p.why)")
+                return loadTopSinkKeys(sinks, into: scratch)
+            }
+            guard let loaded else { continue }   // copied from the memo
+            if loaded.count > Format.maxTopSinks {
+                throw FrameProblem("metrics layer \(layer) head \(h): \(loaded.count) top sinks, at most \(Format.maxTopSinks)")
+            }
+            if let p = loaded.badPosition { throw FrameProblem("metrics layer \(layer) head \(h): sink position \(p) out of range") }
+            let start = w.count
+            putTopSinkKeys(scratch, loaded, into: &w)
+            if let memo {
+                w.withUnsafeBytes { memo.remember(slot: slot, count: loaded.count, encoded: $0.baseAddress! + start, length: $0.count - start) }
             }
         }
         }

@@ -11,31 +11,57 @@
 // first head and 1 byte for each head that repeats it.
 
 extension Codec {
+    /// Reads each head in place (no copy, so no retain of its ranges) and reserves the record's
+    /// room once, so that the bytes below are unchecked stores.
     static func encodeSelections(_ sel: [HeadSelection], layers: Int, heads: Int, end: Int,
                                  into w: inout ByteWriter) throws {
         w.varint(layers); w.varint(heads); w.varint(end)
-        var previous: [Range<Int>]? = nil
-        for (i, s) in sel.enumerated() {
-            if s.layer != i / heads || s.head != i % heads {
-                throw FrameProblem("selections[\(i)] is layer \(s.layer) head \(s.head), expected layer-major order")
-            }
-            if let p = previous, p == s.ranges { w.u8(0); continue }
-            var prevEnd = 0
-            for r in s.ranges {
-                if r.isEmpty || r.lowerBound < prevEnd || r.upperBound > Format.maxPosition {
-                    throw FrameProblem("selection layer \(s.layer) head \(s.head): ranges must be non-empty, sorted, disjoint, ≥ 0")
+        try sel.withUnsafeBufferPointer { all in
+            guard let first = all.baseAddress else { return }
+            var most = 0   // bytes: mode, count, two varints per range
+            for i in 0..<all.count { most &+= 11 &+ 20 &* first[i].ranges.count }
+            w.reserve(most)
+            var previous: UnsafePointer<HeadSelection>? = nil   // the last head written out in full
+            for i in 0..<all.count {
+                let s = first + i
+                if s.pointee.layer != i / heads || s.pointee.head != i % heads {
+                    throw FrameProblem("selections[\(i)] is layer \(s.pointee.layer) head \(s.pointee.head), expected layer-major order")
                 }
-                prevEnd = r.upperBound
+                if let p = previous, sameRanges(p, s) { w.putU8(0); continue }
+                let valid = s.pointee.ranges.withUnsafeBufferPointer { ranges -> Bool in
+                    var prevEnd = 0
+                    for r in ranges {
+                        if r.isEmpty || r.lowerBound < prevEnd || r.upperBound > Format.maxPosition { return false }
+                        prevEnd = r.upperBound
+                    }
+                    let anchored = ranges.last?.upperBound == end
+                    w.putU8(anchored ? 2 : 1)
+                    w.putVarint(UInt64(ranges.count))
+                    prevEnd = 0
+                    for (k, r) in ranges.enumerated() {
+                        if anchored && k == ranges.count - 1 { w.putVarint(UInt64(r.count)); break }
+                        w.putVarint(UInt64(r.lowerBound - prevEnd)); w.putVarint(UInt64(r.count))
+                        prevEnd = r.upperBound
+                    }
+                    return true
+                }
+                if !valid {
+                    throw FrameProblem("selection layer \(s.pointee.layer) head \(s.pointee.head): ranges must be non-empty, sorted, disjoint, ≥ 0")
+                }
+                previous = s
             }
-            previous = s.ranges
-            let anchored = s.ranges.last?.upperBound == end
-            w.u8(anchored ? 2 : 1)
-            w.varint(s.ranges.count)
-            prevEnd = 0
-            for (k, r) in s.ranges.enumerated() {
-                if anchored && k == s.ranges.count - 1 { w.varint(r.count); break }
-                w.varint(r.lowerBound - prevEnd); w.varint(r.count)
-                prevEnd = r.upperBound
+        }
+    }
+
+    /// Whether two heads selected the same ranges (the same array storage, or equal elements).
+    @inline(__always)
+    private static func sameRanges(_ a: UnsafePointer<HeadSelection>, _ b: UnsafePointer<HeadSelection>) -> Bool {
+        a.pointee.ranges.withUnsafeBufferPointer { x in
+            b.pointee.ranges.withUnsafeBufferPointer { y in
+                if x.count != y.count { return false }
+                if x.baseAddress == y.baseAddress { return true }
+                for i in 0..<x.count where x[i] != y[i] { return false }
+                return true
             }
         }
     }

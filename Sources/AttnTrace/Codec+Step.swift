@@ -54,23 +54,37 @@ extension Codec {
 
     // MARK: - KV residency: L, G, then per (layer, kv head): entries, bytes, evicted positions
 
+    /// Reads each entry in place (no copy, so no retain of its `evicted` array) and reserves the
+    /// record's room once, so that the varints below are unchecked stores.
     static func encode(_ kv: [KVResidency], layers: Int, kvHeads: Int, into w: inout ByteWriter) throws {
         w.varint(layers); w.varint(kvHeads)
-        for (i, e) in kv.enumerated() {
-            if e.layer != i / kvHeads || e.kvHead != i % kvHeads {
-                throw FrameProblem("kv[\(i)] is layer \(e.layer) kv head \(e.kvHead), expected layer-major order")
-            }
-            if e.entries < 0 || e.entries > Format.maxPosition || e.bytes < 0 || e.bytes > Int.max / 2 {
-                throw FrameProblem("kv layer \(e.layer) head \(e.kvHead): entries \(e.entries) / bytes \(e.bytes) out of range")
-            }
-            w.varint(e.entries); w.varint(e.bytes)
-            w.varint(e.evicted.count)
-            var prev = -1
-            for p in e.evicted {   // first absolute, then gaps ≥ 1
-                if p <= prev || p > Format.maxPosition {
-                    throw FrameProblem("kv layer \(e.layer) head \(e.kvHead): evicted positions must ascend and be ≥ 0")
+        try kv.withUnsafeBufferPointer { all in
+            guard let first = all.baseAddress else { return }
+            var most = 0   // bytes: 3 varints per entry, one per evicted position
+            for i in 0..<all.count { most &+= 10 &* (3 &+ first[i].evicted.count) }
+            w.reserve(most)
+            for i in 0..<all.count {
+                let e = first + i
+                if e.pointee.layer != i / kvHeads || e.pointee.kvHead != i % kvHeads {
+                    throw FrameProblem("kv[\(i)] is layer \(e.pointee.layer) kv head \(e.pointee.kvHead), expected layer-major order")
                 }
-                w.varint(prev < 0 ? p : p - prev); prev = p
+                let entries = e.pointee.entries, bytes = e.pointee.bytes
+                if entries < 0 || entries > Format.maxPosition || bytes < 0 || bytes > Int.max / 2 {
+                    throw FrameProblem("kv layer \(e.pointee.layer) head \(e.pointee.kvHead): entries \(entries) / bytes \(bytes) out of range")
+                }
+                w.putVarint(UInt64(entries)); w.putVarint(UInt64(bytes))
+                let ascending = e.pointee.evicted.withUnsafeBufferPointer { evicted -> Bool in
+                    w.putVarint(UInt64(evicted.count))
+                    var prev = -1
+                    for p in evicted {   // first absolute, then gaps ≥ 1
+                        if p <= prev || p > Format.maxPosition { return false }
+                        w.putVarint(UInt64(prev < 0 ? p : p - prev)); prev = p
+                    }
+                    return true
+                }
+                if !ascending {
+                    throw FrameProblem("kv layer \(e.pointee.layer) head \(e.pointee.kvHead): evicted positions must ascend and be ≥ 0")
+                }
             }
         }
     }

@@ -67,6 +67,19 @@ public enum Quantize {
     /// becomes on x86-64 without F16C. Equal to `Float16(v).bitPattern` (tested).
     @inline(__always) public static func half(_ v: Float) -> UInt16 {
         let x = v.bitPattern
+        let exp = (x >> 23) & 0xFF
+        if exp &- 113 < 30 {   // 2^-14 ≤ |v| < 2^16: a normal half (or inf after rounding): inline, no branch
+            let mant = x & 0x7F_FFFF, rest = mant & 0x1FFF
+            var h = (exp &- 112) << 10 | (mant >> 13)
+            h &+= rest &+ (h & 1) > 0x1000 ? 1 : 0   // to nearest, ties to even; may carry into the exponent: correct
+            return UInt16(truncatingIfNeeded: (x >> 16) & 0x8000 | h)
+        }
+        return halfOutsideNormal(v)
+    }
+
+    /// `half` for zeros, subnormals, overflow, infinities and NaN.
+    @inline(never) static func halfOutsideNormal(_ v: Float) -> UInt16 {
+        let x = v.bitPattern
         let sign = UInt16((x >> 16) & 0x8000)
         let exp = Int((x >> 23) & 0xFF)
         let mant = x & 0x7F_FFFF

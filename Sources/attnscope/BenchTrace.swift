@@ -24,10 +24,23 @@ struct BenchTrace: ParsableCommand {
     @Flag(help: "Keep the large trace file.")
     var keep = false
 
+    @Option(help: "Encode cases to measure, comma-separated: 1 new top sinks every step, 2 + decode rows, 3 top sinks refreshed every 8 steps.")
+    var encodeCases = "1,2,3"
+
+    @Flag(help: "Measure encode throughput only (no record sizes, no large trace): for profilers.")
+    var encodeOnly = false
+
     func validate() throws {
         guard sizeMb >= 1, sizeMb <= 65536 else { throw ValidationError("--size-mb must be in 1...65536") }
         guard context >= 64, context <= 1 << 20 else { throw ValidationError("--context must be in 64...1048576") }
         guard encodeSeconds > 0, encodeSeconds <= 600 else { throw ValidationError("--encode-seconds must be in (0, 600]") }
+        guard selectedCases != nil else { throw ValidationError("--encode-cases must list numbers from 1...3, e.g. 1,3") }
+    }
+
+    var selectedCases: Set<Int>? {
+        let parts = encodeCases.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && (1...3).contains($0!) }) else { return nil }
+        return Set(parts.map { $0! })
     }
 
     func run() throws {
@@ -54,9 +67,11 @@ struct BenchTrace: ParsableCommand {
         // The sample draws new top sinks for every head at every step (the encoder's worst case);
         // the recorder reports a head's top-α list unchanged between refreshes (every 8 decode
         // steps by default), which the third row imitates.
-        for (label, capture, refresh) in [("metrics + kv + selections, new top sinks every step", CaptureLevel.selections, 1),
-                                          ("+ decode rows of 4 heads every 8 steps", CaptureLevel.rows, 1),
-                                          ("metrics + kv + selections, top sinks refreshed every 8 steps as the recorder does", CaptureLevel.selections, 8)] {
+        let cases = selectedCases ?? [1, 2, 3]
+        for (number, label, capture, refresh) in [(1, "metrics + kv + selections, new top sinks every step", CaptureLevel.selections, 1),
+                                                  (2, "+ decode rows of 4 heads every 8 steps", CaptureLevel.rows, 1),
+                                                  (3, "metrics + kv + selections, top sinks refreshed every 8 steps as the recorder does", CaptureLevel.selections, 8)]
+        where cases.contains(number) {
             let sample = SampleTraces(shape: shape(topSinks: 4, capture: capture), seed: 1)
             var fs = frames(sample, 64)
             for i in fs.indices where i % refresh != 0 {
@@ -80,6 +95,8 @@ struct BenchTrace: ParsableCommand {
             print(String(format: "  = %.0f steps/s per CPU-second, %.2f M head records/s per CPU-second, %.1f µs CPU per step (%.0f steps/s wall)",
                          Double(steps) / cpu, heads / cpu / 1e6, cpu / Double(steps) * 1e6, Double(steps) / secs))
         }
+
+        if encodeOnly { return }
 
         // MARK: record sizes
         let small = (dir as NSString).appendingPathComponent("attnscope-bench-small-\(getpid()).atrace")

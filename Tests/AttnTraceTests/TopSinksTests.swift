@@ -95,6 +95,27 @@ final class TopSinksTests: XCTestCase {
         }
     }
 
+    /// The encoder's key sort: the sorting networks (n ≤ 8) on every 0/1 input (the 0-1 principle:
+    /// a comparator network that sorts all of them sorts any input), the insertion sort on seeded keys.
+    func testKeySortSortsEveryInput() {
+        for n in 1...8 {
+            for pattern in 0..<(1 << n) {
+                let input = (0..<n).map { UInt64(pattern >> $0 & 1) }
+                var keys = input + [UInt64](repeating: 7, count: Codec.topSinksScratchWords - n)
+                keys.withUnsafeMutableBufferPointer { Codec.sortTopSinkKeys($0.baseAddress!, count: n) }
+                XCTAssertEqual(Array(keys[0..<n]), input.sorted(), "n \(n), pattern \(pattern)")
+            }
+        }
+        for seed in 0..<200 as Range<UInt64> {
+            var g = SeededGenerator(seed: seed)
+            let n = 1 + Int(g.next() % 64)
+            let input = (0..<n).map { _ in g.next() % 4 == 0 ? g.next() % 8 : g.next() }
+            var keys = input + [UInt64](repeating: 0, count: Codec.topSinksScratchWords - n)
+            keys.withUnsafeMutableBufferPointer { Codec.sortTopSinkKeys($0.baseAddress!, count: n) }
+            XCTAssertEqual(Array(keys[0..<n]), input.sorted(), "seed \(seed)")
+        }
+    }
+
     /// The documented example (docs/trace-format.md §4.3), bit by bit.
     func testDocumentedExample() throws {
         let sinks = [SinkScore(position: 0, score: 0.9), SinkScore(position: 300, score: 0.5),
