@@ -28,8 +28,7 @@ let package = Package(
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", pkgConfig: "ncursesw"),
 
         // MARK: - Libraries
-        .target(name: "AttnTrace", dependencies: ["CZlib", "CDeflate"],
-                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mbmi", "-Xcc", "-mbmi2", "-Xcc", "-mlzcnt"])]),
+        .target(name: "AttnTrace", dependencies: ["CZlib", "CDeflate"]),
         .target(
             name: "AttnRuntime",
             dependencies: ["CBLAS"],
