@@ -6,8 +6,8 @@ import XCTest
 
 /// The recorder's decode path updates the heads of a layer in parallel on the model's pool; the
 /// same recorder fed head by head on the calling thread (the AttentionProbe default) must give the
-/// same frames, bit for bit, on the reference model under a dense, an evicting and an observing
-/// policy, with the dense shadow and row capture on (everything the per-head work writes).
+/// same frames, bit for bit, on the reference model under a dense, an evicting, an observing and
+/// a selecting policy (whose rows come from the selection path), with the dense shadow and row capture on (everything the per-head work writes).
 final class RecorderParallelTests: XCTestCase {
     /// Hides the recorder's batch method, so the attention call falls back to one head at a time.
     final class HeadByHead: AttentionInputObserver {
@@ -55,7 +55,7 @@ final class RecorderParallelTests: XCTestCase {
         let gguf = try GGUFFile(path: try ModelLocator.referenceModelPath())
         let tokenizer = try BPETokenizer(gguf: gguf)
         let prompt = tokenizer.encode("The keeper climbed the steps of the tower every evening and lit the lamp.")
-        for spec in ["dense", "streaming:sink=4,window=8", "h2o:heavy=6,window=6"] {
+        for spec in ["dense", "streaming:sink=4,window=8", "h2o:heavy=6,window=6", "quest:page=2,budget=6,dense_layers=2"] {
             let parallel = try record(policy: spec, headByHead: false, gguf: gguf, prompt: prompt, steps: 9)
             let serial = try record(policy: spec, headByHead: true, gguf: gguf, prompt: prompt, steps: 9)
             XCTAssertEqual(parallel.count, serial.count)

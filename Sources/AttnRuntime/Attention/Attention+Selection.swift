@@ -4,9 +4,10 @@
 // Attention+SelectedRuns.swift: one sgemm per run of consecutive entries, then the split-key
 // merge). The reference path (`SelectionScratch.gather`, used by tests) gathers them into a
 // scratch cache (one layer, G streams) and runs the unchanged split-key kernel over it.
-// The probe receives each head's row over the selected entries: keyPositions are the selected
-// entries' original positions and `selectedFrom` is the stream's full count |V_t|, so recall,
-// the selected count and sparsity come out of the same code as for other policies.
+// The probe receives every head's row over the selected entries in one batch (so that it can
+// spread its per-head work over the pool): keyPositions are the selected entries' original
+// positions and `selectedFrom` is the stream's full count |V_t|, so recall, the selected count
+// and sparsity come out of the same code as for other policies.
 //
 // Shapes: H heads, G KV heads, d head dim, n_g = entries selected for KV head g, n = max n_g.
 
@@ -17,9 +18,11 @@ final class SelectionScratch {
     let gathered: KVCache                         // [1 layer, G, capacity, d]
     let split: SplitKeyScratch
     let probs: UnsafeMutablePointer<Float>        // [H, capacity] rows for the probe
-    var visible: [Int]                            // [1]
-    var queryPosition: [Int32] = [0]              // [1]
-    var selectedPositions: [[Int32]]              // [G][n_g] positions of the selection (probe)
+    let visible: UnsafeMutablePointer<Int>        // [H] each head's row length n_g
+    let queryPosition: UnsafeMutablePointer<Int32>              // [1]
+    let selectedPositions: UnsafeMutablePointer<Int32>          // [G, capacity] positions of the selection (probe)
+    let capacity: Int
+    var rows: [AttentionRows] = []                // [H] the batch handed to the probe
     /// Reference path: gather the selection, then `attendSplitKey` (tests compare the two).
     var gather = false
 
@@ -28,11 +31,13 @@ final class SelectionScratch {
         gathered = KVCache(layers: 1, kvHeads: shape.kvHeads, headDim: shape.headDim, capacity: capacity)
         split = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
         probs = .allocate(capacity: shape.heads * capacity)
-        visible = [0]
-        selectedPositions = Array(repeating: [], count: shape.kvHeads)
+        visible = .allocate(capacity: shape.heads)
+        queryPosition = .allocate(capacity: 1)
+        selectedPositions = .allocate(capacity: shape.kvHeads * capacity)
+        self.capacity = capacity
     }
 
-    deinit { probs.deallocate() }
+    deinit { probs.deallocate(); visible.deallocate(); queryPosition.deallocate(); selectedPositions.deallocate() }
 }
 
 extension Attention {
@@ -75,25 +80,22 @@ extension Attention {
         }
         guard let probe = receiver else { return }
         for g in 0..<gCount {
-            let p = cache.positions(layer: layer, kvHead: g)
-            s.selectedPositions[g].removeAll(keepingCapacity: true)
-            for i in s.selection[g] { s.selectedPositions[g].append(p[i]) }
+            let p = cache.positions(layer: layer, kvHead: g), out = s.selectedPositions + g * s.capacity
+            for (j, i) in s.selection[g].enumerated() { out[j] = p[i] }
         }
         let n = counts.max() ?? 0
         s.queryPosition[0] = position
+        s.rows.removeAll(keepingCapacity: true)
         for head in 0..<shape.heads {
             let g = shape.kvHead(forQueryHead: head)
-            s.visible[0] = counts[g]
-            s.queryPosition.withUnsafeBufferPointer { qp in
-                s.visible.withUnsafeBufferPointer { vis in
-                    s.selectedPositions[g].withUnsafeBufferPointer { keyPositions in
-                        probe.attentionComputed(AttentionRows(
-                            layer: layer, head: head, kvHead: g, queryPositions: qp, keyPositions: keyPositions,
-                            probabilities: s.probs + head * n, rowStride: n, visibleCounts: vis,
-                            selectedFrom: cache.count(layer: layer, kvHead: g)))
-                    }
-                }
-            }
+            s.visible[head] = counts[g]
+            s.rows.append(AttentionRows(
+                layer: layer, head: head, kvHead: g, queryPositions: UnsafeBufferPointer(start: s.queryPosition, count: 1),
+                keyPositions: UnsafeBufferPointer(start: s.selectedPositions + g * s.capacity, count: counts[g]),
+                probabilities: s.probs + head * n, rowStride: n,
+                visibleCounts: UnsafeBufferPointer(start: s.visible + head, count: 1),
+                selectedFrom: cache.count(layer: layer, kvHead: g)))
         }
+        s.rows.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
     }
 }

@@ -147,9 +147,8 @@ public enum HeadStatistics {
     }
 
     /// `ranges(_:)` into a reused array. A fully contiguous selection (dense, a window) costs
-    /// O(1); otherwise 8 positions at a time give a mask of the run breaks (positions[j] ≠
-    /// positions[j−1] + 1), and only the set bits cost anything, so hundreds of short runs (heavy
-    /// hitters, selected pages) take no branch per position.
+    /// O(1); otherwise 8 positions at a time are checked for a run break (positions[j] ≠
+    /// positions[j−1] + 1) with one test, and only groups with a break go position by position.
     /// With `atMost`, gives up (returns false, `out` then partial) as soon as there are more runs.
     @discardableResult
     public static func ranges(_ positions: UnsafeBufferPointer<Int32>, into out: inout [Range<Int>],
@@ -162,20 +161,20 @@ public enum HeadStatistics {
             return limit >= 1
         }
         let raw = UnsafeRawPointer(base)
-        let bit = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
         var runStart = Int(base[0])
         var j = 1
         while j + 8 <= n {
-            let here = raw.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Int32>.self)
-            let before = raw.loadUnaligned(fromByteOffset: (j &- 1) &* 4, as: SIMD8<Int32>.self)
-            var breaks = Int(SIMD8<Int32>().replacing(with: bit, where: here .!= before &+ 1).wrappedSum())
-            while breaks != 0 {
-                let t = j &+ breaks.trailingZeroBitCount   // a run ends before t
-                out.append(runStart ..< Int(base[t &- 1]) + 1)
-                runStart = Int(base[t])
-                breaks &= breaks &- 1
+            // positions[j ..< j+8] − positions[j−1 ..< j+7] − 1, all zero inside a run (tested as
+            // four words: SIMD compares compiled to loops over the lanes)
+            let step = raw.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Int32>.self)
+                &- raw.loadUnaligned(fromByteOffset: (j &- 1) &* 4, as: SIMD8<Int32>.self) &- 1
+            if !LiveReceivedAttention.isZero(step) {
+                for t in j ..< j &+ 8 where Int(base[t]) != Int(base[t &- 1]) + 1 {   // a run ends before t
+                    out.append(runStart ..< Int(base[t &- 1]) + 1)
+                    runStart = Int(base[t])
+                }
+                if out.count >= limit { return false }   // and at least one more run follows
             }
-            if out.count >= limit { return false }   // and at least one more run follows
             j &+= 8
         }
         while j < n {

@@ -97,9 +97,8 @@ public struct ReceivedAttention {
     /// `add(probs, keyPositions:)` for keys (ascending) that form the sorted disjoint `ranges`,
     /// and returns −Σ p ln p of the row summed exactly as `HeadStatistics.normalisedEntropy` does
     /// (8 lanes with fastLog, then logf for the tail), so its result is the same. A single range
-    /// (dense, a window) is one pass over the row. Otherwise (heavy hitters, selected pages:
-    /// hundreds of short runs) the counts go range by range, the sums key by key with no branch
-    /// on the run lengths, and the entropy is a second pass.
+    /// (dense, a window) is one pass over the row; otherwise the counts and sums go range by range
+    /// and the entropy is a second pass. (HeadTracker sends only selections of few runs here.)
     public mutating func addReturningEntropy(_ probs: UnsafeBufferPointer<Float>, keyPositions keys: UnsafeBufferPointer<Int32>,
                                              ranges: [Range<Int>]) -> Float {
         let n = probs.count
@@ -115,9 +114,13 @@ public struct ReceivedAttention {
             return addReturningEntropy(probs, run: last, countedAlready: true)
         }
         return sums.withUnsafeMutableBufferPointer { s in
-            if last.upperBound <= capacity {
-                let kb = keys.baseAddress!, sb = s.baseAddress!
-                for j in 0..<n { sb[Int(kb[j])] += pb[j] }
+            if last.upperBound <= capacity {   // run by run: a straight (vectorised) loop each
+                var j = 0
+                for r in ranges {
+                    let sb = s.baseAddress! + r.lowerBound, pr = pb + j
+                    for i in 0 ..< r.count { sb[i] += pr[i] }
+                    j += r.count
+                }
             } else {
                 for j in 0..<n where Int(keys[j]) < capacity { s[Int(keys[j])] += pb[j] }
             }
@@ -161,10 +164,10 @@ public struct ReceivedAttention {
         sums.withUnsafeBufferPointer { s in
             countSteps.withUnsafeBufferPointer { steps in
                 // 8 positions at a time. Once the list is full, a group of 8 is skipped when none
-                // of its positions can beat the list's last score: sum > score · count fails for
-                // all of them (no division) with count at its lowest in the group, the running
-                // count plus the group's negative steps. Most groups have no step at all (a run
-                // starts or ends in few places), so their counts all equal the running count.
+                // of its positions beats the list's last score: sum > score · count fails for all
+                // of them (no division). Most groups have no step at all (a run starts or ends in
+                // few places), so their counts all equal the running count; otherwise the counts
+                // are the steps' prefix sum.
                 let sRaw = UnsafeRawPointer(s.baseAddress!), c = steps.baseAddress!, cRaw = UnsafeRawPointer(c)
                 var running: Int32 = 0
                 var p = 0
@@ -174,17 +177,23 @@ public struct ReceivedAttention {
                 while p < limit {
                     let lanes = min(8, limit - p)
                     if lanes == 8 && best.count == k {
-                        // the group's steps as four words: all zero is the common case
+                        // the group's steps as four words: all zero is the common case, and then
+                        // every count in the group is the running count
                         let w = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD4<UInt64>.self)
-                        var lowest = running, end = running
-                        if (w[0] | w[1] | w[2] | w[3]) != 0 {
-                            for lane in 0..<8 { end &+= c[p &+ lane]; lowest = min(lowest, end) }
-                        }
                         let sv = sRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
-                        if !any(sv .> ones * (Float(lowest) * best[k - 1].score)) {
-                            running = end
-                            p &+= 8
-                            continue
+                        let t = best[k - 1].score
+                        if (w[0] | w[1] | w[2] | w[3]) == 0 {
+                            if !any(sv .> ones * (Float(running) * t)) { p &+= 8; continue }
+                        } else {
+                            // the 8 counts: inclusive prefix sum of the steps plus the running count
+                            let d = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self)
+                            var cs = d &+ SIMD8(0, d[0], d[1], d[2], d[3], d[4], d[5], d[6])
+                            cs &+= SIMD8(0, 0, cs[0], cs[1], cs[2], cs[3], cs[4], cs[5])
+                            cs &+= SIMD8(0, 0, 0, 0, cs[0], cs[1], cs[2], cs[3])
+                            cs &+= SIMD8(repeating: running)
+                            // 2^23 + c has the bits 0x4B00_0000 | c (0 ≤ c < 2^23): no conversion call
+                            let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: cs) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
+                            if !any(sv .> cv * t) { running = cs[7]; p &+= 8; continue }
                         }
                     }
                     for lane in 0..<lanes {
