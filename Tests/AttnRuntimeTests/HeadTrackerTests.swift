@@ -150,6 +150,26 @@ final class HeadTrackerTests: XCTestCase {
         XCTAssertTrue(tracker.topSinks.isEmpty)
     }
 
+    /// A row that saw no keys (both paths, before and after rows that saw some) reports nothing
+    /// visible and changes no α_k.
+    func testRowWithoutKeys() {
+        for runs in [0, 32] {
+            let tracker = HeadTracker(capacity: 16, maxIndexedRuns: runs)
+            let row: [Float] = [0.5, 0.25, 0.25], keys: [Int32] = [0, 3, 9], none: [Float] = [], noKeys: [Int32] = []
+            for (r, k) in [(none, noKeys), (row, keys), (none, noKeys), (row, keys)] {
+                r.withUnsafeBufferPointer { rb in
+                    k.withUnsafeBufferPointer { kb in
+                        let stats = tracker.lastRow(rb, keyPositions: kb, compareWithPrevious: true, refreshTop: true, topCount: 2)
+                        XCTAssertEqual(stats.visible, k.count, "runs \(runs)")
+                        if k.isEmpty { XCTAssertEqual(stats.entropy, 0, "runs \(runs)") }
+                    }
+                }
+            }
+            XCTAssertEqual(tracker.received.score(0), 0.5, "runs \(runs)")   // two rows of four saw it
+            XCTAssertEqual(tracker.selection, [0..<1, 3..<4, 9..<10], "runs \(runs)")
+        }
+    }
+
     /// The single-range fused pass (dense rows longer than 8, with a tail) gives the entropy of
     /// normalisedEntropy exactly and the same α_k as add; positions past the capacity are ignored.
     func testFusedEntropyAndCapacityEdge() {

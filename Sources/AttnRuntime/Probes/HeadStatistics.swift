@@ -168,7 +168,7 @@ public enum HeadStatistics {
             // four words: SIMD compares compiled to loops over the lanes)
             let step = raw.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Int32>.self)
                 &- raw.loadUnaligned(fromByteOffset: (j &- 1) &* 4, as: SIMD8<Int32>.self) &- 1
-            if !LiveReceivedAttention.isZero(step) {
+            if !allZero(step) {
                 for t in j ..< j &+ 8 where Int(base[t]) != Int(base[t &- 1]) + 1 {   // a run ends before t
                     out.append(runStart ..< Int(base[t &- 1]) + 1)
                     runStart = Int(base[t])
@@ -186,6 +186,13 @@ public enum HeadStatistics {
         }
         out.append(runStart ..< Int(base[n - 1]) + 1)
         return out.count <= limit
+    }
+
+    /// All 8 lanes zero, tested as four 64-bit words (a SIMD compare compiled to a loop over the
+    /// lanes, each through the stack).
+    @inline(__always) static func allZero(_ v: SIMD8<Int32>) -> Bool {
+        let w = unsafeBitCast(v, to: SIMD4<UInt64>.self)
+        return (w[0] | w[1] | w[2] | w[3]) == 0
     }
 
     /// Ascending positions as sorted disjoint half-open ranges (`0,1,2,7,8` → `0..<3, 7..<9`).

@@ -100,10 +100,11 @@ public final class HeadTracker {
             }
             swap(&previousRanges, &scratchRanges)
             previous = .ranges
-            let last = previousRanges[previousRanges.count - 1]
-            entropySum = previousRanges.count == 1 && last.upperBound <= archive.capacity
-                ? archive.addReturningEntropy(probs, run: last)
-                : archive.addReturningEntropy(probs, keyPositions: keys, ranges: previousRanges)
+            if let only = previousRanges.first, previousRanges.count == 1, only.upperBound <= archive.capacity {
+                entropySum = archive.addReturningEntropy(probs, run: only)
+            } else {   // (no keys at all: no runs, entropy 0)
+                entropySum = archive.addReturningEntropy(probs, keyPositions: keys, ranges: previousRanges)
+            }
         } else {
             switch previous {
             case .none:

@@ -125,7 +125,7 @@ final class LiveReceivedAttention {
                 // 8 keys at a time while both lists agree (a selection that barely changed)
                 // (compared as four words of their xor: SIMD compares compiled to lane loops)
                 if i &+ 8 <= m && j &+ 8 <= mp
-                    && Self.isZero(cr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Int32>.self)
+                    && HeadStatistics.allZero(cr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Int32>.self)
                                    ^ pr.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Int32>.self)) {
                     if live {
                         let sum = UnsafeRawPointer(os).loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Float>.self)
@@ -158,12 +158,6 @@ final class LiveReceivedAttention {
         swap(&keys, &nextKeys); swap(&sums, &nextSums); swap(&entered, &nextEntered)
         count = m; isLive = true
         return common
-    }
-
-    /// All 8 lanes zero, tested as four 64-bit words.
-    @inline(__always) static func isZero(_ v: SIMD8<Int32>) -> Bool {
-        let w = unsafeBitCast(v, to: SIMD4<UInt64>.self)
-        return (w[0] | w[1] | w[2] | w[3]) == 0
     }
 
     /// |r ∩ previous keys|.
