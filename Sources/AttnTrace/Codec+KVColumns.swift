@@ -35,14 +35,7 @@ extension Codec {
                         entries[k] = try r.count("kv entries", cap: Format.maxPosition)
                         bytes[k] = try r.count("kv bytes", cap: Int.max / 2)
                         let count = try elementCount(&r, "evicted count", cap: Format.maxPosition, minBytes: 1)
-                        var prev = 0
-                        for i in 0..<count {
-                            let d = try r.count("evicted position", cap: Format.maxPosition)
-                            if i > 0 && d == 0 { throw r.error(.invalidValue(field: "evicted position gap", value: "0")) }
-                            prev += d
-                            if prev > Format.maxPosition { throw r.error(.lengthOverflow(field: "evicted position")) }
-                            out.evicted.append(prev)
-                        }
+                        try readEvictedPositions(&r, count: count, into: &out.evicted)
                         start[k + 1] = out.evicted.count
                         out.count = k + 1
                     }

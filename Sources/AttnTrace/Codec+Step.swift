@@ -100,18 +100,26 @@ extension Codec {
                 let n = try r.elementCount("evicted count", cap: Format.maxPosition, minBytes: 1)
                 var evicted: [Int] = []
                 evicted.reserveCapacity(n)
-                var prev = 0
-                for i in 0..<n {
-                    let d = try r.count("evicted position", cap: Format.maxPosition)
-                    if i > 0 && d == 0 { throw r.error(.invalidValue(field: "evicted position gap", value: "0")) }
-                    prev += d
-                    if prev > Format.maxPosition { throw r.error(.lengthOverflow(field: "evicted position")) }
-                    evicted.append(prev)
-                }
+                try readEvictedPositions(&r, count: n, into: &evicted)
                 out.append(KVResidency(layer: l, kvHead: g, entries: entries, bytes: bytes, evicted: evicted))
             }
         }
         return out
+    }
+
+    /// Appends `count` evicted positions stored as gaps (the first from 0, then each > 0, so the
+    /// list is strictly ascending) to `out`. The one reader of the field: the frame decoder and
+    /// the diff's column decoder both call it.
+    @inline(__always)
+    static func readEvictedPositions(_ r: inout ByteReader, count: Int, into out: inout [Int]) throws {
+        var prev = 0
+        for i in 0..<count {
+            let d = try r.count("evicted position", cap: Format.maxPosition)
+            if i > 0 && d == 0 { throw r.error(.invalidValue(field: "evicted position gap", value: "0")) }
+            prev += d
+            if prev > Format.maxPosition { throw r.error(.lengthOverflow(field: "evicted position")) }
+            out.append(prev)
+        }
     }
 
     /// Reads the (layers, heads) pair that opens a per-head record and checks it against the header.
