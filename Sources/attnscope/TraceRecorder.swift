@@ -161,9 +161,16 @@ final class TraceRecorder: AttentionInputObserver {
                 }
             }
         }
-        let m = metrics.enumerated().map { i, m in m ?? Self.unknown(layer: i / heads, head: i % heads) }
-        let sel = options.capture >= .selections
-            ? selections.enumerated().map { i, s in s ?? HeadSelection(layer: i / heads, head: i % heads, ranges: []) } : []
+        // moved out of the slots (a copy would retain each head's arrays again, on this thread)
+        var m: [HeadMetrics] = [], sel: [HeadSelection] = []
+        m.reserveCapacity(metrics.count)
+        for i in metrics.indices { m.append(metrics[i].take() ?? Self.unknown(layer: i / heads, head: i % heads)) }
+        if options.capture >= .selections {
+            sel.reserveCapacity(selections.count)
+            for i in selections.indices {
+                sel.append(selections[i].take() ?? HeadSelection(layer: i / heads, head: i % heads, ranges: []))
+            }
+        }
         return StepFrame(step: info, metrics: m, kv: kv, selections: sel, rows: rows)
     }
 

@@ -140,6 +140,38 @@ final class HeadTrackerTests: XCTestCase {
         }
     }
 
+    /// The top-α refresh of a scattered selection (live keys + FrozenTop) against a scan of the
+    /// materialised α_k, refreshed at every step, while keys leave and become visible again:
+    /// random subsets of a sliding range (most keys leave within a few steps, many come back),
+    /// with skewed rows so that keys that left often hold the highest α, and now and then a
+    /// step whose selection is a run (the tracker leaves key order and comes back).
+    func testScatteredTopMatchesAScanOfEveryPosition() {
+        for seed: UInt64 in 0..<40 {
+            var rng = SeededRandom(seed: seed)
+            let tracker = HeadTracker(capacity: 400, maxIndexedRuns: seed % 2 == 0 ? 0 : 4)
+            for step in 0..<300 {
+                let position = 60 + step
+                let span = Int.random(in: 8...60, using: &rng)
+                var keys: [Int32]
+                if step % 37 == 36 {
+                    keys = (Int32(position - span) ... Int32(position)).map { $0 }
+                } else {
+                    keys = (max(0, position - span) ... position).filter { _ in Int.random(in: 0..<4, using: &rng) == 0 }.map(Int32.init)
+                    if keys.last != Int32(position) { keys.append(Int32(position)) }
+                }
+                var row = rng.floats(keys.count, in: 0...1).map { $0 * $0 * $0 * $0 * $0 }
+                let total = row.reduce(0, +)
+                row = row.map { $0 / max(total, 1e-12) }
+                row.withUnsafeBufferPointer { r in
+                    keys.withUnsafeBufferPointer { _ = tracker.lastRow(r, keyPositions: $0, compareWithPrevious: true, refreshTop: true, topCount: 8) }
+                }
+                let expect = tracker.received.top(8)
+                XCTAssertEqual(tracker.topSinks.map(\.position), expect.map(\.position), "seed \(seed) step \(step)")
+                XCTAssertEqual(tracker.topSinks.map(\.score), expect.map(\.score), "seed \(seed) step \(step)")
+            }
+        }
+    }
+
     /// Rows that are not a step's last only update α_k.
     func testAddOnlyTouchesReceivedAttention() {
         let tracker = HeadTracker(capacity: 8)

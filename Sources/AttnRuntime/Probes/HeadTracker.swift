@@ -86,7 +86,10 @@ public final class HeadTracker {
         rows &+= 1
         var common = 0, previousCount = 0
         let entropySum: Float
-        if HeadStatistics.ranges(keys, into: &scratchRanges, atMost: maxIndexedRuns) {
+        // A scattered selection tends to stay scattered: while it is, its runs are looked for
+        // only every 16th row (either path gives the same results).
+        let lookForRuns = previous != .keys || rows & 15 == 0
+        if lookForRuns && HeadStatistics.ranges(keys, into: &scratchRanges, atMost: maxIndexedRuns) {
             switch previous {
             case .none: break
             case .ranges:
@@ -128,8 +131,8 @@ public final class HeadTracker {
         }
         let refresh = refreshTop || topSinks.isEmpty
         if refresh {
-            live.flush(row: rows, into: &archive, rebase: true)
-            topSinks = archive.top(topCount)
+            // scattered: the live keys and the frozen list; otherwise every position seen
+            topSinks = live.isLive ? live.top(topCount, row: rows, archive: &archive) : archive.top(topCount)
         }
         return RowStats(visible: visible,
                         sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),

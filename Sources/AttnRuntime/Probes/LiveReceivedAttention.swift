@@ -5,13 +5,17 @@
 // count) or more, every step: at 4K context with 270 heads that was ~100 000 lines from memory
 // per step, since the model's weights push the recorder's arrays out of the caches. Here the
 // sums of the visible keys sit in key order, next to the keys; a key that stays visible costs one
-// addition in a contiguous array and nothing for its count, which is the number of rows since it
-// became visible (`entered`). Only keys that enter or leave touch the position-indexed archive.
-// The same merge of this row's keys with the previous row's gives the overlap.
+// addition in a contiguous array and nothing for its count, which grows by one per row from
+// `origin`. Only keys that enter or leave touch the position-indexed archive. The same merge of
+// this row's keys with the previous row's gives the overlap, and a key that leaves is offered to
+// `frozen`, the best α among keys that are not visible, so that a top-α refresh reads only the
+// live keys and that list (`top`).
 //
-// State per key i: sums[i] = Σ a over every query that saw keys[i] (the archive's sum is stale);
-// the last rows entered[i] … row saw it, so its count is the archive's + (row − entered[i] + 1).
-// `flush` writes that back (and the keys stay as the previous selection only).
+// State per key i: sums[i] = Σ a over every query that saw keys[i]; after last row r its count
+// is r − origin[i]. While a key is live its archive sum and count are 0 (so scans of the
+// archive see only frozen positions); `flush` writes the live state back.
+
+import Foundation
 
 final class LiveReceivedAttention {
     /// The previous last row's keys, ascending ([count]); the α state too when `isLive`.
@@ -20,19 +24,21 @@ final class LiveReceivedAttention {
     private var capacity = 0
     private var keys: UnsafeMutablePointer<Int32>          // [count]
     private var sums: UnsafeMutablePointer<Float>          // [count]
-    private var entered: UnsafeMutablePointer<Int32>       // [count] 1-based last-row number
+    private var origin: UnsafeMutablePointer<Int32>        // [count] count after last row r = r − origin
     private var nextKeys: UnsafeMutablePointer<Int32>      // the merge writes here, then swaps
     private var nextSums: UnsafeMutablePointer<Float>
-    private var nextEntered: UnsafeMutablePointer<Int32>
+    private var nextOrigin: UnsafeMutablePointer<Int32>
+    /// The best α among the archive's positions while live (valid between merges that keep it).
+    private(set) var frozen = FrozenTop()
 
     init() {
-        keys = .allocate(capacity: 0); sums = .allocate(capacity: 0); entered = .allocate(capacity: 0)
-        nextKeys = .allocate(capacity: 0); nextSums = .allocate(capacity: 0); nextEntered = .allocate(capacity: 0)
+        keys = .allocate(capacity: 0); sums = .allocate(capacity: 0); origin = .allocate(capacity: 0)
+        nextKeys = .allocate(capacity: 0); nextSums = .allocate(capacity: 0); nextOrigin = .allocate(capacity: 0)
     }
 
     deinit {
-        keys.deallocate(); sums.deallocate(); entered.deallocate()
-        nextKeys.deallocate(); nextSums.deallocate(); nextEntered.deallocate()
+        keys.deallocate(); sums.deallocate(); origin.deallocate()
+        nextKeys.deallocate(); nextSums.deallocate(); nextOrigin.deallocate()
     }
 
     /// The previous keys, ascending.
@@ -46,23 +52,23 @@ final class LiveReceivedAttention {
             q.update(from: p, count: keeping)
             p.deallocate(); p = q
         }
-        grow(&keys, keeping: count); grow(&sums, keeping: count); grow(&entered, keeping: count)
-        grow(&nextKeys, keeping: 0); grow(&nextSums, keeping: 0); grow(&nextEntered, keeping: 0)
+        grow(&keys, keeping: count); grow(&sums, keeping: count); grow(&origin, keeping: count)
+        grow(&nextKeys, keeping: 0); grow(&nextSums, keeping: 0); grow(&nextOrigin, keeping: 0)
         capacity = c
     }
 
     /// Forgets the previous keys (the archive holds everything).
-    func clear() { count = 0; isLive = false }
+    func clear() { count = 0; isLive = false; frozen.invalidate() }
 
     /// Keeps `cur` as the previous selection with the α state left in the archive.
     func setPrevious(_ cur: UnsafeBufferPointer<Int32>) {
         reserve(cur.count)
         if let b = cur.baseAddress { keys.update(from: b, count: cur.count) }
-        count = cur.count; isLive = false
+        count = cur.count; isLive = false; frozen.invalidate()
     }
 
-    /// Writes the state after `row` last rows into `archive` (sums, and the counts so far);
-    /// changes nothing here (the recorder's tests read a materialised copy this way).
+    /// Writes the state after `row` last rows into `archive` (sums and counts); changes nothing
+    /// here (the recorder's tests read a materialised copy this way).
     func writeBack(row: Int32, into archive: inout ReceivedAttention) {
         guard isLive else { return }
         let cap = archive.capacity
@@ -72,22 +78,63 @@ final class LiveReceivedAttention {
                 let k = Int(keys[i])
                 guard k < cap else { break }   // ascending: the rest are past it too
                 s[k] = sums[i]
-                let seen = row &- entered[i] &+ 1
-                c[k] &+= seen; c[k + 1] &-= seen
+                c[k] = row &- origin[i]
             }
         }
     }
 
     /// writeBack, after which the archive holds everything: the keys stay as the previous
-    /// selection only. With `rebase` the state stays live and counts again from row + 1.
-    func flush(row: Int32, into archive: inout ReceivedAttention, rebase: Bool = false) {
+    /// selection only.
+    func flush(row: Int32, into archive: inout ReceivedAttention) {
         guard isLive else { return }
         writeBack(row: row, into: &archive)
-        if rebase {
-            entered.update(repeating: row &+ 1, count: count)
-        } else {
-            isLive = false
+        isLive = false
+        frozen.invalidate()
+    }
+
+    /// The `k` highest α after last row `row` (highest first, ties: earlier position first), from
+    /// the live keys and the frozen list, which is rebuilt from `archive` when it cannot vouch
+    /// for the result. Equal to `archive.top(k)` after a writeBack.
+    func top(_ k: Int, row: Int32, archive: inout ReceivedAttention) -> [(position: Int, score: Float)] {
+        precondition(isLive, "top of a state that is not live")
+        var best: [(position: Int, score: Float)] = []
+        guard k > 0 else { return best }
+        best.reserveCapacity(k + 1)
+        let cap = archive.capacity
+        // tracked keys only (past the capacity: not in the archive, so not in its top either)
+        var n = count
+        while n > 0 && Int(keys[n - 1]) >= cap { n -= 1 }
+        func consider(_ i: Int) {
+            let a = sums[i] / Float(row &- origin[i])
+            if best.count == k, let last = best.last, a <= last.score { return }
+            var j = best.count
+            while j > 0 && best[j - 1].score < a { j -= 1 }
+            best.insert((Int(keys[i]), a), at: j)
+            if best.count > k { best.removeLast() }
         }
+        // 8 keys at a time once the list is full: a group is skipped when no key beats the last
+        // score t, sum ≤ t · count for all (count = row − origin, converted as in
+        // ReceivedAttention.top); else key by key.
+        let sr = UnsafeRawPointer(sums), orr = UnsafeRawPointer(origin)
+        let ones = SIMD8<Float>(repeating: 1)
+        var i = 0
+        while i < n {
+            if i &+ 8 <= n && best.count == k {
+                let t = best[k - 1].score
+                let c = SIMD8<Int32>(repeating: row) &- orr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Int32>.self)
+                let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: c) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
+                if !any(sr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) .> cv * (ones * t)) { i &+= 8; continue }
+                for q in i ..< i &+ 8 { consider(q) }
+                i &+= 8
+                continue
+            }
+            consider(i)
+            i &+= 1
+        }
+        if !frozen.isValid { frozen.rebuild(from: archive) }
+        if let out = frozen.merged(with: best, k: k) { return out }
+        frozen.rebuild(from: archive)
+        return frozen.merged(with: best, k: k)!
     }
 
     /// Last row number `row` saw `cur` (ascending, strictly) with probabilities `probs`: adds them
@@ -100,24 +147,34 @@ final class LiveReceivedAttention {
         reserve(max(m, 1))
         let probs = probsRow.baseAddress ?? UnsafePointer(nextSums)   // (m = 0: never read)
         let live = isLive
-        let nk = nextKeys, ns = nextSums, ne = nextEntered
-        let ok = keys, os = sums, oe = entered
+        if live && appendsOnly(cur, limit: archive.limit) {
+            addInPlace(probs, keys: cur, row: row)
+            return mp
+        }
+        if !live { frozen.invalidate() }
+        let nk = nextKeys, ns = nextSums, no = nextOrigin
+        let ok = keys, os = sums, oo = origin
         var common = 0
         let end = max(m > 0 ? Int(cur[m - 1]) + 1 : 0, mp > 0 ? Int(ok[mp - 1]) + 1 : 0)
         let cb = cur.baseAddress ?? UnsafePointer(nk)   // (m = 0: never read)
+        let seen = archive.limit   // positions at or past it were never seen: sum and count 0
         archive.withStorage(seenUpTo: end) { s, c in
             if m > 0 { nk.update(from: cb, count: m) }
+            // a key that enters takes its sum and count from the archive (which then holds 0 for
+            // it) and leaves them there again, α offered to the frozen list
             @inline(__always) func enter(_ i: Int) {
                 let k = Int(cb[i])
-                ns[i] = (k < cap ? s[k] : 0) + probs[i]
-                ne[i] = row
+                guard k < cap else { ns[i] = probs[i]; no[i] = row &- 1; return }
+                ns[i] = s[k] + probs[i]
+                no[i] = row &- 1 &- c[k]
+                if k < seen { s[k] = 0; c[k] = 0; frozen.remove(k) }   // (past `seen`: already 0)
             }
             @inline(__always) func leave(_ j: Int) {
                 let k = Int(ok[j])
                 guard k < cap else { return }
-                s[k] = os[j]
-                let seen = row &- oe[j]   // rows oe[j] … row − 1
-                c[k] &+= seen; c[k + 1] &-= seen
+                let n = row &- 1 &- oo[j]   // rows oo[j] + 1 … row − 1
+                s[k] = os[j]; c[k] = n
+                frozen.offer(k, score: os[j] / Float(n))
             }
             var i = 0, j = 0
             let cr = UnsafeRawPointer(cb), pr = UnsafeRawPointer(ok), probsRaw = UnsafeRawPointer(probs)
@@ -131,8 +188,8 @@ final class LiveReceivedAttention {
                         let sum = UnsafeRawPointer(os).loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Float>.self)
                             + probsRaw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
                         UnsafeMutableRawPointer(ns).storeBytes(of: sum, toByteOffset: i &* 4, as: SIMD8<Float>.self)
-                        UnsafeMutableRawPointer(ne).storeBytes(
-                            of: UnsafeRawPointer(oe).loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Int32>.self),
+                        UnsafeMutableRawPointer(no).storeBytes(
+                            of: UnsafeRawPointer(oo).loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Int32>.self),
                             toByteOffset: i &* 4, as: SIMD8<Int32>.self)
                     } else {
                         for q in i ..< i &+ 8 { enter(q) }
@@ -142,7 +199,7 @@ final class LiveReceivedAttention {
                 }
                 let a = cb[i], b = ok[j]
                 if a == b {
-                    if live { ns[i] = os[j] + probs[i]; ne[i] = oe[j] } else { enter(i) }
+                    if live { ns[i] = os[j] + probs[i]; no[i] = oo[j] } else { enter(i) }
                     i &+= 1; j &+= 1; common &+= 1
                 } else if b < a {
                     if live { leave(j) }
@@ -155,9 +212,35 @@ final class LiveReceivedAttention {
             if live { while j < mp { leave(j); j &+= 1 } }
             while i < m { enter(i); i &+= 1 }
         }
-        swap(&keys, &nextKeys); swap(&sums, &nextSums); swap(&entered, &nextEntered)
+        swap(&keys, &nextKeys); swap(&sums, &nextSums); swap(&origin, &nextOrigin)
         count = m; isLive = true
         return common
+    }
+
+    /// `cur` is the previous keys followed by positions no row has seen (the step's new token
+    /// after eviction settled: the common case of an evicting policy).
+    @inline(__always)
+    private func appendsOnly(_ cur: UnsafeBufferPointer<Int32>, limit: Int) -> Bool {
+        let m = cur.count, mp = count
+        guard mp > 0, m >= mp, let cb = cur.baseAddress else { return false }
+        return (m == mp || Int(cb[mp]) >= limit) && memcmp(cb, keys, mp &* 4) == 0
+    }
+
+    /// The merge when `appendsOnly`: the sums grow in place and the new keys are appended (their
+    /// archive sum and count are 0), so neither the origins nor the archive are read.
+    private func addInPlace(_ probs: UnsafePointer<Float>, keys cur: UnsafeBufferPointer<Int32>, row: Int32) {
+        let m = cur.count, mp = count
+        let sr = UnsafeMutableRawPointer(sums), pr = UnsafeRawPointer(probs)
+        var i = 0
+        while i &+ 8 <= mp {
+            sr.storeBytes(of: sr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+                              + pr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self),
+                          toByteOffset: i &* 4, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < mp { sums[i] += probs[i]; i &+= 1 }
+        while i < m { keys[i] = cur[i]; sums[i] = probs[i]; origin[i] = row &- 1; i &+= 1 }
+        count = m
     }
 
     /// |r ∩ previous keys|.

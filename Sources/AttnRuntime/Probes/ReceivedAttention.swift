@@ -6,7 +6,9 @@
 // The counts are kept as a difference array: a row over the run of positions a ..< b adds 1 at a
 // and −1 at b, so counting a dense or windowed row is O(1) rather than a second pass over memory
 // (at 4K context the recorder's per-head arrays are megabytes per step); `top` rebuilds the
-// counts as it scans.
+// counts as it scans. A position's count is that prefix sum plus its base count, which
+// LiveReceivedAttention reads and writes directly (it needs one position's count in O(1), so it
+// first folds the difference array into the bases: `withStorage`).
 
 import Foundation
 
@@ -14,8 +16,11 @@ public struct ReceivedAttention {
     /// Positions held: 0 ..< capacity (keys at or past it are ignored).
     public let capacity: Int
     private(set) var sums: [Float]          // [capacity + 8] Σ a_{t,k} over the queries that saw k (0 past capacity)
-    private var countSteps: [Int32]         // [capacity + 8] count(k) = Σ_{i ≤ k} countSteps[i]
-    private var limit = 0                   // one past the largest position seen
+    private var countSteps: [Int32]         // [capacity + 8] count(k) = countBase[k] + Σ_{i ≤ k} countSteps[i]
+    private var countBase: [Int32]          // [capacity + 8] counts written directly (LiveReceivedAttention)
+    private var stepsAreZero = true         // countSteps is all zero
+    private var hasBase = false             // countBase may be nonzero
+    private(set) var limit = 0              // one past the largest position seen
 
     public init(capacity: Int) {
         precondition(capacity >= 0 && capacity < 1 << 23, "capacity \(capacity): counts must stay below 2^23")
@@ -23,12 +28,13 @@ public struct ReceivedAttention {
         // Both padded to whole groups of 8 past the capacity: `top` loads 8 lanes at a time.
         sums = [Float](repeating: 0, count: capacity + 8)
         countSteps = [Int32](repeating: 0, count: capacity + 8)
+        countBase = [Int32](repeating: 0, count: capacity + 8)
     }
 
     /// How many queries saw each position: [capacity] (O(capacity); for tests and inspection).
     var counts: [Int32] {
         var c: Int32 = 0
-        return countSteps[..<capacity].map { c &+= $0; return c }
+        return (0..<capacity).map { k in c &+= countSteps[k]; return c &+ countBase[k] }
     }
 
     /// Adds one query row: probs[j] is the attention paid to keyPositions[j]; every listed key
@@ -37,6 +43,7 @@ public struct ReceivedAttention {
         let n = min(probs.count, keyPositions.count)
         guard n > 0 else { return }
         limit = max(limit, min(capacity, Int(keyPositions[n - 1]) + 1))
+        stepsAreZero = false
         sums.withUnsafeMutableBufferPointer { s in
             countSteps.withUnsafeMutableBufferPointer { c in
                 // Contiguous positions (dense, or a window): a straight vectorisable loop.
@@ -68,6 +75,7 @@ public struct ReceivedAttention {
         precondition(r.count == n && r.upperBound <= capacity, "run \(r) for \(n) probabilities, capacity \(capacity)")
         if !countedAlready {
             limit = max(limit, r.upperBound)
+            stepsAreZero = false
             countSteps.withUnsafeMutableBufferPointer { c in c[r.lowerBound] &+= 1; c[r.upperBound] &-= 1 }
         }
         return sums.withUnsafeMutableBufferPointer { s in
@@ -105,6 +113,7 @@ public struct ReceivedAttention {
         guard n > 0, let pb = probs.baseAddress, let last = ranges.last else { return 0 }
         precondition(keys.count == n, "\(keys.count) key positions for \(n) probabilities")
         limit = max(limit, min(capacity, last.upperBound))
+        stepsAreZero = false
         countSteps.withUnsafeMutableBufferPointer { c in
             for r in ranges where r.lowerBound < capacity {
                 c[r.lowerBound] &+= 1; c[min(r.upperBound, capacity)] &-= 1
@@ -129,21 +138,38 @@ public struct ReceivedAttention {
     }
 
     /// Direct access for LiveReceivedAttention, which keeps the α state of a scattered
-    /// selection in key order and writes it back here: sums [capacity + 8] and the difference
-    /// array of the counts [capacity + 8] (a count c for position k is c at k and −c at k + 1).
-    /// Raises the scanned limit to `end` (one past the largest position the caller touches).
+    /// selection in key order and writes it back here: sums [capacity + 8] and counts
+    /// [capacity + 8], each position's own (the difference array is folded into the counts
+    /// first, O(limit) when a row of runs was added since). Raises the scanned limit to `end`
+    /// (one past the largest position the caller touches).
     mutating func withStorage<R>(seenUpTo end: Int,
                                  _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>) -> R) -> R {
+        foldSteps()
+        hasBase = true
         limit = max(limit, min(capacity, end))
         return sums.withUnsafeMutableBufferPointer { s in
-            countSteps.withUnsafeMutableBufferPointer { c in body(s.baseAddress!, c.baseAddress!) }
+            countBase.withUnsafeMutableBufferPointer { c in body(s.baseAddress!, c.baseAddress!) }
         }
+    }
+
+    /// countBase += the difference array's prefix sums; the difference array is then zero.
+    private mutating func foldSteps() {
+        guard !stepsAreZero else { return }
+        let end = min(limit + 1, countSteps.count)   // steps are written at most at index `limit`
+        countSteps.withUnsafeMutableBufferPointer { steps in
+            countBase.withUnsafeMutableBufferPointer { base in
+                var running: Int32 = 0
+                for k in 0 ..< end { running &+= steps[k]; base[k] &+= running; steps[k] = 0 }
+            }
+        }
+        stepsAreZero = true
+        hasBase = true
     }
 
     /// α_k, or nil when no query has seen position k yet.
     public func score(_ k: Int) -> Float? {
         guard k >= 0 && k < capacity else { return nil }
-        let c = countSteps[0...k].reduce(0, &+)
+        let c = countSteps[0...k].reduce(0, &+) &+ countBase[k]
         return c > 0 ? sums[k] / Float(c) : nil
     }
 
@@ -161,14 +187,18 @@ public struct ReceivedAttention {
             best.insert((p, a), at: i)
             if best.count > k { best.removeLast() }
         }
+        let withBase = hasBase
         sums.withUnsafeBufferPointer { s in
+          countBase.withUnsafeBufferPointer { baseCounts in
             countSteps.withUnsafeBufferPointer { steps in
                 // 8 positions at a time. Once the list is full, a group of 8 is skipped when none
                 // of its positions beats the list's last score: sum > score · count fails for all
                 // of them (no division). Most groups have no step at all (a run starts or ends in
                 // few places), so their counts all equal the running count; otherwise the counts
                 // are the steps' prefix sum.
+                // With base counts (LiveReceivedAttention's), every count adds its position's base.
                 let sRaw = UnsafeRawPointer(s.baseAddress!), c = steps.baseAddress!, cRaw = UnsafeRawPointer(c)
+                let b = baseCounts.baseAddress!, bRaw = UnsafeRawPointer(b)
                 var running: Int32 = 0
                 var p = 0
                 // (`ones * t`, not SIMD8(repeating: t): compared with a splat, `.>` compiled to a
@@ -182,7 +212,7 @@ public struct ReceivedAttention {
                         let w = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD4<UInt64>.self)
                         let sv = sRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
                         let t = best[k - 1].score
-                        if (w[0] | w[1] | w[2] | w[3]) == 0 {
+                        if (w[0] | w[1] | w[2] | w[3]) == 0 && !withBase {
                             if !any(sv .> ones * (Float(running) * t)) { p &+= 8; continue }
                         } else {
                             // the 8 counts: inclusive prefix sum of the steps plus the running count
@@ -191,18 +221,20 @@ public struct ReceivedAttention {
                             cs &+= SIMD8(0, 0, cs[0], cs[1], cs[2], cs[3], cs[4], cs[5])
                             cs &+= SIMD8(0, 0, 0, 0, cs[0], cs[1], cs[2], cs[3])
                             cs &+= SIMD8(repeating: running)
+                            let counts = withBase ? cs &+ bRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self) : cs
                             // 2^23 + c has the bits 0x4B00_0000 | c (0 ≤ c < 2^23): no conversion call
-                            let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: cs) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
+                            let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: counts) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
                             if !any(sv .> cv * t) { running = cs[7]; p &+= 8; continue }
                         }
                     }
                     for lane in 0..<lanes {
                         running &+= c[p &+ lane]
-                        consider(p &+ lane, sum: s[p &+ lane], count: Float(running))
+                        consider(p &+ lane, sum: s[p &+ lane], count: Float(running &+ b[p &+ lane]))
                     }
                     p &+= 8
                 }
             }
+          }
         }
         return best
     }
