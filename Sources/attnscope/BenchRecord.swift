@@ -13,7 +13,7 @@ struct BenchRecord: ParsableCommand {
         abstract: "Benchmark policies: decode tokens/s (untraced vs traced), attention time per layer, KV bytes, recall.",
         discussion: """
             For each --context C and each --policy P: prefill C−1 tokens of the prompt text (repeated \
-            as needed; untimed), then decode 2 × --decode-tokens greedy steps in blocks of 8, \
+            as needed; untimed), then decode 2 × --decode-tokens greedy steps in blocks of 2, \
             untraced and traced at capture level metrics with the dense shadow off (trace written \
             to a temporary file) in the order U T T U U T T U … so that both modes see the same \
             mean context length. A traced step's time runs from beginStep to the return of the \
@@ -98,7 +98,7 @@ struct BenchRecord: ParsableCommand {
         var untracedSteps: [UInt64] = [], tracedSteps: [UInt64] = []
         var frameIndex = 0
         for step in 0..<(2 * decodeTokens) {
-            let block = (step / 8) % 4
+            let block = (step / 2) % 4
             let traced = block == 1 || block == 2   // U T T U: traced and untraced steps share a mean context
             model.attention.probe = traced ? recorder : nil
             let pos = model.cache.nextPosition

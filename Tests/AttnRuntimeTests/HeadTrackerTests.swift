@@ -151,15 +151,55 @@ final class HeadTrackerTests: XCTestCase {
             let tracker = HeadTracker(capacity: 400, maxIndexedRuns: seed % 2 == 0 ? 0 : 4)
             for step in 0..<300 {
                 let position = 60 + step
-                let span = Int.random(in: 8...60, using: &rng)
+                let span = Int.random(in: 8...(step % 2 == 0 ? 60 : 300), using: &rng)   // (long: groups of 8 in top)
                 var keys: [Int32]
                 if step % 37 == 36 {
-                    keys = (Int32(position - span) ... Int32(position)).map { $0 }
+                    keys = (Int32(max(0, position - span)) ... Int32(position)).map { $0 }
                 } else {
-                    keys = (max(0, position - span) ... position).filter { _ in Int.random(in: 0..<4, using: &rng) == 0 }.map(Int32.init)
+                    keys = (max(0, position - span) ... position).filter { _ in Int.random(in: 0..<3, using: &rng) == 0 }.map(Int32.init)
                     if keys.last != Int32(position) { keys.append(Int32(position)) }
                 }
                 var row = rng.floats(keys.count, in: 0...1).map { $0 * $0 * $0 * $0 * $0 }
+                let total = row.reduce(0, +)
+                row = row.map { $0 / max(total, 1e-12) }
+                row.withUnsafeBufferPointer { r in
+                    keys.withUnsafeBufferPointer { _ = tracker.lastRow(r, keyPositions: $0, compareWithPrevious: true, refreshTop: true, topCount: 8) }
+                }
+                let expect = tracker.received.top(8)
+                XCTAssertEqual(tracker.topSinks.map(\.position), expect.map(\.position), "seed \(seed) step \(step)")
+                XCTAssertEqual(tracker.topSinks.map(\.score), expect.map(\.score), "seed \(seed) step \(step)")
+            }
+        }
+    }
+
+    /// The top-α refresh of a selection of few runs (ReceivedAttention.topByBlocks, which skips
+    /// blocks of 16 positions that did not change) against a scan of every position, refreshed
+    /// at every step: a sink plus a sliding window, and Quest-like pages that change every step,
+    /// with now and then a prefill row over every position (all blocks change).
+    func testTopOfFewRunsMatchesAScanOfEveryPosition() {
+        for seed: UInt64 in 0..<24 {
+            var rng = SeededRandom(seed: seed)
+            let tracker = HeadTracker(capacity: 700)
+            let pages = seed % 2 == 1
+            for step in 0..<200 {
+                let position = 300 + step
+                var keys: [Int32]
+                if pages {
+                    keys = []
+                    for page in 0 ..< position / 16 where Int.random(in: 0..<8, using: &rng) == 0 {
+                        keys += (page * 16 ..< page * 16 + 16).map(Int32.init)
+                    }
+                    keys += (position / 16 * 16 ... position).map(Int32.init)
+                } else {
+                    keys = (0..<4).map(Int32.init) + (position - 90 ... position).map(Int32.init)
+                }
+                if step % 61 == 60 {   // a prefill row over every position, most of it on one
+                    let all = (0 ..< Int32(position)).map { $0 }
+                    var r = rng.floats(all.count, in: 0...1).map { $0 / Float(all.count) / 10 }
+                    r[Int.random(in: 0 ..< all.count, using: &rng)] = 0.9
+                    r.withUnsafeBufferPointer { rp in all.withUnsafeBufferPointer { tracker.add(rp, keyPositions: $0) } }
+                }
+                var row = rng.floats(keys.count, in: 0...1).map { $0 * $0 * $0 * $0 }
                 let total = row.reduce(0, +)
                 row = row.map { $0 / max(total, 1e-12) }
                 row.withUnsafeBufferPointer { r in

@@ -112,25 +112,35 @@ final class LiveReceivedAttention {
             best.insert((Int(keys[i]), a), at: j)
             if best.count > k { best.removeLast() }
         }
-        // 8 keys at a time once the list is full: a group is skipped when no key beats the last
-        // score t, sum ≤ t · count for all (count = row − origin, converted as in
-        // ReceivedAttention.top); else key by key.
+        // α of 8 keys at a time (the same division, count = row − origin converted exactly as in
+        // ReceivedAttention.top) and each group's largest: the k-th largest group maximum is
+        // reached by k keys of different groups, so a group whose maximum is below it holds no
+        // key of the top k. The other groups go key by key, in key order.
         let sr = UnsafeRawPointer(sums), orr = UnsafeRawPointer(origin)
-        let ones = SIMD8<Float>(repeating: 1)
-        var i = 0
-        while i < n {
-            if i &+ 8 <= n && best.count == k {
-                let t = best[k - 1].score
-                let c = SIMD8<Int32>(repeating: row) &- orr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Int32>.self)
+        let groups = n / 8
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(groups, 1)) { g in   // each group's largest
+          var floor = -Float.infinity
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: k) { kth in   // the k largest maxima, descending
+            kth.initialize(repeating: -.infinity)
+            for b in 0 ..< groups {
+                let c = SIMD8<Int32>(repeating: row) &- orr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Int32>.self)
                 let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: c) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
-                if !any(sr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) .> cv * (ones * t)) { i &+= 8; continue }
-                for q in i ..< i &+ 8 { consider(q) }
-                i &+= 8
-                continue
+                let a = sr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Float>.self) / cv
+                let top = a.max()
+                g[b] = top
+                if top > kth[k - 1] {
+                    var j = k - 1
+                    while j > 0 && kth[j - 1] < top { kth[j] = kth[j - 1]; j -= 1 }
+                    kth[j] = top
+                }
             }
-            consider(i)
-            i &+= 1
+            if groups >= k { floor = kth[k - 1] }
+          }
+          for b in 0 ..< groups where g[b] >= floor {
+              for i in b &* 8 ..< b &* 8 &+ 8 { consider(i) }
+          }
         }
+        for i in groups &* 8 ..< n { consider(i) }
         if !frozen.isValid { frozen.rebuild(from: archive) }
         if let out = frozen.merged(with: best, k: k) { return out }
         frozen.rebuild(from: archive)
