@@ -172,10 +172,10 @@ final class HeadTrackerTests: XCTestCase {
         }
     }
 
-    /// The top-α refresh of a selection of few runs (ReceivedAttention.topByBlocks, which skips
-    /// blocks of 16 positions that did not change) against a scan of every position, refreshed
-    /// at every step: a sink plus a sliding window, and Quest-like pages that change every step,
-    /// with now and then a prefill row over every position (all blocks change).
+    /// The top-α refresh of a selection of few runs (position-indexed α, including the base
+    /// counts that a scattered selection left) against a scan of every position, refreshed at
+    /// every step: a sink plus a sliding window, and Quest-like pages that change every step,
+    /// with now and then a prefill row over every position, mostly on one.
     func testTopOfFewRunsMatchesAScanOfEveryPosition() {
         for seed: UInt64 in 0..<24 {
             var rng = SeededRandom(seed: seed)

@@ -132,7 +132,7 @@ public final class HeadTracker {
         let refresh = refreshTop || topSinks.isEmpty
         if refresh {
             // scattered: the live keys and the frozen list; otherwise every position seen
-            topSinks = live.isLive ? live.top(topCount, row: rows, archive: &archive) : archive.topByBlocks(topCount)
+            topSinks = live.isLive ? live.top(topCount, row: rows, archive: &archive) : archive.top(topCount)
         }
         return RowStats(visible: visible,
                         sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),

@@ -15,31 +15,20 @@ import Foundation
 public struct ReceivedAttention {
     /// Positions held: 0 ..< capacity (keys at or past it are ignored).
     public let capacity: Int
-    private(set) var sums: [Float]          // [capacity + 8 ↑16] Σ a_{t,k} over the queries that saw k (0 past capacity)
-    var countSteps: [Int32]         // [capacity + 8 ↑16] count(k) = countBase[k] + Σ_{i ≤ k} countSteps[i]
-    var countBase: [Int32]          // [capacity + 8 ↑16] counts written directly (LiveReceivedAttention)
+    private(set) var sums: [Float]          // [capacity + 8] Σ a_{t,k} over the queries that saw k (0 past capacity)
+    private var countSteps: [Int32]         // [capacity + 8] count(k) = countBase[k] + Σ_{i ≤ k} countSteps[i]
+    private var countBase: [Int32]          // [capacity + 8] counts written directly (LiveReceivedAttention)
     private var stepsAreZero = true         // countSteps is all zero
     private var hasBase = false             // countBase may be nonzero
     private(set) var limit = 0              // one past the largest position seen
-    // `topByBlocks` (ReceivedAttention+Blocks.swift): per block of 16 positions, the largest α and
-    // the sum of the count steps when it was last scanned, valid while the block's dirty bit is clear.
-    var blockMax: [Float]
-    var blockSteps: [Int32]
-    var dirty: [UInt64]
 
     public init(capacity: Int) {
         precondition(capacity >= 0 && capacity < 1 << 23, "capacity \(capacity): counts must stay below 2^23")
         self.capacity = capacity
         // Both padded to whole groups of 8 past the capacity: `top` loads 8 lanes at a time.
-        // (and to whole blocks of 16 for topByBlocks)
-        let padded = (capacity + 8 + 15) & ~15
-        sums = [Float](repeating: 0, count: padded)
-        countSteps = [Int32](repeating: 0, count: padded)
-        countBase = [Int32](repeating: 0, count: padded)
-        let blocks = padded >> 4
-        blockMax = [Float](repeating: -.infinity, count: blocks)
-        blockSteps = [Int32](repeating: 0, count: blocks)
-        dirty = [UInt64](repeating: ~0, count: (blocks + 63) >> 6)
+        sums = [Float](repeating: 0, count: capacity + 8)
+        countSteps = [Int32](repeating: 0, count: capacity + 8)
+        countBase = [Int32](repeating: 0, count: capacity + 8)
     }
 
     /// How many queries saw each position: [capacity] (O(capacity); for tests and inspection).
@@ -55,7 +44,6 @@ public struct ReceivedAttention {
         guard n > 0 else { return }
         limit = max(limit, min(capacity, Int(keyPositions[n - 1]) + 1))
         stepsAreZero = false
-        markDirty(Int(keyPositions[0]), through: Int(keyPositions[n - 1]) + 1)
         sums.withUnsafeMutableBufferPointer { s in
             countSteps.withUnsafeMutableBufferPointer { c in
                 // Contiguous positions (dense, or a window): a straight vectorisable loop.
@@ -88,7 +76,6 @@ public struct ReceivedAttention {
         if !countedAlready {
             limit = max(limit, r.upperBound)
             stepsAreZero = false
-            markDirty(r.lowerBound, through: r.upperBound)
             countSteps.withUnsafeMutableBufferPointer { c in c[r.lowerBound] &+= 1; c[r.upperBound] &-= 1 }
         }
         return sums.withUnsafeMutableBufferPointer { s in
@@ -127,7 +114,6 @@ public struct ReceivedAttention {
         precondition(keys.count == n, "\(keys.count) key positions for \(n) probabilities")
         limit = max(limit, min(capacity, last.upperBound))
         stepsAreZero = false
-        for r in ranges where r.lowerBound < capacity { markDirty(r.lowerBound, through: min(r.upperBound, capacity)) }
         countSteps.withUnsafeMutableBufferPointer { c in
             for r in ranges where r.lowerBound < capacity {
                 c[r.lowerBound] &+= 1; c[min(r.upperBound, capacity)] &-= 1
@@ -160,7 +146,6 @@ public struct ReceivedAttention {
                                  _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>) -> R) -> R {
         foldSteps()
         hasBase = true
-        markAllDirty()   // (the caller writes where it likes)
         limit = max(limit, min(capacity, end))
         return sums.withUnsafeMutableBufferPointer { s in
             countBase.withUnsafeMutableBufferPointer { c in body(s.baseAddress!, c.baseAddress!) }
