@@ -44,7 +44,8 @@ public final class HeadTracker {
     public private(set) var topSinks: [(position: Int, score: Float)] = []
 
     /// A selection of at most this many runs goes to the position-indexed arrays (a cache line or
-    /// two per run); one of more runs is merged in key order (LiveReceivedAttention).
+    /// two per run), and one of more is merged in key order (LiveReceivedAttention), except that
+    /// a selection whose keys come and go needs more than twice as many.
     public let maxIndexedRuns: Int
 
     /// α_k by position; stale for the keys `live` holds while it is live.
@@ -58,6 +59,8 @@ public final class HeadTracker {
     private let live = LiveReceivedAttention()
     /// Last rows seen so far.
     private var rows: Int32 = 0
+    /// Keys of the row before the last that the last row no longer saw.
+    private var previousLeft = 0
 
     public init(capacity: Int, maxIndexedRuns: Int = 32) {
         archive = ReceivedAttention(capacity: capacity)
@@ -87,9 +90,14 @@ public final class HeadTracker {
         var common = 0, previousCount = 0
         let entropySum: Float
         // A scattered selection tends to stay scattered: while it is, its runs are looked for
-        // only every 16th row (either path gives the same results).
+        // only every 16th row. Key order pays off for a selection that keeps its keys (eviction
+        // settled: one addition per key); one whose keys come and go (Quest's pages) stays
+        // position-indexed up to twice `maxIndexedRuns` runs, since each switch into key order
+        // folds the count steps (O(positions)) and its keys would enter and leave every row.
+        // Either path gives the same results.
         let lookForRuns = previous != .keys || rows & 15 == 0
-        if lookForRuns && HeadStatistics.ranges(keys, into: &scratchRanges, atMost: maxIndexedRuns) {
+        let runLimit = previous == .keys || previousLeft <= 1 ? maxIndexedRuns : 2 * maxIndexedRuns
+        if lookForRuns && HeadStatistics.ranges(keys, into: &scratchRanges, atMost: runLimit) {
             switch previous {
             case .none: break
             case .ranges:
@@ -125,6 +133,7 @@ public final class HeadTracker {
             previous = .keys
             entropySum = HeadStatistics.entropySum(probs)
         }
+        previousLeft = previous == .none ? 0 : previousCount - common
         var kept = Float.nan, jaccard = Float.nan
         if compareWithPrevious {
             (kept, jaccard) = HeadStatistics.overlap(common: common, current: n, previous: previousCount)

@@ -229,7 +229,7 @@ public struct ReceivedAttention {
                     }
                     for lane in 0..<lanes {
                         running &+= c[p &+ lane]
-                        consider(p &+ lane, sum: s[p &+ lane], count: Float(running &+ b[p &+ lane]))
+                        consider(p &+ lane, sum: s[p &+ lane], count: Float(withBase ? running &+ b[p &+ lane] : running))
                     }
                     p &+= 8
                 }
