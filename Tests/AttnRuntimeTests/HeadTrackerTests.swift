@@ -140,6 +140,21 @@ final class HeadTrackerTests: XCTestCase {
         }
     }
 
+    /// Gives `keys` a random row (u^power, normalised: skewed) as a step's last row with a top-α
+    /// refresh, and checks the tracker's list against a scan of its materialised α_k.
+    func refreshTopAndCheck(_ tracker: HeadTracker, keys: [Int32], power: Int, rng: inout SeededRandom,
+                            _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+        var row = rng.floats(keys.count, in: 0...1).map { u in (1 ..< power).reduce(u) { p, _ in p * u } }
+        let total = row.reduce(0, +)
+        row = row.map { $0 / max(total, 1e-12) }
+        row.withUnsafeBufferPointer { r in
+            keys.withUnsafeBufferPointer { _ = tracker.lastRow(r, keyPositions: $0, compareWithPrevious: true, refreshTop: true, topCount: 8) }
+        }
+        let expect = tracker.received.top(8)
+        XCTAssertEqual(tracker.topSinks.map(\.position), expect.map(\.position), context, file: file, line: line)
+        XCTAssertEqual(tracker.topSinks.map(\.score), expect.map(\.score), context, file: file, line: line)
+    }
+
     /// The top-α refresh of a scattered selection (live keys + FrozenTop) against a scan of the
     /// materialised α_k, refreshed at every step, while keys leave and become visible again:
     /// random subsets of a sliding range (most keys leave within a few steps, many come back),
@@ -159,15 +174,7 @@ final class HeadTrackerTests: XCTestCase {
                     keys = (max(0, position - span) ... position).filter { _ in Int.random(in: 0..<3, using: &rng) == 0 }.map(Int32.init)
                     if keys.last != Int32(position) { keys.append(Int32(position)) }
                 }
-                var row = rng.floats(keys.count, in: 0...1).map { $0 * $0 * $0 * $0 * $0 }
-                let total = row.reduce(0, +)
-                row = row.map { $0 / max(total, 1e-12) }
-                row.withUnsafeBufferPointer { r in
-                    keys.withUnsafeBufferPointer { _ = tracker.lastRow(r, keyPositions: $0, compareWithPrevious: true, refreshTop: true, topCount: 8) }
-                }
-                let expect = tracker.received.top(8)
-                XCTAssertEqual(tracker.topSinks.map(\.position), expect.map(\.position), "seed \(seed) step \(step)")
-                XCTAssertEqual(tracker.topSinks.map(\.score), expect.map(\.score), "seed \(seed) step \(step)")
+                refreshTopAndCheck(tracker, keys: keys, power: 5, rng: &rng, "seed \(seed) step \(step)")
             }
         }
     }
@@ -199,15 +206,7 @@ final class HeadTrackerTests: XCTestCase {
                     r[Int.random(in: 0 ..< all.count, using: &rng)] = 0.9
                     r.withUnsafeBufferPointer { rp in all.withUnsafeBufferPointer { tracker.add(rp, keyPositions: $0) } }
                 }
-                var row = rng.floats(keys.count, in: 0...1).map { $0 * $0 * $0 * $0 }
-                let total = row.reduce(0, +)
-                row = row.map { $0 / max(total, 1e-12) }
-                row.withUnsafeBufferPointer { r in
-                    keys.withUnsafeBufferPointer { _ = tracker.lastRow(r, keyPositions: $0, compareWithPrevious: true, refreshTop: true, topCount: 8) }
-                }
-                let expect = tracker.received.top(8)
-                XCTAssertEqual(tracker.topSinks.map(\.position), expect.map(\.position), "seed \(seed) step \(step)")
-                XCTAssertEqual(tracker.topSinks.map(\.score), expect.map(\.score), "seed \(seed) step \(step)")
+                refreshTopAndCheck(tracker, keys: keys, power: 4, rng: &rng, "seed \(seed) step \(step)")
             }
         }
     }
