@@ -6,6 +6,8 @@
 //   - a scattered selection (heavy hitters, selected pages): α_k of the visible keys in key
 //     order, merged with the previous row's keys, which also gives the overlap
 //     (LiveReceivedAttention);
+//   - the top-α refresh (every few steps) scans every position seen, or for a scattered
+//     selection reads only its live keys and the best α of the keys that left (FrozenTop);
 //   - sink masses read only the first keys.
 // Each tracker is independent of the others, so a probe may update different heads on different
 // threads. HeadTrackerTests checks every value against the per-statistic functions of
@@ -133,7 +135,7 @@ public final class HeadTracker {
             previous = .keys
             entropySum = HeadStatistics.entropySum(probs)
         }
-        previousLeft = previous == .none ? 0 : previousCount - common
+        previousLeft = previousCount - common
         var kept = Float.nan, jaccard = Float.nan
         if compareWithPrevious {
             (kept, jaccard) = HeadStatistics.overlap(common: common, current: n, previous: previousCount)

@@ -94,7 +94,8 @@ final class LiveReceivedAttention {
 
     /// The `k` highest α after last row `row` (highest first, ties: earlier position first), from
     /// the live keys and the frozen list, which is rebuilt from `archive` when it cannot vouch
-    /// for the result. Equal to `archive.top(k)` after a writeBack.
+    /// for the result. Equal to `archive.top(k)` after a writeBack. (`archive` is only read;
+    /// inout spares a copy of its arrays.)
     func top(_ k: Int, row: Int32, archive: inout ReceivedAttention) -> [(position: Int, score: Float)] {
         precondition(isLive, "top of a state that is not live")
         var best: [(position: Int, score: Float)] = []
@@ -112,39 +113,43 @@ final class LiveReceivedAttention {
             best.insert((Int(keys[i]), a), at: j)
             if best.count > k { best.removeLast() }
         }
-        // α of 8 keys at a time (the same division, count = row − origin converted exactly as in
-        // ReceivedAttention.top) and each group's largest: the k-th largest group maximum is
-        // reached by k keys of different groups, so a group whose maximum is below it holds no
-        // key of the top k. The other groups go key by key, in key order.
-        let sr = UnsafeRawPointer(sums), orr = UnsafeRawPointer(origin)
+        // Groups of 8 keys whose largest α is below the k-th largest group maximum hold none
+        // of the top k (k keys of different groups reach it); the others go key by key.
         let groups = n / 8
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(groups, 1)) { g in   // each group's largest
-          var floor = -Float.infinity
-          withUnsafeTemporaryAllocation(of: Float.self, capacity: k) { kth in   // the k largest maxima, descending
-            kth.initialize(repeating: -.infinity)
-            for b in 0 ..< groups {
-                let c = SIMD8<Int32>(repeating: row) &- orr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Int32>.self)
-                let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: c) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
-                let a = sr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Float>.self) / cv
-                let top = a.max()
-                g[b] = top
-                if top > kth[k - 1] {
-                    var j = k - 1
-                    while j > 0 && kth[j - 1] < top { kth[j] = kth[j - 1]; j -= 1 }
-                    kth[j] = top
-                }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(groups, 1)) { groupMax in
+            let floor = largestPerGroup(groups, row: row, k: k, into: groupMax)
+            for b in 0 ..< groups where groupMax[b] >= floor {
+                for i in b &* 8 ..< b &* 8 &+ 8 { consider(i) }
             }
-            if groups >= k { floor = kth[k - 1] }
-          }
-          for b in 0 ..< groups where g[b] >= floor {
-              for i in b &* 8 ..< b &* 8 &+ 8 { consider(i) }
-          }
         }
         for i in groups &* 8 ..< n { consider(i) }
         if !frozen.isValid { frozen.rebuild(from: archive) }
         if let out = frozen.merged(with: best, k: k) { return out }
         frozen.rebuild(from: archive)
         return frozen.merged(with: best, k: k)!
+    }
+
+    /// groupMax[b] = the largest α of live keys 8b ..< 8b + 8 after last row `row` (the same
+    /// division as `top`'s, the count converted as in ReceivedAttention.top); returns the k-th
+    /// largest of them, or −∞ when there are fewer than k groups (then every group is a candidate).
+    private func largestPerGroup(_ groups: Int, row: Int32, k: Int, into groupMax: UnsafeMutableBufferPointer<Float>) -> Float {
+        guard groups >= k else { groupMax.initialize(repeating: .infinity); return -.infinity }
+        let sr = UnsafeRawPointer(sums), orr = UnsafeRawPointer(origin)
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: k) { kth in   // descending
+            kth.initialize(repeating: -.infinity)
+            for b in 0 ..< groups {
+                let c = SIMD8<Int32>(repeating: row) &- orr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Int32>.self)
+                let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: c) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
+                let top = (sr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Float>.self) / cv).max()
+                groupMax[b] = top
+                if top > kth[k - 1] {
+                    var j = k - 1
+                    while j > 0 && kth[j - 1] < top { kth[j] = kth[j - 1]; j -= 1 }
+                    kth[j] = top
+                }
+            }
+            return kth[k - 1]
+        }
     }
 
     /// Last row number `row` saw `cur` (ascending, strictly) with probabilities `probs`: adds them
