@@ -106,8 +106,17 @@ public final class Attention: @unchecked Sendable {
             }
             return
         }
-        // The kernel writes row i of every head straight into rows [H, T, n] (head stride T·n):
-        // for decode (T = 1) the probe reads the kernel's output with no copy.
+        if t == 1 {
+            // Decode: the kernel scales its scores into probabilities in place, and the probe
+            // reads them there (row h at scores + h·capacity): no second [H, n] buffer to write.
+            let s = splitScratch
+            attendSplitKey(out: out, q: q, counts: counts, layer: layer, cache: cache, scratch: s,
+                           probs: s.scores, probsHeadStride: s.capacity)
+            deliverRowBatch(probe: probe, layer: layer, cache: cache, rows: s.scores, rowCount: 1, n: n,
+                            headStride: s.capacity)
+            return
+        }
+        // The kernel writes row i of every head straight into rows [H, T, n] (head stride T·n).
         let rows = probeRowBuffer(count: h * t * n)
         for i in 0..<t {
             let seen = counts.map { $0 - (t - 1 - i) }
@@ -117,7 +126,7 @@ public final class Attention: @unchecked Sendable {
                 for head in 0..<h { (rows + (head * t + i) * n + visible[i]).update(repeating: 0, count: n - visible[i]) }
             }
         }
-        deliverRowBatch(probe: probe, layer: layer, cache: cache, rows: rows, rowCount: t, n: n)
+        deliverRowBatch(probe: probe, layer: layer, cache: cache, rows: rows, rowCount: t, n: n, headStride: t * n)
     }
 
     /// probeRows with room for at least `count` floats (grown geometrically, kept across calls).
@@ -224,10 +233,10 @@ public final class Attention: @unchecked Sendable {
 }
 
 extension Attention {
-    /// The row path's delivery: every head's rows [T, n] at once (rows [H, T, n]), so that the
-    /// probe can spread per-head work over the pool.
+    /// The row path's delivery: every head's rows [T, n] at once (head h's at rows + h·headStride),
+    /// so that the probe can spread per-head work over the pool.
     fileprivate func deliverRowBatch(probe: AttentionProbe, layer: Int, cache: KVCache,
-                                     rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int) {
+                                     rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int, headStride: Int) {
         let h = shape.heads
         if rowBatchVisible.count < h * t { rowBatchVisible = [Int](repeating: 0, count: h * t) }
         rowBatch.removeAll(keepingCapacity: true)
@@ -241,7 +250,7 @@ extension Attention {
                     rowBatch.append(AttentionRows(
                         layer: layer, head: head, kvHead: g, queryPositions: qp,
                         keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: min(n, ng)),
-                        probabilities: rows + head * t * n, rowStride: n,
+                        probabilities: rows + head * headStride, rowStride: n,
                         visibleCounts: UnsafeBufferPointer(rebasing: vis[head * t ..< (head + 1) * t])))
                 }
                 rowBatch.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }

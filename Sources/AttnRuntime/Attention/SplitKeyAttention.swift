@@ -55,6 +55,7 @@ extension Attention {
     /// query heads attend to its first counts[g] entries. probs[h·probsHeadStride + j] = p_hj for
     /// j < counts[g], and 0 for counts[g] ≤ j < n = max(counts); probsHeadStride defaults to n
     /// ([H, n]). With long probs rows, the merge and the probabilities are written per head on the pool.
+    /// probs may be the scratch's own scores with stride `capacity`: they are then scaled in place.
     func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, counts: [Int], layer: Int,
                         cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?,
                         probsHeadStride: Int? = nil) {
