@@ -60,13 +60,6 @@ final class LiveReceivedAttention {
     /// Forgets the previous keys (the archive holds everything).
     func clear() { count = 0; isLive = false; frozen.invalidate() }
 
-    /// Keeps `cur` as the previous selection with the α state left in the archive.
-    func setPrevious(_ cur: UnsafeBufferPointer<Int32>) {
-        reserve(cur.count)
-        if let b = cur.baseAddress { keys.update(from: b, count: cur.count) }
-        count = cur.count; isLive = false; frozen.invalidate()
-    }
-
     /// Writes the state after `row` last rows into `archive` (sums and counts); changes nothing
     /// here (the recorder's tests read a materialised copy this way).
     func writeBack(row: Int32, into archive: inout ReceivedAttention) {
@@ -106,12 +99,7 @@ final class LiveReceivedAttention {
         var n = count
         while n > 0 && Int(keys[n - 1]) >= cap { n -= 1 }
         func consider(_ i: Int) {
-            let a = sums[i] / Float(row &- origin[i])
-            if best.count == k, let last = best.last, a <= last.score { return }
-            var j = best.count
-            while j > 0 && best[j - 1].score < a { j -= 1 }
-            best.insert((Int(keys[i]), a), at: j)
-            if best.count > k { best.removeLast() }
+            ReceivedAttention.offer(Int(keys[i]), score: sums[i] / Float(row &- origin[i]), to: &best, keeping: k)
         }
         // Groups of 8 keys whose largest α is below the k-th largest group maximum hold none
         // of the top k (k keys of different groups reach it); the others go key by key.
@@ -130,7 +118,7 @@ final class LiveReceivedAttention {
     }
 
     /// groupMax[b] = the largest α of live keys 8b ..< 8b + 8 after last row `row` (the same
-    /// division as `top`'s, the count converted as in ReceivedAttention.top); returns the k-th
+    /// division as `top`'s); returns the k-th
     /// largest of them, or −∞ when there are fewer than k groups (then every group is a candidate).
     private func largestPerGroup(_ groups: Int, row: Int32, k: Int, into groupMax: UnsafeMutableBufferPointer<Float>) -> Float {
         guard groups >= k else { groupMax.initialize(repeating: .infinity); return -.infinity }
@@ -139,8 +127,7 @@ final class LiveReceivedAttention {
             kth.initialize(repeating: -.infinity)
             for b in 0 ..< groups {
                 let c = SIMD8<Int32>(repeating: row) &- orr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Int32>.self)
-                let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: c) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
-                let top = (sr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Float>.self) / cv).max()
+                let top = (sr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Float>.self) / ReceivedAttention.floats(c)).max()
                 groupMax[b] = top
                 if top > kth[k - 1] {
                     var j = k - 1

@@ -173,19 +173,32 @@ public struct ReceivedAttention {
         return c > 0 ? sums[k] / Float(c) : nil
     }
 
+    /// Puts (p, score) into `best` (highest first, at most k) unless it does not beat the last of
+    /// a full list; a tie goes after the scores it equals, so offering positions in ascending
+    /// order ranks ties by the earlier position.
+    @inline(__always)
+    static func offer(_ p: Int, score a: Float, to best: inout [(position: Int, score: Float)], keeping k: Int) {
+        if best.count == k, let last = best.last, a <= last.score { return }
+        var i = best.count
+        while i > 0 && best[i - 1].score < a { i -= 1 }
+        best.insert((p, a), at: i)
+        if best.count > k { best.removeLast() }
+    }
+
+    /// Counts 0 ≤ c < 2^23 as floats, exactly: 2^23 + c has the bits 0x4B00_0000 | c, so no
+    /// conversion call (Swift's generic SIMD init compiled to one per 8 lanes).
+    @inline(__always)
+    static func floats(_ counts: SIMD8<Int32>) -> SIMD8<Float> {
+        unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: counts) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
+    }
+
     /// The `k` positions with the highest α, highest first (ties: earlier position first).
     public func top(_ k: Int) -> [(position: Int, score: Float)] {
         var best: [(position: Int, score: Float)] = []
         guard k > 0, limit > 0 else { return best }
         best.reserveCapacity(k + 1)
         func consider(_ p: Int, sum: Float, count: Float) {
-            guard count > 0 else { return }
-            let a = sum / count
-            if best.count == k, let last = best.last, a <= last.score { return }
-            var i = best.count
-            while i > 0 && best[i - 1].score < a { i -= 1 }
-            best.insert((p, a), at: i)
-            if best.count > k { best.removeLast() }
+            if count > 0 { Self.offer(p, score: sum / count, to: &best, keeping: k) }
         }
         let withBase = hasBase
         sums.withUnsafeBufferPointer { s in
@@ -222,8 +235,7 @@ public struct ReceivedAttention {
                             cs &+= SIMD8(0, 0, 0, 0, cs[0], cs[1], cs[2], cs[3])
                             cs &+= SIMD8(repeating: running)
                             let counts = withBase ? cs &+ bRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self) : cs
-                            // 2^23 + c has the bits 0x4B00_0000 | c (0 ≤ c < 2^23): no conversion call
-                            let cv = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: counts) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
+                            let cv = Self.floats(counts)
                             if !any(sv .> cv * t) { running = cs[7]; p &+= 8; continue }
                         }
                     }
