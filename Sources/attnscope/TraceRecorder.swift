@@ -263,7 +263,7 @@ final class TraceRecorder: AttentionInputObserver {
             let keys = UnsafeBufferPointer(rebasing: r.keyPositions[0 ..< row.count])
             if !pooled.isEmpty { pool(row: row, keys: keys, query: Int(r.queryPositions[i]) - position, slot: slot) }
             if r.queryPositions[i] == lastPosition {
-                lastRow(r, row: row, keys: keys, slot: slot, scratch: scratch, out: out)
+                lastRow(r, row: row, keys: keys, entropy: r.entropies.map { $0[i] }, slot: slot, scratch: scratch, out: out)
             } else {
                 trackers[slot].add(row, keyPositions: keys)
             }
@@ -283,14 +283,14 @@ final class TraceRecorder: AttentionInputObserver {
 
     /// Metrics of the step's last query row for one head.
     private func lastRow(_ r: AttnRuntime.AttentionRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>,
-                         slot: Int, scratch: ShadowScratch, out: HeadOutputs) {
+                         entropy: Float?, slot: Int, scratch: ShadowScratch, out: HeadOutputs) {
         var recall = Float.nan, error = Float.nan
         if options.denseShadow, !lastQuery[r.layer].isEmpty {
             (recall, error) = shadow(r, row: row, keys: keys, scratch: scratch)
         }
         let tracker = trackers[slot]
         let refreshTop = phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0
-        let stats = tracker.lastRow(row, keyPositions: keys, compareWithPrevious: stepIndex > 0, refreshTop: refreshTop,
+        let stats = tracker.lastRow(row, keyPositions: keys, entropy: entropy, compareWithPrevious: stepIndex > 0, refreshTop: refreshTop,
                                     topCount: topSinkCount)
         if stats.topRefreshed { out.topSinks[slot] = tracker.topSinks.map { SinkScore(position: $0.position, score: $0.score) } }
         out.metrics[slot] = HeadMetrics(

@@ -66,6 +66,8 @@ final class HeadTrackerTests: XCTestCase {
                 // seeds 4, 5: positions run past the capacity (keys there are not tracked)
                 let capacity = seed >= 4 ? 70 : 160
                 let tracker = HeadTracker(capacity: capacity, maxIndexedRuns: runs)
+                // the same rows with the entropy given (as the attention kernel gives it)
+                let given = HeadTracker(capacity: capacity, maxIndexedRuns: runs)
                 var naive = NaiveHead(received: ReceivedAttention(capacity: capacity))
                 let start = Int.random(in: 1...30, using: &rng)
                 var keys: [Int32] = []
@@ -79,6 +81,7 @@ final class HeadTrackerTests: XCTestCase {
                         extra.withUnsafeBufferPointer { r in
                             prefix.withUnsafeBufferPointer { k in
                                 tracker.add(r, keyPositions: k); naive.received.add(r, keyPositions: k)
+                                given.add(r, keyPositions: k)
                             }
                         }
                     }
@@ -104,8 +107,17 @@ final class HeadTrackerTests: XCTestCase {
                                 XCTAssertTrue(fast.overlapKept.isNaN && fast.jaccard.isNaN, context)
                             }
                             XCTAssertEqual(tracker.selection, HeadStatistics.ranges(k), context)
+                            let entropy = 0.5 + Float(step)   // any value: it is used as given
+                            var other = given.lastRow(r, keyPositions: k, entropy: entropy, compareWithPrevious: step > 0,
+                                                      refreshTop: refresh, topCount: 8)
+                            XCTAssertEqual(other.entropy, HeadStatistics.normalised(entropy: entropy, visible: r.count), context)
+                            other.entropy = fast.entropy
+                            XCTAssertTrue(other == fast || (other.overlapKept.isNaN && fast.overlapKept.isNaN), context)
                         }
                     }
+                    XCTAssertEqual(given.received.sums, naive.received.sums, context)
+                    XCTAssertEqual(given.received.counts, naive.received.counts, context)
+                    XCTAssertEqual(given.topSinks.map(\.position), tracker.topSinks.map(\.position), context)
                     XCTAssertEqual(tracker.received.sums, naive.received.sums, context)
                     XCTAssertEqual(tracker.received.counts, naive.received.counts, context)
                     XCTAssertEqual(tracker.topSinks.map(\.position), naive.top.map(\.position), context)

@@ -7,7 +7,7 @@ import XCTest
 final class ProbeDeliveryTests: XCTestCase {
     /// Keeps what one batch call delivered (copied out, the buffers are reused).
     final class BatchProbe: AttentionProbe {
-        struct Head { var head: Int; var kvHead: Int; var keys: [Int32]; var visible: [Int]; var rows: [[Float]] }
+        struct Head { var head: Int; var kvHead: Int; var keys: [Int32]; var visible: [Int]; var rows: [[Float]]; var entropies: [Float]? }
         var batches: [[Head]] = []
         var poolThreads = 0
         func attentionComputed(_ rows: AttentionRows) { XCTFail("the row path must deliver batches") }
@@ -15,14 +15,16 @@ final class ProbeDeliveryTests: XCTestCase {
             poolThreads = pool.threads
             batches.append(heads.map { r in
                 Head(head: r.head, kvHead: r.kvHead, keys: Array(r.keyPositions), visible: Array(r.visibleCounts),
-                     rows: (0..<r.rowCount).map { i in Array(UnsafeBufferPointer(start: r.probabilities + i * r.rowStride, count: r.rowStride)) })
+                     rows: (0..<r.rowCount).map { i in Array(UnsafeBufferPointer(start: r.probabilities + i * r.rowStride, count: r.rowStride)) },
+                     entropies: r.entropies.map { e in (0..<r.rowCount).map { e[$0] } })
             })
         }
     }
 
     /// After evicting different entries from the two KV heads, decode (T = 1) and a 3-row call
     /// deliver one batch of every head whose rows match the naive attention over that head's
-    /// stream, are 0 beyond the visible entries, and name the head's own key positions.
+    /// stream, are 0 beyond the visible entries, and name the head's own key positions. Decode
+    /// rows come with the kernel's entropy, which matches −Σ p ln p of the naive probabilities.
     func testBatchMatchesNaiveAfterPerHeadEviction() {
         let shape = AttentionShape(heads: 6, kvHeads: 2, headDim: 64)
         let pool = WorkerPool(threads: 2)
@@ -68,6 +70,14 @@ final class ProbeDeliveryTests: XCTestCase {
                         XCTAssertLessThan(zip(row[..<visible], probs).map { abs($0 - $1) }.max()!, 1e-6,
                                           "seed \(seed) T \(t) row \(i) head \(h.head) at \(positions[i])")
                         XCTAssertTrue(row[visible...].allSatisfy { $0 == 0 }, "seed \(seed) T \(t) row \(i) head \(h.head): zeros past the visible entries")
+                        if t == 1 {
+                            let reference = -probs.reduce(0.0) { $0 + ($1 > 0 ? Double($1) * log(Double($1)) : 0) }
+                            guard let e = h.entropies?[i] else { XCTFail("seed \(seed) head \(h.head): no entropy with a decode row"); continue }
+                            XCTAssertEqual(Double(e), reference, accuracy: 1e-5 * reference + 1e-6, "seed \(seed) head \(h.head)")
+                            XCTAssertGreaterThan(reference, 0.5, "a spread row, not a trivial one")
+                        } else {
+                            XCTAssertNil(h.entropies, "rows of a T > 1 call carry no entropy")
+                        }
                     }
                 }
             }

@@ -113,7 +113,7 @@ public final class Attention: @unchecked Sendable {
             attendSplitKey(out: out, q: q, counts: counts, layer: layer, cache: cache, scratch: s,
                            probs: s.scores, probsHeadStride: s.capacity)
             deliverRowBatch(probe: probe, layer: layer, cache: cache, rows: s.scores, rowCount: 1, n: n,
-                            headStride: s.capacity)
+                            headStride: s.capacity, entropies: s.rowEntropy)
             return
         }
         // The kernel writes row i of every head straight into rows [H, T, n] (head stride T·n).
@@ -234,9 +234,11 @@ public final class Attention: @unchecked Sendable {
 
 extension Attention {
     /// The row path's delivery: every head's rows [T, n] at once (head h's at rows + h·headStride),
-    /// so that the probe can spread per-head work over the pool.
+    /// so that the probe can spread per-head work over the pool. entropies: [H] each head's row
+    /// entropy from the kernel (T = 1), or nil.
     fileprivate func deliverRowBatch(probe: AttentionProbe, layer: Int, cache: KVCache,
-                                     rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int, headStride: Int) {
+                                     rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int, headStride: Int,
+                                     entropies: UnsafeMutablePointer<Float>? = nil) {
         let h = shape.heads
         if rowBatchVisible.count < h * t { rowBatchVisible = [Int](repeating: 0, count: h * t) }
         rowBatch.removeAll(keepingCapacity: true)
@@ -251,7 +253,8 @@ extension Attention {
                         layer: layer, head: head, kvHead: g, queryPositions: qp,
                         keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: min(n, ng)),
                         probabilities: rows + head * headStride, rowStride: n,
-                        visibleCounts: UnsafeBufferPointer(rebasing: vis[head * t ..< (head + 1) * t])))
+                        visibleCounts: UnsafeBufferPointer(rebasing: vis[head * t ..< (head + 1) * t]),
+                        entropies: entropies.map { UnsafePointer($0 + head) }))
                 }
                 rowBatch.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
             }

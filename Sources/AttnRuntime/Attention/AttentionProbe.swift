@@ -23,6 +23,10 @@ public struct AttentionRows {
     /// (|V_t|), of which `keyPositions` are the selected ones; nil when the rows attended to
     /// everything they could see (dense or evicting policies).
     public var selectedFrom: Int? = nil
+    /// −Σ_j p_ij ln p_ij of each row as the kernel computed it from its scores ([rowCount], the
+    /// split-key decode path), or nil: a probe computes it from the row. Equal to the entropy of
+    /// `row(i)` up to rounding (ProbeDeliveryTests: within 1e-5 relative + 1e-6).
+    public var entropies: UnsafePointer<Float>? = nil
 
     public var rowCount: Int { queryPositions.count }
     public var keyCount: Int { keyPositions.count }

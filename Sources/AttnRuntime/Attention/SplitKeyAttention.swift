@@ -7,6 +7,9 @@ import Foundation
 // head, and the chunk's values stay in cache for the group's heads), the scores, their chunk-local max m and Σ e^(s−m) = l, and the unnormalised
 // Σ e^(s−m)·v. A merge then gives each head's exact softmax output:
 //   M = max_c m_c,  L = Σ_c l_c·e^(m_c−M),  out = Σ_c o_c·e^(m_c−M) / L,  p_j = e^(s_j−M) / L.
+// When the probabilities are wanted (a probe), each chunk also sums b_c = Σ e^(s−m)·(s−m) ≤ 0
+// (one multiply-add per key), and the merge gives each row's entropy without a logarithm per key:
+//   −Σ_j p_j ln p_j = ln L + Σ_c e^(m_c−M)·(l_c·(M − m_c) − b_c) / L   (every term ≥ 0).
 //
 // Shapes: H heads, G KV heads, r = H/G heads per group, d head dim, n visible entries,
 // C = ⌈n / chunk⌉ chunks per KV head.
@@ -18,6 +21,8 @@ final class SplitKeyScratch {
     let chunkMax: UnsafeMutablePointer<Float>   // [H, maxChunks]
     let chunkSum: UnsafeMutablePointer<Float>   // [H, maxChunks]
     let chunkOut: UnsafeMutablePointer<Float>   // [H, maxChunks, d]
+    let chunkShift: UnsafeMutablePointer<Float> // [H, maxChunks] b_c = Σ e^(s−m)·(s−m) (with probabilities)
+    let rowEntropy: UnsafeMutablePointer<Float> // [H] −Σ_j p_j ln p_j of each head's row (with probabilities)
     let maxChunks: Int
 
     init(heads: Int, headDim: Int, capacity: Int, chunk: Int = 256) {
@@ -27,10 +32,13 @@ final class SplitKeyScratch {
         chunkMax = .allocate(capacity: heads * maxChunks)
         chunkSum = .allocate(capacity: heads * maxChunks)
         chunkOut = .allocate(capacity: heads * maxChunks * headDim)
+        chunkShift = .allocate(capacity: heads * maxChunks)
+        rowEntropy = .allocate(capacity: heads)
     }
 
     deinit {
         scores.deallocate(); chunkMax.deallocate(); chunkSum.deallocate(); chunkOut.deallocate()
+        chunkShift.deallocate(); rowEntropy.deallocate()
     }
 
     /// Chunk c of KV group kv holds no entries for its r heads: it adds nothing to the merge.
@@ -56,6 +64,7 @@ extension Attention {
     /// j < counts[g], and 0 for counts[g] ≤ j < n = max(counts); probsHeadStride defaults to n
     /// ([H, n]). With long probs rows, the merge and the probabilities are written per head on the pool.
     /// probs may be the scratch's own scores with stride `capacity`: they are then scaled in place.
+    /// With probs, scratch.rowEntropy[h] = −Σ_j p_hj ln p_hj (from the scores, not from probs).
     func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, counts: [Int], layer: Int,
                         cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?,
                         probsHeadStride: Int? = nil) {
@@ -82,7 +91,12 @@ extension Attention {
                 for hh in 0..<r {
                     let head = kv * r + hh
                     let row = s.scores + head * s.capacity + lo
-                    let (m, l) = expShiftedInPlace(row, count: hi - lo)
+                    let m: Float, l: Float
+                    if probs == nil {
+                        (m, l) = expShiftedInPlace(row, count: hi - lo)
+                    } else {
+                        (m, l, s.chunkShift[head * s.maxChunks + c]) = expShiftedInPlaceWithShiftSum(row, count: hi - lo)
+                    }
                     s.chunkMax[head * s.maxChunks + c] = m
                     s.chunkSum[head * s.maxChunks + c] = l
                     weightedSum(s.chunkOut + (head * s.maxChunks + c) * d, weights: row, rows: values + lo * d,
@@ -116,7 +130,7 @@ extension Attention {
         let d = shape.headDim
         var bigM = -Float.infinity
         for c in 0..<chunks { bigM = max(bigM, s.chunkMax[head * s.maxChunks + c]) }
-        var total: Float = 0
+        var total: Float = 0, spread: Float = 0
         let o = out + head * d
         o.update(repeating: 0, count: d)
         for c in 0..<chunks where s.chunkSum[head * s.maxChunks + c] > 0 {
@@ -124,10 +138,15 @@ extension Attention {
             total += w * s.chunkSum[head * s.maxChunks + c]
             let oc = s.chunkOut + (head * s.maxChunks + c) * d
             for k in 0..<d { o[k] += w * oc[k] }
+            if probs != nil {
+                spread += w * (s.chunkSum[head * s.maxChunks + c] * (bigM - s.chunkMax[head * s.maxChunks + c])
+                               - s.chunkShift[head * s.maxChunks + c])
+            }
         }
         let inv = 1 / total
         for k in 0..<d { o[k] *= inv }
         guard let probs else { return }
+        s.rowEntropy[head] = logf(total) + spread * inv
         let row = s.scores + head * s.capacity
         for c in 0..<chunks {
             let lo = c * s.chunk, hi = min(nHead, lo + s.chunk)
@@ -150,6 +169,33 @@ func scaleCopy(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, by
         j += 8
     }
     while j < n { out[j] = x[j] * w; j += 1 }
+}
+
+/// expShiftedInPlace that also returns Σ e^(x[i] − m)·(x[i] − m) (≤ 0), for the row's entropy.
+@inline(__always)
+func expShiftedInPlaceWithShiftSum(_ x: UnsafeMutablePointer<Float>, count n: Int) -> (max: Float, sum: Float, shiftSum: Float) {
+    let xr = UnsafeMutableRawPointer(x)
+    var vmax = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= n {
+        let v = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        vmax.replace(with: v, where: v .> vmax)
+        i += 8
+    }
+    var m = vmax.max()
+    while i < n { m = max(m, x[i]); i += 1 }
+    let m8 = SIMD8<Float>(repeating: m)
+    var acc = SIMD8<Float>(), shift = SIMD8<Float>()
+    i = 0
+    while i + 8 <= n {
+        let t = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8
+        let e = simdExp(t)
+        xr.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        acc += e; shift += e * t; i += 8
+    }
+    var sum = acc.sum(), shiftSum = shift.sum()
+    while i < n { let t = x[i] - m; x[i] = expf(t); sum += x[i]; shiftSum += x[i] * t; i += 1 }
+    return (m, sum, shiftSum)
 }
 
 /// x[i] = e^(x[i] − m) in place, m = max x; returns (m, Σ e^(x[i] − m)). n ≥ 1.

@@ -78,12 +78,13 @@ public final class HeadTracker {
     /// The step's last row: probs[j] for the key at keyPositions[j] (strictly ascending). Updates
     /// α_k and the selection; compares the selection with the previous row's when
     /// `compareWithPrevious` (else overlap and jaccard are NaN); recomputes the top `topCount` α
-    /// positions when `refreshTop` or when there is no list yet.
+    /// positions when `refreshTop` or when there is no list yet. `entropy`: −Σ p ln p of the row
+    /// when the caller has it (the attention kernel's, from its scores), else computed here.
     ///
     /// A selection of few runs (dense, a window, sinks + a window) goes to the position-indexed
     /// arrays, its overlap computed over ranges; a scattered one (heavy hitters, pages) is merged
     /// with the previous keys (LiveReceivedAttention), which also counts the keys both rows saw.
-    public func lastRow(_ row: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>,
+    public func lastRow(_ row: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>, entropy given: Float? = nil,
                         compareWithPrevious: Bool, refreshTop: Bool, topCount: Int) -> RowStats {
         let keys = UnsafeBufferPointer(rebasing: keyPositions[0 ..< min(row.count, keyPositions.count)])
         let probs = UnsafeBufferPointer(rebasing: row[0 ..< keys.count])
@@ -113,7 +114,10 @@ public final class HeadTracker {
             }
             swap(&previousRanges, &scratchRanges)
             previous = .ranges
-            if let only = previousRanges.first, previousRanges.count == 1, only.upperBound <= archive.capacity {
+            if let given {
+                archive.add(probs, keyPositions: keys, ranges: previousRanges)
+                entropySum = given
+            } else if let only = previousRanges.first, previousRanges.count == 1, only.upperBound <= archive.capacity {
                 entropySum = archive.addReturningEntropy(probs, run: only)
             } else {   // (no keys at all: no runs, entropy 0)
                 entropySum = archive.addReturningEntropy(probs, keyPositions: keys, ranges: previousRanges)
@@ -133,7 +137,7 @@ public final class HeadTracker {
                 common = live.merge(probs, keys: keys, row: rows, archive: &archive)
             }
             previous = .keys
-            entropySum = HeadStatistics.entropySum(probs)
+            entropySum = given ?? HeadStatistics.entropySum(probs)
         }
         previousLeft = previousCount - common
         var kept = Float.nan, jaccard = Float.nan

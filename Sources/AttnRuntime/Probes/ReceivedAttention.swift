@@ -109,6 +109,19 @@ public struct ReceivedAttention {
     /// and the entropy is a second pass. (HeadTracker sends only selections of few runs here.)
     public mutating func addReturningEntropy(_ probs: UnsafeBufferPointer<Float>, keyPositions keys: UnsafeBufferPointer<Int32>,
                                              ranges: [Range<Int>]) -> Float {
+        addAlong(probs, keyPositions: keys, ranges: ranges, entropy: true)
+    }
+
+    /// `add(probs, keyPositions:)` for keys that form the sorted disjoint `ranges`: counts O(runs),
+    /// sums run by run (no entropy: the caller has it).
+    public mutating func add(_ probs: UnsafeBufferPointer<Float>, keyPositions keys: UnsafeBufferPointer<Int32>,
+                             ranges: [Range<Int>]) {
+        _ = addAlong(probs, keyPositions: keys, ranges: ranges, entropy: false)
+    }
+
+    @inline(__always)
+    private mutating func addAlong(_ probs: UnsafeBufferPointer<Float>, keyPositions keys: UnsafeBufferPointer<Int32>,
+                                   ranges: [Range<Int>], entropy: Bool) -> Float {
         let n = probs.count
         guard n > 0, let pb = probs.baseAddress, let last = ranges.last else { return 0 }
         precondition(keys.count == n, "\(keys.count) key positions for \(n) probabilities")
@@ -119,7 +132,7 @@ public struct ReceivedAttention {
                 c[r.lowerBound] &+= 1; c[min(r.upperBound, capacity)] &-= 1
             }
         }
-        if ranges.count == 1 && last.upperBound <= capacity {
+        if entropy && ranges.count == 1 && last.upperBound <= capacity {
             return addReturningEntropy(probs, run: last, countedAlready: true)
         }
         return sums.withUnsafeMutableBufferPointer { s in
@@ -133,7 +146,7 @@ public struct ReceivedAttention {
             } else {
                 for j in 0..<n where Int(keys[j]) < capacity { s[Int(keys[j])] += pb[j] }
             }
-            return HeadStatistics.entropySum(probs)
+            return entropy ? HeadStatistics.entropySum(probs) : 0
         }
     }
 
