@@ -127,6 +127,19 @@ final class HeadTrackerTests: XCTestCase {
         }
     }
 
+    /// The top-k insertion ranks equal scores by the earlier position whatever the order of the
+    /// offers (TouchedTop offers blocks from the highest down, after the untouched entries).
+    func testOfferRanksTiesByPositionInAnyOrder() {
+        var rng = SeededRandom(seed: 3)
+        for _ in 0..<200 {
+            let items = (0..<40).map { p in (position: p, score: Float(Int.random(in: 0..<4, using: &rng)) / 4) }.shuffled(using: &rng)
+            var best: [(position: Int, score: Float)] = []
+            for e in items { ReceivedAttention.offer(e.position, score: e.score, to: &best, keeping: 9) }
+            let expect = items.sorted { $0.score > $1.score || ($0.score == $1.score && $0.position < $1.position) }.prefix(9)
+            XCTAssertEqual(best.map(\.position), expect.map(\.position))
+        }
+    }
+
     /// top(k) against sorting every α_k after random-subset rows (counts then change inside the
     /// 8-position blocks that top skips through, so its lane-by-lane path runs too).
     func testTopAfterRandomSubsetsMatchesSortedScores() {

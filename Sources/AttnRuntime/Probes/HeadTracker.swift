@@ -6,8 +6,10 @@
 //   - a scattered selection (heavy hitters, selected pages): α_k of the visible keys in key
 //     order, merged with the previous row's keys, which also gives the overlap
 //     (LiveReceivedAttention);
-//   - the top-α refresh (every few steps) scans every position seen, or for a scattered
-//     selection reads only its live keys and the best α of the keys that left (FrozenTop);
+//   - the top-α refresh (every few steps) scans only the blocks of positions that rows saw
+//     since the last refresh, beside the best positions of that refresh (TouchedTop), or for a
+//     scattered selection reads only its live keys and the best α of the keys that left
+//     (FrozenTop);
 //   - sink masses read only the first keys.
 // Each tracker is independent of the others, so a probe may update different heads on different
 // threads. HeadTrackerTests checks every value against the per-statistic functions of
@@ -59,6 +61,8 @@ public final class HeadTracker {
     private var previousRanges: [Range<Int>] = []
     private var scratchRanges: [Range<Int>] = []
     private let live = LiveReceivedAttention()
+    /// The top-α list while the archive holds every α (no live keys).
+    private var indexedTop: TouchedTop
     /// Last rows seen so far.
     private var rows: Int32 = 0
     /// Keys of the row before the last that the last row no longer saw.
@@ -66,6 +70,7 @@ public final class HeadTracker {
 
     public init(capacity: Int, maxIndexedRuns: Int = 32) {
         archive = ReceivedAttention(capacity: capacity)
+        indexedTop = TouchedTop(capacity: capacity)
         self.maxIndexedRuns = maxIndexedRuns
     }
 
@@ -73,6 +78,7 @@ public final class HeadTracker {
     public func add(_ row: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>) {
         live.flush(row: rows, into: &archive)
         archive.add(row, keyPositions: keyPositions)
+        indexedTop.invalidate()
     }
 
     /// The step's last row: probs[j] for the key at keyPositions[j] (strictly ascending). Updates
@@ -114,6 +120,7 @@ public final class HeadTracker {
             }
             swap(&previousRanges, &scratchRanges)
             previous = .ranges
+            for r in previousRanges { indexedTop.touch(r) }
             if let given {
                 archive.add(probs, keyPositions: keys, ranges: previousRanges)
                 entropySum = given
@@ -137,6 +144,7 @@ public final class HeadTracker {
                 common = live.merge(probs, keys: keys, row: rows, archive: &archive)
             }
             previous = .keys
+            indexedTop.invalidate()   // the live keys' α are not in the archive
             entropySum = given ?? HeadStatistics.entropySum(probs)
         }
         previousLeft = previousCount - common
@@ -147,7 +155,7 @@ public final class HeadTracker {
         let refresh = refreshTop || topSinks.isEmpty
         if refresh {
             // scattered: the live keys and the frozen list; otherwise every position seen
-            topSinks = live.isLive ? live.top(topCount, row: rows, archive: &archive) : archive.top(topCount)
+            topSinks = live.isLive ? live.top(topCount, row: rows, archive: &archive) : indexedTop.refresh(topCount, archive: archive)
         }
         return RowStats(visible: visible,
                         sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),

@@ -187,13 +187,13 @@ public struct ReceivedAttention {
     }
 
     /// Puts (p, score) into `best` (highest first, at most k) unless it does not beat the last of
-    /// a full list; a tie goes after the scores it equals, so offering positions in ascending
-    /// order ranks ties by the earlier position.
+    /// a full list; equal scores rank the earlier position first (FrozenTop.ranks), so the
+    /// result does not depend on the order of the offers.
     @inline(__always)
     static func offer(_ p: Int, score a: Float, to best: inout [(position: Int, score: Float)], keeping k: Int) {
-        if best.count == k, let last = best.last, a <= last.score { return }
+        if best.count == k, let last = best.last, !(a > last.score || (a == last.score && p < last.position)) { return }
         var i = best.count
-        while i > 0 && best[i - 1].score < a { i -= 1 }
+        while i > 0 && (best[i - 1].score < a || (best[i - 1].score == a && best[i - 1].position > p)) { i -= 1 }
         best.insert((p, a), at: i)
         if best.count > k { best.removeLast() }
     }
@@ -210,11 +210,108 @@ public struct ReceivedAttention {
         var best: [(position: Int, score: Float)] = []
         guard k > 0, limit > 0 else { return best }
         best.reserveCapacity(k + 1)
+        _ = scan(0 ..< limit, running: 0, into: &best, keeping: k)
+        return best
+    }
+
+    /// Offers the positions of the blocks whose bit is set in `blocks` (block b: positions
+    /// b·size ..< (b + 1)·size below `limit`; size a multiple of 8) to `best` (highest α first,
+    /// at most k, possibly holding other positions already): afterwards `best` holds the k
+    /// highest of its own and theirs. The blocks go from the highest down, since recent positions
+    /// (seen by few queries) tend to hold the higher α: the list's threshold rises early and
+    /// more groups of 8 are skipped.
+    func top(_ k: Int, inBlocks blocks: UInt64, of size: Int, into best: inout [(position: Int, score: Float)]) {
+        guard k > 0, limit > 0 else { return }
+        var bits = blocks & (limit >= 64 * size ? UInt64.max : ((1 as UInt64) << UInt64((limit + size - 1) / size)) &- 1)
+        // running = Σ countSteps[0 ..< at]; all steps sum to 0 (each run adds +1 and −1 at or
+        // before `limit`), so at = limit + 1 starts at 0
+        var running: Int32 = 0, at = limit + 1
+        while bits != 0 {
+            let b = 63 - bits.leadingZeroBitCount   // highest block of the next run of set bits
+            let length = (~(bits << UInt64(63 - b))).leadingZeroBitCount   // consecutive blocks down from b
+            let lo = (b + 1 - length) * size, hi = min(limit, (b + 1) * size)
+            // the steps before hi: walked down from the last run, or (closer) up from 0
+            running = at - hi <= hi ? running &- stepSum(hi ..< at) : stepSum(0 ..< hi)
+            running = scanDown(lo ..< hi, running: running, into: &best, keeping: k)
+            at = lo
+            bits &= lo / size == 0 ? 0 : ((1 as UInt64) << UInt64(lo / size)) &- 1
+        }
+    }
+
+    /// Σ countSteps[r] (r within the padded array).
+    private func stepSum(_ r: Range<Int>) -> Int32 {
+        countSteps.withUnsafeBufferPointer { c in
+            var acc = SIMD8<Int32>()
+            var i = r.lowerBound
+            let raw = UnsafeRawPointer(c.baseAddress!)
+            while i + 8 <= r.upperBound { acc &+= raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Int32>.self); i += 8 }
+            var t = acc.wrappedSum()
+            while i < r.upperBound { t &+= c[i]; i += 1 }
+            return t
+        }
+    }
+
+    /// `scan` from the top of r down (r.lowerBound a multiple of 8); `running` = Σ countSteps[0 ..<
+    /// r.upperBound]. Returns Σ countSteps[0 ..< r.lowerBound]. A group is skipped only when all of
+    /// its α are below the list's last by a margin (ties and rounding go to `offer`).
+    private func scanDown(_ r: Range<Int>, running end: Int32, into best: inout [(position: Int, score: Float)],
+                          keeping k: Int) -> Int32 {
+        let withBase = hasBase
+        return sums.withUnsafeBufferPointer { s in
+          countBase.withUnsafeBufferPointer { baseCounts in
+            countSteps.withUnsafeBufferPointer { steps in
+                let sRaw = UnsafeRawPointer(s.baseAddress!), c = steps.baseAddress!, cRaw = UnsafeRawPointer(c)
+                let b = baseCounts.baseAddress!, bRaw = UnsafeRawPointer(b)
+                var running = end   // Σ steps[0 ..< p]
+                var p = r.upperBound
+                // the last, partial group lane by lane: the count at q is Σ steps[0 ... q]
+                while p > r.lowerBound && p & 7 != 0 {
+                    p -= 1
+                    let count = withBase ? running &+ b[p] : running
+                    if count > 0 { Self.offer(p, score: s[p] / Float(count), to: &best, keeping: k) }
+                    running &-= c[p]
+                }
+                let ones = SIMD8<Float>(repeating: 1)
+                while p > r.lowerBound {
+                    p -= 8
+                    let d = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self)
+                    var cs = d &+ SIMD8(0, d[0], d[1], d[2], d[3], d[4], d[5], d[6])
+                    cs &+= SIMD8(0, 0, cs[0], cs[1], cs[2], cs[3], cs[4], cs[5])
+                    cs &+= SIMD8(0, 0, 0, 0, cs[0], cs[1], cs[2], cs[3])
+                    // counts before p's group: running − (the group's total); inclusive within it
+                    let before = running &- cs[7]
+                    cs &+= SIMD8(repeating: before)
+                    running = before
+                    let counts = withBase ? cs &+ bRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self) : cs
+                    let sv = sRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
+                    let cv = Self.floats(counts)
+                    if best.count == k {
+                        let t = best[k - 1].score * 0.999_999   // (below t by more than rounding)
+                        if !any(sv .> cv * (ones * t)) { continue }
+                    }
+                    var lane = 7
+                    while lane >= 0 {
+                        if counts[lane] > 0 { Self.offer(p &+ lane, score: sv[lane] / cv[lane], to: &best, keeping: k) }
+                        lane -= 1
+                    }
+                }
+                return running
+            }
+          }
+        }
+    }
+
+    /// Offers positions r (r.lowerBound a multiple of 8 or 0, r.upperBound ≤ limit) to `best`,
+    /// highest α first, at most k; `running` = Σ countSteps[0 ..< r.lowerBound]. Returns the
+    /// running count after r.
+    private func scan(_ r: Range<Int>, running start: Int32, into best: inout [(position: Int, score: Float)],
+                      keeping k: Int) -> Int32 {
         func consider(_ p: Int, sum: Float, count: Float) {
             if count > 0 { Self.offer(p, score: sum / count, to: &best, keeping: k) }
         }
         let withBase = hasBase
-        sums.withUnsafeBufferPointer { s in
+        let end = r.upperBound
+        return sums.withUnsafeBufferPointer { s in
           countBase.withUnsafeBufferPointer { baseCounts in
             countSteps.withUnsafeBufferPointer { steps in
                 // 8 positions at a time. Once the list is full, a group of 8 is skipped when none
@@ -225,13 +322,13 @@ public struct ReceivedAttention {
                 // With base counts (LiveReceivedAttention's), every count adds its position's base.
                 let sRaw = UnsafeRawPointer(s.baseAddress!), c = steps.baseAddress!, cRaw = UnsafeRawPointer(c)
                 let b = baseCounts.baseAddress!, bRaw = UnsafeRawPointer(b)
-                var running: Int32 = 0
-                var p = 0
+                var running = start
+                var p = r.lowerBound
                 // (`ones * t`, not SIMD8(repeating: t): compared with a splat, `.>` compiled to a
                 // loop over the lanes through the stack, 5× slower)
                 let ones = SIMD8<Float>(repeating: 1)
-                while p < limit {
-                    let lanes = min(8, limit - p)
+                while p < end {
+                    let lanes = min(8, end - p)
                     if lanes == 8 && best.count == k {
                         // the group's steps as four words: all zero is the common case, and then
                         // every count in the group is the running count
@@ -258,9 +355,9 @@ public struct ReceivedAttention {
                     }
                     p &+= 8
                 }
+                return running
             }
           }
         }
-        return best
     }
 }

@@ -1,0 +1,90 @@
+// The top-α refresh of a head whose α_k all sit in the position-indexed arrays (a selection of
+// few runs: a window, sinks + a window, pages) without a scan of every position seen. Between
+// two refreshes only positions that some row saw can change α; every other position keeps the
+// α, and so the rank, it had at the last refresh. So the best positions of the last refresh are
+// kept (`entries`), with a cutoff that ranks at or above every other position, and the blocks
+// that rows touched since are marked; a refresh scans only those blocks and merges them with the
+// untouched entries. At 4K context a sink + 406-key window touches 8 of 64 blocks.
+//
+// Invariant (while `isValid`): every entry ranks above `cutoff`, and every position that is not
+// an entry and lies in no touched block ranks at or below it (nil: none was left out). Ranking:
+// higher α first, then the earlier position (FrozenTop.ranks, as ReceivedAttention.top orders).
+// When the entries cannot vouch for the top k, or after anything this list does not see (a
+// prefill row, a switch to key order), the list is rebuilt by a scan of every position.
+
+struct TouchedTop {
+    typealias Entry = FrozenTop.Entry
+
+    /// Entries kept: a few more than the recorder's 8, so that entries losing rank seldom force
+    /// a rebuild (a longer list lowers the threshold below which the scan skips positions).
+    static let keep = 10
+
+    /// Positions per block: a multiple of 8 (ReceivedAttention scans 8 at a time) such that 64
+    /// blocks cover the capacity, so the touched blocks are the bits of one word.
+    let blockSize: Int
+    private(set) var entries: [Entry] = []   // best first
+    private(set) var cutoff: Entry?
+    private(set) var isValid = false
+    /// Bit b: some row saw a position of block b (b·blockSize ..< (b+1)·blockSize) since the
+    /// entries were made.
+    private(set) var touched: UInt64 = 0
+
+    init(capacity: Int) {
+        blockSize = max(8, ((capacity + 63) / 64 + 7) / 8 * 8)
+    }
+
+    mutating func invalidate() {
+        guard isValid else { return }
+        isValid = false; entries.removeAll(keepingCapacity: true); cutoff = nil; touched = 0
+    }
+
+    /// A row saw the positions of `r`.
+    @inline(__always)
+    mutating func touch(_ r: Range<Int>) {
+        guard isValid, r.lowerBound < r.upperBound else { return }
+        let a = min(63, r.lowerBound / blockSize), b = min(63, (r.upperBound - 1) / blockSize)
+        let bits = b - a == 63 ? UInt64.max : ((1 as UInt64) << UInt64(b - a + 1)) &- 1
+        touched |= bits << UInt64(a)
+    }
+
+    /// The `k` highest α of `archive` (highest first; equal to `archive.top(k)`), from the
+    /// touched blocks and the untouched entries, or from a scan of every position when the list
+    /// is not valid or cannot vouch for them.
+    mutating func refresh(_ k: Int, archive: ReceivedAttention) -> [Entry] {
+        // (when rows touched every block, as dense rows do, a scan of everything is as cheap)
+        let blocks = (archive.limit + blockSize - 1) / blockSize
+        let seen = blocks >= 64 ? UInt64.max : ((1 as UInt64) << UInt64(blocks)) &- 1
+        if isValid, touched & seen != seen, let out = fromTouched(k, archive: archive) { return out }
+        var best = archive.top(Self.keep + 1)
+        cutoff = best.count > Self.keep ? best.removeLast() : nil
+        entries = best
+        touched = 0
+        isValid = true
+        return Array(entries.prefix(k))
+    }
+
+    private mutating func fromTouched(_ k: Int, archive: ReceivedAttention) -> [Entry]? {
+        // the entries no row saw (their α is the one they were ranked with), then the touched
+        // positions: the best keep + 1 of both (every other touched position ranks below the last)
+        var merged: [Entry] = []
+        merged.reserveCapacity(Self.keep + 2)
+        for e in entries where touched & ((1 as UInt64) << UInt64(min(63, e.position / blockSize))) == 0 {
+            merged.append(e)
+        }
+        archive.top(Self.keep + 1, inBlocks: touched, of: blockSize, into: &merged)
+        // the new entries: the best keep of them that rank above the old cutoff (any other
+        // position ranks at or below it); the best one left out becomes the cutoff if higher
+        var taken = min(Self.keep, merged.count)
+        if let c = cutoff { while taken > 0 && !FrozenTop.ranks(merged[taken - 1], above: c) { taken -= 1 } }
+        var newCutoff = cutoff
+        if merged.count > Self.keep, newCutoff.map({ FrozenTop.ranks(merged[Self.keep], above: $0) }) ?? true {
+            newCutoff = merged[Self.keep]
+        }
+        guard taken >= k || newCutoff == nil else { return nil }
+        merged.removeLast(merged.count - taken)
+        entries = merged
+        cutoff = newCutoff
+        touched = 0
+        return Array(entries.prefix(k))
+    }
+}
