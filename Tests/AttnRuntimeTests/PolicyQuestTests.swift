@@ -162,8 +162,8 @@ final class PolicyQuestTests: XCTestCase {
                           positions: (0..<Int32(t)).map { $0 }, tokens: t, layer: 0, cache: cache)
         let capture = AttentionCapture(layers: 1, heads: h)
         final class SelectedFrom: AttentionProbe {
-            var counts: [Int?] = []
-            func attentionComputed(_ r: AttentionRows) { counts.append(r.selectedFrom) }
+            var counts: [Int?] = [], entropies: [Float?] = []
+            func attentionComputed(_ r: AttentionRows) { counts.append(r.selectedFrom); entropies.append(r.entropies?[0]) }
         }
         for step in 0..<3 {
             let q = rng.floats(h * d), k = rng.floats(g * d), v = rng.floats(g * d)
@@ -202,6 +202,10 @@ final class PolicyQuestTests: XCTestCase {
                 let row = capture.rows[0][head].last!.probs
                 XCTAssertEqual(row.count, sel.count)
                 for j in 0..<sel.count { XCTAssertEqual(row[j], probs[j], accuracy: 1e-5) }
+                // the row's entropy from the kernel's scores
+                let entropy = -probs.reduce(0.0) { $0 + ($1 > 0 ? Double($1) * log(Double($1)) : 0) }
+                let given = try XCTUnwrap(seen.entropies[head], "the selected rows carry their entropy")
+                XCTAssertEqual(Double(given), entropy, accuracy: 1e-5 * entropy + 1e-6, "gather \(gather) step \(step) head \(head)")
             }
         }
     }

@@ -13,7 +13,8 @@ import Foundation
 
 extension Attention {
     /// out [H·d]; q [H·d] after RoPE; selection[g] non-empty, ascending, within KV head g's stream
-    /// of `layer`. If `probs` is given, probs[h·n + j] = p of entry selection[g][j] ([H, n]).
+    /// of `layer`. If `probs` is given, probs[h·n + j] = p of entry selection[g][j] ([H, n]), and
+    /// scratch.rowEntropy[h] = −Σ_j p_hj ln p_hj.
     func attendSelectedRuns(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, selection: [[Int]], layer: Int,
                             cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?) {
         let h = shape.heads, g = shape.kvHeads, r = h / g, d = shape.headDim
@@ -40,7 +41,12 @@ extension Attention {
                     for hh in 0..<r {
                         let head = kv * r + hh
                         let row = s.scores + head * s.capacity
-                        let (m, l) = expShiftedInPlace(row + lo, count: hi - lo)
+                        let m: Float, l: Float
+                        if probs == nil {
+                            (m, l) = expShiftedInPlace(row + lo, count: hi - lo)
+                        } else {   // with the sum the merge turns into the row's entropy
+                            (m, l, s.chunkShift[head * s.maxChunks + c]) = expShiftedInPlaceWithShiftSum(row + lo, count: hi - lo)
+                        }
                         s.chunkMax[head * s.maxChunks + c] = m
                         s.chunkSum[head * s.maxChunks + c] = l
                         let o = s.chunkOut + (head * s.maxChunks + c) * d

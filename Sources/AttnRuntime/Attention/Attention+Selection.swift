@@ -94,7 +94,8 @@ extension Attention {
                 keyPositions: UnsafeBufferPointer(start: s.selectedPositions + g * s.capacity, count: counts[g]),
                 probabilities: s.probs + head * n, rowStride: n,
                 visibleCounts: UnsafeBufferPointer(start: s.visible + head, count: 1),
-                selectedFrom: cache.count(layer: layer, kvHead: g)))
+                selectedFrom: cache.count(layer: layer, kvHead: g),
+                entropies: UnsafePointer(s.split.rowEntropy + head)))
         }
         s.rows.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
     }

@@ -101,13 +101,19 @@ final class LiveReceivedAttention {
         func consider(_ i: Int) {
             ReceivedAttention.offer(Int(keys[i]), score: sums[i] / Float(row &- origin[i]), to: &best, keeping: k)
         }
-        // Groups of 8 keys whose largest α is below the k-th largest group maximum hold none
-        // of the top k (k keys of different groups reach it); the others go key by key.
+        // The k-th largest group maximum is reached by k keys (of different groups of 8), so
+        // no key below it is in the top k: groups whose maximum is below it are skipped, and in
+        // the others only keys at or above it are offered.
         let groups = n / 8
         withUnsafeTemporaryAllocation(of: Float.self, capacity: max(groups, 1)) { groupMax in
             let floor = largestPerGroup(groups, row: row, k: k, into: groupMax)
+            let sr = UnsafeRawPointer(sums), orr = UnsafeRawPointer(origin)
             for b in 0 ..< groups where groupMax[b] >= floor {
-                for i in b &* 8 ..< b &* 8 &+ 8 { consider(i) }
+                let c = SIMD8<Int32>(repeating: row) &- orr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Int32>.self)
+                let alpha = sr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Float>.self) / ReceivedAttention.floats(c)
+                for lane in 0 ..< 8 where alpha[lane] >= floor {
+                    ReceivedAttention.offer(Int(keys[b &* 8 &+ lane]), score: alpha[lane], to: &best, keeping: k)
+                }
             }
         }
         for i in groups &* 8 ..< n { consider(i) }
