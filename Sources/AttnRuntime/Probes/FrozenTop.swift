@@ -35,9 +35,8 @@ struct FrozenTop {
 
     /// From the archive's best `keep + 1` (live positions there have count 0: not candidates).
     mutating func rebuild(from archive: ReceivedAttention) {
-        var best = archive.top(Self.keep + 1)
-        cutoff = best.count > Self.keep ? best.removeLast() : nil
-        entries = best
+        archive.top(Self.keep + 1, into: &entries)
+        cutoff = entries.count > Self.keep ? entries.removeLast() : nil
         remask()
         isValid = true
     }
@@ -74,6 +73,13 @@ struct FrozenTop {
     /// the entries cannot vouch for them (a frozen position outside the list might rank higher).
     func merged(with live: [Entry], k: Int) -> [Entry]? {
         var out: [Entry] = []
+        return merge(with: live, k: k, into: &out) ? out : nil
+    }
+
+    /// `merged(with:k:)` into `out` (emptied first, its storage reused); false when the entries
+    /// cannot vouch for the result (`out` is then not meaningful).
+    func merge(with live: [Entry], k: Int, into out: inout [Entry]) -> Bool {
+        out.removeAll(keepingCapacity: true)
         out.reserveCapacity(k)
         var i = 0, j = 0
         while out.count < k && (i < entries.count || j < live.count) {
@@ -83,8 +89,8 @@ struct FrozenTop {
                 out.append(live[j]); j += 1
             }
         }
-        guard let c = cutoff else { return out }
-        guard out.count == k, let last = out.last, Self.ranks(last, above: c) else { return nil }
-        return out
+        guard let c = cutoff else { return true }
+        guard out.count == k, let last = out.last, Self.ranks(last, above: c) else { return false }
+        return true
     }
 }

@@ -155,7 +155,11 @@ public final class HeadTracker {
         let refresh = refreshTop || topSinks.isEmpty
         if refresh {
             // scattered: the live keys and the frozen list; otherwise every position seen
-            topSinks = live.isLive ? live.top(topCount, row: rows, archive: &archive) : indexedTop.refresh(topCount, archive: archive)
+            if live.isLive {
+                live.top(topCount, row: rows, archive: &archive, into: &topSinks)
+            } else {
+                indexedTop.refresh(topCount, archive: archive, into: &topSinks)
+            }
         }
         return RowStats(visible: visible,
                         sinkMass1: HeadStatistics.sinkMass(row, keyPositions: keys, firstPositions: 1),

@@ -30,6 +30,8 @@ final class LiveReceivedAttention {
     private var nextOrigin: UnsafeMutablePointer<Int32>
     /// The best α among the archive's positions while live (valid between merges that keep it).
     private(set) var frozen = FrozenTop()
+    /// `top`'s list of the live keys' best (kept: no allocation per refresh).
+    private var best: [(position: Int, score: Float)] = []
 
     init() {
         keys = .allocate(capacity: 0); sums = .allocate(capacity: 0); origin = .allocate(capacity: 0)
@@ -88,11 +90,11 @@ final class LiveReceivedAttention {
     /// The `k` highest α after last row `row` (highest first, ties: earlier position first), from
     /// the live keys and the frozen list, which is rebuilt from `archive` when it cannot vouch
     /// for the result. Equal to `archive.top(k)` after a writeBack. (`archive` is only read;
-    /// inout spares a copy of its arrays.)
-    func top(_ k: Int, row: Int32, archive: inout ReceivedAttention) -> [(position: Int, score: Float)] {
+    /// inout spares a copy of its arrays.) Written into `out` (its storage reused).
+    func top(_ k: Int, row: Int32, archive: inout ReceivedAttention, into out: inout [(position: Int, score: Float)]) {
         precondition(isLive, "top of a state that is not live")
-        var best: [(position: Int, score: Float)] = []
-        guard k > 0 else { return best }
+        best.removeAll(keepingCapacity: true)
+        guard k > 0 else { out.removeAll(keepingCapacity: true); return }
         best.reserveCapacity(k + 1)
         let cap = archive.capacity
         // tracked keys only (past the capacity: not in the archive, so not in its top either)
@@ -118,9 +120,10 @@ final class LiveReceivedAttention {
         }
         for i in groups &* 8 ..< n { consider(i) }
         if !frozen.isValid { frozen.rebuild(from: archive) }
-        if let out = frozen.merged(with: best, k: k) { return out }
+        if frozen.merge(with: best, k: k, into: &out) { return }
         frozen.rebuild(from: archive)
-        return frozen.merged(with: best, k: k)!
+        let vouched = frozen.merge(with: best, k: k, into: &out)
+        precondition(vouched, "a rebuilt frozen list vouches for its merge")
     }
 
     /// groupMax[b] = the largest α of live keys 8b ..< 8b + 8 after last row `row` (the same

@@ -208,10 +208,16 @@ public struct ReceivedAttention {
     /// The `k` positions with the highest α, highest first (ties: earlier position first).
     public func top(_ k: Int) -> [(position: Int, score: Float)] {
         var best: [(position: Int, score: Float)] = []
-        guard k > 0, limit > 0 else { return best }
+        top(k, into: &best)
+        return best
+    }
+
+    /// `top(k)` into `best` (emptied first; its storage is reused).
+    func top(_ k: Int, into best: inout [(position: Int, score: Float)]) {
+        best.removeAll(keepingCapacity: true)
+        guard k > 0, limit > 0 else { return }
         best.reserveCapacity(k + 1)
         _ = scan(0 ..< limit, running: 0, into: &best, keeping: k)
-        return best
     }
 
     /// Offers the positions of the blocks whose bit is set in `blocks` (block b: positions

@@ -50,23 +50,30 @@ struct TouchedTop {
     /// The `k` highest α of `archive` (highest first; equal to `archive.top(k)`), from the
     /// touched blocks and the untouched entries, or from a scan of every position when the list
     /// is not valid or cannot vouch for them.
-    mutating func refresh(_ k: Int, archive: ReceivedAttention) -> [Entry] {
+    /// Written into `out` (its storage reused).
+    mutating func refresh(_ k: Int, archive: ReceivedAttention, into out: inout [Entry]) {
         // (when rows touched every block, as dense rows do, a scan of everything is as cheap)
         let blocks = (archive.limit + blockSize - 1) / blockSize
         let seen = blocks >= 64 ? UInt64.max : ((1 as UInt64) << UInt64(blocks)) &- 1
-        if isValid, touched & seen != seen, let out = fromTouched(k, archive: archive) { return out }
-        var best = archive.top(Self.keep + 1)
-        cutoff = best.count > Self.keep ? best.removeLast() : nil
-        entries = best
-        touched = 0
-        isValid = true
-        return Array(entries.prefix(k))
+        if !(isValid && touched & seen != seen && fromTouched(k, archive: archive)) {
+            archive.top(Self.keep + 1, into: &entries)
+            cutoff = entries.count > Self.keep ? entries.removeLast() : nil
+            touched = 0
+            isValid = true
+        }
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: entries.prefix(k))
     }
 
-    private mutating func fromTouched(_ k: Int, archive: ReceivedAttention) -> [Entry]? {
+    /// The candidates of `fromTouched` (kept: no allocation per refresh).
+    private var merged: [Entry] = []
+
+    /// The entries after the rows since the last refresh, or false when they cannot vouch for
+    /// the top k (nothing changed then).
+    private mutating func fromTouched(_ k: Int, archive: ReceivedAttention) -> Bool {
         // the entries no row saw (their α is the one they were ranked with), then the touched
         // positions: the best keep + 1 of both (every other touched position ranks below the last)
-        var merged: [Entry] = []
+        merged.removeAll(keepingCapacity: true)
         merged.reserveCapacity(Self.keep + 2)
         for e in entries where touched & ((1 as UInt64) << UInt64(min(63, e.position / blockSize))) == 0 {
             merged.append(e)
@@ -80,11 +87,11 @@ struct TouchedTop {
         if merged.count > Self.keep, newCutoff.map({ FrozenTop.ranks(merged[Self.keep], above: $0) }) ?? true {
             newCutoff = merged[Self.keep]
         }
-        guard taken >= k || newCutoff == nil else { return nil }
+        guard taken >= k || newCutoff == nil else { return false }
         merged.removeLast(merged.count - taken)
-        entries = merged
+        swap(&entries, &merged)
         cutoff = newCutoff
         touched = 0
-        return Array(entries.prefix(k))
+        return true
     }
 }
