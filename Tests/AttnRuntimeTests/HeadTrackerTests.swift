@@ -66,8 +66,10 @@ final class HeadTrackerTests: XCTestCase {
                 // seeds 4, 5: positions run past the capacity (keys there are not tracked)
                 let capacity = seed >= 4 ? 70 : 160
                 let tracker = HeadTracker(capacity: capacity, maxIndexedRuns: runs)
-                // the same rows with the entropy given (as the attention kernel gives it)
+                // the same rows with the entropy and the stream's edit count given (as the
+                // attention kernel and the KV cache give them)
                 let given = HeadTracker(capacity: capacity, maxIndexedRuns: runs)
+                var edits = 0, previousKeys: [Int32] = []
                 var naive = NaiveHead(received: ReceivedAttention(capacity: capacity))
                 let start = Int.random(in: 1...30, using: &rng)
                 var keys: [Int32] = []
@@ -108,9 +110,13 @@ final class HeadTrackerTests: XCTestCase {
                             }
                             XCTAssertEqual(tracker.selection, HeadStatistics.ranges(k), context)
                             let entropy = 0.5 + Float(step)   // any value: it is used as given
-                            var other = given.lastRow(r, keyPositions: k, entropy: entropy, compareWithPrevious: step > 0,
+                            // a stream that only appended keeps its edit count
+                            if !(keys.count >= previousKeys.count && Array(keys.prefix(previousKeys.count)) == previousKeys) { edits += 1 }
+                            previousKeys = keys
+                            var other = given.lastRow(r, keyPositions: k, entropy: entropy, keyEdits: edits, compareWithPrevious: step > 0,
                                                       refreshTop: refresh, topCount: 8)
                             XCTAssertEqual(other.entropy, HeadStatistics.normalised(entropy: entropy, visible: r.count), context)
+                            XCTAssertEqual(given.selection, HeadStatistics.ranges(k), context)
                             other.entropy = fast.entropy
                             XCTAssertTrue(other == fast || (other.overlapKept.isNaN && fast.overlapKept.isNaN), context)
                         }

@@ -24,7 +24,27 @@ final class KVCacheTests: XCTestCase {
             var reference = Array(repeating: Array(repeating: [Entry](), count: g), count: 2)
             var nextPosition: Int32 = 0
             var sawHeadMove = false, sawTailMove = false, sawWrap = false
+            // each stream's edit count and positions after the previous op
+            var seen = (0..<2).map { l in (0..<g).map { h in (cache.edits(layer: l, kvHead: h), [Int32]()) } }
             for op in 0..<300 {
+                var removed: (Int, Int)?
+                defer {
+                    // an unchanged edit count means the positions only grew at the end (a probe
+                    // relies on that); a removal changes the count of its stream only
+                    for l in 0..<2 {
+                        for h in 0..<g {
+                            let e = cache.edits(layer: l, kvHead: h)
+                            let now = Array(UnsafeBufferPointer(start: cache.positions(layer: l, kvHead: h), count: cache.count(layer: l, kvHead: h)))
+                            if removed.map({ $0 == (l, h) }) ?? false {
+                                XCTAssertNotEqual(e, seen[l][h].0, "seed \(seed) op \(op): a removal counts as an edit")
+                            } else {
+                                XCTAssertEqual(e, seen[l][h].0, "seed \(seed) op \(op): an append is not an edit")
+                                XCTAssertEqual(Array(now.prefix(seen[l][h].1.count)), seen[l][h].1, "seed \(seed) op \(op)")
+                            }
+                            seen[l][h] = (e, now)
+                        }
+                    }
+                }
                 let layer = Int.random(in: 0..<2, using: &rng), kv = Int.random(in: 0..<g, using: &rng)
                 let n = reference[layer][kv].count
                 if n == 0 || (n < capacity && Bool.random(using: &rng)) {
@@ -52,6 +72,7 @@ final class KVCacheTests: XCTestCase {
                     }
                     let baseBefore = cache.base(layer: layer, kvHead: kv)
                     cache.remove(layer: layer, kvHead: kv, indices: drop)
+                    removed = (layer, kv)
                     if cache.base(layer: layer, kvHead: kv) > baseBefore { sawHeadMove = true } else { sawTailMove = true }
                     let gone = Set(drop)
                     reference[layer][kv] = reference[layer][kv].enumerated().filter { !gone.contains($0.offset) }.map(\.element)

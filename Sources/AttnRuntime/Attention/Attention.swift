@@ -254,7 +254,8 @@ extension Attention {
                         keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: min(n, ng)),
                         probabilities: rows + head * headStride, rowStride: n,
                         visibleCounts: UnsafeBufferPointer(rebasing: vis[head * t ..< (head + 1) * t]),
-                        entropies: entropies.map { UnsafePointer($0 + head) }))
+                        entropies: entropies.map { UnsafePointer($0 + head) },
+                        keyEdits: ng <= n ? cache.edits(layer: layer, kvHead: g) : nil))
                 }
                 rowBatch.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
             }

@@ -27,6 +27,10 @@ public struct AttentionRows {
     /// split-key decode path), or nil: a probe computes it from the row. Equal to the entropy of
     /// `row(i)` up to rounding (ProbeDeliveryTests: within 1e-5 relative + 1e-6).
     public var entropies: UnsafePointer<Float>? = nil
+    /// `KVCache.edits` of the head's stream when `keyPositions` are the whole stream (the decode
+    /// row path), else nil. Equal values at two calls: the later keys are the earlier ones
+    /// followed by appended positions.
+    public var keyEdits: Int? = nil
 
     public var rowCount: Int { queryPositions.count }
     public var keyCount: Int { keyPositions.count }

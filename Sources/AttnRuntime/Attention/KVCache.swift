@@ -32,6 +32,7 @@ public final class KVCache: @unchecked Sendable {
     private var counts: [Int]                               // [layers, kvHeads] entries
     private var bases: [Int]                                // [layers, kvHeads] slot of entry 0
     private var dropScratch: [Int] = []                     // sorted removal indices (reused)
+    private var editCounts: [Int]                           // [layers, kvHeads] see `edits`
 
     public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int) {
         precondition(layers > 0 && kvHeads > 0 && headDim > 0 && capacity > 0)
@@ -42,6 +43,7 @@ public final class KVCache: @unchecked Sendable {
         positionStore = .allocate(capacity: streams * capacity)
         counts = [Int](repeating: 0, count: streams)
         bases = [Int](repeating: 0, count: streams)
+        editCounts = [Int](repeating: 0, count: streams)
     }
 
     deinit {
@@ -57,6 +59,11 @@ public final class KVCache: @unchecked Sendable {
 
     /// Slot of entry 0 of (layer, kvHead) in its stream (0 ... capacity − count).
     @inline(__always) public func base(layer: Int, kvHead g: Int) -> Int { bases[stream(layer, g)] }
+
+    /// How many times entries of (layer, kvHead) were removed or replaced, not appended: while it
+    /// stays the same, the stream's positions are the earlier ones followed by appended ones (a
+    /// probe can then skip comparing its previous keys).
+    @inline(__always) public func edits(layer: Int, kvHead g: Int) -> Int { editCounts[stream(layer, g)] }
 
     /// Keys of (layer, kvHead): [count, headDim]. Valid until the next append or remove.
     @inline(__always) public func keys(layer: Int, kvHead g: Int) -> UnsafeMutablePointer<Float> {
@@ -152,6 +159,7 @@ public final class KVCache: @unchecked Sendable {
             bases[s] = b + m
         }
         counts[s] = n - m
+        editCounts[s] &+= 1
         checkInvariants()
     }
 
@@ -174,6 +182,7 @@ public final class KVCache: @unchecked Sendable {
         let s = stream(layer, g)
         bases[s] = 0
         counts[s] = count
+        editCounts[s] &+= 1
     }
 
     /// Copies source entries indices[part] into entries `part` of (layer, kvHead), after
@@ -203,7 +212,7 @@ public final class KVCache: @unchecked Sendable {
 
     /// Forgets every entry (the buffers stay allocated).
     public func reset() {
-        for i in counts.indices { counts[i] = 0; bases[i] = 0 }
+        for i in counts.indices { counts[i] = 0; bases[i] = 0; editCounts[i] &+= 1 }
     }
 
     /// Copies `count` entries (keys, values, positions) of stream s from slot `from` to slot `to`;

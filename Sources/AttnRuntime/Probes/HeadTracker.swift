@@ -67,6 +67,10 @@ public final class HeadTracker {
     private var rows: Int32 = 0
     /// Keys of the row before the last that the last row no longer saw.
     private var previousLeft = 0
+    /// The previous last row's key count and `keyEdits` (nil: not given). A prefill row in between
+    /// leaves them valid: it changes α, not the previous row's keys.
+    private var previousKeyCount = 0
+    private var previousEdits: Int?
 
     public init(capacity: Int, maxIndexedRuns: Int = 32) {
         archive = ReceivedAttention(capacity: capacity)
@@ -86,16 +90,23 @@ public final class HeadTracker {
     /// `compareWithPrevious` (else overlap and jaccard are NaN); recomputes the top `topCount` α
     /// positions when `refreshTop` or when there is no list yet. `entropy`: −Σ p ln p of the row
     /// when the caller has it (the attention kernel's, from its scores), else computed here.
+    /// `keyEdits`: the KV stream's `KVCache.edits` when the keys are the whole stream; equal to
+    /// the previous last row's, the keys are that row's followed by appended positions, so they
+    /// are not compared again and the previous runs are extended.
     ///
     /// A selection of few runs (dense, a window, sinks + a window) goes to the position-indexed
     /// arrays, its overlap computed over ranges; a scattered one (heavy hitters, pages) is merged
     /// with the previous keys (LiveReceivedAttention), which also counts the keys both rows saw.
     public func lastRow(_ row: UnsafeBufferPointer<Float>, keyPositions: UnsafeBufferPointer<Int32>, entropy given: Float? = nil,
-                        compareWithPrevious: Bool, refreshTop: Bool, topCount: Int) -> RowStats {
+                        keyEdits: Int? = nil, compareWithPrevious: Bool, refreshTop: Bool, topCount: Int) -> RowStats {
         let keys = UnsafeBufferPointer(rebasing: keyPositions[0 ..< min(row.count, keyPositions.count)])
         let probs = UnsafeBufferPointer(rebasing: row[0 ..< keys.count])
         let visible = row.count, n = keys.count
         rows &+= 1
+        // the previous last row's keys followed by appended ones (known, not compared)
+        let appended = keyEdits != nil && keyEdits == previousEdits && previous != .none && n >= previousKeyCount
+        previousEdits = keyEdits
+        defer { previousKeyCount = n }
         var common = 0, previousCount = 0
         let entropySum: Float
         // A scattered selection tends to stay scattered: while it is, its runs are looked for
@@ -106,9 +117,28 @@ public final class HeadTracker {
         // Either path gives the same results.
         let lookForRuns = previous != .keys || rows & 15 == 0
         let runLimit = previous == .keys || previousLeft <= 1 ? maxIndexedRuns : 2 * maxIndexedRuns
-        if lookForRuns && HeadStatistics.ranges(keys, into: &scratchRanges, atMost: runLimit) {
+        let haveRuns: Bool
+        if appended && previous == .ranges {
+            // the previous runs, the appended keys (past the last of them) extending them
+            scratchRanges.removeAll(keepingCapacity: true)
+            scratchRanges.append(contentsOf: previousRanges)
+            for k in keys[previousKeyCount...] {
+                let p = Int(k)
+                if let last = scratchRanges.last, last.upperBound == p {
+                    scratchRanges[scratchRanges.count - 1] = last.lowerBound ..< p + 1
+                } else {
+                    scratchRanges.append(p ..< p + 1)
+                }
+            }
+            haveRuns = scratchRanges.count <= runLimit
+        } else {
+            haveRuns = lookForRuns && HeadStatistics.ranges(keys, into: &scratchRanges, atMost: runLimit)
+        }
+        if haveRuns {
             switch previous {
             case .none: break
+            case .ranges where appended:
+                common = previousKeyCount; previousCount = previousKeyCount
             case .ranges:
                 common = HeadStatistics.commonCount(scratchRanges, previousRanges)
                 previousCount = previousRanges.reduce(0) { $0 + $1.count }
@@ -141,7 +171,7 @@ public final class HeadTracker {
                 _ = live.merge(probs, keys: keys, row: rows, archive: &archive)
             case .keys:
                 previousCount = live.count
-                common = live.merge(probs, keys: keys, row: rows, archive: &archive)
+                common = live.merge(probs, keys: keys, row: rows, archive: &archive, appended: appended)
             }
             previous = .keys
             indexedTop.invalidate()   // the live keys' α are not in the archive

@@ -136,7 +136,9 @@ final class LiveReceivedAttention {
             kth.initialize(repeating: -.infinity)
             for b in 0 ..< groups {
                 let c = SIMD8<Int32>(repeating: row) &- orr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Int32>.self)
-                let top = (sr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Float>.self) / ReceivedAttention.floats(c)).max()
+                let a = sr.loadUnaligned(fromByteOffset: b &* 32, as: SIMD8<Float>.self) / ReceivedAttention.floats(c)
+                // (SIMD8.max() compiled to a call per group)
+                let top = max(max(max(a[0], a[1]), max(a[2], a[3])), max(max(a[4], a[5]), max(a[6], a[7])))
                 groupMax[b] = top
                 if top > kth[k - 1] {
                     var j = k - 1
@@ -151,14 +153,15 @@ final class LiveReceivedAttention {
     /// Last row number `row` saw `cur` (ascending, strictly) with probabilities `probs`: adds them
     /// to the α state, moves keys that left to the archive and takes keys that entered from it.
     /// Returns |cur ∩ previous|. Afterwards the state is live and `cur` is the previous selection.
+    /// `appended`: the caller knows that `cur` is the previous keys followed by other positions.
     func merge(_ probsRow: UnsafeBufferPointer<Float>, keys cur: UnsafeBufferPointer<Int32>, row: Int32,
-               archive: inout ReceivedAttention) -> Int {
+               archive: inout ReceivedAttention, appended: Bool = false) -> Int {
         precondition(probsRow.count == cur.count, "\(probsRow.count) probabilities for \(cur.count) keys")
         let m = cur.count, mp = count, cap = archive.capacity
         reserve(max(m, 1))
         let probs = probsRow.baseAddress ?? UnsafePointer(nextSums)   // (m = 0: never read)
         let live = isLive
-        if live && appendsOnly(cur, limit: archive.limit) {
+        if live && appendsOnly(cur, limit: archive.limit, knownPrefix: appended) {
             addInPlace(probs, keys: cur, row: row)
             return mp
         }
@@ -231,10 +234,10 @@ final class LiveReceivedAttention {
     /// `cur` is the previous keys followed by positions no row has seen (the step's new token
     /// after eviction settled: the common case of an evicting policy).
     @inline(__always)
-    private func appendsOnly(_ cur: UnsafeBufferPointer<Int32>, limit: Int) -> Bool {
+    private func appendsOnly(_ cur: UnsafeBufferPointer<Int32>, limit: Int, knownPrefix: Bool) -> Bool {
         let m = cur.count, mp = count
         guard mp > 0, m >= mp, let cb = cur.baseAddress else { return false }
-        return (m == mp || Int(cb[mp]) >= limit) && memcmp(cb, keys, mp &* 4) == 0
+        return (m == mp || Int(cb[mp]) >= limit) && (knownPrefix || memcmp(cb, keys, mp &* 4) == 0)
     }
 
     /// The merge when `appendsOnly`: the sums grow in place and the new keys are appended (their
