@@ -290,7 +290,8 @@ final class TraceRecorder: AttentionInputObserver {
         }
         let tracker = trackers[slot]
         let refreshTop = phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0
-        let stats = tracker.lastRow(row, keyPositions: keys, entropy: entropy, compareWithPrevious: stepIndex > 0, refreshTop: refreshTop,
+        let stats = tracker.lastRow(row, keyPositions: keys, entropy: entropy, keyEdits: r.keyEdits,
+                                    compareWithPrevious: stepIndex > 0, refreshTop: refreshTop,
                                     topCount: topSinkCount)
         if stats.topRefreshed { out.topSinks[slot] = tracker.topSinks.map { SinkScore(position: $0.position, score: $0.score) } }
         out.metrics[slot] = HeadMetrics(
