@@ -56,7 +56,10 @@ struct TouchedTop {
         let blocks = (archive.limit + blockSize - 1) / blockSize
         let seen = blocks >= 64 ? UInt64.max : ((1 as UInt64) << UInt64(blocks)) &- 1
         if !(isValid && touched & seen != seen && fromTouched(k, archive: archive)) {
-            archive.top(Self.keep + 1, into: &entries)
+            // every block, from the highest down (as fast as a scan upwards for dense rows, and
+            // faster where the higher α sit at recent positions)
+            entries.removeAll(keepingCapacity: true)
+            archive.top(Self.keep + 1, inBlocks: .max, of: blockSize, into: &entries)
             cutoff = entries.count > Self.keep ? entries.removeLast() : nil
             touched = 0
             isValid = true
