@@ -175,18 +175,10 @@ func scaleCopy(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, by
 @inline(__always)
 func expShiftedInPlaceWithShiftSum(_ x: UnsafeMutablePointer<Float>, count n: Int) -> (max: Float, sum: Float, shiftSum: Float) {
     let xr = UnsafeMutableRawPointer(x)
-    var vmax = SIMD8<Float>(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= n {
-        let v = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        vmax.replace(with: v, where: v .> vmax)
-        i += 8
-    }
-    var m = vmax.max()
-    while i < n { m = max(m, x[i]); i += 1 }
+    let m = largestValue(x, count: n)
     let m8 = SIMD8<Float>(repeating: m)
     var acc = SIMD8<Float>(), shift = SIMD8<Float>()
-    i = 0
+    var i = 0
     while i + 8 <= n {
         let t = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8
         let e = simdExp(t)
@@ -202,18 +194,10 @@ func expShiftedInPlaceWithShiftSum(_ x: UnsafeMutablePointer<Float>, count n: In
 @inline(__always)
 func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) -> (max: Float, sum: Float) {
     let xr = UnsafeMutableRawPointer(x)
-    var vmax = SIMD8<Float>(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= n {
-        let v = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        vmax.replace(with: v, where: v .> vmax)
-        i += 8
-    }
-    var m = vmax.max()
-    while i < n { m = max(m, x[i]); i += 1 }
+    let m = largestValue(x, count: n)
     let m8 = SIMD8<Float>(repeating: m)
     var acc = SIMD8<Float>()
-    i = 0
+    var i = 0
     while i + 8 <= n {
         let e = simdExp(xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8)
         xr.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)

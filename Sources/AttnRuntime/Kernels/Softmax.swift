@@ -30,20 +30,29 @@ func simdExp(_ v: SIMD8<Float>) -> SIMD8<Float> {
     return out
 }
 
+/// max x[0 ..< n], 8 lanes at a time (−∞ for n = 0).
+@inline(__always)
+func largestValue(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+    let xr = UnsafeRawPointer(x)
+    var vmax = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= n {
+        let v = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        vmax.replace(with: v, where: v .> vmax)
+        i += 8
+    }
+    var m = vmax.max()
+    while i < n { m = max(m, x[i]); i += 1 }
+    return m
+}
+
 /// x[i] = exp(x[i] - max) / Σ_j exp(x[j] - max) for i in 0 ..< n. Returns max + log Σ (the log-sum-exp).
 @discardableResult
 public func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) -> Float {
     guard n > 0 else { return -.infinity }
     let xr = UnsafeMutableRawPointer(x)
     var i = 0
-    var vmax = SIMD8<Float>(repeating: -.infinity)
-    while i + 8 <= n {
-        let v = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        vmax.replace(with: v, where: v .> vmax)
-        i += 8
-    }
-    var mx = vmax.max()
-    while i < n { mx = max(mx, x[i]); i += 1 }
+    let mx = largestValue(x, count: n)
     let m8 = SIMD8<Float>(repeating: mx)
     var vsum = SIMD8<Float>()
     i = 0
