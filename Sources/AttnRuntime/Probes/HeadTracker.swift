@@ -184,7 +184,8 @@ public final class HeadTracker {
         }
         let refresh = refreshTop || topSinks.isEmpty
         if refresh {
-            // scattered: the live keys and the frozen list; otherwise every position seen
+            // scattered: the live keys and the frozen list; otherwise the blocks rows touched
+            // since the last refresh and that refresh's best (or every position seen)
             if live.isLive {
                 live.top(topCount, row: rows, archive: &archive, into: &topSinks)
             } else {
