@@ -39,7 +39,7 @@ final class FrozenTopTests: XCTestCase {
                 let k = Int.random(in: 1...8, using: &rng)
                 let liveTop = bruteTop(liveUnique, k: k)
                 let expect = bruteTop(frozen.map { ($0.key, $0.value) } + liveUnique, k: k)
-                if let got = top.merged(with: liveTop, k: k) {
+                if let got = merged(top, liveTop, k: k) {
                     vouched += 1
                     XCTAssertEqual(got.map(\.position), expect.map(\.position), "seed \(seed) op \(op)")
                     XCTAssertEqual(got.map(\.score), expect.map(\.score), "seed \(seed) op \(op)")
@@ -65,8 +65,14 @@ final class FrozenTopTests: XCTestCase {
         top.offer(50, score: 84.5)   // below entry 15 (85), above the cutoff (84)
         XCTAssertEqual(top.cutoff?.position, 50)
         for p in 0..<10 { top.remove(p) }
-        XCTAssertNil(top.merged(with: [(200, 1)], k: 8))
-        XCTAssertEqual(top.merged(with: [(200, 1)], k: 6)?.map(\.position), [10, 11, 12, 13, 14, 15])
-        XCTAssertEqual(top.merged(with: [(200, 95)], k: 7)?.map(\.position), [200, 10, 11, 12, 13, 14, 15])
+        XCTAssertNil(merged(top, [(200, 1)], k: 8))
+        XCTAssertEqual(merged(top, [(200, 1)], k: 6)?.map(\.position), [10, 11, 12, 13, 14, 15])
+        XCTAssertEqual(merged(top, [(200, 95)], k: 7)?.map(\.position), [200, 10, 11, 12, 13, 14, 15])
+    }
+
+    /// FrozenTop.merge as an optional list.
+    func merged(_ top: FrozenTop, _ live: [FrozenTop.Entry], k: Int) -> [FrozenTop.Entry]? {
+        var out: [FrozenTop.Entry] = []
+        return top.merge(with: live, k: k, into: &out) ? out : nil
     }
 }

@@ -255,7 +255,7 @@ extension Attention {
                         probabilities: rows + head * headStride, rowStride: n,
                         visibleCounts: UnsafeBufferPointer(rebasing: vis[head * t ..< (head + 1) * t]),
                         entropies: entropies.map { UnsafePointer($0 + head) },
-                        keyEdits: ng <= n ? cache.edits(layer: layer, kvHead: g) : nil))
+                        keyEdits: cache.edits(layer: layer, kvHead: g)))   // (keys: the whole stream, ng ≤ n)
                 }
                 rowBatch.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
             }

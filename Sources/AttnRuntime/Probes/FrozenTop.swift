@@ -69,15 +69,9 @@ struct FrozenTop {
         if let i = entries.firstIndex(where: { $0.position == p }) { entries.remove(at: i); remask() }
     }
 
-    /// The best `k` of the entries and `live` (the live keys' best k, best first), or nil when
-    /// the entries cannot vouch for them (a frozen position outside the list might rank higher).
-    func merged(with live: [Entry], k: Int) -> [Entry]? {
-        var out: [Entry] = []
-        return merge(with: live, k: k, into: &out) ? out : nil
-    }
-
-    /// `merged(with:k:)` into `out` (emptied first, its storage reused); false when the entries
-    /// cannot vouch for the result (`out` is then not meaningful).
+    /// The best `k` of the entries and `live` (the live keys' best k, best first) into `out`
+    /// (emptied first, its storage reused); false when the entries cannot vouch for them (a
+    /// frozen position outside the list might rank higher; `out` is then not meaningful).
     func merge(with live: [Entry], k: Int, into out: inout [Entry]) -> Bool {
         out.removeAll(keepingCapacity: true)
         out.reserveCapacity(k)
