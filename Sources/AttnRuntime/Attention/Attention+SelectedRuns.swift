@@ -41,14 +41,7 @@ extension Attention {
                     for hh in 0..<r {
                         let head = kv * r + hh
                         let row = s.scores + head * s.capacity
-                        let m: Float, l: Float
-                        if probs == nil {
-                            (m, l) = expShiftedInPlace(row + lo, count: hi - lo)
-                        } else {   // with the sum the merge turns into the row's entropy
-                            (m, l, s.chunkShift[head * s.maxChunks + c]) = expShiftedInPlaceWithShiftSum(row + lo, count: hi - lo)
-                        }
-                        s.chunkMax[head * s.maxChunks + c] = m
-                        s.chunkSum[head * s.maxChunks + c] = l
+                        s.exponentiate(row + lo, count: hi - lo, head: head, chunk: c, shiftSum: probs != nil)
                         let o = s.chunkOut + (head * s.maxChunks + c) * d
                         o.update(repeating: 0, count: d)
                         forEachRun(sb, lo, hi) { j, first, count in

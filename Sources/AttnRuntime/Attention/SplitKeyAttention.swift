@@ -41,6 +41,18 @@ final class SplitKeyScratch {
         chunkShift.deallocate(); rowEntropy.deallocate()
     }
 
+    /// row[0 ..< n] = e^(s − m) in place for chunk c of `head`, keeping m and Σ e^(s − m), and
+    /// with `shiftSum` (a probe wants the row's entropy) also Σ e^(s − m)·(s − m). n ≥ 1.
+    @inline(__always) func exponentiate(_ row: UnsafeMutablePointer<Float>, count n: Int, head: Int, chunk c: Int,
+                                        shiftSum: Bool) {
+        let i = head * maxChunks + c
+        if shiftSum {
+            (chunkMax[i], chunkSum[i], chunkShift[i]) = expShiftedInPlaceWithShiftSum(row, count: n)
+        } else {
+            (chunkMax[i], chunkSum[i]) = expShiftedInPlace(row, count: n)
+        }
+    }
+
     /// Chunk c of KV group kv holds no entries for its r heads: it adds nothing to the merge.
     @inline(__always) func markEmpty(chunk c: Int, group kv: Int, headsPerGroup r: Int) {
         for hh in 0..<r {
@@ -91,14 +103,7 @@ extension Attention {
                 for hh in 0..<r {
                     let head = kv * r + hh
                     let row = s.scores + head * s.capacity + lo
-                    let m: Float, l: Float
-                    if probs == nil {
-                        (m, l) = expShiftedInPlace(row, count: hi - lo)
-                    } else {
-                        (m, l, s.chunkShift[head * s.maxChunks + c]) = expShiftedInPlaceWithShiftSum(row, count: hi - lo)
-                    }
-                    s.chunkMax[head * s.maxChunks + c] = m
-                    s.chunkSum[head * s.maxChunks + c] = l
+                    s.exponentiate(row, count: hi - lo, head: head, chunk: c, shiftSum: probs != nil)
                     weightedSum(s.chunkOut + (head * s.maxChunks + c) * d, weights: row, rows: values + lo * d,
                                 count: hi - lo, dim: d)
                 }

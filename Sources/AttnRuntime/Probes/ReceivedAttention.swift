@@ -198,6 +198,15 @@ public struct ReceivedAttention {
         if best.count > k { best.removeLast() }
     }
 
+    /// (d₀, d₀+d₁, …, d₀+…+d₇): three shifted additions.
+    @inline(__always)
+    static func inclusivePrefix(_ d: SIMD8<Int32>) -> SIMD8<Int32> {
+        var cs = d &+ SIMD8(0, d[0], d[1], d[2], d[3], d[4], d[5], d[6])
+        cs &+= SIMD8(0, 0, cs[0], cs[1], cs[2], cs[3], cs[4], cs[5])
+        cs &+= SIMD8(0, 0, 0, 0, cs[0], cs[1], cs[2], cs[3])
+        return cs
+    }
+
     /// Counts 0 ≤ c < 2^23 as floats, exactly: 2^23 + c has the bits 0x4B00_0000 | c, so no
     /// conversion call (Swift's generic SIMD init compiled to one per 8 lanes).
     @inline(__always)
@@ -228,7 +237,7 @@ public struct ReceivedAttention {
     /// more groups of 8 are skipped.
     func top(_ k: Int, inBlocks blocks: UInt64, of size: Int, into best: inout [(position: Int, score: Float)]) {
         guard k > 0, limit > 0 else { return }
-        var bits = blocks & (limit >= 64 * size ? UInt64.max : ((1 as UInt64) << UInt64((limit + size - 1) / size)) &- 1)
+        var bits = blocks & lowBits((limit + size - 1) / size)
         // running = Σ countSteps[0 ..< at]; all steps sum to 0 (each run adds +1 and −1 at or
         // before `limit`), so at = limit + 1 starts at 0
         var running: Int32 = 0, at = limit + 1
@@ -240,7 +249,7 @@ public struct ReceivedAttention {
             running = at - hi <= hi ? running &- stepSum(hi ..< at) : stepSum(0 ..< hi)
             running = scanDown(lo ..< hi, running: running, into: &best, keeping: k)
             at = lo
-            bits &= lo / size == 0 ? 0 : ((1 as UInt64) << UInt64(lo / size)) &- 1
+            bits &= lowBits(lo / size)
         }
     }
 
@@ -281,9 +290,7 @@ public struct ReceivedAttention {
                 while p > r.lowerBound {
                     p -= 8
                     let d = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self)
-                    var cs = d &+ SIMD8(0, d[0], d[1], d[2], d[3], d[4], d[5], d[6])
-                    cs &+= SIMD8(0, 0, cs[0], cs[1], cs[2], cs[3], cs[4], cs[5])
-                    cs &+= SIMD8(0, 0, 0, 0, cs[0], cs[1], cs[2], cs[3])
+                    var cs = Self.inclusivePrefix(d)
                     // counts before p's group: running − (the group's total); inclusive within it
                     let before = running &- cs[7]
                     cs &+= SIMD8(repeating: before)
@@ -346,9 +353,7 @@ public struct ReceivedAttention {
                         } else {
                             // the 8 counts: inclusive prefix sum of the steps plus the running count
                             let d = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self)
-                            var cs = d &+ SIMD8(0, d[0], d[1], d[2], d[3], d[4], d[5], d[6])
-                            cs &+= SIMD8(0, 0, cs[0], cs[1], cs[2], cs[3], cs[4], cs[5])
-                            cs &+= SIMD8(0, 0, 0, 0, cs[0], cs[1], cs[2], cs[3])
+                            var cs = Self.inclusivePrefix(d)
                             cs &+= SIMD8(repeating: running)
                             let counts = withBase ? cs &+ bRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self) : cs
                             let cv = Self.floats(counts)

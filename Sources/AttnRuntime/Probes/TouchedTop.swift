@@ -12,6 +12,12 @@
 // When the entries cannot vouch for the top k, or after anything this list does not see (a
 // prefill row, a switch to key order), the list is rebuilt by a scan of every position.
 
+/// A word whose lowest n bits are set (n ≥ 0; all 64 from n = 64 on).
+@inline(__always)
+func lowBits(_ n: Int) -> UInt64 {
+    n >= 64 ? .max : ((1 as UInt64) << UInt64(n)) &- 1
+}
+
 struct TouchedTop {
     typealias Entry = FrozenTop.Entry
 
@@ -43,8 +49,7 @@ struct TouchedTop {
     mutating func touch(_ r: Range<Int>) {
         guard isValid, r.lowerBound < r.upperBound else { return }
         let a = min(63, r.lowerBound / blockSize), b = min(63, (r.upperBound - 1) / blockSize)
-        let bits = b - a == 63 ? UInt64.max : ((1 as UInt64) << UInt64(b - a + 1)) &- 1
-        touched |= bits << UInt64(a)
+        touched |= lowBits(b - a + 1) << UInt64(a)
     }
 
     /// The `k` highest α of `archive` (highest first; equal to `archive.top(k)`), from the
@@ -54,7 +59,7 @@ struct TouchedTop {
     mutating func refresh(_ k: Int, archive: ReceivedAttention, into out: inout [Entry]) {
         // (when rows touched every block, as dense rows do, a scan of everything is as cheap)
         let blocks = (archive.limit + blockSize - 1) / blockSize
-        let seen = blocks >= 64 ? UInt64.max : ((1 as UInt64) << UInt64(blocks)) &- 1
+        let seen = lowBits(blocks)
         if !(isValid && touched & seen != seen && fromTouched(k, archive: archive)) {
             // every block, from the highest down (as fast as a scan upwards for dense rows, and
             // faster where the higher α sit at recent positions)
