@@ -143,9 +143,11 @@ final class PolicyQuestTests: XCTestCase {
     func testAttentionAttendsToTheSelectionOnly() throws {
         try attendsToTheSelectionOnly(gather: false)   // in place over the runs (the fast path)
         try attendsToTheSelectionOnly(gather: true)    // gathered, then the split-key kernel (the reference)
+        // positions that are not the entries' indices: the probe gets them from the stream
+        try attendsToTheSelectionOnly(gather: false, firstPosition: 1000)
     }
 
-    func attendsToTheSelectionOnly(gather: Bool) throws {
+    func attendsToTheSelectionOnly(gather: Bool, firstPosition p0: Int32 = 0) throws {
         let seed: UInt64 = 21
         var rng = SeededRandom(seed: seed)
         // 520 entries: 75 pages of 4 are selected, more than one split-key chunk of 256
@@ -159,7 +161,7 @@ final class PolicyQuestTests: XCTestCase {
         let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 600)
         var out = [Float](repeating: 0, count: t * h * d)
         attention.forward(out: &out, q: rng.floats(t * h * d), k: rng.floats(t * g * d), v: rng.floats(t * g * d),
-                          positions: (0..<Int32(t)).map { $0 }, tokens: t, layer: 0, cache: cache)
+                          positions: (0..<Int32(t)).map { p0 + $0 }, tokens: t, layer: 0, cache: cache)
         let capture = AttentionCapture(layers: 1, heads: h)
         final class SelectedFrom: AttentionProbe {
             var counts: [Int?] = [], entropies: [Float?] = []
@@ -174,7 +176,7 @@ final class PolicyQuestTests: XCTestCase {
                 probeCache.append(layer: 0, kvHead: kv, keys: cache.keys(layer: 0, kvHead: kv), values: cache.values(layer: 0, kvHead: kv),
                                   stride: d, positions: cache.positions(layer: 0, kvHead: kv), tokens: n - 1)
                 probeCache.append(layer: 0, kvHead: kv, keys: Array(k[kv * d ..< (kv + 1) * d]), values: Array(v[kv * d ..< (kv + 1) * d]),
-                                  stride: d, positions: [Int32(n - 1)], tokens: 1)
+                                  stride: d, positions: [p0 + Int32(n - 1)], tokens: 1)
             }
             let reference = try QuestPolicy(page: 4, budget: 300, denseLayers: 0)
             let expected = try XCTUnwrap(select(reference, cache: probeCache, heads: h, query: q, d: d))
@@ -185,7 +187,7 @@ final class PolicyQuestTests: XCTestCase {
             let seen = SelectedFrom()
             let tee = Tee(capture, seen)
             attention.probe = tee
-            attention.forward(out: &out, q: q, k: k, v: v, positions: [Int32(n - 1)], tokens: 1, layer: 0, cache: cache)
+            attention.forward(out: &out, q: q, k: k, v: v, positions: [p0 + Int32(n - 1)], tokens: 1, layer: 0, cache: cache)
             XCTAssertEqual(cache.count(layer: 0, kvHead: 0), n, "a selecting policy keeps every entry")
             XCTAssertEqual(seen.counts, Array(repeating: n, count: h))
             for head in 0..<h {
@@ -198,7 +200,7 @@ final class PolicyQuestTests: XCTestCase {
                                    count: sel.count, headDim: d)
                 }
                 for c in 0..<d { XCTAssertEqual(out[head * d + c], expect[c], accuracy: 1e-4, "seed \(seed) gather \(gather) step \(step) head \(head)") }
-                XCTAssertEqual(capture.keyPositions[0][head], sel.map(Int32.init))
+                XCTAssertEqual(capture.keyPositions[0][head], sel.map { p0 + Int32($0) }, "first position \(p0)")
                 let row = capture.rows[0][head].last!.probs
                 XCTAssertEqual(row.count, sel.count)
                 for j in 0..<sel.count { XCTAssertEqual(row[j], probs[j], accuracy: 1e-5) }
