@@ -220,14 +220,16 @@ final class HeadTrackerTests: XCTestCase {
     /// The top-α refresh of a selection of few runs (position-indexed α, including the base
     /// counts that a scattered selection left) against a scan of every position, refreshed at
     /// every step: a sink plus a sliding window, and Quest-like pages that change every step,
-    /// with now and then a prefill row over every position, mostly on one.
+    /// with now and then a prefill row over every position, mostly on one. Capacity 700 has 88
+    /// blocks of 8 (two words of touched bits), 4,400 has 275 blocks of 16 (five words).
     func testTopOfFewRunsMatchesAScanOfEveryPosition() {
-        for seed: UInt64 in 0..<24 {
+        for seed: UInt64 in 0..<32 {
             var rng = SeededRandom(seed: seed)
-            let tracker = HeadTracker(capacity: 700)
+            let long = seed >= 24
+            let tracker = HeadTracker(capacity: long ? 4400 : 700)
             let pages = seed % 2 == 1
             for step in 0..<200 {
-                let position = 300 + step
+                let position = (long ? 4000 : 300) + step
                 var keys: [Int32]
                 if pages {
                     keys = []

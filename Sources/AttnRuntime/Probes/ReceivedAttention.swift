@@ -235,21 +235,27 @@ public struct ReceivedAttention {
     /// highest of its own and theirs. The blocks go from the highest down, since recent positions
     /// (seen by few queries) tend to hold the higher α: the list's threshold rises early and
     /// more groups of 8 are skipped.
-    func top(_ k: Int, inBlocks blocks: UInt64, of size: Int, into best: inout [(position: Int, score: Float)]) {
+    func top(_ k: Int, inBlocks blocks: BlockBits, of size: Int, into best: inout [(position: Int, score: Float)]) {
         guard k > 0, limit > 0 else { return }
-        var bits = blocks & lowBits((limit + size - 1) / size)
+        let used = (limit + size - 1) / size   // blocks holding positions below limit (≤ 512)
         // running = Σ countSteps[0 ..< at]; all steps sum to 0 (each run adds +1 and −1 at or
         // before `limit`), so at = limit + 1 starts at 0
         var running: Int32 = 0, at = limit + 1
-        while bits != 0 {
-            let b = 63 - bits.leadingZeroBitCount   // highest block of the next run of set bits
-            let length = (~(bits << UInt64(63 - b))).leadingZeroBitCount   // consecutive blocks down from b
-            let lo = (b + 1 - length) * size, hi = min(limit, (b + 1) * size)
-            // the steps before hi: walked down from the last run, or (closer) up from 0
-            running = at - hi <= hi ? running &- stepSum(hi ..< at) : stepSum(0 ..< hi)
-            running = scanDown(lo ..< hi, running: running, into: &best, keeping: k)
-            at = lo
-            bits &= lowBits(lo / size)
+        // word by word from the highest; a run of blocks across two words is scanned in two parts
+        var w = min(7, (used - 1) >> 6)
+        while w >= 0 {
+            var bits = blocks.words[w] & lowBits(used - 64 * w)
+            while bits != 0 {
+                let b = 63 - bits.leadingZeroBitCount   // highest block of the next run of set bits
+                let length = (~(bits << UInt64(63 - b))).leadingZeroBitCount   // consecutive blocks down from b
+                let lo = (64 * w + b + 1 - length) * size, hi = min(limit, (64 * w + b + 1) * size)
+                // the steps before hi: walked down from the last run, or (closer) up from 0
+                running = at - hi <= hi ? running &- stepSum(hi ..< at) : stepSum(0 ..< hi)
+                running = scanDown(lo ..< hi, running: running, into: &best, keeping: k)
+                at = lo
+                bits &= lowBits(b + 1 - length)
+            }
+            w -= 1
         }
     }
 
