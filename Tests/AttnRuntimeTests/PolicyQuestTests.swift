@@ -145,9 +145,11 @@ final class PolicyQuestTests: XCTestCase {
         try attendsToTheSelectionOnly(gather: true)    // gathered, then the split-key kernel (the reference)
         // positions that are not the entries' indices: the probe gets them from the stream
         try attendsToTheSelectionOnly(gather: false, firstPosition: 1000)
+        // the last entry's position is its index, the first one's is not (−1, 1, 2, …)
+        try attendsToTheSelectionOnly(gather: false, firstEntryAt: -1)
     }
 
-    func attendsToTheSelectionOnly(gather: Bool, firstPosition p0: Int32 = 0) throws {
+    func attendsToTheSelectionOnly(gather: Bool, firstPosition p0: Int32 = 0, firstEntryAt first: Int32? = nil) throws {
         let seed: UInt64 = 21
         var rng = SeededRandom(seed: seed)
         // 520 entries: 75 pages of 4 are selected, more than one split-key chunk of 256
@@ -161,7 +163,7 @@ final class PolicyQuestTests: XCTestCase {
         let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 600)
         var out = [Float](repeating: 0, count: t * h * d)
         attention.forward(out: &out, q: rng.floats(t * h * d), k: rng.floats(t * g * d), v: rng.floats(t * g * d),
-                          positions: (0..<Int32(t)).map { p0 + $0 }, tokens: t, layer: 0, cache: cache)
+                          positions: (0..<Int32(t)).map { $0 == 0 ? first ?? p0 : p0 + $0 }, tokens: t, layer: 0, cache: cache)
         let capture = AttentionCapture(layers: 1, heads: h)
         final class SelectedFrom: AttentionProbe {
             var counts: [Int?] = [], entropies: [Float?] = []
@@ -200,7 +202,8 @@ final class PolicyQuestTests: XCTestCase {
                                    count: sel.count, headDim: d)
                 }
                 for c in 0..<d { XCTAssertEqual(out[head * d + c], expect[c], accuracy: 1e-4, "seed \(seed) gather \(gather) step \(step) head \(head)") }
-                XCTAssertEqual(capture.keyPositions[0][head], sel.map { p0 + Int32($0) }, "first position \(p0)")
+                XCTAssertEqual(capture.keyPositions[0][head], sel.map { $0 == 0 ? first ?? p0 : p0 + Int32($0) },
+                               "first position \(p0), first entry at \(first.map(String.init) ?? "-")")
                 let row = capture.rows[0][head].last!.probs
                 XCTAssertEqual(row.count, sel.count)
                 for j in 0..<sel.count { XCTAssertEqual(row[j], probs[j], accuracy: 1e-5) }

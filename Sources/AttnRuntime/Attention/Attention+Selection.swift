@@ -82,10 +82,10 @@ extension Attention {
         for g in 0..<gCount {
             let p = cache.positions(layer: layer, kvHead: g), out = s.selectedPositions + g * s.capacity
             let c = cache.count(layer: layer, kvHead: g)
-            if c > 0 && p[c - 1] == Int32(c - 1) {
-                // positions 0 ..< c, ascending: each entry's position is its index, so the
-                // stream's positions (cold: 28 layers × 1,230 gathers cost ~1% of a Quest step
-                // at 4K) need not be read
+            if c > 0 && p[0] == 0 && p[c - 1] == Int32(c - 1) {
+                // c strictly increasing positions from 0 to c − 1 (KVCache's invariant) are
+                // 0 ..< c: each entry's position is its index, so the stream's positions (cold:
+                // 28 layers × 1,230 gathers cost ~1% of a Quest step at 4K) need not be read
                 s.selection[g].withUnsafeBufferPointer { sel in
                     for j in sel.indices { out[j] = Int32(truncatingIfNeeded: sel[j]) }
                 }
