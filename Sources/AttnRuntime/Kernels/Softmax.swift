@@ -51,11 +51,10 @@ func largestValue(_ x: UnsafePointer<Float>, count n: Int) -> Float {
 public func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) -> Float {
     guard n > 0 else { return -.infinity }
     let xr = UnsafeMutableRawPointer(x)
-    var i = 0
     let mx = largestValue(x, count: n)
     let m8 = SIMD8<Float>(repeating: mx)
     var vsum = SIMD8<Float>()
-    i = 0
+    var i = 0
     while i + 8 <= n {
         let e = simdExp(xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8)
         xr.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
