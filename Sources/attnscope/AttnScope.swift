@@ -24,6 +24,7 @@ struct AttnScope: ParsableCommand {
             // benchmarks
             Bench.self,
             BenchRecord.self,
+            BenchProbe.self,
             BenchTrace.self,
             BenchDiff.self,
             BenchView.self,
