@@ -292,27 +292,38 @@ public struct ReceivedAttention {
                     if count > 0 { Self.offer(p, score: s[p] / Float(count), to: &best, keeping: k) }
                     running &-= c[p]
                 }
-                let ones = SIMD8<Float>(repeating: 1)
+                let ones = SIMD8<Float>(repeating: 1), upTo8 = SIMD8<Int32>(1, 2, 3, 4, 5, 6, 7, 8)
+                // the list's last α less the margin (below it by more than rounding), kept in a
+                // register: it changes only when a position is offered
+                var t = best.count == k ? best[k - 1].score * 0.999_999 : -Float.infinity
                 while p > r.lowerBound {
                     p -= 8
                     let d = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self)
-                    var cs = Self.inclusivePrefix(d)
-                    // counts before p's group: running − (the group's total); inclusive within it
-                    let before = running &- cs[7]
-                    cs &+= SIMD8(repeating: before)
+                    // counts before p's group: running − (the group's total); inclusive within it.
+                    // Equal steps (none: most groups; −1 each: the prompt's positions under dense
+                    // prefill rows) need no prefix sum: the i-th count is before + (i + 1)·step.
+                    let d0 = d[0]
+                    var cs: SIMD8<Int32>
+                    let before: Int32
+                    if d == SIMD8(repeating: d0) {
+                        before = running &- d0 &* 8
+                        cs = SIMD8(repeating: before) &+ upTo8 &* d0
+                    } else {
+                        cs = Self.inclusivePrefix(d)
+                        before = running &- cs[7]
+                        cs &+= SIMD8(repeating: before)
+                    }
                     running = before
                     let counts = withBase ? cs &+ bRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self) : cs
                     let sv = sRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
                     let cv = Self.floats(counts)
-                    if best.count == k {
-                        let t = best[k - 1].score * 0.999_999   // (below t by more than rounding)
-                        if !any(sv .> cv * (ones * t)) { continue }
-                    }
+                    if !any(sv .> cv * (ones * t)) { continue }   // (t = −∞ while the list is not full)
                     var lane = 7
                     while lane >= 0 {
                         if counts[lane] > 0 { Self.offer(p &+ lane, score: sv[lane] / cv[lane], to: &best, keeping: k) }
                         lane -= 1
                     }
+                    if best.count == k { t = best[k - 1].score * 0.999_999 }
                 }
                 return running
             }
