@@ -241,94 +241,103 @@ public struct ReceivedAttention {
         // running = Σ countSteps[0 ..< at]; all steps sum to 0 (each run adds +1 and −1 at or
         // before `limit`), so at = limit + 1 starts at 0
         var running: Int32 = 0, at = limit + 1
-        // word by word from the highest; a run of blocks across two words is scanned in two parts
-        var w = min(7, (used - 1) >> 6)
-        while w >= 0 {
-            var bits = blocks.words[w] & lowBits(used - 64 * w)
-            while bits != 0 {
-                let b = 63 - bits.leadingZeroBitCount   // highest block of the next run of set bits
-                let length = (~(bits << UInt64(63 - b))).leadingZeroBitCount   // consecutive blocks down from b
-                let lo = (64 * w + b + 1 - length) * size, hi = min(limit, (64 * w + b + 1) * size)
-                // the steps before hi: walked down from the last run, or (closer) up from 0
-                running = at - hi <= hi ? running &- stepSum(hi ..< at) : stepSum(0 ..< hi)
-                running = scanDown(lo ..< hi, running: running, into: &best, keeping: k)
-                at = lo
-                bits &= lowBits(b + 1 - length)
+        let withBase = hasBase
+        // (the arrays' addresses once for all runs: a scattered selection touches dozens)
+        sums.withUnsafeBufferPointer { s in
+          countBase.withUnsafeBufferPointer { baseCounts in
+            countSteps.withUnsafeBufferPointer { steps in
+                let arrays = Arrays(sums: s.baseAddress!, steps: steps.baseAddress!,
+                                    base: withBase ? baseCounts.baseAddress! : nil)
+                // word by word from the highest; a run of blocks across two words is scanned in two parts
+                var w = min(7, (used - 1) >> 6)
+                while w >= 0 {
+                    var bits = blocks.words[w] & lowBits(used - 64 * w)
+                    while bits != 0 {
+                        let b = 63 - bits.leadingZeroBitCount   // highest block of the next run of set bits
+                        let length = (~(bits << UInt64(63 - b))).leadingZeroBitCount   // consecutive blocks down from b
+                        let lo = (64 * w + b + 1 - length) * size, hi = min(limit, (64 * w + b + 1) * size)
+                        // the steps before hi: walked down from the last run, or (closer) up from 0
+                        running = at - hi <= hi ? running &- Self.stepSum(arrays.steps, hi ..< at) : Self.stepSum(arrays.steps, 0 ..< hi)
+                        running = Self.scanDown(arrays, lo ..< hi, running: running, into: &best, keeping: k)
+                        at = lo
+                        bits &= lowBits(b + 1 - length)
+                    }
+                    w -= 1
+                }
             }
-            w -= 1
+          }
         }
     }
 
-    /// Σ countSteps[r] (r within the padded array).
-    private func stepSum(_ r: Range<Int>) -> Int32 {
-        countSteps.withUnsafeBufferPointer { c in
-            var acc = SIMD8<Int32>()
-            var i = r.lowerBound
-            let raw = UnsafeRawPointer(c.baseAddress!)
-            while i + 8 <= r.upperBound { acc &+= raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Int32>.self); i += 8 }
-            var t = acc.wrappedSum()
-            while i < r.upperBound { t &+= c[i]; i += 1 }
-            return t
-        }
+    /// The arrays' first elements (base: nil when no base count is set).
+    private struct Arrays {
+        let sums: UnsafePointer<Float>
+        let steps: UnsafePointer<Int32>
+        let base: UnsafePointer<Int32>?
+    }
+
+    /// Σ steps[r] (r within the padded array).
+    private static func stepSum(_ c: UnsafePointer<Int32>, _ r: Range<Int>) -> Int32 {
+        var acc = SIMD8<Int32>()
+        var i = r.lowerBound
+        let raw = UnsafeRawPointer(c)
+        while i + 8 <= r.upperBound { acc &+= raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Int32>.self); i += 8 }
+        var t = acc.wrappedSum()
+        while i < r.upperBound { t &+= c[i]; i += 1 }
+        return t
     }
 
     /// `scan` from the top of r down (r.lowerBound a multiple of 8); `running` = Σ countSteps[0 ..<
     /// r.upperBound]. Returns Σ countSteps[0 ..< r.lowerBound]. A group is skipped only when all of
     /// its α are below the list's last by a margin (ties and rounding go to `offer`).
-    private func scanDown(_ r: Range<Int>, running end: Int32, into best: inout [(position: Int, score: Float)],
-                          keeping k: Int) -> Int32 {
-        let withBase = hasBase
-        return sums.withUnsafeBufferPointer { s in
-          countBase.withUnsafeBufferPointer { baseCounts in
-            countSteps.withUnsafeBufferPointer { steps in
-                let sRaw = UnsafeRawPointer(s.baseAddress!), c = steps.baseAddress!, cRaw = UnsafeRawPointer(c)
-                let b = baseCounts.baseAddress!, bRaw = UnsafeRawPointer(b)
-                var running = end   // Σ steps[0 ..< p]
-                var p = r.upperBound
-                // the last, partial group lane by lane: the count at q is Σ steps[0 ... q]
-                while p > r.lowerBound && p & 7 != 0 {
-                    p -= 1
-                    let count = withBase ? running &+ b[p] : running
-                    if count > 0 { Self.offer(p, score: s[p] / Float(count), to: &best, keeping: k) }
-                    running &-= c[p]
-                }
-                let ones = SIMD8<Float>(repeating: 1), upTo8 = SIMD8<Int32>(1, 2, 3, 4, 5, 6, 7, 8)
-                // the list's last α less the margin (below it by more than rounding), kept in a
-                // register: it changes only when a position is offered
-                var t = best.count == k ? best[k - 1].score * 0.999_999 : -Float.infinity
-                while p > r.lowerBound {
-                    p -= 8
-                    let d = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self)
-                    // counts before p's group: running − (the group's total); inclusive within it.
-                    // Equal steps (none: most groups; −1 each: the prompt's positions under dense
-                    // prefill rows) need no prefix sum: the i-th count is before + (i + 1)·step.
-                    let d0 = d[0]
-                    var cs: SIMD8<Int32>
-                    let before: Int32
-                    if d == SIMD8(repeating: d0) {
-                        before = running &- d0 &* 8
-                        cs = SIMD8(repeating: before) &+ upTo8 &* d0
-                    } else {
-                        cs = Self.inclusivePrefix(d)
-                        before = running &- cs[7]
-                        cs &+= SIMD8(repeating: before)
-                    }
-                    running = before
-                    let counts = withBase ? cs &+ bRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self) : cs
-                    let sv = sRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
-                    let cv = Self.floats(counts)
-                    if !any(sv .> cv * (ones * t)) { continue }   // (t = −∞ while the list is not full)
-                    var lane = 7
-                    while lane >= 0 {
-                        if counts[lane] > 0 { Self.offer(p &+ lane, score: sv[lane] / cv[lane], to: &best, keeping: k) }
-                        lane -= 1
-                    }
-                    if best.count == k { t = best[k - 1].score * 0.999_999 }
-                }
-                return running
-            }
-          }
+    private static func scanDown(_ a: Arrays, _ r: Range<Int>, running end: Int32,
+                                 into best: inout [(position: Int, score: Float)], keeping k: Int) -> Int32 {
+        let withBase = a.base != nil
+        let s = a.sums, sRaw = UnsafeRawPointer(s), c = a.steps, cRaw = UnsafeRawPointer(c)
+        let b = a.base ?? a.steps, bRaw = UnsafeRawPointer(b)
+        var running = end   // Σ steps[0 ..< p]
+        var p = r.upperBound
+        // the last, partial group lane by lane: the count at q is Σ steps[0 ... q]
+        while p > r.lowerBound && p & 7 != 0 {
+            p -= 1
+            let count = withBase ? running &+ b[p] : running
+            if count > 0 { Self.offer(p, score: s[p] / Float(count), to: &best, keeping: k) }
+            running &-= c[p]
         }
+        let ones = SIMD8<Float>(repeating: 1), upTo8 = SIMD8<Int32>(1, 2, 3, 4, 5, 6, 7, 8)
+        // the list's last α less the margin (below it by more than rounding), kept in a
+        // register: it changes only when a position is offered
+        var t = best.count == k ? best[k - 1].score * 0.999_999 : -Float.infinity
+        while p > r.lowerBound {
+            p -= 8
+            let d = cRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self)
+            // counts before p's group: running − (the group's total); inclusive within it.
+            // Equal steps (none: most groups; −1 each: the prompt's positions under dense
+            // prefill rows) need no prefix sum: the i-th count is before + (i + 1)·step.
+            let d0 = d[0]
+            var cs: SIMD8<Int32>
+            let before: Int32
+            if d == SIMD8(repeating: d0) {
+                before = running &- d0 &* 8
+                cs = SIMD8(repeating: before) &+ upTo8 &* d0
+            } else {
+                cs = Self.inclusivePrefix(d)
+                before = running &- cs[7]
+                cs &+= SIMD8(repeating: before)
+            }
+            running = before
+            let counts = withBase ? cs &+ bRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Int32>.self) : cs
+            let sv = sRaw.loadUnaligned(fromByteOffset: p &* 4, as: SIMD8<Float>.self)
+            let cv = Self.floats(counts)
+            if !any(sv .> cv * (ones * t)) { continue }   // (t = −∞ while the list is not full)
+            var lane = 7
+            while lane >= 0 {
+                if counts[lane] > 0 { Self.offer(p &+ lane, score: sv[lane] / cv[lane], to: &best, keeping: k) }
+                lane -= 1
+            }
+            if best.count == k { t = best[k - 1].score * 0.999_999 }
+        }
+        return running
     }
 
     /// Offers positions r (r.lowerBound a multiple of 8 or 0, r.upperBound ≤ limit) to `best`,
