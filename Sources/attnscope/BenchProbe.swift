@@ -38,6 +38,16 @@ struct BenchProbe: ParsableCommand {
     @Option(help: "MB written between steps to evict the caches (0: none).")
     var evictMB = 64
 
+    @Option(help: "Comma-separated shapes to run (dense, window, pages, heavy, appended; default: all).")
+    var shapes: String?
+
+    var selectedShapes: [Shape]? {
+        guard let shapes else { return Shape.allCases }
+        let names = shapes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let picked = names.compactMap(Shape.init(rawValue:))
+        return picked.count == names.count && !picked.isEmpty ? picked : nil
+    }
+
     func validate() throws {
         guard context >= 64 && context < 1 << 22 else { throw ValidationError("--context must be in 64 ..< 4194304, got \(context)") }
         guard heads >= 1 && heads <= 4096 else { throw ValidationError("--heads must be in 1 ... 4096, got \(heads)") }
@@ -45,6 +55,9 @@ struct BenchProbe: ParsableCommand {
         guard steps > 8 + refreshInterval else { throw ValidationError("--steps must be > 8 + --refresh-interval, got \(steps)") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be ≥ 1, got \(repeats)") }
         guard evictMB >= 0 && evictMB <= 4096 else { throw ValidationError("--evict-mb must be in 0 ... 4096, got \(evictMB)") }
+        guard selectedShapes != nil else {
+            throw ValidationError("--shapes: expected names from dense, window, pages, heavy, appended, got '\(shapes ?? "")'")
+        }
     }
 
     enum Shape: String, CaseIterable {
@@ -69,7 +82,7 @@ struct BenchProbe: ParsableCommand {
         defer { evict.deallocate() }
         var checksum: Float = 0
         print(pad("shape", 10) + pad("keys/head", 11) + pad("plain", 14) + pad("refresh", 16) + pad("mean", 14) + "selection")
-        for shape in Shape.allCases {
+        for shape in selectedShapes ?? [] {
             var plain: [Double] = [], refresh: [Double] = [], keysPerHead = 0
             for rep in 0..<repeats {
                 let r = measure(shape, seed: UInt64(rep + 1), evict: evict, checksum: &checksum)

@@ -26,10 +26,19 @@ final class BenchProbeEndToEndTests: XCTestCase {
         }
     }
 
+    func testShapesPicksTheNamedOnes() throws {
+        let (out, _) = try run(["bench-probe", "--context", "256", "--heads", "4", "--steps", "20", "--repeats", "1",
+                                "--evict-mb", "0", "--shapes", "pages,dense"])
+        let shapes = out.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+            .filter { ["dense", "window", "pages", "heavy", "appended"].contains($0) }
+        XCTAssertEqual(shapes, ["pages", "dense"], out)
+    }
+
     func testBadOptionsExitTwoNamingTheOption() throws {
         for (args, name) in [(["--context", "10"], "--context"), (["--steps", "12"], "--steps"),
                              (["--heads", "0"], "--heads"), (["--refresh-interval", "0"], "--refresh-interval"),
-                             (["--repeats", "0"], "--repeats"), (["--evict-mb", "-1"], "--evict-mb")] {
+                             (["--repeats", "0"], "--repeats"), (["--evict-mb", "-1"], "--evict-mb"),
+                             (["--shapes", "dense,sparse"], "--shapes"), (["--shapes", ""], "--shapes")] {
             let (_, err) = try run(["bench-probe"] + args, expectStatus: 2)
             XCTAssertTrue(err.contains(name), "\(args): \(err)")
         }
