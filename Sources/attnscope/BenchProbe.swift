@@ -51,6 +51,10 @@ struct BenchProbe: ParsableCommand {
     func validate() throws {
         guard context >= 64 && context < 1 << 22 else { throw ValidationError("--context must be in 64 ..< 4194304, got \(context)") }
         guard heads >= 1 && heads <= 4096 else { throw ValidationError("--heads must be in 1 ... 4096, got \(heads)") }
+        // (each head holds ~20 bytes per position: its tracker's arrays and the step's row and keys)
+        guard heads * context <= 1 << 26 else {
+            throw ValidationError("--heads × --context must be at most \(1 << 26) (about 20 bytes each), got \(heads * context)")
+        }
         guard refreshInterval >= 1 else { throw ValidationError("--refresh-interval must be ≥ 1, got \(refreshInterval)") }
         guard steps > 8 + refreshInterval else { throw ValidationError("--steps must be > 8 + --refresh-interval, got \(steps)") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be ≥ 1, got \(repeats)") }

@@ -36,7 +36,7 @@ final class BenchProbeEndToEndTests: XCTestCase {
 
     func testBadOptionsExitTwoNamingTheOption() throws {
         for (args, name) in [(["--context", "10"], "--context"), (["--steps", "12"], "--steps"),
-                             (["--heads", "0"], "--heads"), (["--refresh-interval", "0"], "--refresh-interval"),
+                             (["--heads", "0"], "--heads"), (["--heads", "4096", "--context", "65536"], "--heads × --context"), (["--refresh-interval", "0"], "--refresh-interval"),
                              (["--repeats", "0"], "--repeats"), (["--evict-mb", "-1"], "--evict-mb"),
                              (["--shapes", "dense,sparse"], "--shapes"), (["--shapes", ""], "--shapes")] {
             let (_, err) = try run(["bench-probe"] + args, expectStatus: 2)
