@@ -141,7 +141,8 @@ extension Bench {
     }
 }
 
-/// CPU seconds used by the calling thread.
+/// CPU seconds used by the calling thread: unlike wall time, not inflated when other jobs share
+/// the cores (bench, bench-trace, bench-probe).
 func threadCPUSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)

@@ -8,8 +8,9 @@
 // per-head favourites, noise), so that the top-α refresh skips what it would skip on real rows.
 //
 // The figures are far steadier than bench-record's overhead column (one thread, no model, no
-// writer), so a change to the trackers can be compared in one run of each build; they are not
-// the recording overhead itself (bench-record measures that).
+// writer), so a change to the trackers shows in a few alternating runs of the two builds (their
+// level still moves with the machine's load); they are not the recording overhead itself
+// (bench-record measures that).
 
 import AttnRuntime
 import ArgumentParser
@@ -123,7 +124,7 @@ struct BenchProbe: ParsableCommand {
         // one step's rows for every head, made before the timed loop
         var keys = [[Int32]](repeating: [], count: heads), probs = [[Float]](repeating: [], count: heads)
         var edits = [Int?](repeating: 0, count: heads)
-        var plainNanos: UInt64 = 0, refreshNanos: UInt64 = 0, plainSteps = 0, refreshSteps = 0
+        var plainSeconds = 0.0, refreshSeconds = 0.0, plainSteps = 0, refreshSteps = 0
         for step in 0..<steps {
             let end = context + step   // positions 0 ..< end are in the cache
             for h in 0..<heads {
@@ -157,20 +158,21 @@ struct BenchProbe: ParsableCommand {
             for i in stride(from: 0, to: evictMB << 18, by: 16) { sink += evict[i]; evict[i] = 1 }
             checksum += sink * 0
             let refreshTop = step % refreshInterval == 0
-            let t0 = threadNanos()
+            let t0 = threadCPUSeconds()
             for h in 0..<heads {
                 probs[h].withUnsafeBufferPointer { p in
                     keys[h].withUnsafeBufferPointer { k in
+                        // (entropy given, as the decode kernel gives it to the recorder)
                         _ = trackers[h].lastRow(p, keyPositions: k, entropy: 1, keyEdits: edits[h], compareWithPrevious: step > 0,
                                                 refreshTop: refreshTop, topCount: 8)
                     }
                 }
             }
-            let nanos = threadNanos() - t0
+            let seconds = threadCPUSeconds() - t0
             guard step >= 8 else { continue }
-            if refreshTop { refreshNanos += nanos; refreshSteps += 1 } else { plainNanos += nanos; plainSteps += 1 }
+            if refreshTop { refreshSeconds += seconds; refreshSteps += 1 } else { plainSeconds += seconds; plainSteps += 1 }
         }
-        return (Double(plainNanos) / 1e3 / Double(max(1, plainSteps)), Double(refreshNanos) / 1e3 / Double(max(1, refreshSteps)),
+        return (plainSeconds * 1e6 / Double(max(1, plainSteps)), refreshSeconds * 1e6 / Double(max(1, refreshSteps)),
                 keys[0].count)
     }
 
@@ -187,11 +189,5 @@ struct BenchProbe: ParsableCommand {
             p.append(v); total += v
         }
         for i in p.indices { p[i] /= total }
-    }
-
-    private func threadNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }

@@ -209,13 +209,6 @@ struct BenchTrace: ParsableCommand {
         return kb / 1024
     }
 
-    /// CPU time of the calling thread: unlike wall time, not inflated when other jobs share the cores.
-    func threadCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
     func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
