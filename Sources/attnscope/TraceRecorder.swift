@@ -4,12 +4,15 @@
 // never-evicted copy of the cache for recall and output error, and at the end of each step
 // assembles a StepFrame with the KV residency and timings.
 //
-// Decode calls deliver all heads of a layer at once with the model's (then idle) worker pool:
-// the per-head work (HeadTracker, the dense shadow row, the captured row) runs on every pool
-// thread, since each head's state is its own. Prefill rows go head by head on the calling thread.
+// Decode calls hand each head to this probe on the pool thread that has just computed it, inside
+// the kernel's own parallel loop over heads (HeadwiseAttentionProbe): the per-head work
+// (HeadTracker, the dense shadow row, the captured row) runs on every pool thread, since each
+// head's state is its own. Short decode rows (below `parallelMinKeys`, except at top-α refresh
+// steps) come as one batch on the calling thread; prefill rows head by head.
 //
 // Timing honesty: everything this probe does happens inside the model's attention call, so it
-// measures its own time per layer and subtracts it from the attention time it reports. The
+// measures its own time per layer and subtracts it from the attention time it reports (for heads
+// handed over on the pool: the per-head times summed over threads, divided by the thread count). The
 // layer's "rest" time is the time from this layer's attention start to the next layer's (the
 // last layer: to the end of the step), minus attention and probe time.
 
@@ -17,7 +20,7 @@ import AttnRuntime
 import AttnTrace
 import Foundation
 
-final class TraceRecorder: AttentionInputObserver {
+final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     struct Options {
         var capture: CaptureLevel = .metrics
         /// Decode rows are captured every `rowInterval` steps (capture ≥ .rows); .full: every step.
@@ -46,9 +49,11 @@ final class TraceRecorder: AttentionInputObserver {
     private var stepIndex = 0, phase = Phase.prefill, position = 0, queryCount = 0
     private var lastPosition: Int32 = 0
     private var captureRows = false
-    private var metrics: [HeadMetrics?]                  // [L·H] for this step
-    private var selections: [HeadSelection?]             // [L·H]
-    private var decodeRows: [AttnTrace.AttentionRows?]   // [L·H] captured decode rows
+    // The per-head slots, written by pool threads (each head its own slot): raw buffers, so that
+    // their addresses stay valid across the calls of a headwise layer call.
+    private let metrics: UnsafeMutableBufferPointer<HeadMetrics?>             // [L·H] for this step
+    private let selections: UnsafeMutableBufferPointer<HeadSelection?>        // [L·H]
+    private let decodeRows: UnsafeMutableBufferPointer<AttnTrace.AttentionRows?>   // [L·H] captured decode rows
     private var rows: [AttnTrace.AttentionRows] = []
     private var pooled: [[Float]] = []                   // [L·H] tile sums of the prefill matrix
     private var probeNanos: [UInt64]                     // [L] time spent in this probe
@@ -56,28 +61,34 @@ final class TraceRecorder: AttentionInputObserver {
 
     // Across steps
     private let trackers: [HeadTracker]                  // [L·H] α_k, previous selection, top-α list
-    private var topSinks: [[SinkScore]]                  // [L·H] the trackers' latest top-α lists
+    private let topSinks: UnsafeMutableBufferPointer<[SinkScore]>   // [L·H] the trackers' latest top-α lists
+    private var outputs: HeadOutputs { HeadOutputs(metrics: metrics, selections: selections, decodeRows: decodeRows, topSinks: topSinks) }
 
     // Dense shadow: keys/values of every position ever written, per (layer, kvHead), index = position.
     private var shadowKeys: [UnsafeMutablePointer<Float>] = []     // [L·G] → [capacity, d]
     private var shadowValues: [UnsafeMutablePointer<Float>] = []   // [L·G] → [capacity, d]
     private var lastQuery: [[Float]]                               // [L] → [H·d] the step's last query row
     private var scratch: [ShadowScratch] = []                      // [pool threads]
+    private var workerNanos: UnsafeMutablePointer<UInt64>? = nil   // [threads · 8] probe time per pool thread (own cache line)
+    private var workerThreads = 0                                  // capacity of workerNanos
+    private var headwiseThreads = 1                                // threads of the current headwise call
     /// Layer calls whose heads went through the pool (for tests).
     private(set) var parallelBatches = 0
+    /// Of those, the ones handed over head by head inside the kernel's loop (for tests).
+    private(set) var headwiseBatches = 0
 
     init(config: ModelConfig, capacity: Int, options: Options) {
         self.options = options
         layers = config.blockCount; heads = config.headCount; kvHeads = config.headCountKV
         headDim = config.headDim; self.capacity = capacity
         let lh = layers * heads
-        metrics = Array(repeating: nil, count: lh)
-        selections = Array(repeating: nil, count: lh)
-        decodeRows = Array(repeating: nil, count: lh)
+        metrics = .allocate(capacity: lh); metrics.initialize(repeating: nil)
+        selections = .allocate(capacity: lh); selections.initialize(repeating: nil)
+        decodeRows = .allocate(capacity: lh); decodeRows.initialize(repeating: nil)
         probeNanos = Array(repeating: 0, count: layers)
         layerStart = Array(repeating: 0, count: layers)
         trackers = (0..<lh).map { _ in HeadTracker(capacity: capacity) }
-        topSinks = Array(repeating: [], count: lh)
+        topSinks = .allocate(capacity: lh); topSinks.initialize(repeating: [])
         lastQuery = Array(repeating: [], count: layers)
         if options.denseShadow {
             for _ in 0..<(layers * kvHeads) {
@@ -90,6 +101,10 @@ final class TraceRecorder: AttentionInputObserver {
     deinit {
         shadowKeys.forEach { $0.deallocate() }
         shadowValues.forEach { $0.deallocate() }
+        for buffer in [metrics.deinitialize(), selections.deinitialize(), decodeRows.deinitialize(), topSinks.deinitialize()] {
+            buffer.deallocate()
+        }
+        workerNanos?.deallocate()
     }
 
     // MARK: - Step boundaries
@@ -205,21 +220,12 @@ final class TraceRecorder: AttentionInputObserver {
         defer { probeNanos[r.layer] += DispatchTime.now().uptimeNanoseconds - t0 }
         if phase == .prefill && options.skipPrefillRows { return }
         if scratch.isEmpty { scratch = [ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim)] }
-        metrics.withUnsafeMutableBufferPointer { m in
-            selections.withUnsafeMutableBufferPointer { s in
-                decodeRows.withUnsafeMutableBufferPointer { d in
-                    topSinks.withUnsafeMutableBufferPointer { t in
-                        head(r, scratch: scratch[0], out: HeadOutputs(metrics: m, selections: s, decodeRows: d, topSinks: t))
-                    }
-                }
-            }
-        }
+        head(r, scratch: scratch[0], out: outputs)
     }
 
     /// A decode call's heads, spread over the model's pool (each head's tracker and output slot
     /// are its own; shared state is only read). Prefill pooling stays on this thread.
     func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
-        let refreshesTop = phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0
         guard pooled.isEmpty, heads.count > 1, refreshesTop || heads.reduce(0, { $0 + $1.keyCount }) >= options.parallelMinKeys else {
             for r in heads { attentionComputed(r) }
             return
@@ -231,19 +237,50 @@ final class TraceRecorder: AttentionInputObserver {
         while scratch.count < pool.threads {
             scratch.append(ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim))
         }
-        let scratch = self.scratch
-        metrics.withUnsafeMutableBufferPointer { m in
-            selections.withUnsafeMutableBufferPointer { s in
-                decodeRows.withUnsafeMutableBufferPointer { d in
-                    topSinks.withUnsafeMutableBufferPointer { t in
-                        let out = HeadOutputs(metrics: m, selections: s, decodeRows: d, topSinks: t)
-                        pool.parallelFor(heads.count) { range, worker in
-                            for i in range { self.head(heads[i], scratch: scratch[worker], out: out) }
-                        }
-                    }
-                }
-            }
+        let scratch = self.scratch, out = outputs
+        pool.parallelFor(heads.count) { range, worker in
+            for i in range { self.head(heads[i], scratch: scratch[worker], out: out) }
         }
+    }
+
+    // MARK: - Heads handed over inside the kernel's loop (HeadwiseAttentionProbe)
+
+    /// The same rule as the batch method's: in parallel when the rows are long enough or the
+    /// top-α lists refresh; the kernel then calls `headComputed` on its pool threads.
+    func beginHeads(layer: Int, heads: Int, keyCount: Int, threads: Int) -> Bool {
+        guard pooled.isEmpty, heads > 1, threads > 1, !(phase == .prefill && options.skipPrefillRows),
+              refreshesTop || keyCount >= options.parallelMinKeys else { return false }
+        parallelBatches += 1
+        headwiseBatches += 1
+        while scratch.count < threads {
+            scratch.append(ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim))
+        }
+        if workerThreads < threads {
+            workerNanos?.deallocate()
+            workerNanos = .allocate(capacity: threads * 8)
+            workerThreads = threads
+        }
+        workerNanos!.update(repeating: 0, count: threads * 8)
+        headwiseThreads = threads
+        return true
+    }
+
+    func headComputed(_ r: AttnRuntime.AttentionRows, worker: Int) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        head(r, scratch: scratch[worker], out: outputs)
+        workerNanos![worker * 8] += DispatchTime.now().uptimeNanoseconds - t0
+    }
+
+    /// The layer's probe time: the heads' times over all threads, shared out among the threads.
+    func endHeads(layer: Int) {
+        var total: UInt64 = 0
+        for w in 0..<headwiseThreads { total += workerNanos![w * 8] }
+        probeNanos[layer] += total / UInt64(headwiseThreads)
+    }
+
+    /// Whether this step recomputes the top-α lists.
+    private var refreshesTop: Bool {
+        phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0
     }
 
     /// Where `head` writes its results: slot layer·H + head of each [L·H] array.
@@ -289,9 +326,8 @@ final class TraceRecorder: AttentionInputObserver {
             (recall, error) = shadow(r, row: row, keys: keys, scratch: scratch)
         }
         let tracker = trackers[slot]
-        let refreshTop = phase == .prefill || options.topSinkInterval <= 1 || stepIndex % options.topSinkInterval == 0
         let stats = tracker.lastRow(row, keyPositions: keys, entropy: entropy, keyEdits: r.keyEdits,
-                                    compareWithPrevious: stepIndex > 0, refreshTop: refreshTop,
+                                    compareWithPrevious: stepIndex > 0, refreshTop: refreshesTop,
                                     topCount: topSinkCount)
         if stats.topRefreshed { out.topSinks[slot] = tracker.topSinks.map { SinkScore(position: $0.position, score: $0.score) } }
         out.metrics[slot] = HeadMetrics(

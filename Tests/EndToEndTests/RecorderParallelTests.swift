@@ -4,9 +4,10 @@ import XCTest
 @testable import AttnRuntime
 @testable import attnscope
 
-/// The recorder's decode path updates the heads of a layer in parallel on the model's pool; the
-/// same recorder fed head by head on the calling thread (the AttentionProbe default) must give the
-/// same frames, bit for bit, on the reference model under a dense, an evicting, an observing and
+/// The recorder's decode path updates the heads of a layer in parallel on the model's pool, each
+/// head on the pool thread that computed it (headwise delivery); the same recorder fed the layer's
+/// heads as one batch (its batch method), and fed head by head on the calling thread (the
+/// AttentionProbe default), must give the same frames, bit for bit, on the reference model under a dense, an evicting, an observing and
 /// a selecting policy (whose rows come from the selection path), with the dense shadow and row capture on (everything the per-head work writes).
 final class RecorderParallelTests: XCTestCase {
     /// Hides the recorder's batch method, so the attention call falls back to one head at a time.
@@ -20,14 +21,34 @@ final class RecorderParallelTests: XCTestCase {
         }
     }
 
-    func record(policy spec: String, headByHead: Bool, gguf: GGUFFile, prompt: [Int32], steps: Int) throws -> [StepFrame] {
+    /// Hides the recorder's headwise methods, so the attention call hands it each layer's batch.
+    final class Batch: AttentionInputObserver {
+        let recorder: TraceRecorder
+        init(_ recorder: TraceRecorder) { self.recorder = recorder }
+        func attentionComputed(_ rows: AttnRuntime.AttentionRows) { recorder.attentionComputed(rows) }
+        func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
+            recorder.attentionComputed(layer: layer, heads: heads, pool: pool)
+        }
+        func attentionInputs(layer: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                             positions: UnsafePointer<Int32>, tokens: Int) {
+            recorder.attentionInputs(layer: layer, q: q, k: k, v: v, positions: positions, tokens: tokens)
+        }
+    }
+
+    enum Delivery { case headwise, batch, headByHead }
+
+    func record(policy spec: String, delivery: Delivery, gguf: GGUFFile, prompt: [Int32], steps: Int) throws -> [StepFrame] {
         let model = try Transformer(gguf: gguf, contextLength: prompt.count + steps + 1, threads: 2)
         let policy = try PolicyRegistry.make(spec)
         policy.reset(layers: model.config.blockCount, shape: model.attention.shape)
         model.attention.policy = policy
         let recorder = TraceRecorder(config: model.config, capacity: model.contextLength,
                                      options: .init(capture: .full, denseShadow: true, topSinkInterval: 3, parallelMinKeys: 0))
-        model.attention.probe = headByHead ? HeadByHead(recorder) : recorder
+        switch delivery {
+        case .headwise: model.attention.probe = recorder
+        case .batch: model.attention.probe = Batch(recorder)
+        case .headByHead: model.attention.probe = HeadByHead(recorder)
+        }
         var frames: [StepFrame] = []
         var input = prompt
         for step in 0..<steps {
@@ -39,8 +60,9 @@ final class RecorderParallelTests: XCTestCase {
                                               evicted: model.attention.evictedPositions))
             input = [next]
         }
-        // the batch path ran for every decode layer call, the head-by-head one never
-        XCTAssertEqual(recorder.parallelBatches, headByHead ? 0 : (steps - 1) * model.config.blockCount, spec)
+        // the pool ran every decode layer call's heads (headwise or as a batch), head by head never
+        XCTAssertEqual(recorder.parallelBatches, delivery == .headByHead ? 0 : (steps - 1) * model.config.blockCount, spec)
+        XCTAssertEqual(recorder.headwiseBatches, delivery == .headwise ? (steps - 1) * model.config.blockCount : 0, spec)
         return frames
     }
 
@@ -56,20 +78,22 @@ final class RecorderParallelTests: XCTestCase {
         let tokenizer = try BPETokenizer(gguf: gguf)
         let prompt = tokenizer.encode("The keeper climbed the steps of the tower every evening and lit the lamp.")
         for spec in ["dense", "streaming:sink=4,window=8", "h2o:heavy=6,window=6", "quest:page=2,budget=6,dense_layers=2"] {
-            let parallel = try record(policy: spec, headByHead: false, gguf: gguf, prompt: prompt, steps: 9)
-            let serial = try record(policy: spec, headByHead: true, gguf: gguf, prompt: prompt, steps: 9)
-            XCTAssertEqual(parallel.count, serial.count)
-            for (step, (a, b)) in zip(parallel, serial).enumerated() {
-                let context = "\(spec) step \(step)"
-                XCTAssertEqual(a.step.emittedToken, b.step.emittedToken, context)
-                XCTAssertEqual(a.metrics.count, 270, context)
-                XCTAssertEqual(a.metrics.map(bits), b.metrics.map(bits), context)
-                XCTAssertFalse(a.metrics.contains { $0.entropy.isNaN }, "\(context): every head reported")
-                XCTAssertEqual(a.selections, b.selections, context)
-                XCTAssertEqual(a.kv, b.kv, context)
-                XCTAssertEqual(a.rows.map { [$0.layer, $0.head, $0.cols] }, b.rows.map { [$0.layer, $0.head, $0.cols] }, context)
-                XCTAssertEqual(a.rows.map { $0.values.map(\.bitPattern) }, b.rows.map { $0.values.map(\.bitPattern) }, context)
-                if step > 0 { XCTAssertEqual(a.rows.count, 270, "\(context): a decode row per head (capture full)") }
+            let serial = try record(policy: spec, delivery: .headByHead, gguf: gguf, prompt: prompt, steps: 9)
+            for delivery in [Delivery.headwise, .batch] {
+                let parallel = try record(policy: spec, delivery: delivery, gguf: gguf, prompt: prompt, steps: 9)
+                XCTAssertEqual(parallel.count, serial.count)
+                for (step, (a, b)) in zip(parallel, serial).enumerated() {
+                    let context = "\(spec) \(delivery) step \(step)"
+                    XCTAssertEqual(a.step.emittedToken, b.step.emittedToken, context)
+                    XCTAssertEqual(a.metrics.count, 270, context)
+                    XCTAssertEqual(a.metrics.map(bits), b.metrics.map(bits), context)
+                    XCTAssertFalse(a.metrics.contains { $0.entropy.isNaN }, "\(context): every head reported")
+                    XCTAssertEqual(a.selections, b.selections, context)
+                    XCTAssertEqual(a.kv, b.kv, context)
+                    XCTAssertEqual(a.rows.map { [$0.layer, $0.head, $0.cols] }, b.rows.map { [$0.layer, $0.head, $0.cols] }, context)
+                    XCTAssertEqual(a.rows.map { $0.values.map(\.bitPattern) }, b.rows.map { $0.values.map(\.bitPattern) }, context)
+                    if step > 0 { XCTAssertEqual(a.rows.count, 270, "\(context): a decode row per head (capture full)") }
+                }
             }
         }
     }

@@ -110,6 +110,17 @@ public final class Attention: @unchecked Sendable {
             // Decode: the kernel scales its scores into probabilities in place, and the probe
             // reads them there (row h at scores + h·capacity): no second [H, n] buffer to write.
             let s = splitScratch
+            if let headwise = headwiseReceiver(layer: layer, keyCount: shape.heads / shape.kvHeads * counts.reduce(0, +)) {
+                // each head's probe work runs on the thread that merged it (AttentionProbe.swift)
+                withRowBatch(layer: layer, cache: cache, rows: s.scores, rowCount: 1, n: n, headStride: s.capacity,
+                             entropies: s.rowEntropy) { batch in
+                    attendSplitKey(out: out, q: q, counts: counts, layer: layer, cache: cache, scratch: s,
+                                   probs: s.scores, probsHeadStride: s.capacity,
+                                   perHead: { head, worker in headwise.headComputed(batch[head], worker: worker) })
+                    endHeadwise(headwise, layer: layer, heads: batch)
+                }
+                return
+            }
             attendSplitKey(out: out, q: q, counts: counts, layer: layer, cache: cache, scratch: s,
                            probs: s.scores, probsHeadStride: s.capacity)
             deliverRowBatch(probe: probe, layer: layer, cache: cache, rows: s.scores, rowCount: 1, n: n,
@@ -239,6 +250,16 @@ extension Attention {
     fileprivate func deliverRowBatch(probe: AttentionProbe, layer: Int, cache: KVCache,
                                      rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int, headStride: Int,
                                      entropies: UnsafeMutablePointer<Float>? = nil) {
+        withRowBatch(layer: layer, cache: cache, rows: rows, rowCount: t, n: n, headStride: headStride,
+                     entropies: entropies) { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
+    }
+
+    /// Calls body with the batch of every head's rows (as described above); the batch is valid
+    /// during the call only. The rows' contents may be written inside body (headwise delivery):
+    /// the batch holds only their addresses.
+    fileprivate func withRowBatch(layer: Int, cache: KVCache, rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int,
+                                  headStride: Int, entropies: UnsafeMutablePointer<Float>?,
+                                  _ body: (UnsafeBufferPointer<AttentionRows>) -> Void) {
         let h = shape.heads
         if rowBatchVisible.count < h * t { rowBatchVisible = [Int](repeating: 0, count: h * t) }
         rowBatch.removeAll(keepingCapacity: true)
@@ -257,7 +278,7 @@ extension Attention {
                         entropies: entropies.map { UnsafePointer($0 + head) },
                         keyEdits: cache.edits(layer: layer, kvHead: g)))   // (keys: the whole stream, ng ≤ n)
                 }
-                rowBatch.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
+                rowBatch.withUnsafeBufferPointer(body)
             }
         }
     }
