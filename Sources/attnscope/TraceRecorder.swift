@@ -39,6 +39,13 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
         /// (an estimate; 9 heads × a 410-key window = 3,690 keys went slightly better in parallel),
         /// and at steps that refresh the top-α lists (a scan over every position seen).
         var parallelMinKeys = 2048
+        /// Decode: the heads of a layer go to the pool's worker as side work (`WorkerPool.startSide`)
+        /// while the model goes on with the layer's matrix products, finished before the next
+        /// attention call; false: inside the kernel's merge loop (headwise).
+        var sideWork = true
+        /// Tests: each side item first waits this long, so that a missing wait for side work
+        /// (the runtime overwriting what an item reads) shows in the results.
+        var sideItemDelayNanos: UInt64 = 0
     }
 
     let options: Options
@@ -76,6 +83,16 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     private(set) var parallelBatches = 0
     /// Of those, the ones handed over head by head inside the kernel's loop (for tests).
     private(set) var headwiseBatches = 0
+    /// Of those, the ones run as side work beside the model (for tests).
+    private(set) var sideBatches = 0
+
+    // Side work: the pending layer's heads, copied where the runtime may change them before the
+    // next attention call (the batch array, query positions, visible counts, evicted streams' keys).
+    private var sidePool: WorkerPool?                  // set while side work is pending
+    private var sideRows: UnsafeMutablePointer<AttnRuntime.AttentionRows>? = nil   // [H]
+    private let sideQuery = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var sideVisible: UnsafeMutablePointer<Int>? = nil                      // [H]
+    private var sideKeys: UnsafeMutablePointer<Int32>? = nil                       // [G, capacity]
 
     init(config: ModelConfig, capacity: Int, options: Options) {
         self.options = options
@@ -99,12 +116,14 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     }
 
     deinit {
+        finishSide()   // no side item may outlive the buffers it reads
         shadowKeys.forEach { $0.deallocate() }
         shadowValues.forEach { $0.deallocate() }
         for buffer in [metrics.deinitialize(), selections.deinitialize(), decodeRows.deinitialize(), topSinks.deinitialize()] {
             buffer.deallocate()
         }
         workerNanos?.deallocate()
+        sideRows?.deallocate(); sideVisible?.deallocate(); sideKeys?.deallocate(); sideQuery.deallocate()
     }
 
     // MARK: - Step boundaries
@@ -136,6 +155,7 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     /// The step's frame. attentionNanos: [L] time inside the attention call (probe included).
     func finishStep(wallNanos: UInt64, stepEnd: UInt64, attentionNanos: [UInt64], emitted: TokenInfo?,
                     cache: KVCache, evicted: [[[Int32]]]) -> StepFrame {
+        finishSide()
         var times: [LayerTime] = []
         var probeTotal: UInt64 = 0
         for l in 0..<layers {
@@ -201,6 +221,7 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
         let t0 = DispatchTime.now().uptimeNanoseconds
         layerStart[layer] = t0
         defer { probeNanos[layer] += DispatchTime.now().uptimeNanoseconds - t0 }
+        finishSide()   // the previous layer's heads read buffers this call will overwrite
         guard options.denseShadow else { return }
         let d = headDim, hd = heads * d
         lastQuery[layer] = Array(UnsafeBufferPointer(start: q + (t - 1) * hd, count: hd))
@@ -237,10 +258,64 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
         while scratch.count < pool.threads {
             scratch.append(ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim))
         }
+        if options.sideWork && phase == .decode && pool.threads > 1 && heads.allSatisfy({ $0.rowCount == 1 }) {
+            startSide(layer: layer, heads: heads, pool: pool)
+            return
+        }
         let scratch = self.scratch, out = outputs
         pool.parallelFor(heads.count) { range, worker in
             for i in range { self.head(heads[i], scratch: scratch[worker], out: out) }
         }
+    }
+
+    // MARK: - Heads as side work beside the model
+
+    /// Copies what the runtime may change before the next attention call and hands the heads to
+    /// the pool's worker; `finishSide` (at the next attention call and at the step's end) waits.
+    private func startSide(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
+        finishSide()
+        sideBatches += 1
+        let h = heads.count, g = kvHeads
+        if sideRows == nil {
+            sideRows = .allocate(capacity: h)
+            sideVisible = .allocate(capacity: h)
+            sideKeys = .allocate(capacity: g * capacity)
+        }
+        let rows = sideRows!, visible = sideVisible!, keys = sideKeys!
+        sideQuery[0] = heads[0].queryPositions[0]
+        var copied: [UnsafePointer<Int32>?] = Array(repeating: nil, count: g)   // per KV head: its keys' copy
+        for (i, r) in heads.enumerated() {
+            var row = r
+            visible[i] = r.visibleCounts[0]
+            row.visibleCounts = UnsafeBufferPointer(start: visible + i, count: 1)
+            row.queryPositions = UnsafeBufferPointer(start: sideQuery, count: 1)
+            if !r.keysStable {   // an evicting policy compacts the stream when the call returns
+                if copied[r.kvHead] == nil {
+                    let to = keys + r.kvHead * capacity
+                    to.update(from: r.keyPositions.baseAddress!, count: r.keyCount)
+                    copied[r.kvHead] = UnsafePointer(to)
+                }
+                row.keyPositions = UnsafeBufferPointer(start: copied[r.kvHead], count: r.keyCount)
+            }
+            (rows + i).initialize(to: row)
+        }
+        sidePool = pool
+        let delay = options.sideItemDelayNanos
+        // unowned(unsafe): deinit waits for the side work before anything is freed
+        pool.startSide(h) { [unowned(unsafe) self] i, worker in
+            if delay > 0 {
+                let until = DispatchTime.now().uptimeNanoseconds + delay
+                while DispatchTime.now().uptimeNanoseconds < until {}
+            }
+            self.head(rows[i], scratch: self.scratch[worker], out: self.outputs)
+        }
+    }
+
+    /// Waits for the pending side work (running the heads no worker took).
+    private func finishSide() {
+        guard let pool = sidePool else { return }
+        pool.finishSide()
+        sidePool = nil
     }
 
     // MARK: - Heads handed over inside the kernel's loop (HeadwiseAttentionProbe)
@@ -248,7 +323,7 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     /// The same rule as the batch method's: in parallel when the rows are long enough or the
     /// top-α lists refresh; the kernel then calls `headComputed` on its pool threads.
     func beginHeads(layer: Int, heads: Int, keyCount: Int, threads: Int) -> Bool {
-        guard pooled.isEmpty, heads > 1, threads > 1, !(phase == .prefill && options.skipPrefillRows),
+        guard !options.sideWork, pooled.isEmpty, heads > 1, threads > 1, !(phase == .prefill && options.skipPrefillRows),
               refreshesTop || keyCount >= options.parallelMinKeys else { return false }
         parallelBatches += 1
         headwiseBatches += 1

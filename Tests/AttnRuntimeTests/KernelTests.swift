@@ -55,6 +55,39 @@ final class KernelTests: XCTestCase {
     }
 
     /// Every worker runs once per call, and the row split covers each index exactly once.
+    /// Side work: every item runs exactly once, on a worker or (what is left) on the caller in
+    /// `finishSide`, which returns only when all are done; loops run meanwhile; one thread runs
+    /// the items at once.
+    func testWorkerPoolSideWorkRunsEveryItemOnce() {
+        var tookSome = false
+        for threads in [1, 2] {
+            let pool = WorkerPool(threads: threads)
+            for round in 0..<30 {
+                let count = 1 + round % 13
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
+                hits.initialize(repeating: 0, count: count)
+                let workers = UnsafeMutablePointer<Int>.allocate(capacity: count)
+                pool.startSide(count) { i, worker in
+                    if worker != 0 { usleep(1000) }   // a worker's item outlasts the caller's share
+                    hits[i] += 1
+                    workers[i] = worker
+                }
+                var sum = 0
+                pool.parallelFor(64) { r, _ in for _ in r { } }
+                for i in 0..<count { sum += i }
+                usleep(1500)   // the caller's own work: the worker takes items meanwhile
+                pool.finishSide()
+                XCTAssertEqual((0..<count).map { hits[$0] }, Array(repeating: 1, count: count), "threads \(threads) round \(round)")
+                XCTAssertTrue((0..<count).allSatisfy { workers[$0] >= 0 && workers[$0] < threads })
+                XCTAssertEqual(sum, count * (count - 1) / 2)
+                if threads == 2 { tookSome = tookSome || (0..<count).contains { workers[$0] == 1 } }
+                hits.deallocate(); workers.deallocate()
+            }
+            pool.finishSide()   // nothing pending: returns at once
+        }
+        XCTAssertTrue(tookSome, "the worker ran side items while the caller worked")
+    }
+
     func testWorkerPoolCoversEveryIndexOnce() {
         let pool = WorkerPool(threads: 2)
         for count in [1, 15, 16, 17, 960, 49152] {

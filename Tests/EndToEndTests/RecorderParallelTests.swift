@@ -4,10 +4,11 @@ import XCTest
 @testable import AttnRuntime
 @testable import attnscope
 
-/// The recorder's decode path updates the heads of a layer in parallel on the model's pool, each
-/// head on the pool thread that computed it (headwise delivery); the same recorder fed the layer's
-/// heads as one batch (its batch method), and fed head by head on the calling thread (the
-/// AttentionProbe default), must give the same frames, bit for bit, on the reference model under a dense, an evicting, an observing and
+/// The recorder's decode path updates the heads of a layer in parallel on the model's pool: as
+/// side work beside the model (the default), or each head on the pool thread that computed it
+/// (headwise delivery); the same recorder fed the layer's heads as one parallel batch (its batch
+/// method without side work), and fed head by head on the calling thread (the AttentionProbe
+/// default), must give the same frames, bit for bit, on the reference model under a dense, an evicting, an observing and
 /// a selecting policy (whose rows come from the selection path), with the dense shadow and row capture on (everything the per-head work writes).
 final class RecorderParallelTests: XCTestCase {
     /// Hides the recorder's batch method, so the attention call falls back to one head at a time.
@@ -35,7 +36,7 @@ final class RecorderParallelTests: XCTestCase {
         }
     }
 
-    enum Delivery { case headwise, batch, headByHead }
+    enum Delivery { case side, headwise, batch, headByHead }
 
     func record(policy spec: String, delivery: Delivery, gguf: GGUFFile, prompt: [Int32], steps: Int) throws -> [StepFrame] {
         let model = try Transformer(gguf: gguf, contextLength: prompt.count + steps + 1, threads: 2)
@@ -43,9 +44,10 @@ final class RecorderParallelTests: XCTestCase {
         policy.reset(layers: model.config.blockCount, shape: model.attention.shape)
         model.attention.policy = policy
         let recorder = TraceRecorder(config: model.config, capacity: model.contextLength,
-                                     options: .init(capture: .full, denseShadow: true, topSinkInterval: 3, parallelMinKeys: 0))
+                                     options: .init(capture: .full, denseShadow: true, topSinkInterval: 3, parallelMinKeys: 0,
+                                                    sideWork: delivery == .side, sideItemDelayNanos: 400_000))
         switch delivery {
-        case .headwise: model.attention.probe = recorder
+        case .side, .headwise: model.attention.probe = recorder
         case .batch: model.attention.probe = Batch(recorder)
         case .headByHead: model.attention.probe = HeadByHead(recorder)
         }
@@ -63,6 +65,7 @@ final class RecorderParallelTests: XCTestCase {
         // the pool ran every decode layer call's heads (headwise or as a batch), head by head never
         XCTAssertEqual(recorder.parallelBatches, delivery == .headByHead ? 0 : (steps - 1) * model.config.blockCount, spec)
         XCTAssertEqual(recorder.headwiseBatches, delivery == .headwise ? (steps - 1) * model.config.blockCount : 0, spec)
+        XCTAssertEqual(recorder.sideBatches, delivery == .side ? (steps - 1) * model.config.blockCount : 0, spec)
         return frames
     }
 
@@ -79,7 +82,7 @@ final class RecorderParallelTests: XCTestCase {
         let prompt = tokenizer.encode("The keeper climbed the steps of the tower every evening and lit the lamp.")
         for spec in ["dense", "streaming:sink=4,window=8", "h2o:heavy=6,window=6", "quest:page=2,budget=6,dense_layers=2"] {
             let serial = try record(policy: spec, delivery: .headByHead, gguf: gguf, prompt: prompt, steps: 9)
-            for delivery in [Delivery.headwise, .batch] {
+            for delivery in [Delivery.side, .headwise, .batch] {
                 let parallel = try record(policy: spec, delivery: delivery, gguf: gguf, prompt: prompt, steps: 9)
                 XCTAssertEqual(parallel.count, serial.count)
                 for (step, (a, b)) in zip(parallel, serial).enumerated() {

@@ -122,7 +122,8 @@ extension Attention {
                 probabilities: s.probs + head * n, rowStride: n,
                 visibleCounts: UnsafeBufferPointer(start: s.visible + head, count: 1),
                 selectedFrom: cache.count(layer: layer, kvHead: g),
-                entropies: UnsafePointer(s.split.rowEntropy + head)))
+                entropies: UnsafePointer(s.split.rowEntropy + head),
+                keysStable: true))   // the selection's positions, in this scratch until the next call
         }
     }
 }

@@ -276,7 +276,8 @@ extension Attention {
                         probabilities: rows + head * headStride, rowStride: n,
                         visibleCounts: UnsafeBufferPointer(rebasing: vis[head * t ..< (head + 1) * t]),
                         entropies: entropies.map { UnsafePointer($0 + head) },
-                        keyEdits: cache.edits(layer: layer, kvHead: g)))   // (keys: the whole stream, ng ≤ n)
+                        keyEdits: cache.edits(layer: layer, kvHead: g),   // (keys: the whole stream, ng ≤ n)
+                        keysStable: policy.map { $0.mode != .evicts } ?? true))
                 }
                 rowBatch.withUnsafeBufferPointer(body)
             }

@@ -31,6 +31,12 @@ public struct AttentionRows {
     /// row path), else nil. Equal values at two calls: the later keys are the earlier ones
     /// followed by appended positions.
     public var keyEdits: Int? = nil
+    /// True when `keyPositions` stay as they are until the next attention call of the model
+    /// begins (no policy evicts from the stream after this call). Decode batches
+    /// (`attentionComputed(layer:heads:pool:)`) keep `probabilities` and `entropies` valid until
+    /// then too (a probe that is an `AttentionInputObserver` hears of that call first); the
+    /// other buffers are valid during the call only.
+    public var keysStable = false
 
     public var rowCount: Int { queryPositions.count }
     public var keyCount: Int { keyPositions.count }

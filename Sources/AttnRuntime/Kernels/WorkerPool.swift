@@ -45,7 +45,30 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Side work: items a worker takes when it would otherwise join a loop or wait for one
+    /// (`startSide`), while the caller goes on; the caller finishes what is left (`finishSide`).
+    private final class SideJob: @unchecked Sendable {
+        let next = Atomic<Int>(0)
+        let done = Atomic<Int>(0)
+        let count: Int
+        let body: (Int, Int) -> Void
+
+        init(count: Int, body: @escaping (Int, Int) -> Void) { self.count = count; self.body = body }
+
+        /// Claims and runs items until none are left.
+        func work(worker: Int) {
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= count { return }
+                body(i, worker)
+                done.add(1, ordering: .releasing)
+            }
+        }
+    }
+
     private let generation = Atomic<Int>(0)
+    private let sideGeneration = Atomic<Int>(0)
+    private var side: SideJob?         // guarded by condition; set by the caller only
     private let liveWorkers = Atomic<Int>(0)
     private let condition = NSCondition()
     private var current: Job?          // guarded by condition
@@ -106,6 +129,50 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Hands `count` items to the workers as side work: a worker runs body(item, worker) for
+    /// the items it claims before joining the next loops, while the caller goes on. The caller
+    /// must call `finishSide` before starting other side work and before anything body reads
+    /// changes. With one thread, runs every item now.
+    public func startSide(_ count: Int, _ body: @escaping (Int, Int) -> Void) {
+        guard count > 0 else { return }
+        if threads == 1 { for i in 0..<count { body(i, 0) }; return }
+        let job = SideJob(count: count, body: body)
+        condition.lock()
+        precondition(side == nil, "startSide while side work is pending")
+        side = job
+        sideGeneration.add(1, ordering: .releasing)
+        if sleepers > 0 { condition.broadcast() }
+        condition.unlock()
+    }
+
+    /// Runs the side items no worker has claimed on the calling thread (worker 0), then waits
+    /// for the claimed ones. Returns at once when there is no side work.
+    public func finishSide() {
+        condition.lock()
+        let job = side
+        condition.unlock()
+        guard let job else { return }
+        job.work(worker: 0)
+        var spins = 0
+        while job.done.load(ordering: .acquiring) < job.count {
+            spins += 1
+            if spins > 2_000_000 { sched_yield() }
+        }
+        condition.lock()
+        side = nil
+        condition.unlock()
+    }
+
+    /// A worker's turn at the side work published as of now; returns the generation it saw.
+    private func takeSide(worker: Int) -> Int {
+        condition.lock()
+        let g = sideGeneration.load(ordering: .acquiring)
+        let job = side
+        condition.unlock()
+        job?.work(worker: worker)
+        return g
+    }
+
     /// Runs body(worker) once on each of the `threads` threads.
     public func run(_ body: (Int) -> Void) {
         parallelFor(threads) { r, _ in for w in r { body(w) } }
@@ -113,18 +180,28 @@ public final class WorkerPool: @unchecked Sendable {
 
     private func workerLoop(index: Int) {
         var seen = 0
+        var seenSide = 0
         while true {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
+                if sideGeneration.load(ordering: .acquiring) != seenSide {
+                    seenSide = takeSide(worker: index)
+                    spins = 0
+                    continue
+                }
                 spins += 1
                 if spins > WorkerPool.spinLimit {
                     condition.lock()
                     sleepers += 1
-                    while generation.load(ordering: .acquiring) == seen { condition.wait() }
+                    while generation.load(ordering: .acquiring) == seen && sideGeneration.load(ordering: .acquiring) == seenSide {
+                        condition.wait()
+                    }
                     sleepers -= 1
                     condition.unlock()
                 }
             }
+            // side items first: the caller does the loop's pieces meanwhile
+            if sideGeneration.load(ordering: .acquiring) != seenSide { seenSide = takeSide(worker: index) }
             condition.lock()
             seen = generation.load(ordering: .acquiring)
             let job = current
