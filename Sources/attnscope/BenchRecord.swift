@@ -47,7 +47,7 @@ struct BenchRecord: ParsableCommand {
         }
         if source.isEmpty { source = (0..<997).map { Int32(($0 * 7919 + 13) % 40000 + 100) } }
         say("attnscope bench-record: \(ProcessInfo.processInfo.activeProcessorCount) cores, threads \(modelOptions.threads), load \(String(format: "%.2f", loadAverage()))")
-        say("overhead = 1 − traced/untraced decode tokens/s (wall clock); probe = the recorder's own time per traced step (its callbacks, with heads run on the pool counted as their time summed / threads; finishStep; push) / untraced step time")
+        say("overhead = 1 − traced/untraced decode tokens/s (wall clock); probe = the recorder's time on the decode thread per traced step (its callbacks, with waits for its side work; finishStep; push) / untraced step time")
         say("median, fastest = the same from the median and from the fastest step times (less sensitive to other load on the machine)")
         say("context  policy                                  untraced tok/s  traced tok/s  overhead  median  fastest   probe  attn ms/layer/token  KV MB    recall  out_err")
         for ctx in ctxs {

@@ -35,7 +35,7 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
         /// in between a head reports its latest list. The scan over all positions is the
         /// recorder's largest per-step cost at long contexts.
         var topSinkInterval = 8
-        /// A decode call's heads run in parallel when they hold at least this many keys in all
+        /// Without side work, a decode call's heads run in parallel when they hold at least this many keys in all
         /// (an estimate; 9 heads × a 410-key window = 3,690 keys went slightly better in parallel),
         /// and at steps that refresh the top-α lists (a scan over every position seen).
         var parallelMinKeys = 2048
@@ -247,7 +247,10 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     /// A decode call's heads, spread over the model's pool (each head's tracker and output slot
     /// are its own; shared state is only read). Prefill pooling stays on this thread.
     func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
-        guard pooled.isEmpty, heads.count > 1, refreshesTop || heads.reduce(0, { $0 + $1.keyCount }) >= options.parallelMinKeys else {
+        // side work costs the caller no fork-join, so short rows go too
+        let side = options.sideWork && phase == .decode && pool.threads > 1 && heads.allSatisfy { $0.rowCount == 1 }
+        guard pooled.isEmpty, heads.count > 1,
+              side || refreshesTop || heads.reduce(0, { $0 + $1.keyCount }) >= options.parallelMinKeys else {
             for r in heads { attentionComputed(r) }
             return
         }
@@ -258,7 +261,7 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
         while scratch.count < pool.threads {
             scratch.append(ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim))
         }
-        if options.sideWork && phase == .decode && pool.threads > 1 && heads.allSatisfy({ $0.rowCount == 1 }) {
+        if side {
             startSide(layer: layer, heads: heads, pool: pool)
             return
         }
