@@ -75,8 +75,12 @@ public final class WorkerPool: @unchecked Sendable {
     private var stopping = false       // guarded by condition
     private var sleepers = 0           // guarded by condition
 
-    /// Spins before an idle worker goes to sleep (~0.1-0.5 ms).
-    private static let spinLimit = 100_000
+    /// Spins before an idle worker goes to sleep (~2–4 ms): long enough to bridge the serial
+    /// parts of a decode step (sampling, a policy's eviction, the recorder's step end). With
+    /// 100,000 (~0.1–0.2 ms) the worker fell asleep within decode and untraced decode at 4K ran
+    /// 7–11 % slower (h2o 96.6 / 99.4 → 104.6–105.6 tokens/s, Quest 97.0 / 97.3 → 106.2–110.8;
+    /// docs/probe.md, eighth session).
+    private static let spinLimit = 2_000_000
 
     public init(threads: Int) {
         self.threads = max(1, threads)
