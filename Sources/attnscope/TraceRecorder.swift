@@ -4,15 +4,15 @@
 // never-evicted copy of the cache for recall and output error, and at the end of each step
 // assembles a StepFrame with the KV residency and timings.
 //
-// Decode calls hand each head to this probe on the pool thread that has just computed it, inside
-// the kernel's own parallel loop over heads (HeadwiseAttentionProbe): the per-head work
-// (HeadTracker, the dense shadow row, the captured row) runs on every pool thread, since each
-// head's state is its own. Short decode rows (below `parallelMinKeys`, except at top-α refresh
-// steps) come as one batch on the calling thread; prefill rows head by head.
+// Decode calls deliver all heads of a layer at once with the model's worker pool. The per-head
+// work (HeadTracker, the dense shadow row, the captured row) goes to the pool's worker as side
+// work (`WorkerPool.startSide`) while the model goes on with the layer's matrix products, since
+// each head's state is its own; the recorder waits for it (`finishSide`) when the next attention
+// call begins and at the step's end. Prefill rows go head by head on the calling thread.
 //
 // Timing honesty: everything this probe does happens inside the model's attention call, so it
-// measures its own time per layer and subtracts it from the attention time it reports (for heads
-// handed over on the pool: the per-head times summed over threads, divided by the thread count). The
+// measures its own time per layer on the calling thread (side work: copying, handing over and
+// waiting) and subtracts it from the attention time it reports. The
 // layer's "rest" time is the time from this layer's attention start to the next layer's (the
 // last layer: to the end of the step), minus attention and probe time.
 
@@ -20,7 +20,7 @@ import AttnRuntime
 import AttnTrace
 import Foundation
 
-final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
+final class TraceRecorder: AttentionInputObserver {
     struct Options {
         var capture: CaptureLevel = .metrics
         /// Decode rows are captured every `rowInterval` steps (capture ≥ .rows); .full: every step.
@@ -41,7 +41,7 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
         var parallelMinKeys = 2048
         /// Decode: the heads of a layer go to the pool's worker as side work (`WorkerPool.startSide`)
         /// while the model goes on with the layer's matrix products, finished before the next
-        /// attention call; false: inside the kernel's merge loop (headwise).
+        /// attention call; false: a parallel loop over the heads inside the attention call.
         var sideWork = true
         /// Tests: each side item first waits this long, so that a missing wait for side work
         /// (the runtime overwriting what an item reads) shows in the results.
@@ -57,7 +57,7 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     private var lastPosition: Int32 = 0
     private var captureRows = false
     // The per-head slots, written by pool threads (each head its own slot): raw buffers, so that
-    // their addresses stay valid across the calls of a headwise layer call.
+    // their addresses stay valid while side work runs.
     private let metrics: UnsafeMutableBufferPointer<HeadMetrics?>             // [L·H] for this step
     private let selections: UnsafeMutableBufferPointer<HeadSelection?>        // [L·H]
     private let decodeRows: UnsafeMutableBufferPointer<AttnTrace.AttentionRows?>   // [L·H] captured decode rows
@@ -76,13 +76,8 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     private var shadowValues: [UnsafeMutablePointer<Float>] = []   // [L·G] → [capacity, d]
     private var lastQuery: [[Float]]                               // [L] → [H·d] the step's last query row
     private var scratch: [ShadowScratch] = []                      // [pool threads]
-    private var workerNanos: UnsafeMutablePointer<UInt64>? = nil   // [threads · 8] probe time per pool thread (own cache line)
-    private var workerThreads = 0                                  // capacity of workerNanos
-    private var headwiseThreads = 1                                // threads of the current headwise call
     /// Layer calls whose heads went through the pool (for tests).
     private(set) var parallelBatches = 0
-    /// Of those, the ones handed over head by head inside the kernel's loop (for tests).
-    private(set) var headwiseBatches = 0
     /// Of those, the ones run as side work beside the model (for tests).
     private(set) var sideBatches = 0
 
@@ -122,7 +117,6 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
         for buffer in [metrics.deinitialize(), selections.deinitialize(), decodeRows.deinitialize(), topSinks.deinitialize()] {
             buffer.deallocate()
         }
-        workerNanos?.deallocate()
         sideRows?.deallocate(); sideVisible?.deallocate(); sideKeys?.deallocate(); sideQuery.deallocate()
     }
 
@@ -247,6 +241,7 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     /// A decode call's heads, spread over the model's pool (each head's tracker and output slot
     /// are its own; shared state is only read). Prefill pooling stays on this thread.
     func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
+        finishSide()   // (done at the call's start already; `scratch` may grow below)
         // side work costs the caller no fork-join, so short rows go too
         let side = options.sideWork && phase == .decode && pool.threads > 1 && heads.allSatisfy { $0.rowCount == 1 }
         guard pooled.isEmpty, heads.count > 1,
@@ -276,7 +271,6 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
     /// Copies what the runtime may change before the next attention call and hands the heads to
     /// the pool's worker; `finishSide` (at the next attention call and at the step's end) waits.
     private func startSide(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
-        finishSide()
         sideBatches += 1
         let h = heads.count, g = kvHeads
         if sideRows == nil {
@@ -319,41 +313,6 @@ final class TraceRecorder: AttentionInputObserver, HeadwiseAttentionProbe {
         guard let pool = sidePool else { return }
         pool.finishSide()
         sidePool = nil
-    }
-
-    // MARK: - Heads handed over inside the kernel's loop (HeadwiseAttentionProbe)
-
-    /// The same rule as the batch method's: in parallel when the rows are long enough or the
-    /// top-α lists refresh; the kernel then calls `headComputed` on its pool threads.
-    func beginHeads(layer: Int, heads: Int, keyCount: Int, threads: Int) -> Bool {
-        guard !options.sideWork, pooled.isEmpty, heads > 1, threads > 1, !(phase == .prefill && options.skipPrefillRows),
-              refreshesTop || keyCount >= options.parallelMinKeys else { return false }
-        parallelBatches += 1
-        headwiseBatches += 1
-        while scratch.count < threads {
-            scratch.append(ShadowScratch(capacity: options.denseShadow ? capacity : 0, headDim: headDim))
-        }
-        if workerThreads < threads {
-            workerNanos?.deallocate()
-            workerNanos = .allocate(capacity: threads * 8)
-            workerThreads = threads
-        }
-        workerNanos!.update(repeating: 0, count: threads * 8)
-        headwiseThreads = threads
-        return true
-    }
-
-    func headComputed(_ r: AttnRuntime.AttentionRows, worker: Int) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        head(r, scratch: scratch[worker], out: outputs)
-        workerNanos![worker * 8] += DispatchTime.now().uptimeNanoseconds - t0
-    }
-
-    /// The layer's probe time: the heads' times over all threads, shared out among the threads.
-    func endHeads(layer: Int) {
-        var total: UInt64 = 0
-        for w in 0..<headwiseThreads { total += workerNanos![w * 8] }
-        probeNanos[layer] += total / UInt64(headwiseThreads)
     }
 
     /// Whether this step recomputes the top-α lists.

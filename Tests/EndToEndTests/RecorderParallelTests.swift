@@ -4,11 +4,10 @@ import XCTest
 @testable import AttnRuntime
 @testable import attnscope
 
-/// The recorder's decode path updates the heads of a layer in parallel on the model's pool: as
-/// side work beside the model (the default), or each head on the pool thread that computed it
-/// (headwise delivery); the same recorder fed the layer's heads as one parallel batch (its batch
-/// method without side work), and fed head by head on the calling thread (the AttentionProbe
-/// default), must give the same frames, bit for bit, on the reference model under a dense, an evicting, an observing and
+/// The recorder's decode path updates the heads of a layer in parallel on the model's pool, as
+/// side work beside the model (the default); the same recorder running the heads in a parallel
+/// loop inside the attention call (side work off), and fed head by head on the calling thread
+/// (the AttentionProbe default), must give the same frames, bit for bit, on the reference model under a dense, an evicting, an observing and
 /// a selecting policy (whose rows come from the selection path), with the dense shadow and row capture on (everything the per-head work writes).
 final class RecorderParallelTests: XCTestCase {
     /// Hides the recorder's batch method, so the attention call falls back to one head at a time.
@@ -22,21 +21,7 @@ final class RecorderParallelTests: XCTestCase {
         }
     }
 
-    /// Hides the recorder's headwise methods, so the attention call hands it each layer's batch.
-    final class Batch: AttentionInputObserver {
-        let recorder: TraceRecorder
-        init(_ recorder: TraceRecorder) { self.recorder = recorder }
-        func attentionComputed(_ rows: AttnRuntime.AttentionRows) { recorder.attentionComputed(rows) }
-        func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
-            recorder.attentionComputed(layer: layer, heads: heads, pool: pool)
-        }
-        func attentionInputs(layer: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                             positions: UnsafePointer<Int32>, tokens: Int) {
-            recorder.attentionInputs(layer: layer, q: q, k: k, v: v, positions: positions, tokens: tokens)
-        }
-    }
-
-    enum Delivery { case side, headwise, batch, headByHead }
+    enum Delivery { case side, batch, headByHead }
 
     func record(policy spec: String, delivery: Delivery, gguf: GGUFFile, prompt: [Int32], steps: Int) throws -> [StepFrame] {
         let model = try Transformer(gguf: gguf, contextLength: prompt.count + steps + 1, threads: 2)
@@ -47,8 +32,7 @@ final class RecorderParallelTests: XCTestCase {
                                      options: .init(capture: .full, denseShadow: true, topSinkInterval: 3, parallelMinKeys: 0,
                                                     sideWork: delivery == .side, sideItemDelayNanos: 400_000))
         switch delivery {
-        case .side, .headwise: model.attention.probe = recorder
-        case .batch: model.attention.probe = Batch(recorder)
+        case .side, .batch: model.attention.probe = recorder
         case .headByHead: model.attention.probe = HeadByHead(recorder)
         }
         var frames: [StepFrame] = []
@@ -62,9 +46,8 @@ final class RecorderParallelTests: XCTestCase {
                                               evicted: model.attention.evictedPositions))
             input = [next]
         }
-        // the pool ran every decode layer call's heads (headwise or as a batch), head by head never
+        // the pool ran every decode layer call's heads (as side work or in a loop), head by head never
         XCTAssertEqual(recorder.parallelBatches, delivery == .headByHead ? 0 : (steps - 1) * model.config.blockCount, spec)
-        XCTAssertEqual(recorder.headwiseBatches, delivery == .headwise ? (steps - 1) * model.config.blockCount : 0, spec)
         XCTAssertEqual(recorder.sideBatches, delivery == .side ? (steps - 1) * model.config.blockCount : 0, spec)
         return frames
     }
@@ -82,7 +65,7 @@ final class RecorderParallelTests: XCTestCase {
         let prompt = tokenizer.encode("The keeper climbed the steps of the tower every evening and lit the lamp.")
         for spec in ["dense", "streaming:sink=4,window=8", "h2o:heavy=6,window=6", "quest:page=2,budget=6,dense_layers=2"] {
             let serial = try record(policy: spec, delivery: .headByHead, gguf: gguf, prompt: prompt, steps: 9)
-            for delivery in [Delivery.side, .headwise, .batch] {
+            for delivery in [Delivery.side, .batch] {
                 let parallel = try record(policy: spec, delivery: delivery, gguf: gguf, prompt: prompt, steps: 9)
                 XCTAssertEqual(parallel.count, serial.count)
                 for (step, (a, b)) in zip(parallel, serial).enumerated() {

@@ -56,21 +56,4 @@ extension Attention {
             cache.remove(layer: layer, kvHead: g, indices: drop)
         }
     }
-
-    /// The probe that takes this one-query call's heads inside the kernel's loop
-    /// (`HeadwiseAttentionProbe`), or nil: the rows go to `rowReceiver` as one batch.
-    /// keyCount: the heads' row lengths summed.
-    func headwiseReceiver(layer: Int, keyCount: Int) -> HeadwiseAttentionProbe? {
-        guard let headwise = probe as? HeadwiseAttentionProbe,
-              headwise.beginHeads(layer: layer, heads: shape.heads, keyCount: keyCount, threads: pool.threads)
-        else { return nil }
-        return headwise
-    }
-
-    /// After a headwise call: the policy observes the heads on this thread (as `PolicyProbeTee`
-    /// does for a batch), then the probe learns that the call's heads are done.
-    func endHeadwise(_ headwise: HeadwiseAttentionProbe, layer: Int, heads: UnsafeBufferPointer<AttentionRows>) {
-        if let policy, policy.observesAttention { for rows in heads { policy.observe(rows) } }
-        headwise.endHeads(layer: layer)
-    }
 }

@@ -15,10 +15,8 @@ extension Attention {
     /// out [H·d]; q [H·d] after RoPE; selection[g] non-empty, ascending, within KV head g's stream
     /// of `layer`. If `probs` is given, probs[h·n + j] = p of entry selection[g][j] ([H, n]), and
     /// scratch.rowEntropy[h] = −Σ_j p_hj ln p_hj.
-    /// perHead(head, worker): as in `attendSplitKey`.
     func attendSelectedRuns(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, selection: [[Int]], layer: Int,
-                            cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?,
-                            perHead: ((Int, Int) -> Void)? = nil) {
+                            cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?) {
         let h = shape.heads, g = shape.kvHeads, r = h / g, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
         let n = selection.map(\.count).max() ?? 0
@@ -55,7 +53,7 @@ extension Attention {
         }
         // merge the chunks of each head (SplitKeyAttention.swift)
         mergeHeads(out: out, chunks: chunks, scratch: s, probs: probs, probsHeadStride: n,
-                   counts: selection.map(\.count), rowLength: n, perHead: perHead)
+                   counts: selection.map(\.count), rowLength: n)
     }
 }
 

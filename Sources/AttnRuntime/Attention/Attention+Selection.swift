@@ -60,39 +60,31 @@ extension Attention {
         let s = selectionScratch, gCount = shape.kvHeads
         let counts = s.selection.map(\.count)
         let receiver = rowReceiver
-        if receiver != nil { prepareSelectedRows(position: position, layer: layer, cache: cache) }
-        // the probe's per-head work inside the kernel's merge loop (AttentionProbe.swift), or after it as a batch
-        let headwise = receiver == nil ? nil : headwiseReceiver(layer: layer, keyCount: s.rows.reduce(0) { $0 + $1.keyCount })
-        s.rows.withUnsafeBufferPointer { batch in
-            let perHead = headwise.map { probe in { (head: Int, worker: Int) in probe.headComputed(batch[head], worker: worker) } }
-            if s.gather {
-                for g in 0..<gCount { s.gathered.prepareGather(layer: 0, kvHead: g, count: counts[g]) }
-                // split each KV head's list into parts copied in parallel
-                let parts = 4
-                pool.parallelFor(gCount * parts) { items, _ in
-                    for item in items {
-                        let g = item / parts, p = item % parts, sel = s.selection[g]
-                        s.gathered.gatherPart(layer: 0, kvHead: g, from: cache, layer: layer, kvHead: g, indices: sel,
-                                              part: sel.count * p / parts ..< sel.count * (p + 1) / parts)
-                    }
+        if s.gather {
+            for g in 0..<gCount { s.gathered.prepareGather(layer: 0, kvHead: g, count: counts[g]) }
+            // split each KV head's list into parts copied in parallel
+            let parts = 4
+            pool.parallelFor(gCount * parts) { items, _ in
+                for item in items {
+                    let g = item / parts, p = item % parts, sel = s.selection[g]
+                    s.gathered.gatherPart(layer: 0, kvHead: g, from: cache, layer: layer, kvHead: g, indices: sel,
+                                          part: sel.count * p / parts ..< sel.count * (p + 1) / parts)
                 }
-                s.gathered.checkInvariants()
-                attendSplitKey(out: out, q: q, counts: counts, layer: 0, cache: s.gathered, scratch: s.split,
-                               probs: receiver == nil ? nil : s.probs, perHead: perHead)
-            } else {
-                attendSelectedRuns(out: out, q: q, selection: s.selection, layer: layer, cache: cache, scratch: s.split,
-                                   probs: receiver == nil ? nil : s.probs, perHead: perHead)
             }
-            if let headwise {
-                endHeadwise(headwise, layer: layer, heads: batch)
-            } else if let receiver {
-                receiver.attentionComputed(layer: layer, heads: batch, pool: pool)
-            }
+            s.gathered.checkInvariants()
+            attendSplitKey(out: out, q: q, counts: counts, layer: 0, cache: s.gathered, scratch: s.split,
+                           probs: receiver == nil ? nil : s.probs)
+        } else {
+            attendSelectedRuns(out: out, q: q, selection: s.selection, layer: layer, cache: cache, scratch: s.split,
+                               probs: receiver == nil ? nil : s.probs)
         }
+        guard let receiver else { return }
+        prepareSelectedRows(position: position, layer: layer, cache: cache)
+        s.rows.withUnsafeBufferPointer { receiver.attentionComputed(layer: layer, heads: $0, pool: pool) }
     }
 
-    /// The probe's batch for this call, before attention runs (its rows are written by the
-    /// kernel): each KV head's selected positions, and one AttentionRows per head over them.
+    /// The probe's batch for this call: each KV head's selected positions, and one
+    /// AttentionRows per head over them.
     private func prepareSelectedRows(position: Int32, layer: Int, cache: KVCache) {
         let s = selectionScratch, gCount = shape.kvHeads
         let counts = s.selection.map(\.count)

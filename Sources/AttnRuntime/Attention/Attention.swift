@@ -110,17 +110,6 @@ public final class Attention: @unchecked Sendable {
             // Decode: the kernel scales its scores into probabilities in place, and the probe
             // reads them there (row h at scores + h·capacity): no second [H, n] buffer to write.
             let s = splitScratch
-            if let headwise = headwiseReceiver(layer: layer, keyCount: shape.heads / shape.kvHeads * counts.reduce(0, +)) {
-                // each head's probe work runs on the thread that merged it (AttentionProbe.swift)
-                withRowBatch(layer: layer, cache: cache, rows: s.scores, rowCount: 1, n: n, headStride: s.capacity,
-                             entropies: s.rowEntropy) { batch in
-                    attendSplitKey(out: out, q: q, counts: counts, layer: layer, cache: cache, scratch: s,
-                                   probs: s.scores, probsHeadStride: s.capacity,
-                                   perHead: { head, worker in headwise.headComputed(batch[head], worker: worker) })
-                    endHeadwise(headwise, layer: layer, heads: batch)
-                }
-                return
-            }
             attendSplitKey(out: out, q: q, counts: counts, layer: layer, cache: cache, scratch: s,
                            probs: s.scores, probsHeadStride: s.capacity)
             deliverRowBatch(probe: probe, layer: layer, cache: cache, rows: s.scores, rowCount: 1, n: n,
@@ -255,8 +244,7 @@ extension Attention {
     }
 
     /// Calls body with the batch of every head's rows (as described above); the batch is valid
-    /// during the call only. The rows' contents may be written inside body (headwise delivery):
-    /// the batch holds only their addresses.
+    /// during the call only.
     fileprivate func withRowBatch(layer: Int, cache: KVCache, rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int,
                                   headStride: Int, entropies: UnsafeMutablePointer<Float>?,
                                   _ body: (UnsafeBufferPointer<AttentionRows>) -> Void) {

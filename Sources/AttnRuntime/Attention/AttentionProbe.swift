@@ -66,22 +66,6 @@ extension AttentionProbe {
     }
 }
 
-/// A probe whose per-head work on a decode call can run inside the kernel's own parallel loop
-/// over heads: each head's rows are handed over on the pool thread that has just finished them,
-/// so a layer makes one fork-join instead of two and the row is still in that core's cache.
-/// Used for one-query calls (decode: the split-key and the selection path) only.
-public protocol HeadwiseAttentionProbe: AttentionProbe {
-    /// Before a one-query call of `layer` computes its H heads: true to receive them through
-    /// `headComputed(_:worker:)` (and not through the batch method); false for the batch method.
-    /// keyCount: the heads' row lengths summed; threads: the pool's threads (workers 0 ..< threads).
-    func beginHeads(layer: Int, heads: Int, keyCount: Int, threads: Int) -> Bool
-    /// One head's rows, on pool thread `worker` (0 is the caller). Distinct heads of the call run
-    /// concurrently; the buffers are valid until `endHeads`.
-    func headComputed(_ rows: AttentionRows, worker: Int)
-    /// After every head of the call was handed over, on the calling thread.
-    func endHeads(layer: Int)
-}
-
 /// A probe that keeps every row it is handed, as [layer][head][query] → probabilities over the
 /// keys it saw (for tests and small runs; it grows with T² for prefill).
 public final class AttentionCapture: AttentionProbe {

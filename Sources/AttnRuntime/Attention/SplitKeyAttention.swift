@@ -77,11 +77,9 @@ extension Attention {
     /// ([H, n]). With long probs rows, the merge and the probabilities are written per head on the pool.
     /// probs may be the scratch's own scores with stride `capacity`: they are then scaled in place.
     /// With probs, scratch.rowEntropy[h] = −Σ_j p_hj ln p_hj (from the scores, not from probs).
-    /// perHead(head, worker), if given, runs on the pool thread that merged `head`, right after
-    /// its output, probabilities and entropy are final (see `mergeHeads`).
     func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, counts: [Int], layer: Int,
                         cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?,
-                        probsHeadStride: Int? = nil, perHead: ((Int, Int) -> Void)? = nil) {
+                        probsHeadStride: Int? = nil) {
         let h = shape.heads, g = shape.kvHeads, r = h / g, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
         let n = counts.max() ?? 0
@@ -112,24 +110,20 @@ extension Attention {
             }
         }
         mergeHeads(out: out, chunks: chunks, scratch: s, probs: probs, probsHeadStride: probsHeadStride ?? n,
-                   counts: counts, rowLength: n, perHead: perHead)
+                   counts: counts, rowLength: n)
     }
 
     /// Merges the chunks of every head (`mergeChunks`): out [H·d]; with probs, head h's row at
     /// probs + h·probsHeadStride. counts: [G] entries of each KV head's row. On the pool when the
-    /// rows are long (H·n ≥ 8192: serially this was ~4% of a 4K step) or when `perHead` is given:
-    /// perHead(head, worker) then runs on the thread that merged the head, right after its merge
-    /// (a probe's per-head work in the same parallel loop, while the row is in that core's cache).
+    /// rows are long (H·n ≥ 8192: serially this was ~4% of a 4K step).
     func mergeHeads(out: UnsafeMutablePointer<Float>, chunks: Int, scratch s: SplitKeyScratch,
-                    probs: UnsafeMutablePointer<Float>?, probsHeadStride stride: Int, counts: [Int], rowLength n: Int,
-                    perHead: ((Int, Int) -> Void)?) {
+                    probs: UnsafeMutablePointer<Float>?, probsHeadStride stride: Int, counts: [Int], rowLength n: Int) {
         let h = shape.heads, r = h / shape.kvHeads
-        if perHead != nil || probs != nil && h * n >= 8192 {
-            pool.parallelFor(h) { heads, worker in
+        if probs != nil && h * n >= 8192 {
+            pool.parallelFor(h) { heads, _ in
                 for head in heads {
                     self.mergeChunks(out: out, head: head, chunks: chunks, scratch: s, probs: probs.map { $0 + head * stride },
                                      count: counts[head / r], rowLength: n)
-                    perHead?(head, worker)
                 }
             }
         } else {
