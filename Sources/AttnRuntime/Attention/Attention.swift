@@ -239,15 +239,6 @@ extension Attention {
     fileprivate func deliverRowBatch(probe: AttentionProbe, layer: Int, cache: KVCache,
                                      rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int, headStride: Int,
                                      entropies: UnsafeMutablePointer<Float>? = nil) {
-        withRowBatch(layer: layer, cache: cache, rows: rows, rowCount: t, n: n, headStride: headStride,
-                     entropies: entropies) { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
-    }
-
-    /// Calls body with the batch of every head's rows (as described above); the batch is valid
-    /// during the call only.
-    fileprivate func withRowBatch(layer: Int, cache: KVCache, rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int,
-                                  headStride: Int, entropies: UnsafeMutablePointer<Float>?,
-                                  _ body: (UnsafeBufferPointer<AttentionRows>) -> Void) {
         let h = shape.heads
         if rowBatchVisible.count < h * t { rowBatchVisible = [Int](repeating: 0, count: h * t) }
         rowBatch.removeAll(keepingCapacity: true)
@@ -267,7 +258,7 @@ extension Attention {
                         keyEdits: cache.edits(layer: layer, kvHead: g),   // (keys: the whole stream, ng ≤ n)
                         keysStable: policy.map { $0.mode != .evicts } ?? true))
                 }
-                rowBatch.withUnsafeBufferPointer(body)
+                rowBatch.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
             }
         }
     }

@@ -6,6 +6,8 @@
 // scheduled, the caller does that worker's pieces instead of waiting for it (a plain fork-join
 // with spinning workers runs 3x slower than one thread under load). Idle workers spin briefly on a
 // generation counter, then sleep on a condition variable, so an idle pool costs no CPU.
+// Side work (`startSide`/`finishSide`): a batch of small items a worker runs instead of joining
+// the next loops, while the caller goes on alone; the caller runs what is left when it must wait.
 
 import Foundation
 import Synchronization
