@@ -272,27 +272,27 @@ final class TraceRecorder: AttentionInputObserver {
     /// the pool's worker; `finishSide` (at the next attention call and at the step's end) waits.
     private func startSide(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
         sideBatches += 1
-        let h = heads.count, g = kvHeads
+        let h = heads.count
         if sideRows == nil {
             sideRows = .allocate(capacity: h)
             sideVisible = .allocate(capacity: h)
-            sideKeys = .allocate(capacity: g * capacity)
+            sideKeys = .allocate(capacity: kvHeads * capacity)
         }
         let rows = sideRows!, visible = sideVisible!, keys = sideKeys!
         sideQuery[0] = heads[0].queryPositions[0]
-        var copied: [UnsafePointer<Int32>?] = Array(repeating: nil, count: g)   // per KV head: its keys' copy
+        var copiedKV = -1   // the KV head whose keys were copied last (a group's heads are consecutive)
         for (i, r) in heads.enumerated() {
             var row = r
             visible[i] = r.visibleCounts[0]
             row.visibleCounts = UnsafeBufferPointer(start: visible + i, count: 1)
             row.queryPositions = UnsafeBufferPointer(start: sideQuery, count: 1)
             if !r.keysStable {   // an evicting policy compacts the stream when the call returns
-                if copied[r.kvHead] == nil {
-                    let to = keys + r.kvHead * capacity
+                let to = keys + r.kvHead * capacity
+                if copiedKV != r.kvHead {
                     to.update(from: r.keyPositions.baseAddress!, count: r.keyCount)
-                    copied[r.kvHead] = UnsafePointer(to)
+                    copiedKV = r.kvHead
                 }
-                row.keyPositions = UnsafeBufferPointer(start: copied[r.kvHead], count: r.keyCount)
+                row.keyPositions = UnsafeBufferPointer(start: to, count: r.keyCount)
             }
             (rows + i).initialize(to: row)
         }
