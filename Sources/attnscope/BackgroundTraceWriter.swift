@@ -4,6 +4,13 @@
 // of 1, at most one finished step is not yet on disk, so a kill -9 loses at most the last step. The first write error stops the writer;
 // `failure` then reports it and later pushes are dropped, so the recorder can stop with a clear
 // message while the file stays readable up to the last complete chunk.
+//
+// The writer thread runs under SCHED_BATCH (Linux): a push's wakeup then does not preempt the
+// thread that pushed. Under the default policy the woken writer took the decode thread's core
+// at once (wakeup preemption), so a step's encode (~90 µs at capture level metrics) ran inside
+// `push`, on the critical path. As a batch thread it keeps its fair share (no starvation under
+// load, unlike a lower nice value or SCHED_IDLE, which made pushes block) but runs when the
+// scheduler next switches, beside the decode rather than in it (docs/probe.md, ninth session).
 
 import AttnTrace
 import Foundation
@@ -19,13 +26,36 @@ final class BackgroundTraceWriter: @unchecked Sendable {
     private var written = 0
     private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
+    /// The writer thread's scheduling policy as it set it (SCHED_BATCH, or what it had when that failed).
+    private(set) var schedulingPolicy: Int32 = -1
+    private let started = DispatchSemaphore(value: 0)
 
     init(writer: TraceWriter, capacity: Int = 1) {
         self.writer = writer; self.capacity = max(1, capacity)
-        let t = Thread { [unowned self] in self.drain() }
+        let t = Thread { [unowned self] in
+            self.schedulingPolicy = Self.becomeBatchThread()
+            self.started.signal()
+            self.drain()
+        }
         t.name = "attnscope-trace-writer"
         thread = t
         t.start()
+        started.wait()
+    }
+
+    /// SCHED_BATCH in <linux/sched.h>; Glibc declares it only under _GNU_SOURCE, which Swift's
+    /// Glibc module does not set.
+    static let schedBatch: Int32 = 3
+
+    /// Puts the calling thread under SCHED_BATCH (no privilege needed) and returns the policy it
+    /// then has. A failure leaves the default policy: only the overlap with the decode suffers.
+    private static func becomeBatchThread() -> Int32 {
+        var param = sched_param()
+        param.sched_priority = 0
+        _ = pthread_setschedparam(pthread_self(), schedBatch, &param)
+        var policy: Int32 = -1
+        _ = pthread_getschedparam(pthread_self(), &policy, &param)
+        return policy
     }
 
     /// The first write error, if any.
