@@ -43,6 +43,9 @@ final class TraceRecorder: AttentionInputObserver {
         /// while the model goes on with the layer's matrix products, finished before the next
         /// attention call; false: a parallel loop over the heads inside the attention call.
         var sideWork = true
+        /// Decode rows are delivered unscaled and scaled per head by `head` (off the kernel's
+        /// path); false: the kernel scales them (for tests comparing the two).
+        var unscaledRows = true
         /// Tests: each side item first waits this long, so that a missing wait for side work
         /// (the runtime overwriting what an item reads) shows in the results.
         var sideItemDelayNanos: UInt64 = 0
@@ -210,6 +213,9 @@ final class TraceRecorder: AttentionInputObserver {
 
     // MARK: - Probe callbacks
 
+    /// Decode rows come unscaled: `head` scales each (beside the model when it runs as side work).
+    var acceptsUnscaledRows: Bool { options.unscaledRows }
+
     func attentionInputs(layer: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                          positions: UnsafePointer<Int32>, tokens t: Int) {
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -330,7 +336,10 @@ final class TraceRecorder: AttentionInputObserver {
 
     /// One head's rows: α_k for each, prefill pooling, and the last row's metrics. Touches only
     /// this head's tracker and slots (and `pooled`, which is empty unless rows go head by head).
-    private func head(_ r: AttnRuntime.AttentionRows, scratch: ShadowScratch, out: HeadOutputs) {
+    /// A decode row arrives unscaled (`acceptsUnscaledRows`): scaled here first, on whichever
+    /// thread runs the head.
+    private func head(_ unscaled: AttnRuntime.AttentionRows, scratch: ShadowScratch, out: HeadOutputs) {
+        let r = unscaled.scaleInPlace()
         let slot = r.layer * heads + r.head
         for i in 0..<r.rowCount {
             let row = r.row(i)

@@ -105,4 +105,62 @@ final class ProbeDeliveryTests: XCTestCase {
             for r in capture.rows[0][h] { XCTAssertEqual(r.probs.reduce(0, +), 1, accuracy: 1e-5) }
         }
     }
+
+    /// A probe that takes decode rows unscaled and scales each itself (as the recorder does on
+    /// its worker), then keeps them like BatchProbe.
+    final class UnscaledBatchProbe: AttentionProbe {
+        let kept = BatchProbe()
+        var unscaledHeads = 0
+        var acceptsUnscaledRows: Bool { true }
+        func attentionComputed(_ rows: AttentionRows) { XCTFail("the row path must deliver batches") }
+        func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool) {
+            unscaledHeads += heads.filter { $0.pendingScale != nil }.count
+            let scaled = heads.map { $0.scaleInPlace() }
+            XCTAssertTrue(scaled.allSatisfy { $0.pendingScale == nil })
+            scaled.withUnsafeBufferPointer { kept.attentionComputed(layer: layer, heads: $0, pool: pool) }
+        }
+    }
+
+    /// Rows delivered unscaled and scaled by the probe are bit for bit the rows the kernel scales
+    /// (zeros past the visible entries included), with the same entropies and outputs: decode rows
+    /// of several 256-key chunks, KV heads of different lengths after per-head eviction, long
+    /// enough (H·n ≥ 8192) that the scaling kernel merges on the pool. Rows of a T > 1 call come
+    /// scaled either way.
+    func testUnscaledRowsScaleToTheKernelsRows() {
+        let shape = AttentionShape(heads: 6, kvHeads: 2, headDim: 64)
+        let pool = WorkerPool(threads: 2)
+        func run(_ probe: AttentionProbe) -> [[Float]] {
+            var rng = SeededRandom(seed: 21)
+            let cache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 2048)
+            let att = Attention(shape: shape, capacity: 2048, pool: pool)
+            var pos: Int32 = 0, outs: [[Float]] = []
+            func call(_ t: Int) {
+                let q = rng.floats(t * 6 * 64, in: -2...2), k = rng.floats(t * 2 * 64, in: -2...2), v = rng.floats(t * 2 * 64)
+                var out = [Float](repeating: 0, count: t * 6 * 64)
+                att.forward(out: &out, q: q, k: k, v: v, positions: (0..<Int32(t)).map { pos + $0 }, tokens: t, layer: 0, cache: cache)
+                pos += Int32(t)
+                outs.append(out)
+            }
+            call(1500)
+            cache.remove(layer: 0, kvHead: 1, indices: Array(300 ..< 620))
+            att.probe = probe
+            for t in [1, 1, 3, 1] { call(t) }
+            return outs
+        }
+        let scaledByKernel = BatchProbe(), scaledByProbe = UnscaledBatchProbe()
+        let outsA = run(scaledByKernel), outsB = run(scaledByProbe)
+        XCTAssertEqual(scaledByProbe.unscaledHeads, 3 * 6, "the three decode calls came unscaled")
+        XCTAssertEqual(outsA.map { $0.map(\.bitPattern) }, outsB.map { $0.map(\.bitPattern) }, "outputs")
+        let a = scaledByKernel.batches, b = scaledByProbe.kept.batches
+        XCTAssertEqual(a.count, 4)
+        XCTAssertEqual(a.count, b.count)
+        for (call, (x, y)) in zip(a, b).enumerated() {
+            for (hx, hy) in zip(x, y) {
+                XCTAssertEqual(hx.visible, hy.visible)
+                XCTAssertEqual(hx.rows.map { $0.map(\.bitPattern) }, hy.rows.map { $0.map(\.bitPattern) }, "call \(call) head \(hx.head)")
+                XCTAssertEqual(hx.entropies?.map(\.bitPattern), hy.entropies?.map(\.bitPattern), "call \(call) head \(hx.head)")
+            }
+            if call != 2 { XCTAssertTrue(x.contains { $0.visible[0] < $0.rows[0].count }, "a shorter KV head: zeros to write") }
+        }
+    }
 }

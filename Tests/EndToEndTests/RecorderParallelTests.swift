@@ -7,7 +7,8 @@ import XCTest
 /// The recorder's decode path updates the heads of a layer in parallel on the model's pool, as
 /// side work beside the model (the default); the same recorder running the heads in a parallel
 /// loop inside the attention call (side work off), and fed head by head on the calling thread
-/// (the AttentionProbe default), must give the same frames, bit for bit, on the reference model under a dense, an evicting, an observing and
+/// (the AttentionProbe default, which also leaves the scaling of decode rows to the kernel, where
+/// the recorder takes them unscaled and scales each head's itself), must give the same frames, bit for bit, on the reference model under a dense, an evicting, an observing and
 /// a selecting policy (whose rows come from the selection path), with the dense shadow and row capture on (everything the per-head work writes).
 final class RecorderParallelTests: XCTestCase {
     /// Hides the recorder's batch method, so the attention call falls back to one head at a time.

@@ -109,11 +109,13 @@ public final class Attention: @unchecked Sendable {
         if t == 1 {
             // Decode: the kernel scales its scores into probabilities in place, and the probe
             // reads them there (row h at scores + h·capacity): no second [H, n] buffer to write.
-            let s = splitScratch
+            // A probe that scales rows itself gets them unscaled, with each chunk's factor.
+            let s = splitScratch, unscaled = probe.acceptsUnscaledRows
             attendSplitKey(out: out, q: q, counts: counts, layer: layer, cache: cache, scratch: s,
-                           probs: s.scores, probsHeadStride: s.capacity)
+                           probs: s.scores, probsHeadStride: s.capacity, deferScale: unscaled)
             deliverRowBatch(probe: probe, layer: layer, cache: cache, rows: s.scores, rowCount: 1, n: n,
-                            headStride: s.capacity, entropies: s.rowEntropy)
+                            headStride: s.capacity, entropies: s.rowEntropy,
+                            chunkScales: unscaled ? (s.chunkScale, s.maxChunks, s.chunk) : nil)
             return
         }
         // The kernel writes row i of every head straight into rows [H, T, n] (head stride T·n).
@@ -235,10 +237,12 @@ public final class Attention: @unchecked Sendable {
 extension Attention {
     /// The row path's delivery: every head's rows [T, n] at once (head h's at rows + h·headStride),
     /// so that the probe can spread per-head work over the pool. entropies: [H] each head's row
-    /// entropy from the kernel (T = 1), or nil.
+    /// entropy from the kernel (T = 1), or nil. chunkScales: the rows are unscaled, head h's
+    /// factors at factors + h·stride (`AttentionRows.pendingScale`).
     fileprivate func deliverRowBatch(probe: AttentionProbe, layer: Int, cache: KVCache,
                                      rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int, headStride: Int,
-                                     entropies: UnsafeMutablePointer<Float>? = nil) {
+                                     entropies: UnsafeMutablePointer<Float>? = nil,
+                                     chunkScales: (factors: UnsafeMutablePointer<Float>, stride: Int, chunk: Int)? = nil) {
         let h = shape.heads
         if rowBatchVisible.count < h * t { rowBatchVisible = [Int](repeating: 0, count: h * t) }
         rowBatch.removeAll(keepingCapacity: true)
@@ -256,7 +260,8 @@ extension Attention {
                         visibleCounts: UnsafeBufferPointer(rebasing: vis[head * t ..< (head + 1) * t]),
                         entropies: entropies.map { UnsafePointer($0 + head) },
                         keyEdits: cache.edits(layer: layer, kvHead: g),   // (keys: the whole stream, ng ≤ n)
-                        keysStable: policy.map { $0.mode != .evicts } ?? true))
+                        keysStable: policy.map { $0.mode != .evicts } ?? true,
+                        pendingScale: chunkScales.map { .init(factors: $0.factors + head * $0.stride, chunk: $0.chunk) }))
                 }
                 rowBatch.withUnsafeBufferPointer { probe.attentionComputed(layer: layer, heads: $0, pool: pool) }
             }

@@ -37,9 +37,41 @@ public struct AttentionRows {
     /// then too (a probe that is an `AttentionInputObserver` hears of that call first); the
     /// other buffers are valid during the call only.
     public var keysStable = false
+    /// Set only for a probe that `acceptsUnscaledRows` (decode, T = 1): the row holds
+    /// e^(s_j − m_c), and entry j of chunk c = j / chunk is p_j once multiplied by factors[c].
+    /// `scaleInPlace` does that (and writes the zeros past the visible entries) before the row
+    /// is read. Valid as long as `probabilities`.
+    public var pendingScale: PendingScale? = nil
+
+    /// Per-chunk factors of an unscaled row (`pendingScale`).
+    public struct PendingScale {
+        public var factors: UnsafePointer<Float>   // [⌈visible / chunk⌉]
+        public var chunk: Int
+        public init(factors: UnsafePointer<Float>, chunk: Int) { self.factors = factors; self.chunk = chunk }
+    }
 
     public var rowCount: Int { queryPositions.count }
     public var keyCount: Int { keyPositions.count }
+
+    /// Scales a row delivered unscaled into probabilities in place, with the products the
+    /// kernel would have computed (so the row is bit-identical to a scaled delivery), and zeros
+    /// its entries past the visible ones; returns the rows with no pending scale. Call once,
+    /// before reading the row, from any thread, before the next attention call of the model.
+    public func scaleInPlace() -> AttentionRows {
+        guard let pending = pendingScale else { return self }
+        precondition(rowCount == 1, "unscaled rows come from decode calls (T = 1)")
+        let row = UnsafeMutablePointer(mutating: probabilities), visible = visibleCounts[0]
+        var lo = 0, c = 0
+        while lo < visible {
+            let hi = min(visible, lo + pending.chunk)
+            scaleCopy(row + lo, row + lo, by: pending.factors[c], count: hi - lo)
+            lo = hi; c += 1
+        }
+        if visible < rowStride { (row + visible).update(repeating: 0, count: rowStride - visible) }
+        var scaled = self
+        scaled.pendingScale = nil
+        return scaled
+    }
 
     /// Row i as a buffer of its visible entries.
     public func row(_ i: Int) -> UnsafeBufferPointer<Float> {
@@ -58,12 +90,18 @@ public protocol AttentionProbe: AnyObject {
     /// called the forward pass; the buffers are valid only during the call. The default hands
     /// the heads to `attentionComputed(_:)` one by one.
     func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool)
+
+    /// True when the probe scales decode rows itself (`AttentionRows.scaleInPlace`, e.g. on its
+    /// own worker): the kernel then skips that pass over every head's row. Default false.
+    var acceptsUnscaledRows: Bool { get }
 }
 
 extension AttentionProbe {
     public func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool) {
         for rows in heads { attentionComputed(rows) }
     }
+
+    public var acceptsUnscaledRows: Bool { false }
 }
 
 /// A probe that keeps every row it is handed, as [layer][head][query] → probabilities over the

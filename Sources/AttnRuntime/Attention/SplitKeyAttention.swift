@@ -10,6 +10,9 @@ import Foundation
 // When the probabilities are wanted (a probe), each chunk also sums b_c = Σ e^(s−m)·(s−m) ≤ 0
 // (one multiply-add per key), and the merge gives each row's entropy without a logarithm per key:
 //   −Σ_j p_j ln p_j = ln L + Σ_c e^(m_c−M)·(l_c·(M − m_c) − b_c) / L   (every term ≥ 0).
+// A probe may take the rows unscaled (`deferScale`): the merge then keeps each chunk's factor
+// e^(m_c−M)/L (`chunkScale`) instead of writing p_j, and the probe scales the row when it reads
+// it (`AttentionRows.scaleInPlace`, the same products), off the decode's critical path.
 //
 // Shapes: H heads, G KV heads, r = H/G heads per group, d head dim, n visible entries,
 // C = ⌈n / chunk⌉ chunks per KV head.
@@ -23,6 +26,7 @@ final class SplitKeyScratch {
     let chunkOut: UnsafeMutablePointer<Float>   // [H, maxChunks, d]
     let chunkShift: UnsafeMutablePointer<Float> // [H, maxChunks] b_c = Σ e^(s−m)·(s−m) (with probabilities)
     let rowEntropy: UnsafeMutablePointer<Float> // [H] −Σ_j p_j ln p_j of each head's row (with probabilities)
+    let chunkScale: UnsafeMutablePointer<Float> // [H, maxChunks] e^(m_c − M) / L (probabilities deferred)
     let maxChunks: Int
 
     init(heads: Int, headDim: Int, capacity: Int, chunk: Int = 256) {
@@ -34,11 +38,12 @@ final class SplitKeyScratch {
         chunkOut = .allocate(capacity: heads * maxChunks * headDim)
         chunkShift = .allocate(capacity: heads * maxChunks)
         rowEntropy = .allocate(capacity: heads)
+        chunkScale = .allocate(capacity: heads * maxChunks)
     }
 
     deinit {
         scores.deallocate(); chunkMax.deallocate(); chunkSum.deallocate(); chunkOut.deallocate()
-        chunkShift.deallocate(); rowEntropy.deallocate()
+        chunkShift.deallocate(); rowEntropy.deallocate(); chunkScale.deallocate()
     }
 
     /// row[0 ..< n] = e^(s − m) in place for chunk c of `head`, keeping m and Σ e^(s − m), and
@@ -77,9 +82,12 @@ extension Attention {
     /// ([H, n]). With long probs rows, the merge and the probabilities are written per head on the pool.
     /// probs may be the scratch's own scores with stride `capacity`: they are then scaled in place.
     /// With probs, scratch.rowEntropy[h] = −Σ_j p_hj ln p_hj (from the scores, not from probs).
+    /// deferScale (probs must be the scratch's scores): the rows stay e^(s − m_c) and
+    /// scratch.chunkScale [H, maxChunks] holds the factor of each chunk (`AttentionRows.scaleInPlace`).
     func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, counts: [Int], layer: Int,
                         cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?,
-                        probsHeadStride: Int? = nil) {
+                        probsHeadStride: Int? = nil, deferScale: Bool = false) {
+        precondition(!deferScale || probs == s.scores, "deferred scaling leaves the rows in the scratch's scores")
         let h = shape.heads, g = shape.kvHeads, r = h / g, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
         let n = counts.max() ?? 0
@@ -110,16 +118,23 @@ extension Attention {
             }
         }
         mergeHeads(out: out, chunks: chunks, scratch: s, probs: probs, probsHeadStride: probsHeadStride ?? n,
-                   counts: counts, rowLength: n)
+                   counts: counts, rowLength: n, deferScale: deferScale)
     }
 
     /// Merges the chunks of every head (`mergeChunks`): out [H·d]; with probs, head h's row at
     /// probs + h·probsHeadStride. counts: [G] entries of each KV head's row. On the pool when the
-    /// rows are long (H·n ≥ 8192: serially this was ~4% of a 4K step).
+    /// rows are long (H·n ≥ 8192: serially this was ~4% of a 4K step), unless deferScale (no
+    /// probabilities written: only the chunk factors, as cheap as the merge without a probe).
     func mergeHeads(out: UnsafeMutablePointer<Float>, chunks: Int, scratch s: SplitKeyScratch,
-                    probs: UnsafeMutablePointer<Float>?, probsHeadStride stride: Int, counts: [Int], rowLength n: Int) {
+                    probs: UnsafeMutablePointer<Float>?, probsHeadStride stride: Int, counts: [Int], rowLength n: Int,
+                    deferScale: Bool = false) {
         let h = shape.heads, r = h / shape.kvHeads
-        if probs != nil && h * n >= 8192 {
+        if deferScale {
+            for head in 0..<h {
+                mergeChunks(out: out, head: head, chunks: chunks, scratch: s, probs: probs.map { $0 + head * stride },
+                            count: counts[head / r], rowLength: n, deferScale: true)
+            }
+        } else if probs != nil && h * n >= 8192 {
             pool.parallelFor(h) { heads, _ in
                 for head in heads {
                     self.mergeChunks(out: out, head: head, chunks: chunks, scratch: s, probs: probs.map { $0 + head * stride },
@@ -135,10 +150,11 @@ extension Attention {
     }
 
     /// Merges one head's chunks into out [head·d ..< (head+1)·d]; with probs, writes its row
-    /// probs [rowLength]: p_j over the first `count` entries, 0 beyond.
+    /// probs [rowLength]: p_j over the first `count` entries, 0 beyond, or with deferScale only
+    /// the factor of each chunk that holds entries (scratch.chunkScale).
     @inline(__always)
     func mergeChunks(out: UnsafeMutablePointer<Float>, head: Int, chunks: Int, scratch s: SplitKeyScratch,
-                             probs: UnsafeMutablePointer<Float>?, count nHead: Int, rowLength n: Int) {
+                     probs: UnsafeMutablePointer<Float>?, count nHead: Int, rowLength n: Int, deferScale: Bool = false) {
         let d = shape.headDim
         var bigM = -Float.infinity
         for c in 0..<chunks { bigM = max(bigM, s.chunkMax[head * s.maxChunks + c]) }
@@ -163,8 +179,11 @@ extension Attention {
         for c in 0..<chunks {
             let lo = c * s.chunk, hi = min(nHead, lo + s.chunk)
             if hi <= lo { break }   // past this KV head's entries
-            scaleCopy(probs + lo, row + lo, by: expf(s.chunkMax[head * s.maxChunks + c] - bigM) * inv, count: hi - lo)
+            let w = expf(s.chunkMax[head * s.maxChunks + c] - bigM) * inv
+            if deferScale { s.chunkScale[head * s.maxChunks + c] = w; continue }
+            scaleCopy(probs + lo, row + lo, by: w, count: hi - lo)
         }
+        if deferScale { return }
         if nHead < n { (probs + nHead).update(repeating: 0, count: n - nHead) }
     }
 }
