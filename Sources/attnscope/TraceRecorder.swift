@@ -43,9 +43,6 @@ final class TraceRecorder: AttentionInputObserver {
         /// while the model goes on with the layer's matrix products, finished before the next
         /// attention call; false: a parallel loop over the heads inside the attention call.
         var sideWork = true
-        /// Decode rows are delivered unscaled and scaled per head by `head` (off the kernel's
-        /// path); false: the kernel scales them (for tests comparing the two).
-        var unscaledRows = true
         /// Tests: each side item first waits this long, so that a missing wait for side work
         /// (the runtime overwriting what an item reads) shows in the results.
         var sideItemDelayNanos: UInt64 = 0
@@ -214,7 +211,7 @@ final class TraceRecorder: AttentionInputObserver {
     // MARK: - Probe callbacks
 
     /// Decode rows come unscaled: `head` scales each (beside the model when it runs as side work).
-    var acceptsUnscaledRows: Bool { options.unscaledRows }
+    var acceptsUnscaledRows: Bool { true }
 
     func attentionInputs(layer: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                          positions: UnsafePointer<Int32>, tokens t: Int) {

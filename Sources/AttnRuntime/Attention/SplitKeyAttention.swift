@@ -129,12 +129,7 @@ extension Attention {
                     probs: UnsafeMutablePointer<Float>?, probsHeadStride stride: Int, counts: [Int], rowLength n: Int,
                     deferScale: Bool = false) {
         let h = shape.heads, r = h / shape.kvHeads
-        if deferScale {
-            for head in 0..<h {
-                mergeChunks(out: out, head: head, chunks: chunks, scratch: s, probs: probs.map { $0 + head * stride },
-                            count: counts[head / r], rowLength: n, deferScale: true)
-            }
-        } else if probs != nil && h * n >= 8192 {
+        if probs != nil && !deferScale && h * n >= 8192 {
             pool.parallelFor(h) { heads, _ in
                 for head in heads {
                     self.mergeChunks(out: out, head: head, chunks: chunks, scratch: s, probs: probs.map { $0 + head * stride },
@@ -144,7 +139,7 @@ extension Attention {
         } else {
             for head in 0..<h {
                 mergeChunks(out: out, head: head, chunks: chunks, scratch: s, probs: probs.map { $0 + head * stride },
-                            count: counts[head / r], rowLength: n)
+                            count: counts[head / r], rowLength: n, deferScale: deferScale)
             }
         }
     }
