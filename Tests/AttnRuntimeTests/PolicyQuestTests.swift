@@ -215,6 +215,59 @@ final class PolicyQuestTests: XCTestCase {
         }
     }
 
+    /// Keeps each decode call's rows (scaled first when they come unscaled) and entropies as bits.
+    final class RowBits: AttentionProbe {
+        let unscaled: Bool
+        var rows: [[UInt32]] = [], entropies: [UInt32?] = [], pending = 0
+        init(unscaled: Bool) { self.unscaled = unscaled }
+        var acceptsUnscaledRows: Bool { unscaled }
+        func attentionComputed(_ r: AttentionRows) {
+            if r.pendingScale != nil { pending += 1 }
+            let scaled = r.scaleInPlace()
+            rows.append(UnsafeBufferPointer(start: scaled.probabilities, count: scaled.rowStride).map(\.bitPattern))
+            entropies.append(scaled.entropies?[0].bitPattern)
+        }
+    }
+
+    /// Selected rows handed over unscaled and scaled by the probe are bit for bit the rows the
+    /// kernel scales, with the same entropies and outputs, on the in-place runs path and on the
+    /// gather path (rows of 300 selected entries: two split-key chunks).
+    func testUnscaledSelectedRowsScaleToTheKernelsRows() throws {
+        for gather in [false, true] {
+            func run(_ probe: RowBits) throws -> [[UInt32]] {
+                var rng = SeededRandom(seed: 33)
+                let h = 4, g = 2, d = 8, t = 520
+                let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
+                let attention = Attention(shape: shape, capacity: 600, pool: WorkerPool(threads: 2))
+                attention.selectionScratch.gather = gather
+                let policy = try QuestPolicy(page: 4, budget: 300, denseLayers: 0)
+                policy.reset(layers: 1, shape: shape)
+                attention.policy = policy
+                let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 600)
+                var out = [Float](repeating: 0, count: t * h * d), outs: [[UInt32]] = []
+                attention.forward(out: &out, q: rng.floats(t * h * d), k: rng.floats(t * g * d), v: rng.floats(t * g * d),
+                                  positions: (0..<Int32(t)).map { $0 }, tokens: t, layer: 0, cache: cache)
+                attention.probe = probe
+                for step in 0..<3 {
+                    var one = [Float](repeating: 0, count: h * d)
+                    attention.forward(out: &one, q: rng.floats(h * d), k: rng.floats(g * d), v: rng.floats(g * d),
+                                      positions: [Int32(t + step)], tokens: 1, layer: 0, cache: cache)
+                    outs.append(one.map(\.bitPattern))
+                }
+                return outs
+            }
+            let byKernel = RowBits(unscaled: false), byProbe = RowBits(unscaled: true)
+            let outsA = try run(byKernel), outsB = try run(byProbe)
+            XCTAssertEqual(byKernel.pending, 0)
+            XCTAssertEqual(byProbe.pending, 3 * 4, "gather \(gather): every decode row came unscaled")
+            XCTAssertEqual(outsA, outsB, "gather \(gather): outputs")
+            XCTAssertEqual(byKernel.rows.count, 12)
+            XCTAssertTrue(byKernel.rows.allSatisfy { $0.count > 256 }, "rows of more than one chunk")
+            XCTAssertEqual(byKernel.rows, byProbe.rows, "gather \(gather): rows")
+            XCTAssertEqual(byKernel.entropies, byProbe.entropies, "gather \(gather): entropies")
+        }
+    }
+
     final class Tee: AttentionProbe {
         let a: AttentionProbe, b: AttentionProbe
         init(_ a: AttentionProbe, _ b: AttentionProbe) { self.a = a; self.b = b }

@@ -13,10 +13,13 @@ import Foundation
 
 extension Attention {
     /// out [H·d]; q [H·d] after RoPE; selection[g] non-empty, ascending, within KV head g's stream
-    /// of `layer`. If `probs` is given, probs[h·n + j] = p of entry selection[g][j] ([H, n]), and
-    /// scratch.rowEntropy[h] = −Σ_j p_hj ln p_hj.
+    /// of `layer`. If `probs` is given, probs[h·stride + j] = p of entry selection[g][j] (stride
+    /// `probsHeadStride`, default n: [H, n]), and scratch.rowEntropy[h] = −Σ_j p_hj ln p_hj.
+    /// deferScale (probs must be the scratch's scores): rows left unscaled, as in `attendSplitKey`.
     func attendSelectedRuns(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, selection: [[Int]], layer: Int,
-                            cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?) {
+                            cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?,
+                            probsHeadStride: Int? = nil, deferScale: Bool = false) {
+        precondition(!deferScale || probs == s.scores, "deferred scaling leaves the rows in the scratch's scores")
         let h = shape.heads, g = shape.kvHeads, r = h / g, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
         let n = selection.map(\.count).max() ?? 0
@@ -52,8 +55,8 @@ extension Attention {
             }
         }
         // merge the chunks of each head (SplitKeyAttention.swift)
-        mergeHeads(out: out, chunks: chunks, scratch: s, probs: probs, probsHeadStride: n,
-                   counts: selection.map(\.count), rowLength: n)
+        mergeHeads(out: out, chunks: chunks, scratch: s, probs: probs, probsHeadStride: probsHeadStride ?? n,
+                   counts: selection.map(\.count), rowLength: n, deferScale: deferScale)
     }
 }
 

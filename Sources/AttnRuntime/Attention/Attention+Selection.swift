@@ -60,6 +60,11 @@ extension Attention {
         let s = selectionScratch, gCount = shape.kvHeads
         let counts = s.selection.map(\.count)
         let receiver = rowReceiver
+        // rows for the probe: scaled into `probs`, or left unscaled in the split scratch's scores
+        // for a probe that scales them itself
+        let unscaled = receiver?.acceptsUnscaledRows ?? false
+        let probs = receiver == nil ? nil : unscaled ? s.split.scores : s.probs
+        let stride = unscaled ? s.split.capacity : nil
         if s.gather {
             for g in 0..<gCount { s.gathered.prepareGather(layer: 0, kvHead: g, count: counts[g]) }
             // split each KV head's list into parts copied in parallel
@@ -73,19 +78,20 @@ extension Attention {
             }
             s.gathered.checkInvariants()
             attendSplitKey(out: out, q: q, counts: counts, layer: 0, cache: s.gathered, scratch: s.split,
-                           probs: receiver == nil ? nil : s.probs)
+                           probs: probs, probsHeadStride: stride, deferScale: unscaled)
         } else {
             attendSelectedRuns(out: out, q: q, selection: s.selection, layer: layer, cache: cache, scratch: s.split,
-                               probs: receiver == nil ? nil : s.probs)
+                               probs: probs, probsHeadStride: stride, deferScale: unscaled)
         }
         guard let receiver else { return }
-        prepareSelectedRows(position: position, layer: layer, cache: cache)
+        prepareSelectedRows(position: position, layer: layer, cache: cache, unscaled: unscaled)
         s.rows.withUnsafeBufferPointer { receiver.attentionComputed(layer: layer, heads: $0, pool: pool) }
     }
 
     /// The probe's batch for this call: each KV head's selected positions, and one
-    /// AttentionRows per head over them.
-    private func prepareSelectedRows(position: Int32, layer: Int, cache: KVCache) {
+    /// AttentionRows per head over them (unscaled: rows in the split scratch's scores, with the
+    /// chunk factors).
+    private func prepareSelectedRows(position: Int32, layer: Int, cache: KVCache, unscaled: Bool) {
         let s = selectionScratch, gCount = shape.kvHeads
         let counts = s.selection.map(\.count)
         for g in 0..<gCount {
@@ -111,11 +117,12 @@ extension Attention {
             s.rows.append(AttentionRows(
                 layer: layer, head: head, kvHead: g, queryPositions: UnsafeBufferPointer(start: s.queryPosition, count: 1),
                 keyPositions: UnsafeBufferPointer(start: s.selectedPositions + g * s.capacity, count: counts[g]),
-                probabilities: s.probs + head * n, rowStride: n,
+                probabilities: unscaled ? s.split.scores + head * s.split.capacity : s.probs + head * n, rowStride: n,
                 visibleCounts: UnsafeBufferPointer(start: s.visible + head, count: 1),
                 selectedFrom: cache.count(layer: layer, kvHead: g),
                 entropies: UnsafePointer(s.split.rowEntropy + head),
-                keysStable: true))   // the selection's positions, in this scratch until the next call
+                keysStable: true,   // the selection's positions, in this scratch until the next call
+                pendingScale: unscaled ? .init(factors: s.split.chunkScale + head * s.split.maxChunks, chunk: s.split.chunk) : nil))
         }
     }
 }
