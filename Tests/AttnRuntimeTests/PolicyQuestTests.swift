@@ -149,11 +149,11 @@ final class PolicyQuestTests: XCTestCase {
         try attendsToTheSelectionOnly(gather: false, firstEntryAt: -1)
     }
 
-    func attendsToTheSelectionOnly(gather: Bool, firstPosition p0: Int32 = 0, firstEntryAt first: Int32? = nil) throws {
-        let seed: UInt64 = 21
-        var rng = SeededRandom(seed: seed)
-        // 520 entries: 75 pages of 4 are selected, more than one split-key chunk of 256
-        let h = 4, g = 2, d = 8, t = 520
+    /// A one-layer attention under Quest (page 4, budget 300) after a prefill of 520 entries at
+    /// `positions`: 75 pages of 4 are selected, more than one split-key chunk of 256.
+    func prefilledQuest(gather: Bool, positions: [Int32], rng: inout SeededRandom) throws
+        -> (attention: Attention, cache: KVCache, shape: AttentionShape) {
+        let h = 4, g = 2, d = 8, t = positions.count
         let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
         let attention = Attention(shape: shape, capacity: 600, pool: WorkerPool(threads: 2))
         attention.selectionScratch.gather = gather
@@ -163,7 +163,17 @@ final class PolicyQuestTests: XCTestCase {
         let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 600)
         var out = [Float](repeating: 0, count: t * h * d)
         attention.forward(out: &out, q: rng.floats(t * h * d), k: rng.floats(t * g * d), v: rng.floats(t * g * d),
-                          positions: (0..<Int32(t)).map { $0 == 0 ? first ?? p0 : p0 + $0 }, tokens: t, layer: 0, cache: cache)
+                          positions: positions, tokens: t, layer: 0, cache: cache)
+        return (attention, cache, shape)
+    }
+
+    func attendsToTheSelectionOnly(gather: Bool, firstPosition p0: Int32 = 0, firstEntryAt first: Int32? = nil) throws {
+        let seed: UInt64 = 21
+        var rng = SeededRandom(seed: seed)
+        let h = 4, g = 2, d = 8, t = 520
+        let (attention, cache, shape) = try prefilledQuest(gather: gather, positions: (0..<Int32(t)).map { $0 == 0 ? first ?? p0 : p0 + $0 },
+                                                           rng: &rng)
+        var out = [Float](repeating: 0, count: t * h * d)
         let capture = AttentionCapture(layers: 1, heads: h)
         final class SelectedFrom: AttentionProbe {
             var counts: [Int?] = [], entropies: [Float?] = []
@@ -237,16 +247,8 @@ final class PolicyQuestTests: XCTestCase {
             func run(_ probe: RowBits) throws -> [[UInt32]] {
                 var rng = SeededRandom(seed: 33)
                 let h = 4, g = 2, d = 8, t = 520
-                let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
-                let attention = Attention(shape: shape, capacity: 600, pool: WorkerPool(threads: 2))
-                attention.selectionScratch.gather = gather
-                let policy = try QuestPolicy(page: 4, budget: 300, denseLayers: 0)
-                policy.reset(layers: 1, shape: shape)
-                attention.policy = policy
-                let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 600)
-                var out = [Float](repeating: 0, count: t * h * d), outs: [[UInt32]] = []
-                attention.forward(out: &out, q: rng.floats(t * h * d), k: rng.floats(t * g * d), v: rng.floats(t * g * d),
-                                  positions: (0..<Int32(t)).map { $0 }, tokens: t, layer: 0, cache: cache)
+                let (attention, cache, _) = try prefilledQuest(gather: gather, positions: (0..<Int32(t)).map { $0 }, rng: &rng)
+                var outs: [[UInt32]] = []
                 attention.probe = probe
                 for step in 0..<3 {
                     var one = [Float](repeating: 0, count: h * d)
