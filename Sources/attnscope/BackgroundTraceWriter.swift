@@ -26,21 +26,19 @@ final class BackgroundTraceWriter: @unchecked Sendable {
     private var written = 0
     private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
-    /// The writer thread's scheduling policy as it set it (SCHED_BATCH, or what it had when that failed).
+    /// The writer thread's scheduling policy as it set it (SCHED_BATCH, or what it had when that
+    /// failed); read it after `finish`, which waits for the thread.
     private(set) var schedulingPolicy: Int32 = -1
-    private let started = DispatchSemaphore(value: 0)
 
     init(writer: TraceWriter, capacity: Int = 1) {
         self.writer = writer; self.capacity = max(1, capacity)
         let t = Thread { [unowned self] in
             self.schedulingPolicy = Self.becomeBatchThread()
-            self.started.signal()
             self.drain()
         }
         t.name = "attnscope-trace-writer"
         thread = t
         t.start()
-        started.wait()
     }
 
     /// SCHED_BATCH in <linux/sched.h>; Glibc declares it only under _GNU_SOURCE, which Swift's

@@ -13,11 +13,11 @@ final class BackgroundTraceWriterTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: direct) }
         try sample.write(to: direct)
         let writer = BackgroundTraceWriter(writer: try TraceWriter(path: path, header: sample.header))
+        for step in 0..<sample.stepCount { XCTAssertTrue(writer.push(sample.frame(step: step))) }
+        try writer.finish()
         #if os(Linux)
         XCTAssertEqual(writer.schedulingPolicy, BackgroundTraceWriter.schedBatch, "the writer thread is not SCHED_BATCH")
         #endif
-        for step in 0..<sample.stepCount { XCTAssertTrue(writer.push(sample.frame(step: step))) }
-        try writer.finish()
         let reader = try TraceReader(path: path), reference = try TraceReader(path: direct)
         XCTAssertEqual(reader.stepCount, sample.stepCount)
         for step in 0..<sample.stepCount {
