@@ -163,7 +163,8 @@ class KVResidency:
 
 @dataclass
 class HeadSelection:
-    """The key positions one query head attended to, as sorted disjoint half-open `range`s."""
+    """The key positions one query head attended to, as sorted disjoint half-open `range`s
+    (the writer also takes (start, stop) pairs)."""
     layer: int
     head: int
     ranges: List[range] = field(default_factory=list)
@@ -183,6 +184,11 @@ class AttentionRows:
     cols: int
     tile: int                 # positions per tile along each axis (1 = not pooled)
     values: List[float] = field(default_factory=list)
+
+    def matrix(self):
+        """`values` as a float32 numpy array of shape (rows, cols)."""
+        import numpy as np
+        return np.asarray(self.values, dtype=np.float32).reshape(self.rows, self.cols)
 
 
 @dataclass
