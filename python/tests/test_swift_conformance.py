@@ -125,3 +125,30 @@ def test_python_csv_export_is_the_swift_text(attnscope_bin, path, tmp_path):
     p = python_cli("export", path, "--format", "csv")
     assert s[0] == p[0] == 0
     assert p[1] == s[1]
+
+
+def test_every_stored_code_decodes_to_the_same_float32_in_swift(tmp_path, attnscope_bin):
+    """All 65536 unit16 codes (sink_mass_1), all 65536 half codes (output_error) and all 256 log8
+    codes (top-sink score) in one step of 64 × 1024 heads: the CSV text of both runtimes, which
+    prints each float32 in its shortest exact form, is identical."""
+    from attnscope import (CaptureLevel, HeadMetrics, KVResidency, ModelInfo, Phase, PolicyInfo, PolicyMode,
+                           RunHeader, SinkScore, StepFrame, StepInfo)
+    from attnscope._quantize import HALF_VALUES, LOG8_TABLE, UNIT16_VALUES
+    from clis import python_cli
+    L, H = 64, 1024
+    h = RunHeader("codes", 0, ModelInfo("codes", "llama", L, H, 1, 8, 4096, 10), PolicyInfo("dense", PolicyMode.DENSE),
+                  CaptureLevel.METRICS, 0, "", [])
+    nan = float("nan")
+    metrics = [HeadMetrics(i // H, i % H, 10, 10, UNIT16_VALUES[i], nan, nan, nan, HALF_VALUES[i], nan, nan,
+                           [SinkScore(i % 7, float(LOG8_TABLE[i % 256]))]) for i in range(L * H)]
+    path = tmp_path / "codes.atrace"
+    with TraceWriter(path, h) as w:
+        w.append(StepFrame(StepInfo(0, Phase.PREFILL, 0, 10, None, 0, []), metrics,
+                           [KVResidency(l, 0, 10, 640, []) for l in range(L)]))
+    s = swift_cli(attnscope_bin, "export", path, "--format", "csv")
+    p = python_cli("export", path, "--format", "csv")
+    assert s[0] == p[0] == 0
+    assert p[1] == s[1]
+    with TraceReader(path) as r:   # and the codes came back as written
+        back = r.metrics(0)
+    assert all(repr(a.sink_mass_1) == repr(b.sink_mass_1) for a, b in zip(back, metrics))
