@@ -7,7 +7,6 @@ G), T = prompt tokens. Unknown float values (e.g. recall without a dense shadow)
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -216,8 +215,3 @@ class TraceSummary:
             self.decode_steps += 1
         self.total_wall_ns = (self.total_wall_ns + s.wall_ns) & 0xFFFFFFFFFFFFFFFF
         self.last_position = max(self.last_position, s.position + s.query_count)
-
-
-def same_float(a: float, b: float) -> bool:
-    """Equality that treats NaN as equal to NaN (for comparing written and read frames)."""
-    return (math.isnan(a) and math.isnan(b)) or a == b

@@ -11,7 +11,7 @@ import pytest
 import sample
 from attnscope import CaptureLevel, RowEncoding, TraceReader, TraceWriter
 from clis import assert_same_dump, swift_cli
-from conftest import REPO, SWIFT_TRACES, run_swift
+from conftest import SWIFT_TRACES, run_swift
 from attnscope.tables import COLUMNS, FLOAT_COLUMNS
 
 

@@ -2,7 +2,6 @@
 and the spec's worked example (docs/trace-format.md §4.3)."""
 from __future__ import annotations
 
-import math
 import random
 
 import pytest
