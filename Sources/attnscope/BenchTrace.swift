@@ -44,7 +44,7 @@ struct BenchTrace: ParsableCommand {
     }
 
     func run() throws {
-        try exitingOnError { try measure() }
+        try measure()
     }
 
     func shape(topSinks: Int, capture: CaptureLevel = .rows) -> SampleTraces.Shape {
