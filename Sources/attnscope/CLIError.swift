@@ -19,6 +19,12 @@ struct CLIError: Error, CustomStringConvertible {
         if let s = subject, !s.isEmpty {
             while p.hasPrefix(s + ": ") { p.removeFirst(s.count + 2) }
             if p.hasPrefix(s + " ") { subject = nil }
+            // "--out x.atrace" with "x.atrace at byte 0: ..." → "--out x.atrace at byte 0: ..."
+            if let space = s.lastIndex(of: " ") {
+                let flag = String(s[..<space]), value = String(s[s.index(after: space)...])
+                while p.hasPrefix(value + ": ") { p.removeFirst(value.count + 2) }
+                if p.hasPrefix(value + " ") { subject = nil; p = flag + " " + p }
+            }
         }
         self.subject = subject
         self.problem = p

@@ -12,7 +12,7 @@ struct Calibrate: ParsableCommand {
         discussion: """
             Runs one dense prefill of the calibration text (--text or --text-file, at most --tokens \
             tokens; without either, the built-in text: public-domain English prose, verse and \
-            speeches, about 3,000 tokens), keeps the last --observe query rows of every head, and for each layer and KV \
+            speeches, 2,770 tokens of SmolLM2), keeps the last --observe query rows of every head, and for each layer and KV \
             head picks the cheapest of TCA's 14 log-Gaussian budget candidates whose simulated \
             selection keeps at least --tau of those rows' attention mass (see docs/policies.md).
             """)

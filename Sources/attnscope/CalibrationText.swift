@@ -1,5 +1,5 @@
 // The text `calibrate` uses when it is given none: excerpts of public-domain English (prose,
-// verse, scripture, speeches, science), about 3,000 tokens of the reference model, in an order
+// verse, scripture, speeches, science), 2,770 tokens of the reference model, in an order
 // that mixes kinds early on, since calibration reads only the first --tokens (1024 by default).
 // Sources: Austen, Pride and Prejudice (1813); Lincoln, the Gettysburg Address (1863); Carroll,
 // Alice's Adventures in Wonderland (1865); Shakespeare, Hamlet (1603); the King James Bible

@@ -123,6 +123,8 @@ final class FirstRunTests: XCTestCase {
         XCTAssertEqual(CLIError("x.gguf", "x.gguf: offset 8: truncated").description, "x.gguf: offset 8: truncated")
         XCTAssertEqual(CLIError("x.atrace", "x.atrace at byte 3: bad magic").description, "x.atrace at byte 3: bad magic")
         XCTAssertEqual(CLIError("--tau 2.0", "must be in (0, 1]").line(command: "calibrate"), "attnscope calibrate: --tau 2.0: must be in (0, 1]")
+        XCTAssertEqual(CLIError("--out /dev/full", "/dev/full at byte 0: write failed").description, "--out /dev/full at byte 0: write failed")
+        XCTAssertEqual(CLIError("--out x", "x: cannot create").description, "--out x: cannot create")
     }
 
     func testParseErrorsNameTheFlag() {
