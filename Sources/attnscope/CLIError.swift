@@ -61,11 +61,9 @@ enum ParseErrorText {
         if firstLine.hasPrefix("The value"), quoted.count >= 5 {
             return (flag(quoted[3]), "'\(quoted[1])' is not a valid value" + reason(after: firstLine))
         }
-        // our own validate() messages: "--flag ...: problem" or "--flag problem"
-        if firstLine.hasPrefix("-"), let space = firstLine.firstIndex(of: " ") {
-            var subject = String(firstLine[..<space])
-            if subject.hasSuffix(":") { subject.removeLast() }
-            return (subject, String(firstLine[firstLine.index(after: space)...]))
+        // our own validate() messages: "--flag [value]: problem"
+        if firstLine.hasPrefix("-"), let colon = firstLine.range(of: ": ") {
+            return (String(firstLine[..<colon.lowerBound]), String(firstLine[colon.upperBound...]))
         }
         return (nil, firstLine.isEmpty ? "bad command line" : firstLine)
     }

@@ -132,7 +132,8 @@ final class FirstRunTests: XCTestCase {
         XCTAssertEqual(ParseErrorText.split("Missing expected argument '--out <out>'").subject, "--out")
         let bad = ParseErrorText.split("The value 'abc' is invalid for '-n <n>'")
         XCTAssertEqual(bad.subject, "-n"); XCTAssertEqual(bad.problem, "'abc' is not a valid value")
-        XCTAssertEqual(ParseErrorText.split("--size-mb must be in 1...65536").subject, "--size-mb")
+        XCTAssertEqual(ParseErrorText.split("--size-mb 0: must be in 1...65536").subject, "--size-mb 0")
+        XCTAssertEqual(ParseErrorText.split("--heads × --context: must be at most 8").subject, "--heads × --context")
     }
 
     func testProgressText() {
