@@ -7,7 +7,7 @@
 set -euo pipefail
 bin=${ATTNSCOPE:-.build/release/attnscope}
 out=traces/reference
-"$bin" record --prompt-file "$out/prompt.txt" -n 12 --policy streaming:sink=4,window=16 \
+"$bin" record --ignore-eos --prompt-file "$out/prompt.txt" -n 12 --policy streaming:sink=4,window=16 \
     --capture selections --temperature 0 --threads 2 --out "$out/golden.atrace" >/dev/null
 "$bin" dump "$out/golden.atrace" > "$out/golden.txt"
 ls -l "$out/golden.atrace" "$out/golden.txt"

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# The main job: set up, build, record the reference model (SmolLM2-135M) with a sparse attention
-# policy into a trace, then open the viewer on it (or, without a terminal, print its summary).
+# The main job: set up, build, record the reference model (SmolLM2-135M) answering the demo prompt
+# (through its chat template) with a sparse attention policy into a trace, then open the viewer on
+# it (or, without a terminal, print its summary).
 #   POLICY=h2o:heavy=32,window=32 bash scripts/run.sh     # another policy
-#   N=128 bash scripts/run.sh                             # more generated tokens
+#   N=128 bash scripts/run.sh                             # a longer answer (at most N tokens)
+#   ATTNSCOPE_BIN=.build/release/attnscope OUT=/tmp/demo.atrace bash scripts/run.sh
+#                                                         # an existing binary: no setup, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-swift build -c release
-bin=.build/release/attnscope
+if [ -z "${ATTNSCOPE_BIN:-}" ]; then
+  bash scripts/setup.sh
+  swift build -c release
+fi
+bin=${ATTNSCOPE_BIN:-.build/release/attnscope}
 policy=${POLICY:-streaming:sink=4,window=64}
 n=${N:-64}
-mkdir -p runs
-out=runs/demo.atrace
-"$bin" record --prompt-file prompts/demo.txt -n "$n" --policy "$policy" \
+out=${OUT:-runs/demo.atrace}
+mkdir -p "$(dirname "$out")"
+# --chat: the prompt goes in as a user turn, so the model answers it and stops at its end-of-turn token
+"$bin" record --prompt-file prompts/demo.txt --chat -n "$n" --policy "$policy" \
   --capture rows --row-interval 4 --out "$out"
 if [ -t 0 ] && [ -t 1 ]; then
   exec "$bin" view "$out"

@@ -36,8 +36,8 @@ struct Bench: ParsableCommand {
         if kernels { return try runKernels() }
         let threadList = try parseList(threadCounts, flag: "--thread-counts")
         let contextList = try parseList(contexts, flag: "--contexts").sorted()
-        guard prefillTokens >= 1 else { throw inputError("--prefill \(prefillTokens): must be ≥ 1") }
-        guard decodeTokens >= 1 else { throw inputError("--decode-tokens \(decodeTokens): must be ≥ 1") }
+        guard prefillTokens >= 1 else { throw CLIError("--prefill \(prefillTokens): must be ≥ 1") }
+        guard decodeTokens >= 1 else { throw CLIError("--decode-tokens \(decodeTokens): must be ≥ 1") }
         let needed = max(prefillTokens, (contextList.last ?? 0) + decodeTokens)
         let tokens = benchTokens(count: needed)
 
@@ -51,7 +51,7 @@ struct Bench: ParsableCommand {
             options.threads = threads
             let (model, _) = try options.load(contextLength: needed)
             guard needed <= model.contextLength else {
-                throw inputError("--contexts: \(needed) positions exceed the model's context \(model.contextLength)")
+                throw CLIError("--contexts: \(needed) positions exceed the model's context \(model.contextLength)")
             }
             // warm-up: touches the weights' pages once
             _ = model.forward(tokens: Array(tokens[0..<8]))
@@ -90,7 +90,7 @@ struct Bench: ParsableCommand {
     private func parseList(_ text: String, flag: String) throws -> [Int] {
         let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-            throw inputError("\(flag) \(text): expected comma-separated positive integers")
+            throw CLIError("\(flag) \(text): expected comma-separated positive integers")
         }
         return parts.map { $0! }
     }

@@ -25,7 +25,7 @@ struct BenchDiff: ParsableCommand {
     @Flag(help: "Keep the trace files.") var keep = false
 
     func run() throws {
-        guard megabytes > 0, runs > 0 else { throw ValidationError("--megabytes and --runs must be positive") }
+        guard megabytes > 0, runs > 0 else { throw ValidationError("--megabytes \(megabytes) --runs \(runs): must be positive") }
         let pid = ProcessInfo.processInfo.processIdentifier
         let a = "\(dir)/attnscope-bench-\(pid)-a.atrace", b = "\(dir)/attnscope-bench-\(pid)-b.atrace"
         defer {

@@ -50,18 +50,18 @@ struct BenchProbe: ParsableCommand {
     }
 
     func validate() throws {
-        guard context >= 64 && context < 1 << 22 else { throw ValidationError("--context must be in 64 ..< 4194304, got \(context)") }
-        guard heads >= 1 && heads <= 4096 else { throw ValidationError("--heads must be in 1 ... 4096, got \(heads)") }
+        guard context >= 64 && context < 1 << 22 else { throw ValidationError("--context \(context): must be in 64 ..< 4194304") }
+        guard heads >= 1 && heads <= 4096 else { throw ValidationError("--heads \(heads): must be in 1 ... 4096") }
         // (each head holds ~20 bytes per position: its tracker's arrays and the step's row and keys)
         guard heads * context <= 1 << 26 else {
-            throw ValidationError("--heads × --context must be at most \(1 << 26) (about 20 bytes each), got \(heads * context)")
+            throw ValidationError("--heads × --context: must be at most \(1 << 26) (about 20 bytes each), got \(heads * context)")
         }
-        guard refreshInterval >= 1 else { throw ValidationError("--refresh-interval must be ≥ 1, got \(refreshInterval)") }
-        guard steps > 8 + refreshInterval else { throw ValidationError("--steps must be > 8 + --refresh-interval, got \(steps)") }
-        guard repeats >= 1 else { throw ValidationError("--repeats must be ≥ 1, got \(repeats)") }
-        guard evictMB >= 0 && evictMB <= 4096 else { throw ValidationError("--evict-mb must be in 0 ... 4096, got \(evictMB)") }
+        guard refreshInterval >= 1 else { throw ValidationError("--refresh-interval \(refreshInterval): must be ≥ 1") }
+        guard steps > 8 + refreshInterval else { throw ValidationError("--steps \(steps): must be > 8 + --refresh-interval") }
+        guard repeats >= 1 else { throw ValidationError("--repeats \(repeats): must be ≥ 1") }
+        guard evictMB >= 0 && evictMB <= 4096 else { throw ValidationError("--evict-mb \(evictMB): must be in 0 ... 4096") }
         guard selectedShapes != nil else {
-            throw ValidationError("--shapes: expected names from dense, window, pages, heavy, appended, got '\(shapes ?? "")'")
+            throw ValidationError("--shapes '\(shapes ?? "")': expected names from dense, window, pages, heavy, appended")
         }
     }
 

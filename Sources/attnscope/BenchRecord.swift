@@ -28,7 +28,7 @@ struct BenchRecord: ParsableCommand {
     @Option(name: .customLong("prompt-file"), help: "Text whose tokens fill the context (repeated).") var promptFile: String?
     @Flag(name: .customLong("no-recall"), help: "Skip the dense-shadow run.") var noRecall = false
 
-    func run() throws { try exitingOnError { try bench() } }
+    func run() throws { try bench() }
 
     private func bench() throws {
         let list = policies.isEmpty ? ["dense"] : policies
@@ -37,13 +37,13 @@ struct BenchRecord: ParsableCommand {
             return v
         }
         guard decodeTokens >= 8 else { throw CLIError("--decode-tokens \(decodeTokens): must be ≥ 8") }
-        for p in list { do { _ = try PolicyRegistry.make(p) } catch { throw CLIError("--policy: \(error)") } }
+        for p in list { do { _ = try PolicyRegistry.make(p) } catch { throw CLIError("--policy", error) } }
         let path = try modelOptions.resolvedPath()
         let gguf = try GGUFFile(path: path)
         let tokenizer = try BPETokenizer(gguf: gguf)
         var source: [Int32] = []
         if let promptFile {
-            do { source = tokenizer.encode(try String(contentsOfFile: promptFile, encoding: .utf8)) } catch { throw CLIError("--prompt-file \(promptFile): \(error)") }
+            do { source = tokenizer.encode(try String(contentsOfFile: promptFile, encoding: .utf8)) } catch { throw CLIError("--prompt-file \(promptFile)", error) }
         }
         if source.isEmpty { source = (0..<997).map { Int32(($0 * 7919 + 13) % 40000 + 100) } }
         say("attnscope bench-record: \(ProcessInfo.processInfo.activeProcessorCount) cores, threads \(modelOptions.threads), load \(String(format: "%.2f", loadAverage()))")
@@ -69,7 +69,7 @@ struct BenchRecord: ParsableCommand {
     private func load(_ gguf: GGUFFile, spec: String, capacity: Int) throws -> (Transformer, AttentionPolicy) {
         let model = try Transformer(gguf: gguf, contextLength: capacity, threads: modelOptions.threads)
         let policy = try PolicyRegistry.make(spec)
-        do { try policy.check(layers: model.config.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy: \(error)") }
+        do { try policy.check(layers: model.config.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy", error) }
         policy.reset(layers: model.config.blockCount, shape: model.attention.shape)
         model.attention.policy = policy
         return (model, policy)

@@ -31,10 +31,10 @@ struct BenchTrace: ParsableCommand {
     var encodeOnly = false
 
     func validate() throws {
-        guard sizeMb >= 1, sizeMb <= 65536 else { throw ValidationError("--size-mb must be in 1...65536") }
-        guard context >= 64, context <= 1 << 20 else { throw ValidationError("--context must be in 64...1048576") }
-        guard encodeSeconds > 0, encodeSeconds <= 600 else { throw ValidationError("--encode-seconds must be in (0, 600]") }
-        guard selectedCases != nil else { throw ValidationError("--encode-cases must list numbers from 1...3, e.g. 1,3") }
+        guard sizeMb >= 1, sizeMb <= 65536 else { throw ValidationError("--size-mb \(sizeMb): must be in 1...65536") }
+        guard context >= 64, context <= 1 << 20 else { throw ValidationError("--context \(context): must be in 64...1048576") }
+        guard encodeSeconds > 0, encodeSeconds <= 600 else { throw ValidationError("--encode-seconds \(encodeSeconds): must be in (0, 600]") }
+        guard selectedCases != nil else { throw ValidationError("--encode-cases: must list numbers from 1...3, e.g. 1,3") }
     }
 
     var selectedCases: Set<Int>? {
@@ -44,7 +44,7 @@ struct BenchTrace: ParsableCommand {
     }
 
     func run() throws {
-        try exitingOnError { try measure() }
+        try measure()
     }
 
     func shape(topSinks: Int, capture: CaptureLevel = .rows) -> SampleTraces.Shape {

@@ -38,8 +38,8 @@ struct BenchView: ParsableCommand {
     var size = "200x60"
 
     func validate() throws {
-        guard steps >= 1 else { throw usageError("--steps must be ≥ 1") }
-        guard parseSize() != nil else { throw usageError("--size: expected WxH, e.g. 200x60, got '\(size)'") }
+        guard steps >= 1 else { throw ValidationError("--steps \(steps): must be ≥ 1") }
+        guard parseSize() != nil else { throw ValidationError("--size \(size): expected WxH of at least 20x8, e.g. 200x60") }
     }
 
     func parseSize() -> (Int, Int)? {
@@ -100,7 +100,7 @@ struct BenchView: ParsableCommand {
         let start = Date()
         let source: TraceReaderSource
         do { source = try TraceReaderSource(path: path) } catch {
-            FileHandle.standardError.write(Data("bench-view: \(path): \(error)\n".utf8)); throw ExitCode(2)
+            throw CLIError(path, error)
         }
         let app = App(trace: source, colorMode: .truecolor)
         let encoder = AnsiEncoder(mode: .truecolor)
@@ -172,10 +172,4 @@ struct BenchView: ParsableCommand {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     }
     func formatMB(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1_048_576) }
-
-    /// Bad flags or arguments: a message naming the problem on stderr, exit status 2.
-    private func usageError(_ message: String) -> Error {
-        FileHandle.standardError.write(Data("attnscope bench-view: \(message)\n".utf8))
-        return ExitCode(2)
-    }
 }

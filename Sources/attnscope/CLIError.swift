@@ -1,39 +1,76 @@
 import ArgumentParser
 import Foundation
 
-/// Bad input from the user (a file that is not a trace, a flag out of range): the message goes to
-/// stderr as "attnscope: MESSAGE" and the process exits with status 2.
+/// Every failure a command reports. `AttnScope.main` prints it as
+/// "attnscope <command>: <subject>: <problem>" on stderr (with the command's short usage when
+/// `usage` is set) and exits with `status`, 2 unless said otherwise. The subject is the file,
+/// flag or value the problem is about.
 struct CLIError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
+    var subject: String?
+    var problem: String
+    /// A command line that cannot work as given: the short usage follows the message.
+    var usage = false
+    var status: Int32 = 2
 
-extension ParsableCommand {
-    /// Runs `body`, turning a CLIError or any other error (e.g. TraceError) into a message and exit 2.
-    func exitingOnError(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            FileHandle.standardError.write(Data("attnscope: \(error)\n".utf8))
-            throw ExitCode(2)
+    /// `problem` may already start with the subject (errors of the libraries name their file:
+    /// "x.gguf: offset 8: ...", "x.atrace at byte 12: ..."): the subject is then said once.
+    init(_ subject: String?, _ problem: String, usage: Bool = false, status: Int32 = 2) {
+        var subject = subject, p = problem
+        if let s = subject, !s.isEmpty {
+            while p.hasPrefix(s + ": ") { p.removeFirst(s.count + 2) }
+            if p.hasPrefix(s + " ") { subject = nil }
+            // "--out x.atrace" with "x.atrace at byte 0: ..." → "--out x.atrace at byte 0: ..."
+            if let space = s.lastIndex(of: " ") {
+                let flag = String(s[..<space]), value = String(s[s.index(after: space)...])
+                while p.hasPrefix(value + ": ") { p.removeFirst(value.count + 2) }
+                if p.hasPrefix(value + " ") { subject = nil; p = flag + " " + p }
+            }
         }
+        self.subject = subject
+        self.problem = p
+        self.usage = usage
+        self.status = status
     }
+
+    /// A message that already starts with its subject ("--capture x: expected ...").
+    init(_ message: String) { self.init(nil, message) }
+
+    /// An error from a library call about `subject` (its description, without a repeated subject).
+    init(_ subject: String, _ error: Error) { self.init(subject, "\(error)") }
+
+    var description: String { subject.map { "\($0): \(problem)" } ?? problem }
+
+    /// The line printed on stderr.
+    func line(command: String) -> String { "attnscope \(command): \(description)" }
 }
 
-/// Buffered stdout for commands that print many lines.
-struct LineOutput {
-    private var buffer = ""
-
-    mutating func line(_ s: String) {
-        buffer += s
-        buffer += "\n"
-        if buffer.utf8.count >= 1 << 16 { flush() }
+/// Turns ArgumentParser's parse errors ("Unknown option '--x'", "Missing expected argument
+/// '--out <out>'", "The value 'abc' is invalid for '-n <n>'") into subject and problem.
+enum ParseErrorText {
+    static func split(_ message: String) -> (subject: String?, problem: String) {
+        let text = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+        let firstLine = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? text
+        let quoted = firstLine.split(separator: "'", omittingEmptySubsequences: false).map(String.init)
+        func flag(_ s: String) -> String { String(s.split(separator: " ").first ?? Substring(s)) }
+        if firstLine.hasPrefix("Unknown option"), quoted.count >= 3 { return (quoted[1], "unknown option") }
+        if firstLine.hasPrefix("Unexpected argument"), quoted.count >= 3 { return (quoted[1], "unexpected argument") }
+        if firstLine.hasPrefix("Missing expected argument"), quoted.count >= 3 {
+            return (flag(quoted[1]), "missing (expected \(quoted[1]))")
+        }
+        if firstLine.hasPrefix("Missing value for"), quoted.count >= 3 { return (flag(quoted[1]), "missing its value") }
+        if firstLine.hasPrefix("The value"), quoted.count >= 5 {
+            return (flag(quoted[3]), "'\(quoted[1])' is not a valid value" + reason(after: firstLine))
+        }
+        // our own validate() messages: "--flag [value]: problem"
+        if firstLine.hasPrefix("-"), let colon = firstLine.range(of: ": ") {
+            return (String(firstLine[..<colon.lowerBound]), String(firstLine[colon.upperBound...]))
+        }
+        return (nil, firstLine.isEmpty ? "bad command line" : firstLine)
     }
 
-    mutating func flush() {
-        FileHandle.standardOutput.write(Data(buffer.utf8))
-        buffer = ""
+    /// ArgumentParser puts the reason, when it has one, after ". " in the same line.
+    private static func reason(after line: String) -> String {
+        guard let dot = line.range(of: ". ") else { return "" }
+        return " (" + line[dot.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: ". ")).lowercased() + ")"
     }
 }

@@ -11,7 +11,8 @@ struct Calibrate: ParsableCommand {
         abstract: "Calibrate a policy's per-head budgets on a text (TCA: kept attention mass ≥ τ).",
         discussion: """
             Runs one dense prefill of the calibration text (--text or --text-file, at most --tokens \
-            tokens), keeps the last --observe query rows of every head, and for each layer and KV \
+            tokens; without either, the built-in text: public-domain English prose, verse and \
+            speeches, 2,770 tokens of SmolLM2), keeps the last --observe query rows of every head, and for each layer and KV \
             head picks the cheapest of TCA's 14 log-Gaussian budget candidates whose simulated \
             selection keeps at least --tau of those rows' attention mass (see docs/policies.md).
             """)
@@ -28,31 +29,38 @@ struct Calibrate: ParsableCommand {
     @Option(help: "Last query rows observed per head.") var observe: Int = 32
     @Option(help: "Output budgets file (JSON).") var out: String
 
-    func run() throws { try exitingOnError { try calibrate() } }
+    func run() throws { try calibrate() }
 
     private func calibrate() throws {
-        guard policy.lowercased() == "tca" else { throw CLIError("--policy \(policy): only tca needs calibration") }
-        guard tau > 0 && tau <= 1 else { throw CLIError("--tau \(tau): must be in (0, 1]") }
-        guard block >= 1 && block & (block - 1) == 0 && block <= 4096 else { throw CLIError("--block \(block): must be a power of two ≤ 4096") }
-        guard window >= 1 else { throw CLIError("--window \(window): must be ≥ 1") }
-        guard alpha >= 0 && alpha <= 1 else { throw CLIError("--alpha \(alpha): must be in [0, 1]") }
-        guard observe >= 1 && tokens >= 2 else { throw CLIError("--observe and --tokens must be ≥ 1 and ≥ 2") }
-        let body: String
+        guard policy.lowercased() == "tca" else { throw CLIError("--policy \(policy)", "only tca needs calibration") }
+        guard tau > 0 && tau <= 1 else { throw CLIError("--tau \(tau)", "must be in (0, 1]") }
+        guard block >= 1 && block & (block - 1) == 0 && block <= 4096 else { throw CLIError("--block \(block)", "must be a power of two ≤ 4096") }
+        guard window >= 1 else { throw CLIError("--window \(window)", "must be ≥ 1") }
+        guard alpha >= 0 && alpha <= 1 else { throw CLIError("--alpha \(alpha)", "must be in [0, 1]") }
+        guard observe >= 1 else { throw CLIError("--observe \(observe)", "must be ≥ 1") }
+        guard tokens >= 2 else { throw CLIError("--tokens \(tokens)", "must be ≥ 2") }
+        try modelOptions.checkThreads()
+        let body: String, source: String
         switch (text, textFile) {
-        case (let t?, nil): body = t
+        case (let t?, nil): body = t; source = "--text"
         case (nil, let f?):
-            do { body = try String(contentsOfFile: f, encoding: .utf8) } catch { throw CLIError("--text-file \(f): cannot read (\(error.localizedDescription))") }
-        default: throw CLIError("give exactly one of --text or --text-file")
+            do { body = try String(contentsOfFile: f, encoding: .utf8) } catch { throw CLIError("--text-file \(f)", "cannot read (\(error.localizedDescription))") }
+            source = "--text-file \(f)"
+        case (nil, nil):
+            body = CalibrationText.builtIn; source = "the built-in text"
+            Stderr.line("attnscope calibrate: no --text or --text-file: using the built-in calibration text "
+                        + "(public-domain English: \(CalibrationText.sources))")
+        default: throw CLIError("--text-file", "give --text or --text-file, not both", usage: true)
         }
-        guard FileManager.default.createFile(atPath: out, contents: nil) else { throw CLIError("\(out): cannot create the output file") }
+        guard FileManager.default.createFile(atPath: out, contents: nil) else { throw CLIError("--out \(out)", "cannot create the output file") }
 
         let path = try modelOptions.resolvedPath()
         let gguf: GGUFFile, tokenizer: BPETokenizer
-        do { gguf = try GGUFFile(path: path); tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError("\(path): \(error)") }
+        do { gguf = try GGUFFile(path: path); tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError(path, error) }
         let ids = Array(tokenizer.encode(body).prefix(tokens))
-        guard ids.count > window else { throw CLIError("the text has \(ids.count) tokens; calibration needs more than --window \(window)") }
+        guard ids.count > window else { throw CLIError(source, "\(ids.count) tokens; calibration needs more than --window \(window)") }
         let model: Transformer
-        do { model = try Transformer(gguf: gguf, contextLength: ids.count, threads: modelOptions.threads) } catch { throw CLIError("\(path): \(error)") }
+        do { model = try Transformer(gguf: gguf, contextLength: ids.count, threads: modelOptions.threads) } catch { throw CLIError(path, error) }
         let c = model.config
         let capture = LastRowsCapture(layers: c.blockCount, heads: c.headCount, lastRows: observe, promptLength: ids.count)
         model.attention.probe = capture
@@ -72,11 +80,11 @@ struct Calibrate: ParsableCommand {
         let file = TCABudgets(model: (path as NSString).lastPathComponent, layers: c.blockCount, kvHeads: c.headCountKV,
                               block: block, window: window, tau: tau, alpha: alpha, calibrationTokens: ids.count,
                               budgets: budgets, keptMass: kept)
-        do { try file.encoded().write(to: URL(fileURLWithPath: out)) } catch { throw CLIError("\(out): cannot write (\(error.localizedDescription))") }
+        do { try file.encoded().write(to: URL(fileURLWithPath: out)) } catch { throw CLIError("--out \(out)", "cannot write (\(error.localizedDescription))") }
         let prefix = ids.count - window
         let fractions = budgets.flatMap { $0 }.map { TCASelection.expectedKeep($0, block: block) / Float(block) }
         let keptEntries = Float(prefix) * fractions.reduce(0, +) / Float(fractions.count) + Float(window)
-        print("calibrated tca on \(ids.count) tokens: τ=\(tau), b=\(block), w=\(window), α=\(alpha); "
+        Stdout.line("calibrated tca on \(ids.count) tokens: τ=\(tau), b=\(block), w=\(window), α=\(alpha); "
               + String(format: "mean kept share of older blocks %.1f%%, ≈ %.0f of %d entries kept; min kept mass %.3f → %@",
                        100 * fractions.reduce(0, +) / Float(fractions.count), keptEntries, ids.count,
                        kept.flatMap { $0 }.min() ?? 0, out))

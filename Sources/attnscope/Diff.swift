@@ -36,30 +36,28 @@ struct Diff: ParsableCommand {
         var set = ToleranceSet.defaults
         if let path = toleranceFile {
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw fail("cannot read tolerance file \(path)")
+                throw CLIError("--tolerance-file \(path)", "cannot read the file")
             }
             do { try set.apply(file: String(decoding: data, as: UTF8.self)) } catch {
-                throw fail("tolerance file \(path): \(error)")
+                throw CLIError("--tolerance-file \(path)", error)
             }
         }
         for t in tolerances {
-            do { try set.apply(line: t) } catch { throw fail("--tolerance '\(t)': \(error)") }
+            do { try set.apply(line: t) } catch { throw CLIError("--tolerance '\(t)'", error) }
         }
         let a: TraceFile, b: TraceFile
-        do { a = try openTrace(baseline); b = try openTrace(new) } catch { throw fail("\(error)") }
+        do { a = try openTrace(baseline) } catch { throw CLIError(baseline, error) }
+        do { b = try openTrace(new) } catch { throw CLIError(new, error) }
         PageRelease.keepFreedHeap()
         let options = DiffOptions(tolerances: set, includeTimings: timings, commonPrefix: commonPrefix,
                                   ignoreModelName: ignoreModelName)
         let report: TraceDiffReport
         do { report = try TraceDiff.run(a, b, labels: (baseline, new), options: options) } catch {
-            throw fail("\(error)")
+            throw CLIError("\(baseline) vs \(new)", error)
         }
-        print(json ? report.renderJSON() : report.renderText(top: max(0, top)), terminator: "")
+        // a reader that stops early (`| head`) still gets the verdict as the exit status
+        if !report.withinTolerance { Stdout.closedStatus = 1 }
+        Stdout.write(json ? report.renderJSON() : report.renderText(top: max(0, top)))
         if !report.withinTolerance { throw ExitCode(1) }
-    }
-
-    private func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("attnscope diff: error: \(message)\n".utf8))
-        return ExitCode(2)
     }
 }

@@ -13,12 +13,15 @@ struct Dump: ParsableCommand {
     var noRowValues = false
 
     func run() throws {
-        try exitingOnError {
-            let reader = try TraceReader(path: file)
-            var out = LineOutput()
-            defer { out.flush() }
-            let unreadable = try TraceDump.write(reader, includeRows: !noRowValues) { out.line($0) }
-            if unreadable > 0 { throw CLIError("\(file): \(unreadable) of \(reader.stepCount) steps could not be read (see the error lines)") }
+        let reader: TraceReader
+        do { reader = try TraceReader(path: file) } catch { throw CLIError(file, error) }
+        var out = LineOutput()
+        let unreadable: Int
+        do { unreadable = try TraceDump.write(reader, includeRows: !noRowValues) { out.line($0) } } catch {
+            out.flush()
+            throw CLIError(file, error)
         }
+        out.flush()
+        if unreadable > 0 { throw CLIError(file, "\(unreadable) of \(reader.stepCount) steps could not be read (see the error lines)") }
     }
 }

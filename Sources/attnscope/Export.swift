@@ -18,10 +18,11 @@ struct Export: ParsableCommand {
     func run() throws {
         PageRelease.keepFreedHeap()
         let reader: TraceFile
-        do { reader = try openTrace(file) } catch { throw fail("\(error)") }
-        if let t = reader.truncation { FileHandle.standardError.write(Data("attnscope export: note: \(file) \(t)\n".utf8)) }
+        do { reader = try openTrace(file) } catch { throw CLIError(file, error) }
+        if let t = reader.truncation { Stderr.line("attnscope export: note: \(file) \(t)") }
         do {
-            let out = try TextOutput.file(output)
+            let toStdout = output == nil || output == "-"
+            let out = toStdout ? TextOutput { Stdout.write($0) } : try TextOutput.file(output)
             switch format {
             case .chrome: try ChromeTraceExport.write(reader, to: out)
             case .csv: try CSVExport.write(reader, to: out)
@@ -29,12 +30,7 @@ struct Export: ParsableCommand {
             }
             try out.finish()
         } catch {
-            throw fail("\(output.map { "writing \($0): " } ?? "")\(error)")
+            throw CLIError(output ?? file, error)
         }
-    }
-
-    private func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("attnscope export: error: \(message)\n".utf8))
-        return ExitCode(2)
     }
 }

@@ -11,10 +11,11 @@ struct Info: ParsableCommand {
     var file: String
 
     func run() throws {
-        try exitingOnError {
-            let r = try TraceReader(path: file)
-            for line in try Self.lines(r) { print(line) }
-        }
+        let r: TraceReader
+        do { r = try TraceReader(path: file) } catch { throw CLIError(file, error) }
+        let text: [String]
+        do { text = try Self.lines(r) } catch { throw CLIError(file, error) }
+        Stdout.write(text.map { $0 + "\n" }.joined())
     }
 
     static func lines(_ r: TraceReader) throws -> [String] {

@@ -24,29 +24,29 @@ struct Perplexity: ParsableCommand {
     var maxChunks: Int = 0
 
     func run() throws {
-        guard ctx >= 4 else { throw inputError("--ctx \(ctx): must be at least 4 tokens") }
-        guard maxChunks >= 0 else { throw inputError("--max-chunks \(maxChunks): must be ≥ 0") }
+        guard ctx >= 4 else { throw CLIError("--ctx \(ctx)", "must be at least 4 tokens") }
+        guard maxChunks >= 0 else { throw CLIError("--max-chunks \(maxChunks)", "must be ≥ 0") }
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw inputError("--file \(file): cannot read the file")
+            throw CLIError("--file \(file)", "cannot read the file")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw inputError("--file \(file): not UTF-8 text") }
-        guard !text.isEmpty else { throw inputError("--file \(file): the file is empty") }
+        guard let text = String(data: data, encoding: .utf8) else { throw CLIError("--file \(file)", "not UTF-8 text") }
+        guard !text.isEmpty else { throw CLIError("--file \(file)", "the file is empty") }
 
         let (model, gguf) = try modelOptions.load(contextLength: nil)
         guard ctx <= model.contextLength else {
-            throw inputError("--ctx \(ctx): more than the model's context of \(model.contextLength)")
+            throw CLIError("--ctx \(ctx)", "more than the model's context of \(model.contextLength)")
         }
         let tokenizer: BPETokenizer
-        do { tokenizer = try BPETokenizer(gguf: gguf) } catch { throw inputError("tokenizer: \(error)") }
+        do { tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError(modelOptions.model ?? "--model", error) }
         let ids = tokenizer.encode(text, addBOS: false, allowSpecial: false)
         guard ids.count >= ctx else {
-            throw inputError("--file \(file): \(ids.count) tokens, fewer than one chunk of --ctx \(ctx)")
+            throw CLIError("--file \(file)", "\(ids.count) tokens, fewer than one chunk of --ctx \(ctx)")
         }
         let chunkCount = maxChunks > 0 ? min(maxChunks, ids.count / ctx) : ids.count / ctx
         say("perplexity: \(ids.count) tokens, \(chunkCount) chunks of \(ctx), scoring the second half of each")
         let t0 = now()
         let result = chunkedPerplexity(model: model, tokens: ids, ctx: ctx, maxChunks: maxChunks) { c, running in
-            FileHandle.standardOutput.write(Data(String(format: "[%d]%.4f,", c + 1, running).utf8))
+            Stdout.write(String(format: "[%d]%.4f,", c + 1, running))
         }
         let seconds = now() - t0
         say("")

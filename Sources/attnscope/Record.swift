@@ -1,6 +1,7 @@
-// `attnscope record`: runs the model on a prompt with an attention policy, generates N tokens,
-// and streams one trace step per forward pass (prefill, then each decode step) through a bounded
-// queue to a background writer. Ctrl-C stops after the current step and finishes the file.
+// `attnscope record`: runs the model on a prompt with an attention policy, generates up to N
+// tokens (stopping at the model's end token unless --ignore-eos), and streams one trace step per
+// forward pass (prefill, then each decode step) through a bounded queue to a background writer.
+// Ctrl-C stops after the current step and finishes the file.
 
 import ArgumentParser
 import AttnRuntime
@@ -11,21 +12,29 @@ struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a model with an attention policy and record per-step attention metrics to a trace.",
         discussion: """
-            Policies: dense, streaming[:sink=4,window=64], h2o[:heavy=64,window=64], \
-            snapkv[:window=32,capacity=1024,kernel=5,pool=avg] (see docs/policies.md). \
+            Policies (--policy NAME or NAME:key=value,...; defaults shown; docs/policies.md):
+            \(PolicyRegistry.helpLines.map { "  " + $0 }.joined(separator: "\n"))
+
             Capture levels: metrics (head metrics, KV residency, timings), selections (+ the \
             positions each head attended to), rows (+ the decode attention row every \
             --row-interval steps and the prefill matrix pooled into tiles), full (+ rows at \
             every step, prefill tiles up to 1024 per side). Decoding is greedy unless \
-            --temperature is given. A progress line is drawn on stderr when it is a terminal.
+            --temperature is given, and stops at the model's end-of-sequence / end-of-turn token \
+            (the last step records it) unless --ignore-eos; the summary says why it stopped. \
+            Progress (prefill tokens, tokens/s, time left, then decode) is drawn on stderr when it \
+            is a terminal.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Prompt text.") var prompt: String?
     @Option(name: .customLong("prompt-file"), help: "File holding the prompt text.") var promptFile: String?
-    @Option(name: .short, help: "Tokens to generate (the prefill step emits the first).") var n: Int = 32
-    @Option(help: "Attention policy: NAME or NAME:key=value,... (\(PolicyRegistry.names.joined(separator: ", ")); docs/policies.md)") var policy: String = "dense"
+    @Flag(help: "Wrap the prompt in the model's chat template (tokenizer.chat_template) as a user message.")
+    var chat = false
+    @Option(name: .short, help: "Most tokens to generate (the prefill step emits the first).") var n: Int = 32
+    @Flag(name: .customLong("ignore-eos"), help: "Generate exactly -n tokens, past end-of-sequence / end-of-turn tokens (fixed-length profiling).")
+    var ignoreEOS = false
+    @Option(help: "Attention policy: NAME or NAME:key=value,... (\(PolicyRegistry.names.joined(separator: ", ")); listed below)") var policy: String = "dense"
     @Option(help: "Capture level: metrics, selections, rows or full.") var capture: String = "metrics"
     @Option(name: .customLong("row-interval"), help: "Capture decode rows every K steps (capture ≥ rows).")
     var rowInterval: Int = 16
@@ -35,9 +44,7 @@ struct Record: ParsableCommand {
     @Option(help: "Sampler seed.") var seed: UInt64 = 0
     @Option(help: "Output trace file (.atrace).") var out: String
 
-    func run() throws {
-        try exitingOnError { try record() }
-    }
+    func run() throws { try record() }
 
     static func captureLevel(_ text: String) throws -> CaptureLevel {
         switch text.lowercased() {
@@ -45,37 +52,45 @@ struct Record: ParsableCommand {
         case "selections": return .selections
         case "rows": return .rows
         case "full": return .full
-        default: throw CLIError("--capture \(text): expected metrics, selections, rows or full")
+        default: throw CLIError("--capture \(text)", "expected metrics, selections, rows or full")
         }
     }
 
     private func record() throws {
         // Validate everything cheap before loading the model.
         let level = try Self.captureLevel(capture)
-        guard n >= 1 else { throw CLIError("-n \(n): must be ≥ 1") }
-        guard rowInterval >= 1 else { throw CLIError("--row-interval \(rowInterval): must be ≥ 1") }
+        guard n >= 1 else { throw CLIError("-n \(n)", "must be ≥ 1") }
+        guard rowInterval >= 1 else { throw CLIError("--row-interval \(rowInterval)", "must be ≥ 1") }
         let sampling = SamplerSettings(temperature: temperature, seed: seed)
-        if let problem = sampling.problem { throw CLIError("--temperature: \(problem)") }
-        let text = try promptText()
+        if let problem = sampling.problem { throw CLIError("--temperature \(temperature)", problem) }
+        let raw = try promptText()
         let policyObject: AttentionPolicy
-        do { policyObject = try PolicyRegistry.make(policy) } catch { throw CLIError("--policy: \(error)") }
+        do { policyObject = try PolicyRegistry.make(policy) } catch { throw CLIError("--policy \(policy)", error) }
+        try modelOptions.checkThreads()
 
         let path = try modelOptions.resolvedPath()
         let gguf: GGUFFile, tokenizer: BPETokenizer
-        do { gguf = try GGUFFile(path: path); tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError("\(path): \(error)") }
-        let promptIDs = tokenizer.encode(text)
-        guard !promptIDs.isEmpty else { throw CLIError("the prompt encodes to no tokens") }
+        do { gguf = try GGUFFile(path: path); tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError(path, error) }
+        var text = raw
+        if chat {
+            guard let wrapped = tokenizer.chatTemplate([ChatMessage(role: "user", content: raw)]) else {
+                throw CLIError("--chat", "\(path) has no ChatML chat template (tokenizer.chat_template)")
+            }
+            text = wrapped
+        }
+        let promptIDs = chat ? tokenizer.encode(text, addBOS: tokenizer.addsBOSByDefault, allowSpecial: true) : tokenizer.encode(text)
+        guard !promptIDs.isEmpty else { throw CLIError(prompt != nil ? "--prompt" : "--prompt-file \(promptFile ?? "")", "encodes to no tokens") }
         let model: Transformer
         do {
             model = try Transformer(gguf: gguf, contextLength: promptIDs.count + n, threads: modelOptions.threads)
-        } catch { throw CLIError("\(path): \(error)") }
+        } catch { throw CLIError(path, error) }
         guard promptIDs.count + n <= model.contextLength else {
-            throw CLIError("prompt (\(promptIDs.count) tokens) + -n \(n) exceed the model's context \(model.contextLength)")
+            throw CLIError("-n \(n)", "prompt (\(promptIDs.count) tokens) + \(n) exceed the model's context \(model.contextLength)")
         }
         let c = model.config
         let recorder = TraceRecorder(config: c, capacity: model.contextLength,
                                      options: .init(capture: level, rowInterval: rowInterval, denseShadow: !noDenseShadow))
-        do { try policyObject.check(layers: c.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy: \(error)") }
+        do { try policyObject.check(layers: c.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy \(policy)", error) }
         policyObject.reset(layers: c.blockCount, shape: model.attention.shape)
         model.attention.policy = policyObject
         model.attention.probe = recorder
@@ -92,23 +107,33 @@ struct Record: ParsableCommand {
             extra: [KeyValue("threads", "\(model.threads)"), KeyValue("dense_shadow", noDenseShadow ? "off" : "on"),
                     KeyValue("sampler", temperature == 0 ? "greedy" : "temperature=\(temperature),seed=\(seed)"),
                     KeyValue("kv_dtype", "f32")])
-        let writer = BackgroundTraceWriter(writer: try TraceWriter(path: out, header: header))
+        let traceWriter: TraceWriter
+        do { traceWriter = try TraceWriter(path: out, header: header) } catch { throw CLIError("--out \(out)", error) }
+        let writer = BackgroundTraceWriter(writer: traceWriter)
         let stop = InterruptFlag()
         let progress = ProgressLine()
         var sampler = Sampler(sampling)
+        let stopIDs = ignoreEOS ? [] : tokenizer.stopIDs
 
         var tokens = promptIDs
         var decodeNanos: UInt64 = 0, decodeSteps = 0
         var failed: Error?
+        var reason = StopReason.length(n)
         for step in 0..<n {
-            if stop.isSet { break }
+            if stop.isSet { reason = .interrupted; break }
             let input = step == 0 ? promptIDs : [tokens[tokens.count - 1]]
             let start = model.cache.nextPosition
             recorder.beginStep(index: step, phase: step == 0 ? .prefill : .decode, position: start, queryCount: input.count)
+            if step == 0 && progress.enabled {
+                progress.startPrefill()
+                let layers = c.blockCount, count = input.count
+                model.layerDone = { progress.prefill(layersDone: $0, layers: layers, promptTokens: count) }
+            }
             let before = model.attentionSeconds
             let t0 = DispatchTime.now().uptimeNanoseconds
             let logits = model.forward(tokens: input)
             let t1 = DispatchTime.now().uptimeNanoseconds
+            model.layerDone = nil
             let next = Int32(sampler.sample(logits))
             tokens.append(next)
             let attn = zip(model.attentionSeconds, before).map { UInt64(max(0, $0 - $1) * 1e9) }
@@ -117,28 +142,33 @@ struct Record: ParsableCommand {
                                             cache: model.cache, evicted: model.attention.evictedPositions)
             if step > 0 { decodeNanos += frame.step.wallNanos; decodeSteps += 1 }
             if !writer.push(frame) { failed = writer.failure; break }
-            progress.update(tokens: step + 1, total: n, decodeSteps: decodeSteps, decodeNanos: decodeNanos,
+            progress.decode(tokens: step + 1, total: n, decodeSteps: decodeSteps, decodeNanos: decodeNanos,
                             bytes: writer.bytesWritten)
+            // the step that sampled the end token is recorded (it shows what ended the answer)
+            if stopIDs.contains(next) { reason = .endToken(id: next, text: tokenizer.tokenText(next)); break }
         }
         progress.clear()
         do { try writer.finish() } catch { failed = failed ?? error }
-        if let failed { throw CLIError("\(out): \(failed) (the trace is readable up to the last complete step)") }
+        if let failed { throw CLIError("--out \(out)", "\(failed) (the trace is readable up to the last complete step)") }
         let rate = decodeNanos > 0
             ? String(format: "decode %.1f tokens/s", Double(decodeSteps) / (Double(decodeNanos) / 1e9))
             : "no decode steps"
         let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-        print("recorded \(tokens.count - promptIDs.count) tokens (prompt \(promptIDs.count)) with \(policyObject.specDescription)"
-              + (stop.isSet ? " (interrupted)" : "") + " to \(out): \(size) bytes, \(rate)")
-        print("generated: \(tokenizer.decode(Array(tokens[promptIDs.count...])))")
+        var generated = Array(tokens[promptIDs.count...])
+        if case .endToken = reason { generated.removeLast() }
+        Stdout.line("recorded \(tokens.count - promptIDs.count) tokens (prompt \(promptIDs.count)) with \(policyObject.specDescription)"
+                    + " to \(out): \(size) bytes, \(rate)")
+        Stdout.line("stopped after \(generated.count) generated tokens: \(reason.description)")
+        Stdout.line("generated: \(tokenizer.decode(generated))")
     }
 
     private func promptText() throws -> String {
         switch (prompt, promptFile) {
         case (let p?, nil): return p
         case (nil, let f?):
-            do { return try String(contentsOfFile: f, encoding: .utf8) } catch { throw CLIError("--prompt-file \(f): cannot read (\(error.localizedDescription))") }
-        case (nil, nil): throw CLIError("give --prompt TEXT or --prompt-file F")
-        default: throw CLIError("give either --prompt or --prompt-file, not both")
+            do { return try String(contentsOfFile: f, encoding: .utf8) } catch { throw CLIError("--prompt-file \(f)", "cannot read (\(error.localizedDescription))") }
+        case (nil, nil): throw CLIError("--prompt", "give --prompt TEXT or --prompt-file F", usage: true)
+        default: throw CLIError("--prompt-file", "give either --prompt or --prompt-file, not both", usage: true)
         }
     }
 
@@ -163,24 +193,4 @@ final class InterruptFlag: @unchecked Sendable {
     deinit { source.cancel(); signal(SIGINT, SIG_DFL) }
 
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
-}
-
-/// "tokens 12/64  31.2 tok/s  trace 1.4 MB" redrawn on stderr, only when stderr is a terminal.
-final class ProgressLine {
-    private let enabled = isatty(STDERR_FILENO) != 0
-    private var last: UInt64 = 0
-
-    func update(tokens: Int, total: Int, decodeSteps: Int, decodeNanos: UInt64, bytes: Int) {
-        guard enabled else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        guard tokens == total || now - last > 200_000_000 else { return }
-        last = now
-        let rate = decodeNanos > 0 ? Double(decodeSteps) / (Double(decodeNanos) / 1e9) : 0
-        let line = String(format: "\r\u{1B}[Ktokens %d/%d  %.1f tok/s  trace %.1f MB", tokens, total, rate, Double(bytes) / 1e6)
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    func clear() {
-        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    }
 }

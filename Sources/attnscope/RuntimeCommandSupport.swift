@@ -1,5 +1,5 @@
 // Shared pieces of the runtime commands (generate, perplexity, bench): the --model option with
-// its default, loading a model with readable errors, and exit status 2 for bad input.
+// its default, loading a model with readable errors.
 
 import ArgumentParser
 import AttnRuntime
@@ -21,31 +21,27 @@ struct ModelOptions: ParsableArguments {
     /// The model path to open, or exit 2 with the locator's message (which names the install command).
     func resolvedPath() throws -> String {
         if let model {
-            guard FileManager.default.fileExists(atPath: model) else { throw inputError("--model \(model): no such file") }
+            guard FileManager.default.fileExists(atPath: model) else { throw CLIError("--model \(model)", "no such file") }
             return model
         }
-        do { return try ModelLocator.referenceModelPath() } catch { throw inputError("--model not given and \(error)") }
+        do { return try ModelLocator.referenceModelPath() } catch { throw CLIError("--model", "not given and \(error)") }
     }
 
     /// Opens the model with a KV cache of `contextLength` positions (nil: the model's own).
     func load(contextLength: Int? = nil) throws -> (Transformer, GGUFFile) {
-        guard threads >= 1 && threads <= 64 else { throw inputError("--threads \(threads): must be in 1...64") }
+        try checkThreads()
         let path = try resolvedPath()
         do {
             let gguf = try GGUFFile(path: path)
             return (try Transformer(gguf: gguf, contextLength: contextLength, threads: threads), gguf)
-        } catch let error as ExitCode {
-            throw error
         } catch {
-            throw inputError("--model: \(error)")
+            throw CLIError(path, error)
         }
     }
-}
 
-/// Prints "attnscope: <message>" to stderr and returns exit status 2 to throw.
-func inputError(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data("attnscope: \(message)\n".utf8))
-    return ExitCode(2)
+    func checkThreads() throws {
+        guard threads >= 1 && threads <= 64 else { throw CLIError("--threads \(threads)", "must be in 1...64") }
+    }
 }
 
 /// Peak resident set size of this process in bytes (getrusage; Linux reports KiB).
@@ -73,6 +69,4 @@ func loadAverage() -> Double {
 }
 
 /// Writes a line to stdout at once (unbuffered), so progress shows while a long run goes on.
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
+func say(_ line: String) { Stdout.line(line) }

@@ -15,15 +15,10 @@ struct Stats: ParsableCommand {
     func run() throws {
         PageRelease.keepFreedHeap()
         let reader: TraceFile
-        do { reader = try openTrace(file) } catch { throw fail("\(error)") }
-        if let t = reader.truncation { FileHandle.standardError.write(Data("attnscope stats: note: \(file) \(t)\n".utf8)) }
+        do { reader = try openTrace(file) } catch { throw CLIError(file, error) }
+        if let t = reader.truncation { Stderr.line("attnscope stats: note: \(file) \(t)") }
         let stats: RunStats
-        do { stats = try RunStats.compute(reader, label: file) } catch { throw fail("\(error)") }
-        print(json ? stats.renderJSON() : stats.renderText(), terminator: "")
-    }
-
-    private func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("attnscope stats: error: \(message)\n".utf8))
-        return ExitCode(2)
+        do { stats = try RunStats.compute(reader, label: file) } catch { throw CLIError(file, error) }
+        Stdout.write(json ? stats.renderJSON() : stats.renderText())
     }
 }

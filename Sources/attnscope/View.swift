@@ -21,28 +21,30 @@ struct View: ParsableCommand {
     @Option(help: "Start at this step.")
     var step: Int?
 
-    func validate() throws {
-        guard (1...2).contains(files.count) else { throw usageError("give one trace, or two to compare (got \(files.count))") }
-        guard ["auto", "truecolor", "256", "16", "mono"].contains(color) else {
-            throw usageError("--color: expected auto, truecolor, 256, 16 or mono, got '\(color)'")
-        }
-    }
+    @Flag(help: "Draw with ASCII characters only (the default when the locale is not UTF-8 or TERM is vt100-like).")
+    var ascii = false
 
     func run() throws {
+        guard (1...2).contains(files.count) else {
+            throw CLIError(files.count == 0 ? "FILE" : files[2], "give one trace, or two to compare (got \(files.count))", usage: true)
+        }
+        guard ["auto", "truecolor", "256", "16", "mono"].contains(color) else {
+            throw CLIError("--color \(color)", "expected auto, truecolor, 256, 16 or mono", usage: true)
+        }
         var sources: [TraceSource] = []
         for f in files {
-            guard FileManager.default.fileExists(atPath: f) else { throw exitError("\(f): no such file") }
-            do { sources.append(try TraceReaderSource(path: f)) } catch { throw exitError("\(f): \(error)") }
+            guard FileManager.default.fileExists(atPath: f) else { throw CLIError(f, "no such file") }
+            do { sources.append(try TraceReaderSource(path: f)) } catch { throw CLIError(f, error) }
         }
-        guard sources[0].stepCount > 0 else { throw exitError("\(files[0]): the trace holds no complete step") }
+        guard sources[0].stepCount > 0 else { throw CLIError(files[0], "the trace holds no complete step") }
         if sources.count == 2 {
             let (a, b) = (sources[0].header.model, sources[1].header.model)
             if a.layers != b.layers || a.heads != b.heads {
-                FileHandle.standardError.write(Data("view: warning: the traces differ in shape (\(a.layers)×\(a.heads) vs \(b.layers)×\(b.heads)); only heads in both are compared\n".utf8))
+                Stderr.line("attnscope view: warning: the traces differ in shape (\(a.layers)×\(a.heads) vs \(b.layers)×\(b.heads)); only heads in both are compared")
             }
         }
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-            throw exitError("view needs a terminal (for scripts use `attnscope diff` or the exports)")
+            throw CLIError(files[0], "view needs a terminal (for scripts use `attnscope diff`, `stats` or the exports)")
         }
         let forced: ColorMode?
         switch color {
@@ -53,19 +55,9 @@ struct View: ParsableCommand {
         default: forced = nil
         }
         let app = App(trace: sources[0], other: sources.count > 1 ? sources[1] : nil)
+        app.glyphs = ascii ? .ascii : GlyphSet.detect(environment: ProcessInfo.processInfo.environment)
         if let step { app.apply(.jump(step: step, layer: nil, head: nil)) }
         let terminal = NCursesTerminal(forcedMode: forced, mouse: !noMouse)
         ViewerLoop.run(app: app, terminal: terminal)
-    }
-
-    private func exitError(_ message: String) -> Error {
-        FileHandle.standardError.write(Data("attnscope view: \(message)\n".utf8))
-        return ExitCode(2)
-    }
-
-    /// Bad flags or arguments: a message naming the problem on stderr, exit status 2.
-    private func usageError(_ message: String) -> Error {
-        FileHandle.standardError.write(Data("attnscope view: \(message)\n".utf8))
-        return ExitCode(2)
     }
 }

@@ -8,7 +8,7 @@ import AttnTrace
 final class KeyBindingTests: XCTestCase {
     func testConventionalKeys() {
         XCTAssertEqual(KeyBindings.action(for: .char("?"), in: .overview), .toggleHelp)
-        XCTAssertEqual(KeyBindings.action(for: .char("q"), in: .heatmap), .back)
+        XCTAssertEqual(KeyBindings.action(for: .char("q"), in: .heatmap), .backOrQuit)
         XCTAssertEqual(KeyBindings.action(for: .escape, in: .heatmap), .back)
         XCTAssertEqual(KeyBindings.action(for: .char("/"), in: .heads), .startFilter)
         XCTAssertEqual(KeyBindings.action(for: .char(":"), in: .timeline), .startCommand)
@@ -61,14 +61,38 @@ final class AppNavigationTests: XCTestCase {
         a.apply(.layerBy(-1)); XCTAssertEqual(a.state.layer, 0)
     }
 
-    func testBackGoesThroughHistoryThenQuits() {
+    /// 1–5 to look at every view, then one q quits (htop, less, lazygit): number keys grow no history.
+    func testNumberKeysSwitchViewsAndOneQQuits() {
         let a = makeApp()
-        a.apply(.show(.heatmap)); a.apply(.show(.heads))
-        a.apply(.toggleHelp)
-        XCTAssertEqual(a.apply(.back), .redraw); XCTAssertEqual(a.state.overlay, .none)
-        a.apply(.back); XCTAssertEqual(a.state.screen, .heatmap)
-        a.apply(.back); XCTAssertEqual(a.state.screen, .overview)
-        XCTAssertEqual(a.apply(.back), .quit)
+        for k in "12345" { a.handle(.key(.char(k))) }
+        XCTAssertEqual(a.state.screen, .tokens)
+        XCTAssertEqual(a.state.history, [])
+        XCTAssertEqual(a.handle(.key(.char("q"))), .quit)
+        let b = makeApp()
+        b.handle(.key(.tab)); b.handle(.key(.tab))
+        XCTAssertEqual(b.handle(.key(.char("q"))), .quit)
+    }
+
+    /// q and Esc close an overlay first, then leave a drilled-in view (Enter on a head opens its
+    /// heatmap); at a top-level view q quits and Esc stays.
+    func testQAndEscGoBackOneLevel() {
+        let a = makeApp()
+        a.handle(.key(.char("3"))); a.handle(.key(.enter))
+        XCTAssertEqual(a.state.screen, .heatmap)
+        a.handle(.key(.char("?")))
+        XCTAssertEqual(a.handle(.key(.char("q"))), .redraw); XCTAssertEqual(a.state.overlay, .none)
+        XCTAssertEqual(a.state.screen, .heatmap)
+        XCTAssertTrue(a.render(width: 100, height: 30).text.contains("q back"))
+        XCTAssertEqual(a.handle(.key(.char("q"))), .redraw); XCTAssertEqual(a.state.screen, .heads)
+        XCTAssertTrue(a.render(width: 100, height: 30).text.contains("q quit"))
+        a.handle(.key(.enter)); a.handle(.key(.escape))
+        XCTAssertEqual(a.state.screen, .heads)
+        XCTAssertEqual(a.handle(.key(.escape)), .redraw, "Esc at a top-level view does not quit")
+        XCTAssertEqual(a.state.screen, .heads)
+        XCTAssertEqual(a.state.message, "Top-level view: q quits")
+        // a number key from a drilled-in view is a switch: nothing to go back to
+        a.handle(.key(.enter)); a.handle(.key(.char("4")))
+        XCTAssertEqual(a.handle(.key(.char("q"))), .quit)
     }
 
     func testOverviewArrowsSelectHeadEverywhere() {

@@ -11,7 +11,7 @@ final class GoldenReferenceTests: XCTestCase {
     static let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("traces/reference")
     /// The same arguments as scripts/record-golden.sh, apart from --threads and --out.
-    static let arguments = ["record", "--prompt-file", reference.appendingPathComponent("prompt.txt").path,
+    static let arguments = ["record", "--ignore-eos", "--prompt-file", reference.appendingPathComponent("prompt.txt").path,
                             "-n", "12", "--policy", "streaming:sink=4,window=16", "--capture", "selections",
                             "--temperature", "0"]
 

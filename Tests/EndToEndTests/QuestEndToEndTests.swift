@@ -12,9 +12,9 @@ final class QuestEndToEndTests: XCTestCase {
         let quest = tempPath("quest.atrace"), window = tempPath("window.atrace")
         defer { try? FileManager.default.removeItem(atPath: quest); try? FileManager.default.removeItem(atPath: window) }
         let prompt = RecordEndToEndTests.prompt
-        try run(["record", "--prompt", prompt, "-n", "4", "--policy", "quest:page=4,budget=16",
+        try run(["record", "--ignore-eos", "--prompt", prompt, "-n", "4", "--policy", "quest:page=4,budget=16",
                  "--capture", "selections", "--out", quest])
-        try run(["record", "--prompt", prompt, "-n", "4", "--policy", "streaming:sink=0,window=16", "--out", window])
+        try run(["record", "--ignore-eos", "--prompt", prompt, "-n", "4", "--policy", "streaming:sink=0,window=16", "--out", window])
         let q = try TraceReader(path: quest), w = try TraceReader(path: window)
         XCTAssertEqual(q.header.policy.mode, .selects)
         XCTAssertEqual(q.header.policy.parameters, [KeyValue("page", "4"), KeyValue("budget", "16"), KeyValue("dense_layers", "2")])

@@ -14,9 +14,9 @@ final class RecordEndToEndTests: XCTestCase {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no attnscope binary at \(binary.path)")
         let densePath = tempPath("dense.atrace"), streamPath = tempPath("streaming.atrace")
         defer { try? FileManager.default.removeItem(atPath: densePath); try? FileManager.default.removeItem(atPath: streamPath) }
-        try run(["record", "--prompt", Self.prompt, "-n", "6", "--policy", "dense", "--capture", "rows",
+        try run(["record", "--ignore-eos", "--prompt", Self.prompt, "-n", "6", "--policy", "dense", "--capture", "rows",
                          "--row-interval", "2", "--out", densePath])
-        try run(["record", "--prompt", Self.prompt, "-n", "6", "--policy", "streaming:sink=4,window=16",
+        try run(["record", "--ignore-eos", "--prompt", Self.prompt, "-n", "6", "--policy", "streaming:sink=4,window=16",
                  "--capture", "selections", "--out", streamPath])
 
         let dense = try TraceReader(path: densePath), stream = try TraceReader(path: streamPath)
@@ -81,8 +81,8 @@ final class RecordEndToEndTests: XCTestCase {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
         let h2o = tempPath("h2o.atrace"), snap = tempPath("snapkv.atrace")
         defer { try? FileManager.default.removeItem(atPath: h2o); try? FileManager.default.removeItem(atPath: snap) }
-        try run(["record", "--prompt", Self.prompt, "-n", "4", "--policy", "h2o:heavy=8,window=8", "--out", h2o])
-        try run(["record", "--prompt", Self.prompt, "-n", "4", "--policy", "snapkv:window=8,capacity=16,kernel=5", "--out", snap])
+        try run(["record", "--ignore-eos", "--prompt", Self.prompt, "-n", "4", "--policy", "h2o:heavy=8,window=8", "--out", h2o])
+        try run(["record", "--ignore-eos", "--prompt", Self.prompt, "-n", "4", "--policy", "snapkv:window=8,capacity=16,kernel=5", "--out", snap])
         let a = try TraceReader(path: h2o), b = try TraceReader(path: snap)
         for step in 0..<4 {
             XCTAssertTrue(try a.kv(step: step).allSatisfy { $0.entries == 16 }, "h2o step \(step)")
@@ -114,7 +114,7 @@ final class RecordEndToEndTests: XCTestCase {
         for (l, layer) in file.keptMass.enumerated() {
             for (g, m) in layer.enumerated() { XCTAssertGreaterThanOrEqual(m, 0.8, "layer \(l) KV head \(g)") }
         }
-        try run(["record", "--prompt", text, "-n", "3", "--policy", "tca:budgets=\(budgets)", "--out", trace])
+        try run(["record", "--ignore-eos", "--prompt", text, "-n", "3", "--policy", "tca:budgets=\(budgets)", "--out", trace])
         let reader = try TraceReader(path: trace)
         XCTAssertEqual(reader.header.policy.name, "tca")
         let prompt = reader.header.promptTokens.count
@@ -124,7 +124,7 @@ final class RecordEndToEndTests: XCTestCase {
         // A budgets file for another shape is refused with a clear message.
         try Data(#"{"model":"x","layers":2,"kvHeads":1,"block":8,"window":4,"tau":0.9,"alpha":0.5,"calibrationTokens":9,"budgets":[[[0,0,0,1]],[[0,0,0,1]]],"keptMass":[[1],[1]]}"#.utf8)
             .write(to: URL(fileURLWithPath: budgets))
-        let r = try run(["record", "--prompt", "hi", "--policy", "tca:budgets=\(budgets)", "--out", trace], expectStatus: 2)
+        let r = try run(["record", "--ignore-eos", "--prompt", "hi", "--policy", "tca:budgets=\(budgets)", "--out", trace], expectStatus: 2)
         XCTAssertTrue(r.err.contains("is for 2 layers"), r.err)
     }
 
@@ -135,7 +135,7 @@ final class RecordEndToEndTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let p = Process()
         p.executableURL = binary
-        p.arguments = ["record", "--prompt", "Once upon a time", "-n", "2000", "--out", path]
+        p.arguments = ["record", "--ignore-eos", "--prompt", "Once upon a time", "-n", "2000", "--out", path]
         p.standardOutput = Pipe(); p.standardError = Pipe()
         try p.run()
         // Wait until a few steps are on disk, then interrupt.
@@ -157,13 +157,13 @@ final class RecordEndToEndTests: XCTestCase {
 
     func testBadInputExitsTwoWithMessage() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
-        var r = try run(["record", "--prompt", "hi", "--policy", "nonesuch", "--out", tempPath("x.atrace")], expectStatus: 2)
+        var r = try run(["record", "--ignore-eos", "--prompt", "hi", "--policy", "nonesuch", "--out", tempPath("x.atrace")], expectStatus: 2)
         XCTAssertTrue(r.err.contains("unknown policy 'nonesuch'"), r.err)
-        r = try run(["record", "--prompt", "hi", "--policy", "streaming:window=-1", "--out", tempPath("x.atrace")], expectStatus: 2)
+        r = try run(["record", "--ignore-eos", "--prompt", "hi", "--policy", "streaming:window=-1", "--out", tempPath("x.atrace")], expectStatus: 2)
         XCTAssertTrue(r.err.contains("window=-1"), r.err)
-        r = try run(["record", "--prompt", "hi", "--capture", "everything", "--out", tempPath("x.atrace")], expectStatus: 2)
+        r = try run(["record", "--ignore-eos", "--prompt", "hi", "--capture", "everything", "--out", tempPath("x.atrace")], expectStatus: 2)
         XCTAssertTrue(r.err.contains("--capture"), r.err)
-        r = try run(["record", "--prompt", "hi", "--out", "/nonexistent-dir/x.atrace"], expectStatus: 2)
+        r = try run(["record", "--ignore-eos", "--prompt", "hi", "--out", "/nonexistent-dir/x.atrace"], expectStatus: 2)
         XCTAssertTrue(r.err.contains("/nonexistent-dir/x.atrace"), r.err)
     }
 }

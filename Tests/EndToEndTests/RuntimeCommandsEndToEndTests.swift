@@ -53,7 +53,7 @@ final class RuntimeCommandsEndToEndTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let p = Process()
         p.executableURL = binary
-        p.arguments = ["record", "--prompt", "Once upon a time", "-n", "2000", "--capture", "selections", "--out", path]
+        p.arguments = ["record", "--ignore-eos", "--prompt", "Once upon a time", "-n", "2000", "--capture", "selections", "--out", path]
         p.standardOutput = Pipe(); p.standardError = Pipe()
         try p.run()
         let deadline = Date().addingTimeInterval(60)

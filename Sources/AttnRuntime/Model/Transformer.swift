@@ -21,6 +21,9 @@ public final class Transformer: @unchecked Sendable {
     public private(set) var ropeStyle: RoPEStyle
     /// Token counts from which linear layers go through sgemm.
     public var matrixPathMinTokens = 4
+    /// Called after each layer of `forward` with the number of layers done (progress of a long
+    /// prefill; every layer costs the same, so layers done / layers is the fraction of the work).
+    public var layerDone: ((Int) -> Void)?
     /// Wall time spent in `attention.forward` since the last reset (seconds), per layer.
     public private(set) var attentionSeconds: [Double]
     private let file: GGUFFile   // owns the mapping the weights point into
@@ -149,6 +152,7 @@ public final class Transformer: @unchecked Sendable {
             swiGLU(hb.p, gate: hb.p, up: hb2.p, count: t * f)
             linear([(xb.p, w.wDown)], hb.p, tokens: t)
             addInPlace(x.p, xb.p, count: t * dim)
+            layerDone?(l + 1)
         }
 
         // final norm and LM head

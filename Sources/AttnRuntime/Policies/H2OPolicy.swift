@@ -28,8 +28,8 @@ public final class H2OPolicy: AttentionPolicy {
     }
 
     convenience init(_ p: inout PolicyParameters) throws {
-        try self.init(heavy: p.int("heavy", default: 64, in: 0...1_000_000),
-                      window: p.int("window", default: 64, in: 1...1_000_000))
+        try self.init(heavy: p.int("heavy"),
+                      window: p.int("window"))
     }
 
     public func reset(layers: Int, shape: AttentionShape) {

@@ -38,12 +38,44 @@ public struct PolicySpec: Equatable {
     }
 }
 
-/// Typed, range-checked access to a spec's values; reports keys nobody asked for.
+/// Typed, range-checked access to a spec's values; reports keys nobody asked for. The accessors
+/// without a range read the range and default from the policy's declared parameters
+/// (`PolicyRegistry`), so what the help says is what parsing does.
 public struct PolicyParameters {
     public let spec: PolicySpec
+    public let declared: [PolicyParameter]
     private var used: Set<String> = []
 
-    public init(_ spec: PolicySpec) { self.spec = spec }
+    public init(_ spec: PolicySpec, declared: [PolicyParameter] = []) { self.spec = spec; self.declared = declared }
+
+    private func declaration(_ key: String) -> PolicyParameter {
+        guard let d = declared.first(where: { $0.key == key }) else {
+            preconditionFailure("policy \(spec.name): parameter \(key) is not declared in PolicyRegistry")
+        }
+        return d
+    }
+
+    /// A declared integer; `value` overrides the declared default (one that depends on a file).
+    public mutating func int(_ key: String, default value: Int? = nil) throws -> Int {
+        guard case .int(let range) = declaration(key).kind else { preconditionFailure("\(key) is not an integer") }
+        guard let v = value ?? declaration(key).defaultValue.flatMap({ Int($0) }) else { preconditionFailure("\(key) has no default") }
+        return try int(key, default: v, in: range)
+    }
+
+    /// A declared number; `value` overrides the declared default.
+    public mutating func float(_ key: String, default value: Float? = nil) throws -> Float {
+        guard case .float(let range) = declaration(key).kind else { preconditionFailure("\(key) is not a number") }
+        guard let v = value ?? declaration(key).defaultValue.flatMap({ Float($0) }) else { preconditionFailure("\(key) has no default") }
+        return try float(key, default: v, in: range)
+    }
+
+    /// A declared choice.
+    public mutating func choice(_ key: String) throws -> String {
+        guard case .choice(let allowed) = declaration(key).kind, let v = declaration(key).defaultValue else {
+            preconditionFailure("\(key) is not a choice with a default")
+        }
+        return try choice(key, default: v, among: allowed)
+    }
 
     public mutating func int(_ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
         used.insert(key)
@@ -87,31 +119,3 @@ public struct PolicyParameters {
         }
     }
 }
-
-/// Every policy this runtime knows, by command-line name.
-public enum PolicyRegistry {
-    public static let names = ["dense", "streaming", "h2o", "snapkv", "tca", "quest"]
-
-    /// Builds the policy `text` describes. `budgets` is the text of a TCA budgets file when the
-    /// policy needs one (its path is in the spec as `budgets=PATH`; the caller reads the file).
-    public static func make(_ text: String, loadFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) })
-        throws -> AttentionPolicy {
-        let spec = try PolicySpec(parsing: text)
-        var p = PolicyParameters(spec)
-        let policy: AttentionPolicy
-        switch spec.name {
-        case "dense": policy = DensePolicy()
-        case "streaming": policy = try StreamingPolicy(&p)
-        case "h2o": policy = try H2OPolicy(&p)
-        case "snapkv": policy = try SnapKVPolicy(&p)
-        case "tca": policy = try TCAPolicy(&p, loadFile: loadFile)
-        case "quest": policy = try QuestPolicy(&p)
-        default:
-            throw PolicyError("unknown policy '\(spec.name)' (known: \(names.joined(separator: ", ")))")
-        }
-        try p.finish()
-        return policy
-    }
-}
-
-import Foundation

@@ -40,9 +40,9 @@ public final class QuestPolicy: AttentionPolicy {
     }
 
     convenience init(_ p: inout PolicyParameters) throws {
-        try self.init(page: p.int("page", default: 16, in: 1...4096),
-                      budget: p.int("budget", default: 1024, in: 1...10_000_000),
-                      denseLayers: p.int("dense_layers", default: 2, in: 0...10_000))
+        try self.init(page: p.int("page"),
+                      budget: p.int("budget"),
+                      denseLayers: p.int("dense_layers"))
     }
 
     /// Pages attended per decode query: max(3, ⌊budget/P⌋) (Quest's minimum of 3 pages).

@@ -35,10 +35,10 @@ public final class SnapKVPolicy: AttentionPolicy {
     }
 
     convenience init(_ p: inout PolicyParameters) throws {
-        try self.init(window: p.int("window", default: 32, in: 1...1_000_000),
-                      capacity: p.int("capacity", default: 1024, in: 2...1_000_000),
-                      kernel: p.int("kernel", default: 5, in: 1...1001),
-                      pooling: Pooling(rawValue: p.choice("pool", default: "avg", among: ["avg", "max"]))!)
+        try self.init(window: p.int("window"),
+                      capacity: p.int("capacity"),
+                      kernel: p.int("kernel"),
+                      pooling: Pooling(rawValue: p.choice("pool"))!)
     }
 
     public func reset(layers: Int, shape: AttentionShape) {

@@ -21,8 +21,8 @@ public final class StreamingPolicy: AttentionPolicy {
     }
 
     convenience init(_ p: inout PolicyParameters) throws {
-        try self.init(sink: p.int("sink", default: 4, in: 0...1_000_000),
-                      window: p.int("window", default: 64, in: 1...1_000_000))
+        try self.init(sink: p.int("sink"),
+                      window: p.int("window"))
     }
 
     public func reset(layers: Int, shape: AttentionShape) {}

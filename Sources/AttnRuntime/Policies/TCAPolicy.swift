@@ -42,8 +42,8 @@ public final class TCAPolicy: AttentionPolicy {
         let text: String
         do { text = try loadFile(path) } catch { throw PolicyError("policy tca: cannot read budgets file \(path): \(error)") }
         let b = try TCABudgets.parse(text, name: path)
-        let window = try p.int("window", default: b.window, in: 1...1_000_000)
-        let alpha = try p.float("alpha", default: b.alpha, in: 0...1)
+        let window = try p.int("window", default: b.window)
+        let alpha = try p.float("alpha", default: b.alpha)
         try self.init(budgets: b, path: path, window: window, alpha: alpha)
     }
 

@@ -12,6 +12,8 @@ public struct GenerationStats: Sendable {
     public var prefillSeconds = 0.0
     public var decodeSeconds = 0.0
     public var stoppedAtToken = false
+    /// The stop token sampled, when the generation ended at one.
+    public var stopToken: Int32?
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeSteps) / decodeSeconds : 0 }
@@ -42,7 +44,7 @@ public struct Generator {
         t0 = DispatchTime.now().uptimeNanoseconds
         while true {
             let next = Int32(sampler.sample(logits))
-            if stopTokens.contains(next) { stats.stoppedAtToken = true; break }
+            if stopTokens.contains(next) { stats.stoppedAtToken = true; stats.stopToken = next; break }
             onToken(next)
             stats.generatedTokens += 1
             if stats.generatedTokens == maxTokens { break }

@@ -3,7 +3,7 @@
 
 public enum Action: Equatable, Sendable {
     // navigation between views
-    case show(Screen), nextScreen, previousScreen, toggleHelp, back, quit
+    case show(Screen), nextScreen, previousScreen, toggleHelp, back, backOrQuit, quit
     // the shared cursor
     case stepBy(Int), firstStep, lastStep, layerBy(Int), headBy(Int)
     case jump(step: Int?, layer: Int?, head: Int?)

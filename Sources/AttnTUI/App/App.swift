@@ -28,6 +28,8 @@ public final class App {
     /// The second trace in compare mode.
     public let other: TraceModel?
     public var colorMode: ColorMode
+    /// ASCII on terminals that cannot show Unicode (`GlyphSet.detect`, `view --ascii`).
+    public var glyphs: GlyphSet = .unicode
     /// Derives a head's class from its metrics (AttnAnalysis classifier), when available.
     public var classify: ((HeadMetrics) -> String?)?
     public private(set) var feedback = RenderFeedback()
@@ -103,11 +105,25 @@ public final class App {
     func setLayer(_ l: Int) { state.layer = max(0, min(trace.layers - 1, l)) }
     func setHead(_ h: Int) { state.head = max(0, min(trace.heads - 1, h)) }
 
+    /// Switches to a top-level view: no history grows, so `q` quits from there at once.
     func show(_ s: Screen) {
-        guard s != state.screen, s != .compare || isCompare else { return }
-        state.history.append(state.screen)
-        if state.history.count > 32 { state.history.removeFirst() }
+        guard s != .compare || isCompare else { return }
+        state.history.removeAll()
         state.screen = s
+    }
+
+    /// Opens `s` one level below the current view (Esc or `q` comes back here).
+    func drill(into s: Screen) {
+        guard s != state.screen else { return }
+        state.history.append(state.screen)
+        state.screen = s
+    }
+
+    /// Closes the overlay or leaves the drilled-in view; false when there is nothing to leave.
+    private func goBack() -> Bool {
+        if state.overlay != .none { state.overlay = .none; return true }
+        if let prev = state.history.popLast() { state.screen = prev; return true }
+        return false
     }
 
     @discardableResult
@@ -117,9 +133,9 @@ public final class App {
         case .none: return []
         case .quit: return .quit
         case .back:
-            if state.overlay != .none { state.overlay = .none; return .redraw }
-            if let prev = state.history.popLast() { state.screen = prev; return .redraw }
-            return .quit
+            if !goBack() { state.message = "Top-level view: q quits" }
+        case .backOrQuit:
+            if !goBack() { return .quit }
         case .show(let s):
             if s == .compare && !isCompare { state.message = "Diff view needs two traces: attnscope view A B" }
             show(s)
@@ -154,7 +170,7 @@ public final class App {
         case .top: if state.screen == .heads || state.screen == .compare { selectTableIndex(0) } else { setStep(0) }
         case .bottom:
             if state.screen == .heads || state.screen == .compare { selectTableIndex(Int.max) } else { setStep(trace.stepCount - 1) }
-        case .activate: show(.heatmap)
+        case .activate: drill(into: .heatmap)
         case .cycleMetric(let d):
             let all = OverviewMetric.allCases
             state.metric = all[(state.metric.rawValue + d + all.count) % all.count]
@@ -300,6 +316,7 @@ public final class App {
         for m in models { m.deadline = deadline; m.incomplete = false }
         let ctx = ViewContext(app: self)
         Chrome.render(ctx, into: &grid)
+        if glyphs == .ascii { grid.transliterateToASCII() }
         lastFrameIncomplete = models.contains { $0.incomplete }
         for m in models { m.deadline = nil }
         return grid

@@ -18,7 +18,8 @@ public struct HeatmapState: Equatable, Sendable {
 
 public struct AppState: Equatable, Sendable {
     public var screen: Screen = .overview
-    /// Views visited before, for `q` / Esc to go back to.
+    /// The views drilled in from (Enter on a head opens its heatmap), for `q` / Esc to go back
+    /// to. Switching views (number keys, Tab, a tab click) clears it: those views are top level.
     public var history: [Screen] = []
     public var overlay: Overlay = .none
     /// First help entry shown (the help scrolls with j/k when it does not fit).

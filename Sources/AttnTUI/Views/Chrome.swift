@@ -56,6 +56,7 @@ enum Chrome {
     }
 
     static func status(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect) {
+        let st = ctx.state
         let bar = ctx.mono ? Style.reverse : Style(fg: Color(hex: 0xD0D0D0), bg: Color(hex: 0x303030))
         grid.fill(area, Cell(" ", bar))
         if case .prompt(let kind, let text) = ctx.state.overlay {
@@ -75,7 +76,7 @@ enum Chrome {
         } else if case .recovered = ctx.trace.source.fileStatus {
             style = ctx.mono ? .reverse : Style(fg: Color(hex: 0xFFAF00), bg: bar.bg, attrs: .bold)
         }
-        let help = " ? help  q back "
+        let help = st.history.isEmpty && st.overlay == .none ? " ? help  q quit " : " ? help  q back "
         grid.put(area.x, area.y, left, style, maxWidth: area.width - help.count)
         grid.put(area.maxX - help.count, area.y, help, bar)
     }

@@ -171,7 +171,7 @@ enum HeatmapView {
         let gutter = 7
         let plot = Rect(x: area.x + gutter, y: area.y + 1, width: area.width - gutter, height: area.height - 1)
         guard plot.width > 0, plot.height > 0 else { return (0, 1) }
-        let perCellRows = ctx.mono ? 1 : 2
+        let perCellRows = ctx.mono || ctx.ascii ? 1 : 2   // half blocks need Unicode
         let cells = (cols: plot.width, rows: plot.height * perCellRows)
         ctx.feedback.heatmapCells = cells
         ctx.feedback.heatmapData = (src.cols, src.rows)
@@ -221,6 +221,11 @@ enum HeatmapView {
                     let i = y * cells.cols + c
                     let g: Unicode.Scalar = evicted[i] ? "x" : (values[i].map { GlyphRamp.glyph(signed ? abs($0) / max(maxV, 1e-12) : scale.t($0)) } ?? " ")
                     grid.set(x, plot.y + y, g)
+                    continue
+                }
+                if ctx.ascii {
+                    let i = y * cells.cols + c
+                    grid.set(x, plot.y + y, " ", color(i).map { Style(bg: $0) } ?? .plain)
                     continue
                 }
                 let top = color((2 * y) * cells.cols + c), bottom = color((2 * y + 1) * cells.cols + c)

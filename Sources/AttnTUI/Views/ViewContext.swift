@@ -11,6 +11,9 @@ public struct ViewContext {
     public var other: TraceModel? { app.other }
     public var palette: Palette { app.palette }
     public var mono: Bool { app.colorMode == .mono }
+    /// Only ASCII reaches the screen (`App.render` transliterates the rest); views that draw
+    /// with half blocks draw one data row per cell instead.
+    public var ascii: Bool { app.glyphs == .ascii }
     public var feedback: RenderFeedback { app.feedback }
 
     /// Styles shared by the views.
@@ -25,17 +28,33 @@ public struct ViewContext {
     /// Text colour readable on top of `bg`.
     func textOn(_ bg: Color) -> Color { bg.luma > 0.5 ? Color(hex: 0x000000) : Color(hex: 0xFFFFFF) }
 
-    /// Draws "need W×H" instead of a view that does not fit. Returns true when it did.
+    /// Draws "need W×H, have w×h" instead of a view that does not fit. Returns true when it did.
     @discardableResult
     func tooSmall(_ grid: inout CellGrid, _ area: Rect, view: String, minWidth: Int, minHeight: Int) -> Bool {
         guard area.width < minWidth || area.height < minHeight else { return false }
         grid.fill(area)
-        let lines = ["Terminal too small for \(view)", "need \(minWidth)×\(minHeight), have \(area.width)×\(area.height)"]
+        let lines = Self.tooSmallLines(view: view, need: (minWidth, minHeight), have: (area.width, area.height))
+        let top = area.y + max(0, (area.height - lines.count) / 2)
         for (i, l) in lines.enumerated() {
             let x = area.x + max(0, (area.width - l.count) / 2)
-            grid.put(x, area.y + area.height / 2 - 1 + i, l, warn, maxWidth: area.width)
+            grid.put(x, top + i, l, warn, maxWidth: area.width)
         }
         return true
+    }
+
+    /// The too-small message broken into lines that fit `have.width` (each phrase whole on a line
+    /// where it fits), at most `have.height` of them, the sizes kept first.
+    static func tooSmallLines(view: String, need: (Int, Int), have: (width: Int, height: Int)) -> [String] {
+        let groups = [["Terminal too small", "for \(view)"], ["need \(need.0)×\(need.1),", "have \(have.width)×\(have.height)"]]
+        var lines: [[String]] = groups.map { g in
+            let joined = g.joined(separator: " ")
+            return joined.count <= have.width ? [joined] : g
+        }
+        // drop the heading first, then the "need" phrase, so that what the terminal has stays visible
+        while lines.joined().count > max(1, have.height) {
+            if !lines[0].isEmpty { lines[0].removeLast() } else if lines[1].count > 1 { lines[1].removeFirst() } else { break }
+        }
+        return lines.joined().map { String($0) }
     }
 
     /// A horizontal colour legend: "lo ████████ hi" with a label, in one row.
