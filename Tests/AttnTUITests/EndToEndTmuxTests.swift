@@ -1,7 +1,7 @@
 // Drives the real binary in tmux: opens a sample trace, goes through every view, the help, the
 // jump prompt, the filter, replay, a resize to 80×24 and to a too-small size, then quits with q;
 // and the flags --step, --color and --no-mouse. Uses the attnscope of this test build
-// (AttnscopeBinary). Skipped only when tmux is not installed.
+// (AttnscopeBinary). tmux is installed by scripts/setup.sh: without it these tests fail.
 
 import AttnTestSupport
 import Foundation
@@ -77,7 +77,7 @@ final class EndToEndTmuxTests: XCTestCase {
     func tmux(_ args: [String]) throws { _ = try run(tmuxPath()!, ["-L", socket] + args) }
 
     func testEveryViewResizeAndQuit() throws {
-        guard tmuxPath() != nil else { throw XCTSkip("tmux is not installed (scripts/setup.sh installs it)") }
+        guard tmuxPath() != nil else { return XCTFail("tmux is not installed (scripts/setup.sh installs it)") }
         let binary = try AttnscopeBinary.require().path
         let trace = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-e2e-\(getpid()).atrace").path
         defer { try? FileManager.default.removeItem(atPath: trace); _ = try? tmux("kill-server") }
@@ -134,7 +134,7 @@ final class EndToEndTmuxTests: XCTestCase {
     /// sends: truecolor as 38;2 / 48;2, 256 colours as 38;5 / 48;5, mono no colour at all);
     /// --no-mouse leaves the pane's mouse reporting off, which the viewer otherwise turns on.
     func testStepColorAndMouseFlags() throws {
-        guard tmuxPath() != nil else { throw XCTSkip("tmux is not installed (scripts/setup.sh installs it)") }
+        guard tmuxPath() != nil else { return XCTFail("tmux is not installed (scripts/setup.sh installs it)") }
         let binary = try AttnscopeBinary.require().path
         let trace = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-e2e-flags-\(getpid()).atrace").path
         defer { try? FileManager.default.removeItem(atPath: trace); _ = try? tmux("kill-server") }
