@@ -7,6 +7,7 @@ import PackageDescription
 //   AttnAnalysis -> AttnTrace
 //   AttnTUI      -> AttnTrace, AttnAnalysis; only AttnTUI/Terminal imports CNCurses
 //   attnscope    -> everything above + ArgumentParser (the recorder is the one place runtime meets format)
+//   AttnTestSupport -> XCTest only; test targets depend on it, production targets never do
 
 let package = Package(
     name: "attnscope",
@@ -51,12 +52,16 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
 
+        // MARK: - Test support (the NaN-failing tolerance check, the binary under test, the model
+        // requirement, golden recording); linked into test bundles only
+        .target(name: "AttnTestSupport", path: "Tests/AttnTestSupport"),
+
         // MARK: - Unit test bundles
-        .testTarget(name: "AttnTraceTests", dependencies: ["AttnTrace"]),
-        .testTarget(name: "AttnRuntimeTests", dependencies: ["AttnRuntime"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace"]),
-        .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace"], exclude: ["Snapshots"]),
+        .testTarget(name: "AttnTraceTests", dependencies: ["AttnTrace", "AttnTestSupport"]),
+        .testTarget(name: "AttnRuntimeTests", dependencies: ["AttnRuntime", "AttnTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace", "AttnTestSupport"]),
+        .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace", "AttnTestSupport"], exclude: ["Snapshots"]),
         // Runs the built `attnscope` binary on the reference model and reads its traces back.
-        .testTarget(name: "EndToEndTests", dependencies: ["AttnTrace", "AttnAnalysis", "attnscope"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AttnTrace", "AttnAnalysis", "AttnRuntime", "attnscope", "AttnTestSupport"]),
     ]
 )

@@ -19,7 +19,9 @@ struct ModelOptions: ParsableArguments {
     var threads: Int = 2
 
     /// The model path to open, or exit 2 with the locator's message (which names the install command).
+    /// Checks --threads too: every command that opens the model asks for its path first.
     func resolvedPath() throws -> String {
+        try checkThreads()
         if let model {
             guard FileManager.default.fileExists(atPath: model) else { throw CLIError("--model \(model)", "no such file") }
             return model
@@ -29,7 +31,6 @@ struct ModelOptions: ParsableArguments {
 
     /// Opens the model with a KV cache of `contextLength` positions (nil: the model's own).
     func load(contextLength: Int? = nil) throws -> (Transformer, GGUFFile) {
-        try checkThreads()
         let path = try resolvedPath()
         do {
             let gguf = try GGUFFile(path: path)

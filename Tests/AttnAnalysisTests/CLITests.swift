@@ -1,12 +1,11 @@
 import XCTest
+import AttnTestSupport
 import AttnTrace
 @testable import AttnAnalysis
 
-/// Runs the built `attnscope` binary (release build, as scripts/test.sh makes it) on small sample
-/// traces written to a temporary directory, and checks exit statuses and messages.
+/// Runs the `attnscope` binary of this test build (AttnscopeBinary) on small sample traces written
+/// to a temporary directory, and checks exit statuses and messages.
 final class CLITests: XCTestCase {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
     var dir: URL!
 
     override func setUpWithError() throws {
@@ -16,27 +15,9 @@ final class CLITests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    func binary() throws -> URL {
-        for config in ["release", "debug"] {
-            let url = Self.repoRoot.appendingPathComponent(".build/\(config)/attnscope")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw XCTSkip("attnscope is not built (swift build -c release first)")
-    }
-
     func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = try binary()
-        p.arguments = args
-        let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: outURL)
-        p.standardError = try FileHandle(forWritingTo: errURL)
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, try String(contentsOf: outURL, encoding: .utf8),
-                try String(contentsOf: errURL, encoding: .utf8))
+        let r = try runProcess(try AttnscopeBinary.require(), args)
+        return (r.status, r.out, r.err)
     }
 
     /// A tiny sample trace; `perturb` edits frames before they are written.

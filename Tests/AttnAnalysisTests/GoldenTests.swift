@@ -1,4 +1,5 @@
 import XCTest
+import AttnTestSupport
 import AttnTrace
 @testable import AttnAnalysis
 
@@ -8,12 +9,12 @@ import AttnTrace
 ///                        (`attnscope dump`) and per-head tables a.jsonl, b.jsonl;
 ///   diff.txt, diff.json  `attnscope diff traces/diff/a.atrace traces/diff/b.atrace [--json]`;
 ///   stats.txt            `attnscope stats traces/diff/a.atrace`.
-/// RECORD_GOLDEN=1 rewrites all of them (then review `git diff traces/`).
+/// RECORD_GOLDEN=1 rewrites all of them and fails (then review `git diff traces/` and run again).
 final class GoldenTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let dir = root.appendingPathComponent("traces/diff")
-    let recording = ProcessInfo.processInfo.environment["RECORD_GOLDEN"] != nil
+    let recording = GoldenRecording.isOn
 
     /// The golden runs, from the trace library's seeded sample generator.
     static func frames(perturbed: Bool) -> (RunHeader, [StepFrame]) {
@@ -42,7 +43,7 @@ final class GoldenTests: XCTestCase {
     func check(_ actual: String, _ name: String) throws {
         if recording {
             try actual.write(toFile: path(name), atomically: true, encoding: .utf8)
-            return
+            return GoldenRecording.recorded("traces/diff/\(name)")
         }
         let expected = try String(contentsOfFile: path(name), encoding: .utf8)
         if actual != expected {

@@ -49,3 +49,26 @@ final class DiffMetricTests: XCTestCase {
         for (i, m) in DiffMetric.allCases.enumerated() { XCTAssertEqual(m.index, i, "\(m)") }
     }
 }
+
+/// `differs` at its edges: a difference exactly on an allowance is within it (both comparisons are
+/// strict), and the relative allowance is taken at the baseline a, not at b (asymmetric values).
+final class ToleranceEdgeTests: XCTestCase {
+    func testADifferenceExactlyOnTheAllowanceIsWithinIt() {
+        // (values exact in binary: 1.5 − 1 = 0.5 and 3 − 2 = 1 = 0.5 · 2)
+        XCTAssertFalse(Tolerance(abs: 0.5, rel: 0).differs(1, 1.5))
+        XCTAssertTrue(Tolerance(abs: 0.5, rel: 0).differs(1, 1.5000001))
+        XCTAssertFalse(Tolerance(abs: 0, rel: 0.5).differs(2, 3))
+        XCTAssertTrue(Tolerance(abs: 0, rel: 0.5).differs(2, 3.0000001))
+        XCTAssertEqual(Tolerance(abs: 0, rel: 0.5).allowance(at: 2), 1)
+        XCTAssertEqual(Tolerance(abs: 0.5, rel: 0.1).allowance(at: 2), 0.5)
+    }
+
+    func testTheRelativeAllowanceIsTakenAtTheBaseline() {
+        let t = Tolerance(abs: 0, rel: 0.4)
+        XCTAssertTrue(t.differs(2, 3))    // |Δ| 1 > 0.4 · 2 (at b it would be 1.2: within)
+        XCTAssertFalse(t.differs(3, 2))   // |Δ| 1 ≤ 0.4 · 3 (at b it would be 0.8: beyond)
+        XCTAssertEqual(t.allowance(at: -5), 2, accuracy: 1e-12)
+        XCTAssertTrue(t.differs(-2, -3))
+        XCTAssertFalse(t.differs(-3, -2))
+    }
+}

@@ -75,6 +75,25 @@ final class TraceDiffTests: XCTestCase {
         XCTAssertTrue(r.renderText().contains("id 999 \"x\""), r.renderText())
     }
 
+    /// A step that ran at another position, in another phase or with another number of queries
+    /// is a mismatch of the step itself, each on its own.
+    func testStepAtAnotherPositionPhaseOrQueryCountIsReported() throws {
+        let a = SyntheticRun.make(seed: 4)
+        for change in ["position", "phase", "queries"] {
+            var b = a
+            switch change {
+            case "position": b.steps[3].step.position += 1
+            case "phase": b.steps[3].step.phase = .prefill
+            default: b.steps[3].step.queryCount += 1
+            }
+            let r = try TraceDiff.run(a, b)
+            XCTAssertFalse(r.withinTolerance, change)
+            XCTAssertEqual(r.tokenMismatchCount, 1, change)
+            XCTAssertEqual(r.tokenMismatches.first?.step, 3, change)
+            XCTAssertEqual(r.tokenMismatches.first?.what, "step", change)
+        }
+    }
+
     func testAttentionRowChangeIsMeasured() throws {
         let a = SyntheticRun.make(seed: 11)
         var b = a

@@ -1,3 +1,4 @@
+import AttnTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -42,16 +43,53 @@ final class AttentionTests: XCTestCase {
                                            count: visible, headDim: 64)
                         }
                         let got = Array(out[(i * 6 + h) * 64 ..< (i * 6 + h + 1) * 64])
-                        XCTAssertLessThan(maxRelativeError(got, ref), 1e-5, "seed \(seed) T \(t) row \(i) head \(h)")
+                        assertClose(got, ref, below: 1e-5, relative: true, "seed \(seed) T \(t) row \(i) head \(h)")
                         let row = capture.rows[0][h][i]
                         XCTAssertEqual(row.query, Int(positions[i]))
                         XCTAssertEqual(row.probs.count, visible, "causal: row sees entries up to its position")
-                        XCTAssertLessThan(zip(row.probs, probs).map { abs($0 - $1) }.max()!, 1e-6)
+                        assertClose(row.probs, probs, below: 1e-6)
                     }
                 }
                 pos += Int32(t)
             }
         }
+    }
+
+    /// Scores near ±1e3, far beyond exp's range: every softmax (the prefill rows, each decode
+    /// chunk and their merge) must subtract its maximum first, or its exponentials saturate.
+    /// 300 keys, so that a decode row spans two 256-key chunks.
+    func testScoresNearAThousandMatchNaive() {
+        let shape = AttentionShape(heads: 2, kvHeads: 1, headDim: 64)
+        var rng = SeededRandom(seed: 31)
+        let cache = KVCache(layers: 1, kvHeads: 1, headDim: 64, capacity: 512)
+        let att = Attention(shape: shape, capacity: 512, pool: WorkerPool(threads: 2))
+        let capture = AttentionCapture(layers: 1, heads: 2)
+        att.probe = capture
+        var pos: Int32 = 0
+        var largest: Double = 0
+        for t in [300, 1, 1] {
+            let q = rng.floats(t * 2 * 64, in: -1000...1000), k = rng.floats(t * 64, in: -3...3), v = rng.floats(t * 64)
+            var out = [Float](repeating: 0, count: t * 2 * 64)
+            capture.clear()
+            att.forward(out: &out, q: q, k: k, v: v, positions: (0..<Int32(t)).map { pos + $0 }, tokens: t, layer: 0, cache: cache)
+            let n = cache.count(layer: 0, kvHead: 0)
+            for i in Swift.max(0, t - 3)..<t {   // the last rows see the most keys
+                for h in 0..<2 {
+                    let visible = n - (t - 1 - i)
+                    var ref = [Float](repeating: 0, count: 64), probs = [Float](repeating: 0, count: visible)
+                    q.withUnsafeBufferPointer { qp in
+                        attendRowNaive(out: &ref, probs: &probs, q: qp.baseAddress! + (i * 2 + h) * 64,
+                                       keys: cache.keys(layer: 0, kvHead: 0), values: cache.values(layer: 0, kvHead: 0),
+                                       count: visible, headDim: 64)
+                    }
+                    largest = Swift.max(largest, Double(probs.max() ?? 0))
+                    assertClose(Array(out[(i * 2 + h) * 64 ..< (i * 2 + h + 1) * 64]), ref, below: 1e-3, relative: true, "T \(t) row \(i) head \(h)")
+                    assertClose(capture.rows[0][h][i].probs, probs, below: 1e-3, "T \(t) row \(i) head \(h)")
+                }
+            }
+            pos += Int32(t)
+        }
+        XCTAssertGreaterThan(largest, 0.5, "the scores are far apart, as intended: rows are peaked")
     }
 
     /// GQA: query head h uses KV head h / (H/G) (consecutive heads share), not h % G. With H = 4,

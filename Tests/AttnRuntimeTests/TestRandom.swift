@@ -48,10 +48,3 @@ private func appendHalf(_ bytes: inout [UInt8], _ v: Float) {
     let h = HalfFloat.f32ToF16(v)
     bytes.append(UInt8(h & 0xFF)); bytes.append(UInt8(h >> 8))
 }
-
-/// max_i |a[i] - b[i]| / max(1, max_i |b[i]|)
-func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count)
-    let scale = max(1, b.map { abs($0) }.max() ?? 0)
-    return zip(a, b).map { abs($0 - $1) }.max()! / scale
-}

@@ -1,8 +1,9 @@
 // Drives the real binary in tmux: opens a sample trace, goes through every view, the help, the
-// jump prompt, the filter, replay, a resize to 80×24 and to a too-small size, then quits with one q.
-// Uses .build/release/attnscope (built by `swift build -c release` / scripts/test.sh; nothing is
-// built here). Skipped only when tmux is not installed.
+// jump prompt, the filter, replay, a resize to 80×24 and to a too-small size, then quits with one q;
+// and the flags --step, --color and --no-mouse. Uses the attnscope of this test build
+// (AttnscopeBinary). tmux is installed by scripts/setup.sh: without it these tests fail.
 
+import AttnTestSupport
 import Foundation
 import XCTest
 
@@ -10,7 +11,6 @@ final class EndToEndTmuxTests: XCTestCase {
     let socket = "attnscope-e2e-\(getpid())"
     let session = "view"
 
-    static var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
 
     /// Runs a command and returns its status and output (through a file). posix_spawn + waitpid
     /// rather than Foundation.Process: `tmux new-session` starts a server that inherits the client's
@@ -46,11 +46,13 @@ final class EndToEndTmuxTests: XCTestCase {
 
     func capture() throws -> String { try tmux("capture-pane", "-p", "-t", session).out }
 
-    /// Polls the pane until `text` shows (5 s at most: CI machines can be busy); returns the last capture.
+    /// Polls the pane until `text` shows; returns the last capture. The limit (30 s) is only there
+    /// so that a broken viewer ends the test: a shared, busy machine can be slow, which is no failure.
     @discardableResult
     func waitFor(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         var last = ""
-        for _ in 0..<250 {
+        let deadline = Date().addingTimeInterval(Self.patience)
+        while Date() < deadline {
             last = try capture()
             if last.contains(text) { return last }
             usleep(20_000)
@@ -59,15 +61,24 @@ final class EndToEndTmuxTests: XCTestCase {
         return last
     }
 
+    static let patience: TimeInterval = 30
+
+    /// Polls until `condition` holds (at most `patience`); returns whether it did.
+    func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(Self.patience)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     func keys(_ k: String...) throws { try tmux(["send-keys", "-t", session] + k) }
     func tmux(_ args: [String]) throws { _ = try run(tmuxPath()!, ["-L", socket] + args) }
 
     func testEveryViewResizeAndQuit() throws {
-        guard tmuxPath() != nil else { throw XCTSkip("tmux is not installed (scripts/setup.sh installs it)") }
-        let binary = Self.root.appendingPathComponent(".build/release/attnscope").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            return XCTFail("\(binary) is missing: run `swift build -c release -Xswiftc -enable-testing` first")
-        }
+        guard tmuxPath() != nil else { return XCTFail("tmux is not installed (scripts/setup.sh installs it)") }
+        let binary = try AttnscopeBinary.require().path
         let trace = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-e2e-\(getpid()).atrace").path
         defer { try? FileManager.default.removeItem(atPath: trace); _ = try? tmux("kill-server") }
         let w = try run(binary, ["bench-view", "--write-sample", trace, "--steps", "60"])
@@ -96,9 +107,7 @@ final class EndToEndTmuxTests: XCTestCase {
         try keys("6"); try waitFor("policy", "run info")
         try keys("?"); try waitFor("keys (? or Esc to close)", "help")
         try keys("Escape")
-        var closed = false
-        for _ in 0..<250 where !closed { closed = !(try capture().contains("keys (? or Esc to close)")); if !closed { usleep(20_000) } }
-        XCTAssertTrue(closed, "Esc closes the help")
+        XCTAssertTrue(try eventually { !(try capture().contains("keys (? or Esc to close)")) }, "Esc closes the help")
         try keys(":", "L", "2", "H", "3", "Space", "s", "4", "0", "Enter")
         try waitFor("step 40/60 decode · L2 H3", "jump")
         try keys("Space"); try waitFor("▶", "replay")
@@ -116,12 +125,49 @@ final class EndToEndTmuxTests: XCTestCase {
 
         // one q quits from a top-level view, however many views were visited
         try keys("q")
-        var ended = false
-        for _ in 0..<250 {
-            if try tmux("has-session", "-t", session).status != 0 { ended = true; break }
-            usleep(20_000)
-        }
+        let ended = try eventually { try tmux("has-session", "-t", session).status != 0 }
         let screen = ended ? "" : (try capture())
         XCTAssertTrue(ended, "the viewer did not exit after q; screen:\n\(screen)")
+    }
+
+    /// --step opens at that step; --color picks the colour encoding (tmux keeps what the viewer
+    /// sends: truecolor as 38;2 / 48;2, 256 colours as 38;5 / 48;5, mono no colour at all);
+    /// --no-mouse leaves the pane's mouse reporting off, which the viewer otherwise turns on.
+    func testStepColorAndMouseFlags() throws {
+        guard tmuxPath() != nil else { return XCTFail("tmux is not installed (scripts/setup.sh installs it)") }
+        let binary = try AttnscopeBinary.require().path
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-e2e-flags-\(getpid()).atrace").path
+        defer { try? FileManager.default.removeItem(atPath: trace); _ = try? tmux("kill-server") }
+        let w = try run(binary, ["bench-view", "--write-sample", trace, "--steps", "60"])
+        XCTAssertEqual(w.status, 0, w.out)
+
+        // (swift test's environment may hold NO_COLOR: each case sets the colour variables itself)
+        struct Case { var flags: String; var env = "-u NO_COLOR"; var status: String; var mouse: String; var present: [String]; var absent: [String] }
+        let cases = [
+            Case(flags: "--step 17", status: "step 17/60", mouse: "1", present: ["38;2;", "48;2;"], absent: ["38;5;"]),
+            Case(flags: "--color 256 --no-mouse", status: "step 0/60", mouse: "0", present: ["38;5;", "48;5;"], absent: ["38;2;", "48;2;"]),
+            Case(flags: "--color mono --step 60", status: "step 60/60", mouse: "1", present: [], absent: ["38;", "48;"]),
+            Case(flags: "", env: "NO_COLOR=1", status: "step 0/60", mouse: "1", present: [], absent: ["38;", "48;"]),
+        ]
+        for c in cases {
+            let command = "env \(c.env) TERM=xterm-256color COLORTERM=truecolor LANG=C.UTF-8 \(binary) view \(trace) \(c.flags)"
+            XCTAssertEqual(try tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command).status, 0)
+            try waitFor("1 Overview", "\(c.env) \(c.flags): first frame")
+            try waitFor(c.status, "\(c.flags): status line")
+            // the viewer fills a frame progressively: wait until the screen stops changing
+            var screen = ""
+            XCTAssertTrue(try eventually {
+                let previous = screen
+                usleep(200_000)
+                screen = try tmux("capture-pane", "-p", "-e", "-t", session).out
+                return screen == previous
+            }, "\(c.flags): the screen never settled")
+            for code in c.present { XCTAssertTrue(screen.contains(code), "\(c.flags): no \(code) colour sequence in:\n\(screen)") }
+            for code in c.absent { XCTAssertFalse(screen.contains(code), "\(c.flags): a \(code) colour sequence") }
+            XCTAssertTrue(try eventually { try tmux("display-message", "-p", "-t", session, "#{mouse_any_flag}").out
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == c.mouse }, "\(c.flags): mouse reporting is not \(c.mouse)")
+            _ = try tmux("kill-session", "-t", session)
+            _ = try eventually { try tmux("has-session", "-t", session).status != 0 }
+        }
     }
 }

@@ -1,9 +1,11 @@
+import AttnTestSupport
 import XCTest
 @testable import AttnTrace
 
 /// traces/golden.atrace is a small trace written by `SampleTraces(shape: .tiny, seed: 7)`; traces/golden.txt
 /// is its `attnscope dump`; traces/golden-truncated.txt is the dump of the same bytes cut in the middle
-/// of the last step chunk. Regenerate all three after a deliberate format or dump change with:
+/// of the last step chunk. Regenerate all three after a deliberate format or dump change with
+/// (a recording run fails, so that it is never mistaken for a passing one):
 ///
 ///     RECORD_GOLDEN=1 swift test -c release -Xswiftc -enable-testing --filter AttnTraceTests.GoldenTests
 final class GoldenTests: XCTestCase {
@@ -12,7 +14,7 @@ final class GoldenTests: XCTestCase {
     let goldenTrace = traces.appendingPathComponent("golden.atrace")
     let goldenText = traces.appendingPathComponent("golden.txt")
     let truncatedText = traces.appendingPathComponent("golden-truncated.txt")
-    var recording: Bool { ProcessInfo.processInfo.environment["RECORD_GOLDEN"] != nil }
+    var recording: Bool { GoldenRecording.isOn }
 
     func writeSample() throws -> [UInt8] {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("golden-\(getpid()).atrace").path
@@ -37,7 +39,7 @@ final class GoldenTests: XCTestCase {
             try TraceDump.text(TraceReader(bytes: bytes, name: "traces/golden.atrace")).write(to: goldenText, atomically: true, encoding: .utf8)
             try TraceDump.text(TraceReader(bytes: truncated(bytes), name: "traces/golden.atrace"))
                 .write(to: truncatedText, atomically: true, encoding: .utf8)
-            return
+            return GoldenRecording.recorded("traces/golden.atrace, golden.txt and golden-truncated.txt")
         }
         let golden = Array(try Data(contentsOf: goldenTrace))
         XCTAssertEqual(bytes.count, golden.count, "writer output size changed; see the regenerate command in GoldenTests")

@@ -88,19 +88,22 @@ final class RecoveryTests: XCTestCase {
         signal(SIGXFSZ, SIG_IGN)
         var old = rlimit()
         getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
-        var limited = old
-        limited.rlim_cur = 700
-        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited)
         var thrown: TraceError?
         var written = 0
         do {
-            let w = try TraceWriter(path: path, header: sample.header)
-            for s in 0..<sample.stepCount { try w.append(sample.frame(step: s)); written += 1 }
-            try w.finish()
-        } catch let e as TraceError {
-            thrown = e
+            // The limit is process-wide: restored however this block is left.
+            var limited = old
+            limited.rlim_cur = 700
+            setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited)
+            defer { setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old) }
+            do {
+                let w = try TraceWriter(path: path, header: sample.header)
+                for s in 0..<sample.stepCount { try w.append(sample.frame(step: s)); written += 1 }
+                try w.finish()
+            } catch let e as TraceError {
+                thrown = e
+            }
         }
-        setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
         guard let thrown, case .io(let op, let code, _) = thrown.problem else { return XCTFail("no io error") }
         XCTAssertEqual(op, "write"); XCTAssertEqual(code, EFBIG)
         XCTAssertTrue(thrown.description.contains(path))

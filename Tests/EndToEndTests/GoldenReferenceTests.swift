@@ -16,7 +16,7 @@ final class GoldenReferenceTests: XCTestCase {
                             "--temperature", "0"]
 
     func testReRecordingMatchesTheGoldenTraceWithOneAndTwoThreads() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no attnscope binary at \(binary.path)")
+        try requireModel()
         let golden = Self.reference.appendingPathComponent("golden.atrace").path
         let header = try TraceReader(path: golden).header
         XCTAssertEqual(header.policy.mode, .evicts)

@@ -8,7 +8,7 @@ import XCTest
 /// than a window of the most recent entries of the same size.
 final class QuestEndToEndTests: XCTestCase {
     func testQuestSelectsPagesAndKeepsTheCache() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no attnscope binary at \(binary.path)")
+        try requireModel()
         let quest = tempPath("quest.atrace"), window = tempPath("window.atrace")
         defer { try? FileManager.default.removeItem(atPath: quest); try? FileManager.default.removeItem(atPath: window) }
         let prompt = RecordEndToEndTests.prompt
@@ -21,6 +21,7 @@ final class QuestEndToEndTests: XCTestCase {
         let promptCount = q.header.promptTokens.count
         XCTAssertGreaterThan(promptCount, 30)
 
+        XCTAssertEqual(q.stepCount, 4)
         var questRecall: [Float] = [], windowRecall: [Float] = []
         for step in 0..<q.stepCount {
             let n = promptCount + step   // entries visible to the step's last query

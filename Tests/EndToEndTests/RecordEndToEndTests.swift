@@ -1,9 +1,10 @@
+import AttnTestSupport
 import AttnTrace
 import Foundation
 import XCTest
 
 /// `attnscope record` on the reference model (SmolLM2-135M), read back with TraceReader.
-/// Needs the model installed (scripts/setup.sh); skipped with a message when it is not.
+/// Needs the model (scripts/setup.sh installs it): a failure without it, unless ATTNSCOPE_SKIP_MODEL_TESTS=1.
 final class RecordEndToEndTests: XCTestCase {
     static let prompt = "In a quiet village by the sea, an old fisherman told the children stories about the storms "
         + "he had survived, the whales he had seen, and the friends he had lost over the years."
@@ -11,7 +12,7 @@ final class RecordEndToEndTests: XCTestCase {
     func mean(_ xs: [Float]) -> Float { xs.reduce(0, +) / Float(max(1, xs.count)) }
 
     func testDenseAndStreamingTraces() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no attnscope binary at \(binary.path)")
+        try requireModel()
         let densePath = tempPath("dense.atrace"), streamPath = tempPath("streaming.atrace")
         defer { try? FileManager.default.removeItem(atPath: densePath); try? FileManager.default.removeItem(atPath: streamPath) }
         try run(["record", "--ignore-eos", "--prompt", Self.prompt, "-n", "6", "--policy", "dense", "--capture", "rows",
@@ -50,6 +51,7 @@ final class RecordEndToEndTests: XCTestCase {
         XCTAssertEqual(try dense.rows(step: 2, layer: 3, head: 1)?.cols, promptCount + 2)
         XCTAssertNil(try dense.rows(step: 1, layer: 3, head: 1))
 
+        XCTAssertEqual(stream.stepCount, 6)
         for step in 0..<stream.stepCount {
             let kv = try stream.kv(step: step)
             // After prefill the cache holds sink + window entries per KV head; KV bytes drop.
@@ -78,7 +80,7 @@ final class RecordEndToEndTests: XCTestCase {
     /// h2o and snapkv on the reference model: the cache is cut to the budget at the end of
     /// prefill, h2o keeps it there while decoding, snapkv lets it grow again.
     func testH2OAndSnapKVTraces() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        try requireModel()
         let h2o = tempPath("h2o.atrace"), snap = tempPath("snapkv.atrace")
         defer { try? FileManager.default.removeItem(atPath: h2o); try? FileManager.default.removeItem(atPath: snap) }
         try run(["record", "--ignore-eos", "--prompt", Self.prompt, "-n", "4", "--policy", "h2o:heavy=8,window=8", "--out", h2o])
@@ -102,7 +104,7 @@ final class RecordEndToEndTests: XCTestCase {
 
     /// calibrate writes budgets that keep ≥ τ on the calibration text; record with them evicts.
     func testCalibrateThenRecordTCA() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        try requireModel()
         let budgets = tempPath("budgets.json"), trace = tempPath("tca.atrace")
         defer { try? FileManager.default.removeItem(atPath: budgets); try? FileManager.default.removeItem(atPath: trace) }
         let text = Array(repeating: Self.prompt, count: 4).joined(separator: " ")
@@ -130,22 +132,12 @@ final class RecordEndToEndTests: XCTestCase {
 
     /// Ctrl-C (SIGINT) stops after the current step and finishes the file (footer written).
     func testInterruptFinishesTheTrace() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        try requireModel()
         let path = tempPath("interrupt.atrace")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["record", "--ignore-eos", "--prompt", "Once upon a time", "-n", "2000", "--out", path]
-        p.standardOutput = Pipe(); p.standardError = Pipe()
-        try p.run()
-        // Wait until a few steps are on disk, then interrupt.
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            if size > 60_000 || !p.isRunning { break }
-            usleep(50_000)
-        }
-        try XCTSkipUnless(p.isRunning, "the model is not installed or the run ended early")
+        let p = try start(["record", "--ignore-eos", "--prompt", "Once upon a time", "-n", "2000", "--out", path])
+        // Wait until a few steps are on disk, then interrupt (an early exit is a failure).
+        guard waitForFile(path, atLeast: 60_000, of: p) else { return }
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0)
@@ -155,15 +147,26 @@ final class RecordEndToEndTests: XCTestCase {
         XCTAssertLessThan(reader.stepCount, 2000)
     }
 
-    func testBadInputExitsTwoWithMessage() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
-        var r = try run(["record", "--ignore-eos", "--prompt", "hi", "--policy", "nonesuch", "--out", tempPath("x.atrace")], expectStatus: 2)
-        XCTAssertTrue(r.err.contains("unknown policy 'nonesuch'"), r.err)
-        r = try run(["record", "--ignore-eos", "--prompt", "hi", "--policy", "streaming:window=-1", "--out", tempPath("x.atrace")], expectStatus: 2)
-        XCTAssertTrue(r.err.contains("window=-1"), r.err)
-        r = try run(["record", "--ignore-eos", "--prompt", "hi", "--capture", "everything", "--out", tempPath("x.atrace")], expectStatus: 2)
-        XCTAssertTrue(r.err.contains("--capture"), r.err)
-        r = try run(["record", "--ignore-eos", "--prompt", "hi", "--out", "/nonexistent-dir/x.atrace"], expectStatus: 2)
-        XCTAssertTrue(r.err.contains("/nonexistent-dir/x.atrace"), r.err)
+    /// A disk that fills up stops `record` with exit 2, a message naming the file, and a trace
+    /// that opens with every step written before the failure. The file-size limit (ulimit -f,
+    /// with SIGXFSZ ignored so that the write fails with EFBIG instead of killing the process)
+    /// makes the trace's writes fail as a full disk's would.
+    func testFullDiskStopsRecordWithExitTwo() throws {
+        try requireModel()
+        let path = tempPath("full.atrace")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try runProcess(URL(fileURLWithPath: "/bin/bash"),
+                               ["-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\"", try AttnscopeBinary.require().path,
+                                "record", "--ignore-eos", "--prompt", "Once upon a time", "-n", "400", "--capture", "selections", "--out", path])
+        XCTAssertFalse(r.signalled, r.err)
+        XCTAssertEqual(r.status, 2, r.err)
+        XCTAssertTrue(r.err.contains(path), r.err)
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+        XCTAssertLessThanOrEqual(size, 64 * 1024)
+        let reader = try TraceReader(path: path)
+        XCTAssertFalse(reader.status.isFinalized)
+        XCTAssertGreaterThan(reader.stepCount, 1)
+        XCTAssertLessThan(reader.stepCount, 400)
+        for step in 0..<reader.stepCount { XCTAssertEqual(try reader.frame(step).step.index, step) }
     }
 }

@@ -61,7 +61,7 @@ final class RecorderParallelTests: XCTestCase {
     }
 
     func testParallelHeadsMatchHeadByHead() throws {
-        let gguf = try GGUFFile(path: try ModelLocator.referenceModelPath())
+        let gguf = try GGUFFile(path: try requireModel())
         let tokenizer = try BPETokenizer(gguf: gguf)
         let prompt = tokenizer.encode("The keeper climbed the steps of the tower every evening and lit the lamp.")
         for spec in ["dense", "streaming:sink=4,window=8", "h2o:heavy=6,window=6", "quest:page=2,budget=6,dense_layers=2"] {

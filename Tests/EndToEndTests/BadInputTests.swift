@@ -1,0 +1,151 @@
+import AttnRuntime
+import AttnTestSupport
+import AttnTrace
+import Foundation
+import XCTest
+
+/// The README's promise, command by command: every bad input (a file, a flag, a value) exits with
+/// status 2 and a message on stderr that names the input. One row per command × bad input; the
+/// rows marked `model` get past their validation only with the model loaded.
+final class BadInputTests: XCTestCase {
+    struct Case {
+        var args: [String]
+        /// Strings the message must contain: the path, flag or value at fault.
+        var names: [String]
+        var model = false
+        var environment: [String: String?] = [:]
+    }
+
+    var dir: URL!
+    var good: String { dir.appendingPathComponent("good.atrace").path }
+    var garbage: String { dir.appendingPathComponent("garbage.atrace").path }
+    var empty: String { dir.appendingPathComponent("empty.txt").path }
+    var missing: String { dir.appendingPathComponent("missing.atrace").path }
+    var missingText: String { dir.appendingPathComponent("missing.txt").path }
+    var out: String { dir.appendingPathComponent("out.atrace").path }
+    let unwritable = "/nonexistent-dir/out.file"
+    static let prose = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("AttnRuntimeTests/Fixtures/english-prose.txt").path
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-bad-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try SampleTraces(shape: .tiny, seed: 1).write(to: good)
+        var rng = SeededGenerator(seed: 5)
+        FileManager.default.createFile(atPath: garbage, contents: Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }))
+        FileManager.default.createFile(atPath: empty, contents: Data())
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    var cases: [Case] {
+        let record = ["record", "--prompt", "hi", "--out", out]
+        let generate = ["generate", "--prompt", "hi"]
+        let calibrate = ["calibrate", "--text", "a calibration text", "--out", dir.appendingPathComponent("b.json").path]
+        return [
+            // reading traces
+            Case(args: ["view", missing], names: [missing]),
+            Case(args: ["view", garbage], names: [garbage]),
+            Case(args: ["view", dir.path], names: [dir.path]),
+            Case(args: ["view", good, "--color", "bogus"], names: ["--color", "bogus"]),
+            Case(args: ["view", good, good, good], names: ["got 3"]),
+            Case(args: ["info", missing], names: [missing]),
+            Case(args: ["info", garbage], names: [garbage]),
+            Case(args: ["info", empty], names: [empty]),
+            Case(args: ["info", "--no-such-flag", good], names: ["--no-such-flag"]),
+            Case(args: ["dump", missing], names: [missing]),
+            Case(args: ["dump", garbage], names: [garbage]),
+            Case(args: ["stats", missing], names: [missing]),
+            Case(args: ["stats", garbage], names: [garbage]),
+            Case(args: ["export", missing, "--format", "csv"], names: [missing]),
+            Case(args: ["export", garbage, "--format", "csv"], names: [garbage]),
+            Case(args: ["export", good, "--format", "bogus"], names: ["--format", "bogus"]),
+            Case(args: ["export", good, "--format", "csv", "-o", unwritable], names: [unwritable]),
+            Case(args: ["diff", good, missing], names: [missing]),
+            Case(args: ["diff", garbage, good], names: [garbage]),
+            Case(args: ["diff", good, good, "--tolerance", "entropy abs=lots"], names: ["lots"]),
+            Case(args: ["diff", good, good, "--tolerance", "bogus abs=1"], names: ["bogus"]),
+            Case(args: ["diff", good, good, "--tolerance-file", missingText], names: [missingText]),
+            Case(args: ["frobnicate"], names: ["frobnicate"]),
+            // recording and running the model
+            Case(args: ["record", "--out", out], names: ["--prompt"]),
+            Case(args: record + ["-n", "0"], names: ["-n 0"]),
+            Case(args: record + ["--row-interval", "0"], names: ["--row-interval"]),
+            Case(args: record + ["--temperature", "-1"], names: ["--temperature"]),
+            Case(args: ["record", "--prompt-file", missingText, "--out", out], names: [missingText]),
+            Case(args: record + ["--policy", "nonesuch"], names: ["nonesuch"]),
+            Case(args: record + ["--policy", "streaming:window=-1"], names: ["window=-1"]),
+            Case(args: record + ["--policy", "tca:budgets=\(missingText)"], names: [missingText]),
+            Case(args: record + ["--capture", "everything"], names: ["--capture", "everything"]),
+            Case(args: record + ["--model", missingText], names: [missingText]),
+            Case(args: record + ["--threads", "0"], names: ["--threads"]),
+            Case(args: ["record", "--prompt", "hi", "--out", unwritable], names: [unwritable], model: true),
+            Case(args: generate + ["-n", "0"], names: ["-n 0"]),
+            Case(args: ["generate", "--prompt", ""], names: ["--prompt"]),
+            Case(args: generate + ["--model", missingText], names: [missingText]),
+            Case(args: generate + ["--temperature", "-1"], names: ["--temperature"]),
+            Case(args: generate + ["--threads", "0"], names: ["--threads"]),
+            Case(args: ["perplexity", "--file", Self.prose, "--ctx", "2"], names: ["--ctx"]),
+            Case(args: ["perplexity", "--file", missingText, "--ctx", "64"], names: [missingText]),
+            Case(args: ["perplexity", "--file", empty, "--ctx", "64"], names: [empty]),
+            Case(args: ["perplexity", "--file", Self.prose, "--ctx", "64", "--max-chunks", "-1"], names: ["--max-chunks"]),
+            Case(args: ["perplexity", "--file", Self.prose, "--ctx", "100000"], names: ["--ctx"], model: true),
+            Case(args: ["perplexity", "--file", Self.prose, "--ctx", "4096"], names: [Self.prose], model: true),
+            Case(args: calibrate + ["--tau", "0"], names: ["--tau"]),
+            Case(args: calibrate + ["--tau", "1.5"], names: ["--tau"]),
+            Case(args: calibrate + ["--block", "3"], names: ["--block"]),
+            Case(args: calibrate + ["--alpha", "2"], names: ["--alpha"]),
+            Case(args: calibrate + ["--window", "0"], names: ["--window"]),
+            Case(args: calibrate + ["--policy", "h2o"], names: ["--policy"]),
+            Case(args: ["calibrate", "--text-file", missingText, "--out", out], names: [missingText]),
+            Case(args: ["calibrate", "--text", "a calibration text", "--out", unwritable], names: [unwritable]),
+            Case(args: calibrate + ["--threads", "0"], names: ["--threads"]),
+            Case(args: ["calibrate", "--text", "too short", "--out", out], names: ["--window"], model: true),
+            // benchmarks
+            Case(args: ["bench", "--thread-counts", "0"], names: ["--thread-counts"]),
+            Case(args: ["bench", "--prefill", "0"], names: ["--prefill"]),
+            Case(args: ["bench-record", "--contexts", "8"], names: ["--contexts"]),
+            Case(args: ["bench-record", "--policy", "nonesuch"], names: ["nonesuch"]),
+            Case(args: ["bench-trace", "--size-mb", "0"], names: ["--size-mb"]),
+            Case(args: ["bench-trace", "--encode-cases", "9"], names: ["--encode-cases"]),
+            Case(args: ["bench-diff", "--megabytes", "0"], names: ["--megabytes"]),
+            Case(args: ["bench-view", "--trace", missing], names: [missing]),
+            Case(args: ["bench-view", "--trace", garbage], names: [garbage]),
+        ]
+    }
+
+    func check(_ c: Case, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try runProcess(try AttnscopeBinary.require(file: file, line: line), c.args, environment: c.environment)
+        let what = "attnscope \(c.args.joined(separator: " "))"
+        XCTAssertFalse(r.signalled, "\(what) crashed (\(r.status)): \(r.err)", file: file, line: line)
+        XCTAssertEqual(r.status, 2, "\(what): \(r.err)", file: file, line: line)
+        for name in c.names {
+            XCTAssertTrue(r.err.contains(name), "\(what): the message does not name '\(name)': \(r.err)", file: file, line: line)
+        }
+        XCTAssertFalse(r.err.contains("Fatal error"), "\(what): \(r.err)", file: file, line: line)
+    }
+
+    func testEveryCommandExitsTwoNamingTheBadInput() throws {
+        for c in cases where !c.model { try check(c) }
+    }
+
+    func testBadInputFoundAfterLoadingTheModel() throws {
+        try requireModel()
+        for c in cases where c.model { try check(c) }
+    }
+
+    /// The model not installed (an empty search path): each command that needs it exits 2 with
+    /// the locator's install hint.
+    func testModelNotInstalledExitsTwoWithTheInstallHint() throws {
+        let noModel: [String: String?] = [ModelLocator.environmentVariable: nil, ModelLocator.searchPathVariable: ""]
+        for args in [["record", "--prompt", "hi", "--out", out], ["generate", "--prompt", "hi"],
+                     ["perplexity", "--file", Self.prose, "--ctx", "64"],
+                     ["calibrate", "--text", "a calibration text", "--out", dir.appendingPathComponent("b.json").path],
+                     ["bench", "--decode-tokens", "1"], ["bench-record", "--decode-tokens", "8"]] {
+            try check(Case(args: args, names: ["--model", ModelLocator.installCommand], environment: noModel))
+        }
+        // ATTNSCOPE_MODEL pointing nowhere is named too
+        try check(Case(args: ["generate", "--prompt", "hi"], names: ["ATTNSCOPE_MODEL=\(missingText)"],
+                       environment: [ModelLocator.environmentVariable: missingText]))
+    }
+}
