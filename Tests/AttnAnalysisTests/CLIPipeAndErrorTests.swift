@@ -11,7 +11,7 @@ extension CLITests {
     func runIntoClosedPipe(_ args: [String]) throws -> (status: Int32, signalled: Bool, err: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["--default-signal=PIPE", try binary().path] + args
+        p.arguments = ["--default-signal=PIPE", try AttnscopeBinary.require().path] + args
         let pipe = Pipe()
         try pipe.fileHandleForReading.close()
         p.standardOutput = pipe

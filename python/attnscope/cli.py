@@ -15,7 +15,7 @@ from .reader import TraceReader
 
 
 class CLIError(Exception):
-    """A usage problem; printed as `attnscope: MESSAGE`, exit status 2."""
+    """A usage problem; printed as `attnscope COMMAND: MESSAGE`, exit status 2."""
 
 
 def _bytes(n: int) -> str:
@@ -149,10 +149,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return args.run(args)
     except (E.TraceError, CLIError) as e:
         sys.stdout.flush()
-        print(f"attnscope: {e}", file=sys.stderr)
+        print(f"attnscope {args.command}: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
     except OSError as e:
-        print(f"attnscope: {e}", file=sys.stderr)
+        print(f"attnscope {args.command}: {e}", file=sys.stderr)
         return 2

@@ -319,7 +319,7 @@ def test_cli_exits_2_on_bad_input(tmp_path):
     p.write_bytes(BYTES[:100])
     for cmd in ("info", "dump"):
         rc, out, err = python_cli(cmd, p)
-        assert rc == 2 and err.startswith("attnscope: ") and str(p) in err and "truncated file header" in err
+        assert rc == 2 and err.startswith(f"attnscope {cmd}: ") and str(p) in err and "truncated file header" in err
         rc, _, err = python_cli(cmd, tmp_path / "missing.atrace")
         assert rc == 2 and "missing.atrace" in err
     # A chunk that fails its CRC in a finalized file: the dump prints an error line and exits 2.
