@@ -1,0 +1,59 @@
+"""Files written by Swift read back in Python with identical values, and Python writes the same
+bytes for the same content."""
+from __future__ import annotations
+
+import pytest
+
+from attnscope import TraceReader, TraceWriter
+from attnscope.dump import text
+from conftest import GOLDEN, SWIFT_TRACES, TRACES
+
+
+def test_dump_of_golden_equals_swift_golden_text():
+    with TraceReader(GOLDEN) as r:
+        assert text(r) == (TRACES / "golden.txt").read_text()
+
+
+def test_dump_of_reference_recording_equals_swift_text():
+    with TraceReader(TRACES / "reference" / "golden.atrace") as r:
+        assert text(r) == (TRACES / "reference" / "golden.txt").read_text()
+
+
+@pytest.mark.parametrize("name", ["a", "b"])
+def test_dump_of_diff_fixtures_equals_swift_text(name):
+    with TraceReader(TRACES / "diff" / f"{name}.atrace") as r:
+        assert text(r) == (TRACES / "diff" / f"{name}.dump.txt").read_text()
+
+
+def test_dump_of_truncated_golden_equals_swift_text():
+    # traces/golden-truncated.txt: golden.atrace cut in the middle of its last step chunk, opened
+    # under the name "traces/golden.atrace" (GoldenTests.swift).
+    data = GOLDEN.read_bytes()
+    with TraceReader(data) as full:
+        last = full._offsets[-1]
+        end = last + 20 + int.from_bytes(data[last + 8:last + 12], "little")
+    with TraceReader(data[:(last + end) // 2], name="traces/golden.atrace") as r:
+        assert text(r) == (TRACES / "golden-truncated.txt").read_text()
+        assert r.step_count == 3 and not r.status.finalized
+
+
+@pytest.mark.parametrize("path", SWIFT_TRACES, ids=lambda p: p.parent.name + "/" + p.name)
+def test_python_rewrite_of_swift_file_is_byte_identical(path, tmp_path):
+    out = tmp_path / "copy.atrace"
+    with TraceReader(path) as r, TraceWriter(out, r.header) as w:
+        for f in r:
+            w.append(f)
+    assert out.read_bytes() == path.read_bytes()
+
+
+def test_one_head_access_equals_whole_frame():
+    with TraceReader(TRACES / "reference" / "golden.atrace") as r:
+        m = r.header.model
+        for s in (0, r.step_count - 1):
+            f = r.frame(s)
+            for layer in (0, m.layers - 1):
+                for head in range(m.heads):
+                    i = layer * m.heads + head
+                    assert repr(r.metrics(s, layer, head)) == repr(f.metrics[i])
+                    if f.selections:
+                        assert r.selection(s, layer, head) == f.selections[i]
