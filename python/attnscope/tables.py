@@ -158,3 +158,29 @@ def write_dataset(traces: Union[PathLike, Sequence[PathLike]], out_dir: PathLike
                          existing_data_behavior="delete_matching", basename_template="part-{i}.parquet")
         names.append(name)
     return names
+
+
+def _csv_text(s: str) -> str:
+    if any(c in s for c in ',"\n\r'):
+        return '"' + s.replace('"', '""') + '"'
+    return s
+
+
+def write_csv(reader: TraceReader, out) -> None:
+    """The text of `attnscope export --format csv`, byte for byte (floats in their shortest
+    float32 form, unknown values empty), written to the text stream `out`."""
+    cols = columns(reader)
+    out.write(",".join(COLUMNS) + "\n")
+    n = len(cols["step"][0])
+    cells = []
+    for c in COLUMNS:
+        v, mask = cols[c]
+        if c == "phase":
+            cells.append([_csv_text(x) for x in v])
+        elif c in FLOAT_COLUMNS:
+            f32 = v.astype(np.float32)
+            cells.append(["" if mask[i] else str(f32[i]) for i in range(n)])
+        else:
+            cells.append(["" if mask is not None and mask[i] else str(int(v[i])) for i in range(n)])
+    for i in range(n):
+        out.write(",".join(col[i] for col in cells) + "\n")

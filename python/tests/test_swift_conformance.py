@@ -116,3 +116,12 @@ def test_info_of_python_file_matches_swift_except_the_date(tmp_path, attnscope_b
     assert p[0] == s[0] == 0
     strip = lambda t: [l for l in t.splitlines() if not l.startswith("producer")]
     assert strip(p[1]) == strip(s[1])
+
+
+@pytest.mark.parametrize("path", SWIFT_TRACES[:3], ids=lambda p: p.parent.name + "/" + p.name)
+def test_python_csv_export_is_the_swift_text(attnscope_bin, path, tmp_path):
+    from clis import python_cli
+    s = swift_cli(attnscope_bin, "export", path, "--format", "csv")
+    p = python_cli("export", path, "--format", "csv")
+    assert s[0] == p[0] == 0
+    assert p[1] == s[1]
