@@ -21,6 +21,9 @@ CAPTURE = {"metrics": R.CaptureLevel.METRICS, "selections": R.CaptureLevel.SELEC
            "rows": R.CaptureLevel.ROWS, "full": R.CaptureLevel.FULL}
 
 
+_DTYPE_NAMES = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}   # as the Swift header says
+
+
 @dataclass
 class RecordResult:
     """What a recording produced."""
@@ -105,7 +108,7 @@ def record(model: Any, tokenizer: Any, prompt: str, max_new_tokens: int, out: Un
         capture=level, row_interval=(1 if level == R.CaptureLevel.FULL else row_interval) if level >= R.CaptureLevel.ROWS else 0,
         prompt=prompt, prompt_tokens=[R.TokenInfo(i, token_text(tokenizer, i)) for i in ids],
         extra=[("device", str(dev)), ("dense_shadow", "on" if dense_shadow else "off"), ("sampler", "greedy"),
-               ("kv_dtype", str(next(model.parameters()).dtype).replace("torch.", ""))])
+               ("kv_dtype", _DTYPE_NAMES.get(next(model.parameters()).dtype, str(next(model.parameters()).dtype)))])
     writer = TraceWriter(out, header)
     probe = StepProbe(layers, heads, kv_heads, head_dim, capacity, dev, level, row_interval, dense_shadow,
                       keep_shadow=press is not None, press=press)
