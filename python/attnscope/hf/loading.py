@@ -36,12 +36,19 @@ def gguf_tokenizer_facts(path: PathLike) -> Tuple[bool, Optional[int], Optional[
     return bool(add_bos) if add_bos is not None else False, scalar("tokenizer.ggml.bos_token_id"), scalar("tokenizer.ggml.eos_token_id")
 
 
+def _quiet() -> None:
+    """No per-tensor progress bars on stderr (thousands of lines in a log)."""
+    from transformers.utils import logging as tf_logging
+    tf_logging.disable_progress_bar()
+
+
 def load_gguf(path: PathLike, cache_dir: Optional[PathLike] = None, dtype: Any = None) -> Tuple[Any, Any]:
     """(model, tokenizer) from a GGUF file, float32 and eager attention. The first load converts
     (about 30–90 s for SmolLM2-135M) and saves a folder under `cache_dir` (default `cache_root()`),
     keyed by the file's name, size and mtime; later loads take a second or two."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    _quiet()
     p = Path(path)
     if not p.is_file():
         raise ModelFileError(f"GGUF file {p}: not found")
@@ -78,6 +85,7 @@ def load_folder(path: PathLike) -> Tuple[Any, Any]:
     """(model, tokenizer) from a transformers folder, eager attention, float32."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    _quiet()
     p = Path(path)
     if not (p / "config.json").is_file():
         raise ModelFileError(f"model folder {p}: no config.json (not a transformers model folder)")

@@ -55,6 +55,19 @@ def applied(press: Any, model: torch.nn.Module):
     return contextlib.nullcontext() if press is None else press(model)
 
 
+_INT_VIEW = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def fingerprint(keys: torch.Tensor) -> torch.Tensor:
+    """[..., n] an integer hash of each key vector [..., n, d] from its bits: exact and the same
+    for a vector wherever it sits (a floating-point dot product is not: its rounding depends on
+    how the batch is blocked)."""
+    bits = keys.contiguous().view(_INT_VIEW[keys.element_size()]).long()
+    g = torch.Generator().manual_seed(19)
+    coeffs = (torch.randint(1, 2 ** 62, (keys.shape[-1],), generator=g) * 2 + 1).to(keys.device)
+    return (bits * coeffs).sum(-1)
+
+
 def kept_columns(seen: torch.Tensor, cached: torch.Tensor, press: Any, layer: int) -> torch.Tensor:
     """[G, m'] for each cached key the index of the identical key among those seen.
     seen: [G, m, d] the cache in the attention call; cached: [G, m', d] after the press."""
@@ -63,9 +76,7 @@ def kept_columns(seen: torch.Tensor, cached: torch.Tensor, press: Any, layer: in
         raise UnobservablePressError(
             f"press {press_name(press)}: layer {layer}'s cache became {tuple(cached.shape)} from {tuple(seen.shape)}: "
             "not a subset of the entries the recorder saw")
-    probe = torch.randn(d, dtype=torch.float64, generator=torch.Generator().manual_seed(19)).to(seen.device)
-    f_seen = seen.double() @ probe                        # [G, m] fingerprints
-    f_kept = cached.double() @ probe                      # [G, m']
+    f_seen, f_kept = fingerprint(seen), fingerprint(cached)   # [G, m], [G, m']
     sorted_f, order = f_seen.sort(dim=1)
     at = torch.searchsorted(sorted_f, f_kept.contiguous()).clamp(max=m - 1)
     idx = order.gather(1, at)                             # [G, m']
