@@ -74,6 +74,10 @@ def run(args) -> int:
             ids = [int(x) for x in args.prompt_ids.split(",") if x.strip()]
         except ValueError:
             raise CLIError(f"--prompt-ids {args.prompt_ids}: expected comma-separated integers") from None
+    import os
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise CLIError(f"--out {args.out}: cannot write there ({folder} is not a writable directory)")
     from . import hf
     try:
         press = parse_press(args.press) if args.press else None
