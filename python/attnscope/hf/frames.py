@@ -87,12 +87,13 @@ class StepProbe:
         for p in self.probes:
             p.keys_seen = None
         host = torch.stack(self.metrics).cpu().tolist()                       # [L, H, 8]
-        tops = torch.stack([torch.stack([p.top_positions.float(), p.top_scores]) for p in self.probes]).cpu()
+        top_pos = torch.stack([p.top_positions for p in self.probes]).cpu().tolist()   # [L, H, k]
+        top_score = torch.stack([p.top_scores for p in self.probes]).cpu().tolist()
         metrics: List[R.HeadMetrics] = []
         for l in range(L):
             for h in range(H):
                 v = host[l][h]
-                top = [R.SinkScore(int(tops[l, 0, h, j]), float(tops[l, 1, h, j])) for j in range(tops.shape[-1])]
+                top = [R.SinkScore(p, s) for p, s in zip(top_pos[l][h], top_score[l][h])]
                 metrics.append(R.HeadMetrics(layer=l, head=h, visible_kv=int(v[0]), selected=int(v[0]),
                                              sink_mass_1=v[1], sink_mass_4=v[2], entropy=v[3], recall=v[4],
                                              output_error=v[5], overlap_kept=v[6], jaccard=v[7], top_sinks=top))

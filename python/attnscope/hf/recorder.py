@@ -13,6 +13,7 @@ import torch
 from .. import records as R
 from ..writer import TraceWriter
 from . import press as P
+from .background_writer import BackgroundWriter
 from .errors import RecordArgumentError
 from .frames import StepProbe
 from .observer import AttentionObserver, attention_layers, require_eager
@@ -109,7 +110,8 @@ def record(model: Any, tokenizer: Any, prompt: str, max_new_tokens: int, out: Un
         prompt=prompt, prompt_tokens=[R.TokenInfo(i, token_text(tokenizer, i)) for i in ids],
         extra=[("device", str(dev)), ("dense_shadow", "on" if dense_shadow else "off"), ("sampler", "greedy"),
                ("kv_dtype", _DTYPE_NAMES.get(next(model.parameters()).dtype, str(next(model.parameters()).dtype)))])
-    writer = TraceWriter(out, header)
+    file = TraceWriter(out, header)
+    writer = BackgroundWriter(file)
     probe = StepProbe(layers, heads, kv_heads, head_dim, capacity, dev, level, row_interval, dense_shadow,
                       keep_shadow=press is not None, press=press)
     tokens = list(ids)
@@ -134,11 +136,11 @@ def record(model: Any, tokenizer: Any, prompt: str, max_new_tokens: int, out: Un
                 if step > 0:
                     decode_ns += frame.step.wall_ns
                     decode_steps += 1
-                writer.append(frame)
-        writer.close()
+                writer.push(frame)
+        writer.finish()
     except BaseException:
         writer.abandon()   # what was written stays readable by recovery scan
-        if writer.step_count == 0:
+        if file.step_count == 0:
             os.remove(os.fspath(out))   # nothing recorded: no file that looks like a run
         raise
     rate = decode_steps / (decode_ns / 1e9) if decode_ns > 0 else 0.0
