@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=${ATTNSCOPE_VENV:-.venv}
 
+# A venv left without pip (an interrupted or ensurepip-less creation) is made again.
+if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+  rm -rf "$VENV"
+fi
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating the virtual environment $VENV"
   if ! $PY -m venv "$VENV" 2>/dev/null; then

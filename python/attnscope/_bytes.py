@@ -15,6 +15,7 @@ from ._quantize import from_half, from_unit16
 # MARK: - Writing (into a bytearray)
 
 def put_varint(w: bytearray, v: int) -> None:
+    v = int(v)
     if v < 0:
         v &= 0xFFFFFFFFFFFFFFFF
     while v >= 0x80:
@@ -24,6 +25,7 @@ def put_varint(w: bytearray, v: int) -> None:
 
 
 def put_zigzag(w: bytearray, v: int) -> None:
+    v = int(v)
     put_varint(w, ((v << 1) ^ (v >> 63)) & 0xFFFFFFFFFFFFFFFF)
 
 

@@ -12,8 +12,9 @@ from . import _topsinks
 from . import errors as E
 from ._bytes import ByteReader
 from ._quantize import LOG8_TABLE
+from ._topsinks_fast import decode_fast
 from .records import (AttentionRows, CaptureLevel, HeadMetrics, HeadSelection, KVResidency, LayerTime,
-                      ModelInfo, Phase, PolicyInfo, PolicyMode, RowsKind, RunHeader, StepInfo, TokenInfo,
+                      ModelInfo, Phase, PolicyInfo, PolicyMode, RowsKind, RunHeader, SinkScore, StepInfo, TokenInfo,
                       TraceSummary)
 from ._encode import shape_problem
 
@@ -129,7 +130,12 @@ def head_metrics(r: ByteReader, layer: int, head: int, end: int, previous: Optio
     overlap_kept = r.unit16() if not flags & (16 | 128) else overlap
     jacc = r.unit16() if not flags & (32 | 128) else jaccard
     out_err = r.half() if not flags & 64 else nan
-    sinks = _topsinks.decode(r)
+    fast = decode_fast(r.data, r.pos, r.end)
+    if fast is not None:
+        sinks = [SinkScore(p, v) for p, v in fast[0]]
+        r.pos += fast[1]
+    else:
+        sinks = _topsinks.decode(r)   # longer than the fast window, or damaged: the exact reader
     return HeadMetrics(layer, head, visible, selected, sink1, sink4, entropy, recall, out_err, overlap_kept, jacc,
                        sinks if top_sinks else [])
 

@@ -12,7 +12,8 @@ import numpy as np
 from . import _format as F
 from . import _topsinks
 from ._bytes import put_record, put_string, put_u32, put_varint, put_zigzag
-from ._quantize import UNIT_NAN, half, half_array, log8_array, unit16
+from ._quantize import UNIT_NAN, half, half_array, half_bits_array, log8_array, unit16, unit16_array
+from ._topsinks_fast import encode_codes
 from .records import (AttentionRows, HeadMetrics, HeadSelection, KVResidency, RowEncoding, RunHeader,
                       StepFrame, StepInfo, TraceSummary)
 
@@ -136,17 +137,62 @@ def metrics_body(ms: Sequence[HeadMetrics], layers: int, heads: int, end: int) -
 
 
 def _metrics_block(ms: Sequence[HeadMetrics], layer: int, heads: int, end: int) -> bytes:
+    """One layer's head entries. The floats of the whole block are quantized in three numpy calls
+    (`_metrics_block_reference` is the plain version, one value at a time)."""
+    block = ms[layer * heads:(layer + 1) * heads]
+    cap = F.MAX_POSITION
+    for h, m in enumerate(block):
+        if m.layer != layer or m.head != h:
+            raise _FrameProblem(f"metrics[{layer * heads + h}] is layer {m.layer} head {m.head}, expected layer-major order")
+        if not (0 <= m.visible_kv <= cap and 0 <= m.selected <= cap):
+            raise _FrameProblem(f"metrics layer {layer} head {h}: visible {m.visible_kv} / selected {m.selected} out of range")
+        if len(m.top_sinks) > F.MAX_TOP_SINKS:
+            raise _FrameProblem(f"metrics layer {layer} head {h}: {len(m.top_sinks)} top sinks, at most {F.MAX_TOP_SINKS}")
+        for s in m.top_sinks:
+            if not 0 <= s.position <= F.MAX_POSITION:
+                raise _FrameProblem(f"metrics layer {layer} head {h}: sink position {s.position} out of range")
+    codes = unit16_array([[m.sink_mass_1, m.sink_mass_4, m.entropy, m.recall, m.overlap_kept, m.jaccard]
+                          for m in block]).reshape(len(block), 6).tolist()
+    errors = [float(m.output_error) for m in block]
+    halves = half_bits_array(errors).tolist()
+    scores = [s.score for m in block for s in m.top_sinks]
+    sink_codes = log8_array(scores).tolist() if scores else []
     w = bytearray()
     previous = None
-    cap = F.MAX_POSITION
+    at = 0
+    for h, m in enumerate(block):
+        c = codes[h]
+        visible, selected = int(m.visible_kv), int(m.selected)
+        flags = (c[0] == UNIT_NAN) | (c[1] == UNIT_NAN) << 1 | (c[2] == UNIT_NAN) << 2 | (c[3] == UNIT_NAN) << 3
+        flags |= (c[4] == UNIT_NAN) << 4 | (c[5] == UNIT_NAN) << 5 | math.isnan(errors[h]) << 6
+        key = (visible, selected, c[4], c[5])
+        if previous == key:
+            flags = (flags & ~48) | 128
+        previous = key
+        w.append(flags)
+        if not flags & 128:
+            put_zigzag(w, end - visible); put_zigzag(w, visible - selected)
+        for bit in range(4):
+            if not flags & (1 << bit):
+                w += c[bit].to_bytes(2, "little")
+        if not flags & (16 | 128):
+            w += c[4].to_bytes(2, "little")
+        if not flags & (32 | 128):
+            w += c[5].to_bytes(2, "little")
+        if not flags & 64:
+            w += halves[h].to_bytes(2, "little")
+        n = len(m.top_sinks)
+        w += encode_codes([int(s.position) for s in m.top_sinks], sink_codes[at:at + n])
+        at += n
+    return bytes(w)
+
+
+def _metrics_block_reference(ms: Sequence[HeadMetrics], layer: int, heads: int, end: int) -> bytes:
+    """The plain encoder of one layer block (each value quantized alone, _topsinks.encode)."""
+    w = bytearray()
+    previous = None
     for h in range(heads):
-        i = layer * heads + h
-        m = ms[i]
-        if m.layer != layer or m.head != h:
-            raise _FrameProblem(f"metrics[{i}] is layer {m.layer} head {m.head}, expected layer-major order")
-        visible, selected = m.visible_kv, m.selected
-        if visible < 0 or visible > cap or selected < 0 or selected > cap:
-            raise _FrameProblem(f"metrics layer {layer} head {h}: visible {visible} / selected {selected} out of range")
+        m = ms[layer * heads + h]
         codes = [unit16(v) for v in (m.sink_mass_1, m.sink_mass_4, m.entropy, m.recall, m.overlap_kept, m.jaccard)]
         flags = 0
         for bit, c in enumerate(codes):
@@ -154,12 +200,12 @@ def _metrics_block(ms: Sequence[HeadMetrics], layer: int, heads: int, end: int) 
                 flags |= 1 << bit
         if math.isnan(m.output_error):
             flags |= 64
-        if previous is not None and previous == (visible, selected, codes[4], codes[5]):
+        if previous is not None and previous == (m.visible_kv, m.selected, codes[4], codes[5]):
             flags = (flags & ~48) | 128
-        previous = (visible, selected, codes[4], codes[5])
+        previous = (m.visible_kv, m.selected, codes[4], codes[5])
         w.append(flags)
         if not flags & 128:
-            put_zigzag(w, end - visible); put_zigzag(w, visible - selected)
+            put_zigzag(w, end - m.visible_kv); put_zigzag(w, m.visible_kv - m.selected)
         for bit in range(4):
             if not flags & (1 << bit):
                 w += codes[bit].to_bytes(2, "little")
@@ -169,11 +215,6 @@ def _metrics_block(ms: Sequence[HeadMetrics], layer: int, heads: int, end: int) 
             w += codes[5].to_bytes(2, "little")
         if not flags & 64:
             w += half(m.output_error).to_bytes(2, "little")
-        if len(m.top_sinks) > F.MAX_TOP_SINKS:
-            raise _FrameProblem(f"metrics layer {layer} head {h}: {len(m.top_sinks)} top sinks, at most {F.MAX_TOP_SINKS}")
-        for s in m.top_sinks:
-            if s.position < 0 or s.position > F.MAX_POSITION:
-                raise _FrameProblem(f"metrics layer {layer} head {h}: sink position {s.position} out of range")
         w += _topsinks.encode(m.top_sinks)
     return bytes(w)
 
@@ -203,7 +244,7 @@ def selections_body(sel: Sequence[HeadSelection], layers: int, heads: int, end: 
     for i, s in enumerate(sel):
         if s.layer != i // heads or s.head != i % heads:
             raise _FrameProblem(f"selections[{i}] is layer {s.layer} head {s.head}, expected layer-major order")
-        ranges = [range(r.start, r.stop) for r in s.ranges]
+        ranges = [_as_range(r) for r in s.ranges]
         if previous is not None and previous == ranges:
             w.append(0)
             continue
@@ -224,6 +265,16 @@ def selections_body(sel: Sequence[HeadSelection], layers: int, heads: int, end: 
             prev_end = r.stop
         previous = ranges
     return bytes(w)
+
+
+def _as_range(r) -> range:
+    """A half-open range from a `range` or a (start, stop) pair."""
+    if isinstance(r, range):
+        if r.step != 1:
+            raise _FrameProblem(f"selection range {r} has a step")
+        return r
+    start, stop = r
+    return range(int(start), int(stop))
 
 
 def rows_body(a: AttentionRows, encoding: RowEncoding) -> bytes:

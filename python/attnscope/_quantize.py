@@ -22,6 +22,27 @@ LOG8_TABLE = np.array([0.0] + [2.0 ** float(np.float32(c - 255) / np.float32(12)
                       dtype=np.float32)
 
 
+# Decoding tables, code → Python float (the float32 value), built once.
+UNIT16_VALUES = (np.arange(65536, dtype=np.float32) / _UNIT_SCALE).astype(np.float64)
+UNIT16_VALUES[UNIT_NAN] = np.nan
+UNIT16_VALUES = UNIT16_VALUES.tolist()
+HALF_VALUES = np.arange(65536, dtype=np.uint16).view(np.float16).astype(np.float64).tolist()
+
+
+def unit16_array(values) -> np.ndarray:
+    """unit16 codes of many values (float32 arithmetic as in `unit16`)."""
+    v = np.asarray(values, dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        c = np.clip(v, np.float32(0), np.float32(1))
+        q = (c * _UNIT_SCALE + _HALF).astype(np.int64)
+    q[np.isnan(v)] = UNIT_NAN
+    return q
+
+
+def half_bits_array(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32).astype(np.float16).view(np.uint16)
+
+
 def unit16(v: float) -> int:
     if math.isnan(v):
         return UNIT_NAN
@@ -30,7 +51,7 @@ def unit16(v: float) -> int:
 
 
 def from_unit16(q: int) -> float:
-    return math.nan if q == UNIT_NAN else float(np.float32(q) / _UNIT_SCALE)
+    return UNIT16_VALUES[q]
 
 
 def half(v: float) -> int:
@@ -38,7 +59,7 @@ def half(v: float) -> int:
 
 
 def from_half(bits: int) -> float:
-    return float(np.array(bits, dtype=np.uint16).view(np.float16))
+    return HALF_VALUES[bits]
 
 
 def log8(v: float) -> int:

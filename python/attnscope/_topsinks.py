@@ -7,7 +7,7 @@ n × w bits (top − code), in position order. EG_k(v): x = v + 2^k, b = bit len
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
 from . import _format as F
 from . import errors as E
@@ -217,14 +217,3 @@ def decode(r: ByteReader) -> List[SinkScore]:
     # Stable sort: highest score first, ties (equal codes) by lower position (positions ascend already).
     sinks.sort(key=lambda s: -s.score)
     return sinks
-
-
-def stored_order(sinks: Sequence[SinkScore]) -> List[SinkScore]:
-    """What a reader hands back for `sinks` as written: log8-rounded scores, highest first."""
-    out = sorted(((s.position, from_log8(log8(s.score))) for s in sinks), key=lambda t: t[0])
-    res = [SinkScore(p, v) for p, v in out]
-    res.sort(key=lambda s: -s.score)
-    return res
-
-
-__all__: Tuple[str, ...] = ("encode", "decode", "gap_order", "stored_order")

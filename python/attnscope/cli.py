@@ -75,14 +75,10 @@ def _info(args) -> int:
 
 
 def _dump(args) -> int:
-    from .dump import lines
+    from .dump import write
     with TraceReader(args.file) as r:
-        bad = 0
         out = sys.stdout
-        for line in lines(r, include_rows=not args.no_row_values):
-            if line.startswith("step ") and " error=\"" in line and " index=" not in line:
-                bad += 1
-            out.write(line + "\n")
+        bad = write(r, lambda line: out.write(line + "\n"), include_rows=not args.no_row_values)
         out.flush()
         if bad:
             raise CLIError(f"{args.file}: {bad} of {r.step_count} steps could not be read (see the error lines)")

@@ -4,7 +4,7 @@ strings quoted and escaped, floats with fixed decimals and `nan`."""
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterator, List
+from typing import Callable, Iterator, List, Optional
 
 from . import _format as F
 from . import errors as E
@@ -45,9 +45,9 @@ def _key_values(kvs) -> str:
     return "".join(f" {k}={quote(v)}" for k, v in kvs)
 
 
-def lines(r: TraceReader, include_rows: bool = True) -> Iterator[str]:
+def lines(r: TraceReader, include_rows: bool = True, errors: Optional[List[E.TraceError]] = None) -> Iterator[str]:
     """The dump, one line at a time (no newlines). A step that cannot be read becomes a
-    `step N error="…"` line and the dump goes on."""
+    `step N error="…"` line (its error appended to `errors` when given) and the dump goes on."""
     yield f"# attnscope trace dump, format version {F.VERSION}"
     if r.status.finalized:
         yield f"file status=finalized steps={r.step_count} bytes={r.file_size}"
@@ -73,6 +73,8 @@ def lines(r: TraceReader, include_rows: bool = True) -> Iterator[str]:
         except E.TraceError as e:
             yield f"step {s} error={quote(e.description)}"
             unreadable += 1
+            if errors is not None:
+                errors.append(e)
             continue
         yield from step_lines
     if unreadable == 0:
@@ -121,12 +123,10 @@ def text(r: TraceReader, include_rows: bool = True) -> str:
 
 def write(r: TraceReader, emit: Callable[[str], None], include_rows: bool = True) -> int:
     """Calls `emit` once per line; returns how many steps could not be read."""
-    bad = 0
-    for line in lines(r, include_rows):
-        if line.startswith("step ") and " error=" in line and "index=" not in line:
-            bad += 1
+    errors: List[E.TraceError] = []
+    for line in lines(r, include_rows, errors):
         emit(line)
-    return bad
+    return len(errors)
 
 
 __all__: List[str] = ["lines", "text", "write", "quote", "num"]

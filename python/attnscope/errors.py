@@ -47,12 +47,6 @@ class TraceError(Exception):
     def __str__(self) -> str:
         return self.description
 
-    def at(self, path: str, offset: Optional[int]) -> "TraceError":
-        """The same problem placed in `path` at `offset` (the writer fills these in)."""
-        self.path, self.offset = path, offset
-        self.args = (self.description,)
-        return self
-
 
 class NotATraceError(TraceError):
     """The file does not start with the .atrace magic bytes."""

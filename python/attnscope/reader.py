@@ -14,7 +14,7 @@ from . import _format as F
 from . import errors as E
 from ._bytes import ByteReader
 from ._chunks import ChunkHeader, RecoveryScan, read_file_header, read_footer
-from .records import (AttentionRows, HeadMetrics, HeadSelection, KVResidency, RunHeader, StepFrame, StepInfo,
+from .records import (HeadMetrics, HeadSelection, KVResidency, RunHeader, StepFrame, StepInfo,
                       TraceSummary)
 
 PathLike = Union[str, "os.PathLike[str]"]

@@ -7,7 +7,6 @@ G), T = prompt tokens. Unknown float values (e.g. recall without a dense shadow)
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -163,7 +162,8 @@ class KVResidency:
 
 @dataclass
 class HeadSelection:
-    """The key positions one query head attended to, as sorted disjoint half-open `range`s."""
+    """The key positions one query head attended to, as sorted disjoint half-open `range`s
+    (the writer also takes (start, stop) pairs)."""
     layer: int
     head: int
     ranges: List[range] = field(default_factory=list)
@@ -183,6 +183,11 @@ class AttentionRows:
     cols: int
     tile: int                 # positions per tile along each axis (1 = not pooled)
     values: List[float] = field(default_factory=list)
+
+    def matrix(self):
+        """`values` as a float32 numpy array of shape (rows, cols)."""
+        import numpy as np
+        return np.asarray(self.values, dtype=np.float32).reshape(self.rows, self.cols)
 
 
 @dataclass
@@ -210,8 +215,3 @@ class TraceSummary:
             self.decode_steps += 1
         self.total_wall_ns = (self.total_wall_ns + s.wall_ns) & 0xFFFFFFFFFFFFFFFF
         self.last_position = max(self.last_position, s.position + s.query_count)
-
-
-def same_float(a: float, b: float) -> bool:
-    """Equality that treats NaN as equal to NaN (for comparing written and read frames)."""
-    return (math.isnan(a) and math.isnan(b)) or a == b

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -100,7 +100,7 @@ def to_pandas(reader: TraceReader):
         elif mask is not None:
             data[c] = pd.arrays.IntegerArray(v, mask)
         elif c == "phase":
-            data[c] = pd.Series(v, dtype="string" if False else object)
+            data[c] = list(v)
         else:
             data[c] = v
     return pd.DataFrame(data, columns=list(COLUMNS))

@@ -3,7 +3,6 @@ reproduce a Swift-written file in Python without reading its bytes."""
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Dict, List, Tuple
 
 from attnscope import (AttentionRows, CaptureLevel, HeadMetrics, HeadSelection, KVResidency, LayerTime, ModelInfo,

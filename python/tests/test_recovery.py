@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 import sample
-from attnscope import CorruptTraceError, TraceError, TraceIOError, TraceReader, TraceWriter
+from attnscope import CorruptTraceError, TraceError, TraceReader, TraceWriter
 from attnscope._chunks import ChunkHeader
 from clis import assert_same_dump
 from conftest import GOLDEN, REPO
