@@ -33,6 +33,7 @@ class LayerProbe:
         self.sums = torch.zeros(heads, capacity, dtype=torch.float32, device=device)     # Σ a_{t,k}
         self.counts = torch.zeros(heads, capacity, dtype=torch.float32, device=device)   # queries that saw k
         self.limit = 0                                                                   # one past the last position seen
+        self.positions_end = 0                                                           # one past the newest position
         self.previous: Optional[torch.Tensor] = None                                     # [H, C] bool
         self.top_positions = torch.zeros(heads, 0, dtype=torch.long, device=device)
         self.top_scores = torch.zeros(heads, 0, dtype=torch.float32, device=device)
@@ -52,6 +53,7 @@ class LayerProbe:
         key, value: [G, m, d], the whole cache after the update."""
         new = torch.arange(first, first + count, device=self.device).expand(self.kv_heads, count)
         self.positions = torch.cat([self.positions, new], dim=1)
+        self.positions_end = first + count
         if self.positions.shape[1] != key.shape[1]:
             raise RuntimeError(f"the cache holds {key.shape[1]} entries where the recorder expects "
                                f"{self.positions.shape[1]}: something changed it unobserved")
@@ -71,7 +73,7 @@ class LayerProbe:
         seen = (query_positions[None, :, None] >= pos[:, None, :]).to(torch.float32)   # [H, q, m]
         self.sums.scatter_add_(1, pos, probs.sum(1).float())
         self.counts.scatter_add_(1, pos, seen.sum(1))
-        last_position = int(query_positions[-1])
+        last_position = self.positions_end - 1   # known on the host: no device sync
         self.limit = max(self.limit, last_position + 1)
         row = probs[:, -1, :].float()                                        # [H, m]
         visible = m   # the last row sees every column
