@@ -89,6 +89,15 @@ def test_press_that_rewrites_keys(tmp_path, smol):  # noqa: F811
     assert not out.exists()
 
 
+def test_press_that_refuses_the_prompt(tmp_path, smol):  # noqa: F811
+    import kvpress
+    model, tok = smol
+    out = tmp_path / "x.atrace"
+    with pytest.raises(RecordArgumentError, match="press SnapKVPress refused step 0: Query length 5 should be greater"):
+        record(model, tok, PROMPT, 2, out=out, press=kvpress.SnapKVPress(compression_ratio=0.5, window_size=64))
+    assert not out.exists()
+
+
 def test_unwritable_output(tmp_path, smol):  # noqa: F811
     model, tok = smol
     with pytest.raises(TraceIOError, match="no-such-dir"):

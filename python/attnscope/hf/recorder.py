@@ -124,11 +124,16 @@ def record(model: Any, tokenizer: Any, prompt: str, max_new_tokens: int, out: Un
                 first = len(tokens) - len(inp)
                 probe.begin(step, first, len(inp))
                 t0 = time.perf_counter_ns()
-                logits = model(input_ids=torch.tensor([inp], device=dev), past_key_values=cache, use_cache=True,
-                               position_ids=torch.arange(first, first + len(inp), device=dev)[None],
-                               cache_position=torch.arange(cache.get_seq_length(), cache.get_seq_length() + len(inp),
-                                                           device=dev),
-                               logits_to_keep=1).logits
+                try:
+                    logits = model(input_ids=torch.tensor([inp], device=dev), past_key_values=cache, use_cache=True,
+                                   position_ids=torch.arange(first, first + len(inp), device=dev)[None],
+                                   cache_position=torch.arange(cache.get_seq_length(), cache.get_seq_length() + len(inp),
+                                                               device=dev),
+                                   logits_to_keep=1).logits
+                except AssertionError as e:   # kvpress checks its input with asserts (e.g. prompt vs window)
+                    if press is None:
+                        raise
+                    raise RecordArgumentError(f"press {P.press_name(press)} refused step {step}: {e}") from None
                 nxt = int(logits[0, -1].argmax())
                 t1 = time.perf_counter_ns()
                 tokens.append(nxt)
