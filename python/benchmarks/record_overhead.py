@@ -5,12 +5,14 @@ token count. Runs alternate (plain, recorded) `--repeats` times; the medians are
 
     .venv/bin/python python/benchmarks/record_overhead.py [--tokens 64] [--threads 2] [--repeats 3]
 
-Prints wall seconds for the whole generation (prefill included) and decode tokens/s; a figure
-is a measurement of this machine at that moment, not a test.
+Prints wall and process CPU seconds for the whole generation (prefill included); CPU time is the
+steadier figure on a shared machine. A figure is a measurement of this machine at that moment,
+not a test.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -38,19 +40,19 @@ def main(argv=None) -> int:
     ids = prompt_token_ids(tok, text)
     n = args.tokens
 
-    def plain() -> float:
-        t0 = time.perf_counter()
+    def plain() -> tuple:
+        t0, c0 = time.perf_counter(), time.process_time()
         with torch.inference_mode():
             out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                                  max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=2)
         assert out.shape[1] == len(ids) + n
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, time.process_time() - c0
 
-    def recorded(d: str) -> float:
-        t0 = time.perf_counter()
+    def recorded(d: str) -> tuple:
+        t0, c0 = time.perf_counter(), time.process_time()
         r = record(model, tok, text, n, out=Path(d) / "bench.atrace", capture=args.capture)
         assert len(r.generated_ids) == n
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, time.process_time() - c0
 
     plain()   # warm-up (first calls allocate)
     a, b = [], []
@@ -59,12 +61,14 @@ def main(argv=None) -> int:
         for _ in range(args.repeats):
             a.append(plain())
             b.append(recorded(d))
-    pa, pb = statistics.median(a), statistics.median(b)
     print(f"prompt {len(ids)} tokens + {n} generated, {args.threads} threads, capture {args.capture}, "
-          f"torch {torch.__version__}")
-    print(f"plain generate   {pa:7.2f} s  ({n / pa:6.1f} tokens/s overall)   runs: {', '.join(f'{x:.2f}' for x in a)}")
-    print(f"recorded         {pb:7.2f} s  ({n / pb:6.1f} tokens/s overall)   runs: {', '.join(f'{x:.2f}' for x in b)}")
-    print(f"overhead         {100 * (pb / pa - 1):+.1f} %")
+          f"torch {torch.__version__}, load average {os.getloadavg()[0]:.1f}")
+    for label, i in (("wall", 0), ("CPU (process, all threads)", 1)):
+        pa, pb = statistics.median(x[i] for x in a), statistics.median(x[i] for x in b)
+        print(f"{label}:")
+        print(f"  plain generate {pa:7.2f} s   runs: {', '.join(f'{x[i]:.2f}' for x in a)}")
+        print(f"  recorded       {pb:7.2f} s   runs: {', '.join(f'{x[i]:.2f}' for x in b)}")
+        print(f"  overhead       {100 * (pb / pa - 1):+.1f} %")
     return 0
 
 

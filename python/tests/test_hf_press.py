@@ -67,7 +67,7 @@ def test_press_positions_match_the_cache(smol):  # noqa: F811
     import kvpress
     from transformers import DynamicCache
     from attnscope.hf.observer import AttentionObserver, attention_layers
-    from attnscope.hf.frames import StepProbe
+    from attnscope.hf.step_probe import StepProbe
     from attnscope import CaptureLevel
     model, tok = smol
     ids = prompt_token_ids(tok, TEXT)

@@ -72,7 +72,11 @@ def load_gguf(path: PathLike, cache_dir: Optional[PathLike] = None, dtype: Any =
         tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        tmp.rename(folder) if not folder.exists() else None
+        if folder.exists():   # another process converted it meanwhile
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.rename(folder)
     model.config._name_or_path = p.name   # the trace's model name: the file, as the Swift recorder names it
     tok.attnscope_add_special_tokens = add_bos
     if eos is not None:

@@ -15,7 +15,7 @@ from ..writer import TraceWriter
 from . import press as P
 from .background_writer import BackgroundWriter
 from .errors import RecordArgumentError
-from .frames import StepProbe
+from .step_probe import StepProbe
 from .observer import AttentionObserver, attention_layers, require_eager
 
 CAPTURE = {"metrics": R.CaptureLevel.METRICS, "selections": R.CaptureLevel.SELECTIONS,
