@@ -42,6 +42,18 @@ need pyarrow pyarrow
 need duckdb duckdb
 need pytest pytest
 
+# attnscope.hf (recording transformers models) and its tests: torch's CPU-only build where pip
+# offers it (the default wheel pulls about 3 GB of CUDA packages), else the default; transformers
+# below 5.3 (kvpress 0.5.5 requires it); gguf, which transformers uses to read GGUF files.
+if ! "$VPY" -c "import torch" 2>/dev/null; then
+  echo "setup: installing into $VENV: torch (CPU build)"
+  "$VPY" -m pip install -q --disable-pip-version-check torch==2.13.0+cpu 2>/dev/null \
+    || "$VPY" -m pip install -q --disable-pip-version-check torch
+fi
+need transformers "transformers>=4.56,<5.3"
+need kvpress kvpress==0.5.5
+need gguf gguf
+
 # The package itself, reinstalled when its sources change (a non-editable install, as users get it).
 hash=$(find python -type f \( -name '*.py' -o -name '*.toml' -o -name '*.md' \) -not -path '*/__pycache__/*' \
        -not -path 'python/build/*' | sort | xargs cat | sha256sum | cut -d' ' -f1)
@@ -52,4 +64,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ] || ! "$VPY" -c "import attnscope
   rm -rf python/build python/*.egg-info
   echo "$hash" > "$stamp"
 fi
-echo "setup: python ok ($VENV: $("$VPY" -c 'import attnscope, numpy, pandas, pyarrow, duckdb; print("attnscope", attnscope.__version__, "numpy", numpy.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__, "duckdb", duckdb.__version__)'))"
+echo "setup: python ok ($VENV: $("$VPY" -c 'import attnscope, numpy, pandas, pyarrow, duckdb, torch, transformers, kvpress; print("attnscope", attnscope.__version__, "torch", torch.__version__, "transformers", transformers.__version__, "numpy", numpy.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__, "duckdb", duckdb.__version__)'))"

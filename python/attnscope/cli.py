@@ -156,3 +156,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except OSError as e:
         print(f"attnscope {args.command}: {e}", file=sys.stderr)
         return 2
+
+
+from .record_cli import COMMAND as _RECORD  # noqa: E402  (needs CLIError above; imports torch only when run)
+
+COMMANDS.append(_RECORD)
