@@ -21,7 +21,7 @@ struct ModelOptions: ParsableArguments {
     /// The model path to open, or exit 2 with the locator's message (which names the install command).
     func resolvedPath() throws -> String {
         if let model {
-            do { return try ModelLocator.resolve(model) } catch { throw inputError("--model \(model): \(error)") }
+            do { return try ModelLocator.resolve(model) } catch { throw inputError("--model: \(error)") }
         }
         do { return try ModelLocator.referenceModelPath() } catch { throw inputError("--model not given and \(error)") }
     }
