@@ -127,14 +127,48 @@ final class GGUFErrorTests: XCTestCase {
 
     func testUnsupportedTensorType() {
         var b = GGUFBuilder.tinyLlama()
-        b.tensors[3].type = 12  // Q4_K
+        b.tensors[3].type = 16  // IQ2_XXS
         let e = error(b.bytes())
-        guard case .unsupportedTensorType(_, _, let tensor, 12)? = e else { return XCTFail("\(String(describing: e))") }
+        guard case .unsupportedTensorType(_, _, let tensor, 16)? = e else { return XCTFail("\(String(describing: e))") }
         XCTAssertEqual(tensor, "blk.0.attn_q.weight")
-        XCTAssertTrue(e!.description.contains("Q4_K"), e!.description)
+        XCTAssertTrue(e!.description.contains("IQ2_XXS"), e!.description)
+        XCTAssertTrue(e!.description.contains("Q4_K, Q5_K, Q6_K"), e!.description)
         XCTAssertTrue(e!.description.contains("blk.0.attn_q.weight"))
         b.tensors[3].type = 999
         XCTAssertTrue(error(b.bytes())?.description.contains("unknown type 999") ?? false)
+    }
+
+    /// A Q4_K tensor stored with fewer bytes than its shape needs (one 144-byte block for two rows of
+    /// 256): its data runs into the next tensor's, which is its own error naming both.
+    func testKQuantSizeDoesNotMatchShape() {
+        var b = GGUFBuilder()
+        b.tensors = [.init(name: "blk.0.attn_q.weight", type: 12, shape: [256, 2], data: [UInt8](repeating: 0, count: 144)),
+                     .init(name: "blk.0.attn_norm.weight", type: 0, shape: [4])]
+        let e = error(b.bytes())
+        XCTAssertEqual(e, .tensorSizeMismatch(file: fileName, tensor: "blk.0.attn_q.weight", type: .q4_K, shape: [256, 2],
+                                              byteCount: 288, available: 160, next: "blk.0.attn_norm.weight"))
+        XCTAssertTrue(e!.description.contains("needs 288 bytes (2 blocks of 144 bytes)"), e!.description)
+        // The same tensor last in the file: the file ends inside its data.
+        b.tensors.reverse()
+        guard case .tensorOutOfBounds(_, "blk.0.attn_q.weight", _, 288, _)? = error(b.bytes()) else { return XCTFail() }
+        // With its full size it parses and dequantizes.
+        b.tensors[1].data = nil
+        XCTAssertNoThrow(try parse(b.bytes()))
+    }
+
+    /// K-quant rows are whole 256-element super-blocks: a Q4_K tensor with 640-element rows is refused.
+    func testKQuantRowNotWholeSuperBlocks() {
+        var b = GGUFBuilder()
+        b.tensors = [.init(name: "blk.3.ffn_up.weight", type: 12, shape: [640, 2], data: [UInt8](repeating: 0, count: 720))]
+        let e = error(b.bytes())
+        XCTAssertEqual(e, .rowNotWholeBlocks(file: fileName, offset: 24 + 8 + 19, tensor: "blk.3.ffn_up.weight", type: .q4_K, rowLength: 640))
+        XCTAssertEqual(e?.description, "crafted.gguf: offset 51: tensor 'blk.3.ffn_up.weight' is Q4_K, whose blocks hold 256 "
+                       + "elements, but its rows have 640 elements (ne0), not a multiple of 256")
+        for type: UInt32 in [10, 11, 13, 14] {
+            b.tensors[0].type = type
+            guard case .rowNotWholeBlocks(_, _, _, let t, 640)? = error(b.bytes()) else { return XCTFail("type \(type)") }
+            XCTAssertEqual(t.rawValue, type)
+        }
     }
 
     func testOverflowingLengths() {
@@ -207,8 +241,8 @@ final class GGUFErrorTests: XCTestCase {
         b.tensors[3].shape = [48, 64]  // Q4_1 rows must be whole 32-element blocks
         b.tensors[3].data = [UInt8](repeating: 0, count: 4000)
         let e = error(b.bytes())
-        guard case .badShape(_, _, "blk.0.attn_q.weight", _, let reason)? = e else { return XCTFail("\(String(describing: e))") }
-        XCTAssertTrue(reason.contains("block size 32"), reason)
+        guard case .rowNotWholeBlocks(_, _, "blk.0.attn_q.weight", .q4_1, 48)? = e else { return XCTFail("\(String(describing: e))") }
+        XCTAssertTrue(e!.description.contains("not a multiple of 32"), e!.description)
         b = GGUFBuilder.tinyLlama()
         b.tensors[2].offset = 4
         XCTAssertEqual(error(b.bytes()), .misalignedTensor(file: fileName, tensor: "blk.0.attn_norm.weight", offset: 4, alignment: 32))

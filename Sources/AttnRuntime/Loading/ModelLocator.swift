@@ -15,6 +15,10 @@ public enum ModelLocator {
     public enum LocatorError: Error, CustomStringConvertible, Sendable {
         case overrideMissing(path: String)
         case notInstalled(searched: [String])
+        /// A model asked for by short name is not at its install location.
+        case knownModelMissing(model: String, path: String, install: String)
+        /// `--model` is neither a short name nor an existing file.
+        case noSuchModel(spec: String, names: [String])
 
         public var description: String {
             switch self {
@@ -24,6 +28,11 @@ public enum ModelLocator {
                 let places = searched.isEmpty ? "no directory (\(ModelLocator.searchPathVariable) is empty)" : searched.joined(separator: ", ")
                 return "the reference model is not installed (looked for \(ModelLocator.relativePath) in: "
                     + places + "). Install it with: \(ModelLocator.installCommand)"
+            case .knownModelMissing(let model, let path, let install):
+                return "model '\(model)' is not installed (looked for \(path)). Install it with: \(install) "
+                    + "(or run scripts/setup.sh)"
+            case .noSuchModel(let spec, let names):
+                return "\(spec): no such file, and not a model name (names: \(names.joined(separator: ", ")))"
             }
         }
     }
