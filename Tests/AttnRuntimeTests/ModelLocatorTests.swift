@@ -60,7 +60,7 @@ final class ModelLocatorTests: XCTestCase {
         let gemma = try ModelLocator.resolve("gemma3")
         XCTAssertTrue(gemma.hasSuffix("/.cache/" + ModelLocator.gemma3RelativePath), gemma)
         XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: gemma)[.size] as? Int), 253_113_024)
-        try withEnvironment(nil) {
+        try withEnvironment([ModelLocator.environmentVariable: nil]) {
             XCTAssertEqual(try ModelLocator.resolve("smollm2"), try ModelLocator.referenceModelPath())
         }
         XCTAssertEqual(try ModelLocator.resolve(gemma), gemma)
