@@ -41,8 +41,8 @@ struct Generate: ParsableCommand {
         if let problem = settings.problem { throw inputError("sampling: \(problem)") }
 
         let (model, gguf) = try modelOptions.load()
-        let tokenizer: BPETokenizer
-        do { tokenizer = try BPETokenizer(gguf: gguf) } catch { throw inputError("tokenizer: \(error)") }
+        let tokenizer: any TextTokenizer
+        do { tokenizer = try loadTokenizer(gguf: gguf) } catch { throw inputError("tokenizer: \(error)") }
         var text = prompt
         if chat {
             guard let wrapped = tokenizer.chatTemplate([ChatMessage(role: "user", content: prompt)]) else {

@@ -36,8 +36,8 @@ struct Perplexity: ParsableCommand {
         guard ctx <= model.contextLength else {
             throw inputError("--ctx \(ctx): more than the model's context of \(model.contextLength)")
         }
-        let tokenizer: BPETokenizer
-        do { tokenizer = try BPETokenizer(gguf: gguf) } catch { throw inputError("tokenizer: \(error)") }
+        let tokenizer: any TextTokenizer
+        do { tokenizer = try loadTokenizer(gguf: gguf) } catch { throw inputError("tokenizer: \(error)") }
         let ids = tokenizer.encode(text, addBOS: false, allowSpecial: false)
         guard ids.count >= ctx else {
             throw inputError("--file \(file): \(ids.count) tokens, fewer than one chunk of --ctx \(ctx)")

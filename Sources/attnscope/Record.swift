@@ -61,9 +61,9 @@ struct Record: ParsableCommand {
         do { policyObject = try PolicyRegistry.make(policy) } catch { throw CLIError("--policy: \(error)") }
 
         let path = try modelOptions.resolvedPath()
-        let gguf: GGUFFile, tokenizer: BPETokenizer
-        do { gguf = try GGUFFile(path: path); tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError("\(path): \(error)") }
-        let promptIDs = tokenizer.encode(text)
+        let gguf: GGUFFile, tokenizer: any TextTokenizer
+        do { gguf = try GGUFFile(path: path); tokenizer = try loadTokenizer(gguf: gguf) } catch { throw CLIError("\(path): \(error)") }
+        let promptIDs = tokenizer.encodePrompt(text)
         guard !promptIDs.isEmpty else { throw CLIError("the prompt encodes to no tokens") }
         let model: Transformer
         do {
