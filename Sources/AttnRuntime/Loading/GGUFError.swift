@@ -24,6 +24,10 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
     case badDimensionCount(file: String, offset: Int, tensor: String, count: UInt32)
     case badShape(file: String, offset: Int, tensor: String, shape: [UInt64], reason: String)
     case unsupportedTensorType(file: String, offset: Int, tensor: String, rawType: UInt32)
+    /// ne0 is not a whole number of the type's blocks (32 elements, or 256 for the K-quants).
+    case rowNotWholeBlocks(file: String, offset: Int, tensor: String, type: GGMLType, rowLength: UInt64)
+    /// The bytes the shape needs run into the next tensor's data: the stored size does not match the shape.
+    case tensorSizeMismatch(file: String, tensor: String, type: GGMLType, shape: [Int], byteCount: Int, available: Int, next: String)
     case misalignedTensor(file: String, tensor: String, offset: UInt64, alignment: Int)
     case tensorOutOfBounds(file: String, tensor: String, start: UInt64, byteCount: Int, fileSize: Int)
     // Model level (used when a model is built from the file)
@@ -71,6 +75,13 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(file): offset \(offset): tensor '\(tensor)' has unsupported type "
                 + "\(GGMLType.name(rawValue: rawType)) (\(rawType)); supported: "
                 + GGMLType.allCases.map(\.description).joined(separator: ", ")
+        case .rowNotWholeBlocks(let file, let offset, let tensor, let type, let rowLength):
+            return "\(file): offset \(offset): tensor '\(tensor)' is \(type), whose blocks hold \(type.blockSize) elements, "
+                + "but its rows have \(rowLength) elements (ne0), not a multiple of \(type.blockSize)"
+        case .tensorSizeMismatch(let file, let tensor, let type, let shape, let byteCount, let available, let next):
+            return "\(file): tensor '\(tensor)' (\(type), shape \(shape), ne0 first) needs \(byteCount) bytes "
+                + "(\(byteCount / type.bytesPerBlock) blocks of \(type.bytesPerBlock) bytes) but tensor '\(next)' starts "
+                + "\(available) bytes after it: its data size does not match its shape"
         case .misalignedTensor(let file, let tensor, let offset, let alignment):
             return "\(file): tensor '\(tensor)' data offset \(offset) is not a multiple of the alignment \(alignment)"
         case .tensorOutOfBounds(let file, let tensor, let start, let byteCount, let fileSize):

@@ -124,7 +124,21 @@ enum GGUFParser {
                 name: t.name, type: t.type, shape: t.shape, fileOffset: Int(start.partialValue), byteCount: t.bytes)
             header.tensorNames.append(t.name)
         }
+        try checkNoOverlap(pending, file: file)
         return header
+    }
+
+    /// Each tensor's data ends before the next one (by offset) begins; otherwise the shape claims more
+    /// bytes than were stored for it (for instance a K-quant tensor written with another type's size).
+    private static func checkNoOverlap(
+        _ tensors: [(name: String, type: GGMLType, shape: [Int], offset: UInt64, bytes: Int)], file: String
+    ) throws {
+        let byOffset = tensors.sorted { $0.offset < $1.offset }
+        for (a, b) in zip(byOffset, byOffset.dropFirst()) where b.offset - a.offset < UInt64(a.bytes) {
+            throw GGUFError.tensorSizeMismatch(
+                file: file, tensor: a.name, type: a.type, shape: a.shape, byteCount: a.bytes,
+                available: Int(b.offset - a.offset), next: b.name)
+        }
     }
 
     /// Dimensions as Ints, each > 0, product without overflow, ne0 a whole number of blocks.
@@ -143,9 +157,7 @@ enum GGUFParser {
             product = p
         }
         guard dims[0] % UInt64(type.blockSize) == 0 else {
-            throw GGUFError.badShape(
-                file: file, offset: offset, tensor: tensor, shape: dims,
-                reason: "ne0 = \(dims[0]) is not a multiple of the \(type) block size \(type.blockSize)")
+            throw GGUFError.rowNotWholeBlocks(file: file, offset: offset, tensor: tensor, type: type, rowLength: dims[0])
         }
         return dims.map { Int($0) }
     }

@@ -12,6 +12,10 @@ public enum ModelLocator {
     public enum LocatorError: Error, CustomStringConvertible, Sendable {
         case overrideMissing(path: String)
         case notInstalled(searched: [String])
+        /// A model asked for by short name is not at its install location.
+        case knownModelMissing(model: String, path: String, install: String)
+        /// `--model` is neither a short name nor an existing file.
+        case noSuchModel(spec: String, names: [String])
 
         public var description: String {
             switch self {
@@ -20,6 +24,11 @@ public enum ModelLocator {
             case .notInstalled(let searched):
                 return "the reference model is not installed (looked for \(ModelLocator.relativePath) in: "
                     + searched.joined(separator: ", ") + "). Install it with: \(ModelLocator.installCommand)"
+            case .knownModelMissing(let model, let path, let install):
+                return "model '\(model)' is not installed (looked for \(path)). Install it with: \(install) "
+                    + "(or run scripts/setup.sh)"
+            case .noSuchModel(let spec, let names):
+                return "\(spec): no such file, and not a model name (names: \(names.joined(separator: ", ")))"
             }
         }
     }

@@ -27,7 +27,7 @@ public struct WeightMatrix: @unchecked Sendable {
         case .q4_0: direct = .q4_0
         case .q4_1: direct = .q4_1
         case .q8_0: direct = .q8_0
-        case .f16, .bf16: direct = nil
+        case .f16, .bf16, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: direct = nil
         }
         if let direct {
             self.init(name: name, format: direct, rows: rows, cols: cols, data: bytes.baseAddress!)

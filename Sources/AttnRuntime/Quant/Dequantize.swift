@@ -15,6 +15,13 @@ public enum Dequantize {
         case .q8_0: q8_0(out: out, src, count: count)
         case .q4_0: q4_0(out: out, src, count: count)
         case .q4_1: q4_1(out: out, src, count: count)
+        case .q5_0: q5_0(out: out, src, count: count)
+        case .q5_1: q5_1(out: out, src, count: count)
+        case .q2_K: q2_K(out: out, src, count: count)
+        case .q3_K: q3_K(out: out, src, count: count)
+        case .q4_K: q4_K(out: out, src, count: count)
+        case .q5_K: q5_K(out: out, src, count: count)
+        case .q6_K: q6_K(out: out, src, count: count)
         }
     }
 
@@ -89,8 +96,42 @@ public enum Dequantize {
         }
     }
 
+    /// Q5_0 block (22 bytes): f16 d, u32 qh (bit j = high bit of element j), 16 bytes of nibbles
+    /// in Q4_0's order; w = d * (q - 16) with q = nibble | high bit << 4.
+    public static func q5_0(out: UnsafeMutablePointer<Float>, _ src: UnsafeRawPointer, count: Int) {
+        for b in 0..<(count / 32) {
+            let block = src + b * 22
+            let d = HalfFloat.f16ToF32(loadU16(block, 0))
+            let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+            for j in 0..<16 {
+                let byte = block.load(fromByteOffset: 6 + j, as: UInt8.self)
+                let lo = Int(byte & 0x0F) | Int((qh >> UInt32(j)) & 1) << 4
+                let hi = Int(byte >> 4) | Int((qh >> UInt32(j + 16)) & 1) << 4
+                out[b * 32 + j] = d * Float(lo - 16)
+                out[b * 32 + j + 16] = d * Float(hi - 16)
+            }
+        }
+    }
+
+    /// Q5_1 block (24 bytes): f16 d, f16 m, u32 qh, 16 bytes of nibbles (as Q5_0); w = d * q + m.
+    public static func q5_1(out: UnsafeMutablePointer<Float>, _ src: UnsafeRawPointer, count: Int) {
+        for b in 0..<(count / 32) {
+            let block = src + b * 24
+            let d = HalfFloat.f16ToF32(loadU16(block, 0))
+            let m = HalfFloat.f16ToF32(loadU16(block, 2))
+            let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            for j in 0..<16 {
+                let byte = block.load(fromByteOffset: 8 + j, as: UInt8.self)
+                let lo = UInt32(byte & 0x0F) | ((qh >> UInt32(j)) & 1) << 4
+                let hi = UInt32(byte >> 4) | ((qh >> UInt32(j + 16)) & 1) << 4
+                out[b * 32 + j] = d * Float(lo) + m
+                out[b * 32 + j + 16] = d * Float(hi) + m
+            }
+        }
+    }
+
     @inline(__always)
-    private static func loadU16(_ p: UnsafeRawPointer, _ offset: Int) -> UInt16 {
+    static func loadU16(_ p: UnsafeRawPointer, _ offset: Int) -> UInt16 {
         UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 }
