@@ -27,6 +27,8 @@ public final class Transformer: @unchecked Sendable {
     public var matrixPathMinTokens = 4
     /// Wall time spent in `attention.forward` since the last reset (seconds), per layer.
     public private(set) var attentionSeconds: [Double]
+    /// Wall time spent in the LM head since the last reset (seconds).
+    public private(set) var lmHeadSeconds = 0.0
     private let file: GGUFFile   // owns the mapping the weights point into
 
     // Scratch, grown to the largest T seen. [T, ·] row-major.
@@ -100,7 +102,10 @@ public final class Transformer: @unchecked Sendable {
         resetTimings()
     }
 
-    public func resetTimings() { for i in attentionSeconds.indices { attentionSeconds[i] = 0 } }
+    public func resetTimings() {
+        for i in attentionSeconds.indices { attentionSeconds[i] = 0 }
+        lmHeadSeconds = 0
+    }
 
     // MARK: - Forward
 
@@ -196,7 +201,9 @@ public final class Transformer: @unchecked Sendable {
             for i in rows { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
         }
         return [Float](unsafeUninitializedCapacity: rows.count * vocab) { out, initialized in
+            let t0 = DispatchTime.now().uptimeNanoseconds
             lmHead(out.baseAddress!, xb.p + rows.lowerBound * dim, tokens: rows.count)
+            lmHeadSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             initialized = rows.count * vocab
         }
     }
