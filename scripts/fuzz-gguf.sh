@@ -19,6 +19,7 @@ sources=(
   Sources/AttnRuntime/Loading/ModelConfig.swift
   Sources/AttnRuntime/Quant/HalfFloat.swift
   Sources/AttnRuntime/Quant/Dequantize.swift
+  Sources/AttnRuntime/Quant/Dequantize+KQuants.swift
 )
 # The tokenizer is fuzzed too when its sources are there (built from the fuzzed metadata).
 for f in Sources/AttnRuntime/Tokenizer/*.swift; do [ -f "$f" ] && sources+=("$f"); done

@@ -3,6 +3,7 @@
 # policy into a trace, then open the viewer on it (or, without a terminal, print its summary).
 #   POLICY=h2o:heavy=32,window=32 bash scripts/run.sh     # another policy
 #   N=128 bash scripts/run.sh                             # more generated tokens
+#   MODEL=gemma3 bash scripts/run.sh                      # Gemma 3 270M (or a GGUF path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -10,9 +11,11 @@ swift build -c release
 bin=.build/release/attnscope
 policy=${POLICY:-streaming:sink=4,window=64}
 n=${N:-64}
+model=${MODEL:-smollm2}
 mkdir -p runs
 out=runs/demo.atrace
-"$bin" record --prompt-file prompts/demo.txt -n "$n" --policy "$policy" \
+[ "$model" = smollm2 ] || out="runs/demo-$(basename "$model" .gguf).atrace"
+"$bin" record --model "$model" --prompt-file prompts/demo.txt -n "$n" --policy "$policy" \
   --capture rows --row-interval 4 --out "$out"
 if [ -t 0 ] && [ -t 1 ]; then
   exec "$bin" view "$out"

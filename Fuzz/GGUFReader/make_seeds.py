@@ -11,7 +11,8 @@ import sys
 T_U8, T_I8, T_U16, T_I16, T_U32, T_I32, T_F32, T_BOOL, T_STR, T_ARR, T_U64, T_I64, T_F64 = range(13)
 FMT = {T_U8: "<B", T_I8: "<b", T_U16: "<H", T_I16: "<h", T_U32: "<I", T_I32: "<i", T_F32: "<f",
        T_BOOL: "<?", T_U64: "<Q", T_I64: "<q", T_F64: "<d"}
-BLOCK = {0: (1, 4), 1: (1, 2), 30: (1, 2), 8: (32, 34), 2: (32, 18), 3: (32, 20)}
+BLOCK = {0: (1, 4), 1: (1, 2), 30: (1, 2), 8: (32, 34), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24),
+         10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210)}
 
 
 def s(text):
@@ -51,12 +52,13 @@ def gguf(kvs, tensors, alignment=32, version=3):
     return out + bytes(data)
 
 
-def tiny_llama():
+def tiny_llama(d=64, f=96, kv=32, types=(8, 3, 3, 2, 1, 30, 3, 3)):
+    """A complete one-layer llama model; `types` are the ggml types of token_embd, q, k, v, output, gate, up, down."""
     tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + [chr(c) for c in range(33, 127)] + ["Ġ", "Ġt", "he", "Ġthe"]
     kvs = [
         ("general.architecture", T_STR, "llama"),
         ("llama.block_count", T_U32, 1), ("llama.context_length", T_U32, 64),
-        ("llama.embedding_length", T_U32, 64), ("llama.feed_forward_length", T_U32, 96),
+        ("llama.embedding_length", T_U32, d), ("llama.feed_forward_length", T_U32, f),
         ("llama.attention.head_count", T_U32, 4), ("llama.attention.head_count_kv", T_U32, 2),
         ("llama.rope.freq_base", T_F32, 10000.0), ("llama.attention.layer_norm_rms_epsilon", T_F32, 1e-5),
         ("tokenizer.ggml.model", T_STR, "gpt2"), ("tokenizer.ggml.pre", T_STR, "smollm"),
@@ -65,12 +67,12 @@ def tiny_llama():
         ("tokenizer.ggml.merges", T_ARR, (T_STR, ["Ġ t", "h e", "Ġt he"])),
         ("tokenizer.ggml.bos_token_id", T_U32, 1), ("tokenizer.ggml.eos_token_id", T_U32, 2),
     ]
-    d, f, kv = 64, 96, 32
-    tensors = [("token_embd.weight", 8, [d, len(tokens)]), ("output_norm.weight", 0, [d])]
+    emb, q, k, v, o, gate, up, down = types
+    tensors = [("token_embd.weight", emb, [d, len(tokens)]), ("output_norm.weight", 0, [d])]
     p = "blk.0."
-    tensors += [(p + "attn_norm.weight", 0, [d]), (p + "attn_q.weight", 3, [d, d]), (p + "attn_k.weight", 3, [d, kv]),
-                (p + "attn_v.weight", 2, [d, kv]), (p + "attn_output.weight", 1, [d, d]), (p + "ffn_norm.weight", 0, [d]),
-                (p + "ffn_gate.weight", 30, [d, f]), (p + "ffn_up.weight", 3, [d, f]), (p + "ffn_down.weight", 3, [f, d])]
+    tensors += [(p + "attn_norm.weight", 0, [d]), (p + "attn_q.weight", q, [d, d]), (p + "attn_k.weight", k, [d, kv]),
+                (p + "attn_v.weight", v, [d, kv]), (p + "attn_output.weight", o, [d, d]), (p + "ffn_norm.weight", 0, [d]),
+                (p + "ffn_gate.weight", gate, [d, f]), (p + "ffn_up.weight", up, [d, f]), (p + "ffn_down.weight", down, [f, d])]
     return gguf(kvs, tensors)
 
 
@@ -90,6 +92,12 @@ def main():
         "empty.gguf": gguf([], []),
         "version2.gguf": gguf([("x", T_STR, "y")], [("a", 0, [1])], version=2),
         "tiny_llama.gguf": tiny_llama(),
+        "every_k_quant_type.gguf": gguf([("general.architecture", T_STR, "llama")],
+                                        [("q5_0", 6, [32, 2]), ("q5_1", 7, [64]), ("q2_k", 10, [256, 2]),
+                                         ("q3_k", 11, [256]), ("q4_k", 12, [256, 1, 2]), ("q5_k", 13, [512]),
+                                         ("q6_k", 14, [256, 2])]),
+        # dims of 256 so that every matrix can be a K-quant (Q4_K_M-like mix: Q6_K, Q4_K, Q5_0, Q8_0)
+        "tiny_llama_k_quants.gguf": tiny_llama(d=256, f=512, kv=128, types=(14, 12, 12, 6, 13, 12, 11, 10)),
     }
     for name, blob in seeds.items():
         with open(os.path.join(out, name), "wb") as fh:

@@ -32,8 +32,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Instead: time the single-thread matvec kernels on the model's FFN matrices (thread CPU time, so other load does not count).")
     var kernels = false
 
+    @Flag(name: .customLong("quant-kernels"), help: "Instead: time the single-thread matvec of every directly read weight format on random [4096 x 4096] weights, in GB/s of weights read.")
+    var quantKernels = false
+
     func run() throws {
         if kernels { return try runKernels() }
+        if quantKernels { return try runQuantKernels() }
         let threadList = try parseList(threadCounts, flag: "--thread-counts")
         let contextList = try parseList(contexts, flag: "--contexts").sorted()
         guard prefillTokens >= 1 else { throw inputError("--prefill \(prefillTokens): must be ≥ 1") }

@@ -138,6 +138,39 @@ final class GGUFErrorTests: XCTestCase {
         XCTAssertTrue(error(b.bytes())?.description.contains("unknown type 999") ?? false)
     }
 
+    /// A Q4_K tensor stored with fewer bytes than its shape needs (one 144-byte block for two rows of
+    /// 256): its data runs into the next tensor's, which is its own error naming both.
+    func testKQuantSizeDoesNotMatchShape() {
+        var b = GGUFBuilder()
+        b.tensors = [.init(name: "blk.0.attn_q.weight", type: 12, shape: [256, 2], data: [UInt8](repeating: 0, count: 144)),
+                     .init(name: "blk.0.attn_norm.weight", type: 0, shape: [4])]
+        let e = error(b.bytes())
+        XCTAssertEqual(e, .tensorSizeMismatch(file: fileName, tensor: "blk.0.attn_q.weight", type: .q4_K, shape: [256, 2],
+                                              byteCount: 288, available: 160, next: "blk.0.attn_norm.weight"))
+        XCTAssertTrue(e!.description.contains("needs 288 bytes (2 blocks of 144 bytes)"), e!.description)
+        // The same tensor last in the file: the file ends inside its data.
+        b.tensors.reverse()
+        guard case .tensorOutOfBounds(_, "blk.0.attn_q.weight", _, 288, _)? = error(b.bytes()) else { return XCTFail() }
+        // With its full size it parses and dequantizes.
+        b.tensors[1].data = nil
+        XCTAssertNoThrow(try parse(b.bytes()))
+    }
+
+    /// K-quant rows are whole 256-element super-blocks: a Q4_K tensor with 640-element rows is refused.
+    func testKQuantRowNotWholeSuperBlocks() {
+        var b = GGUFBuilder()
+        b.tensors = [.init(name: "blk.3.ffn_up.weight", type: 12, shape: [640, 2], data: [UInt8](repeating: 0, count: 720))]
+        let e = error(b.bytes())
+        XCTAssertEqual(e, .rowNotWholeBlocks(file: fileName, offset: 24 + 8 + 19, tensor: "blk.3.ffn_up.weight", type: .q4_K, rowLength: 640))
+        XCTAssertEqual(e?.description, "crafted.gguf: offset 51: tensor 'blk.3.ffn_up.weight' is Q4_K, whose blocks hold 256 "
+                       + "elements, but its rows have 640 elements (ne0), not a multiple of 256")
+        for type: UInt32 in [10, 11, 13, 14] {
+            b.tensors[0].type = type
+            guard case .rowNotWholeBlocks(_, _, _, let t, 640)? = error(b.bytes()) else { return XCTFail("type \(type)") }
+            XCTAssertEqual(t.rawValue, type)
+        }
+    }
+
     func testOverflowingLengths() {
         // A string length near 2^64.
         var b = GGUFBuilder()

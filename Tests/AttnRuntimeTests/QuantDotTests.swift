@@ -2,15 +2,16 @@ import XCTest
 @testable import AttnRuntime
 
 /// The fast quantized matvec and row dequantization against the naive element-by-element
-/// versions, on random blocks. Tolerance 1e-5 relative: both sum ~1000 products of the same
-/// dequantized f32 weights; the naive one in Double, the fast one in f32 with a different order,
-/// so only f32 rounding (≈ cols · 6e-8 · |terms|) separates them.
+/// versions, on random blocks (the K-quants with random packed sub-block scales and minimums).
+/// Tolerance 1e-5 relative: both sum ~1000 products of the same dequantized f32 weights; the naive
+/// one in Double, the fast one in f32 with a different order (Q4_K / Q5_K / Q5_0 take the minimum or
+/// offset through Σx per 32 weights), so only f32 rounding (≈ cols · 6e-8 · |terms|) separates them.
 final class QuantDotTests: XCTestCase {
     func testMatvecFastMatchesNaive() {
-        for format in [QuantFormat.q4_1, .q4_0, .q8_0, .f32] {
+        for format in [QuantFormat.q4_1, .q4_0, .q8_0, .f32, .q5_0, .q4_K, .q5_K, .q6_K] {
             for seed in UInt64(1)...3 {
                 var rng = SeededRandom(seed: seed)
-                let rows = 37, cols = 576
+                let rows = 37, cols = format.blockSize == 256 ? 1024 : 576
                 let w = randomQuantMatrix(format, rows: rows, cols: cols, rng: &rng)
                 let x = rng.floats(cols)
                 var fast = [Float](repeating: 0, count: rows), naive = fast
@@ -51,10 +52,11 @@ final class QuantDotTests: XCTestCase {
 
     /// The SIMD dequantization used by prefill equals the loader's reference `Dequantize.row`.
     func testDequantizeRowsMatchesLoaderReference() {
-        let pairs: [(QuantFormat, GGMLType)] = [(.q4_1, .q4_1), (.q4_0, .q4_0), (.q8_0, .q8_0), (.f32, .f32)]
+        let pairs: [(QuantFormat, GGMLType)] = [(.q4_1, .q4_1), (.q4_0, .q4_0), (.q8_0, .q8_0), (.f32, .f32),
+                                                (.q5_0, .q5_0), (.q4_K, .q4_K), (.q5_K, .q5_K), (.q6_K, .q6_K)]
         for (format, type) in pairs {
             var rng = SeededRandom(seed: 7)
-            let rows = 5, cols = 128
+            let rows = 5, cols = 256
             let w = randomQuantMatrix(format, rows: rows, cols: cols, rng: &rng)
             var fast = [Float](repeating: 0, count: rows * cols), ref = fast
             w.withUnsafeBytes { wp in
@@ -68,6 +70,25 @@ final class QuantDotTests: XCTestCase {
             }
             // fma(d, q, m) vs d·q + m: at most one rounding apart.
             XCTAssertLessThan(maxRelativeError(fast, ref), 1e-6, "\(format)")
+        }
+    }
+
+    /// A Q4_K row whose value is known by hand: every scale 1, minimum 0, d = 1, all q = 1 except
+    /// one nibble, against x = e_i for positions in each of the eight sub-blocks, low and high nibbles.
+    func testQ4_KPicksEachSubBlock() {
+        var block: [UInt8] = []
+        block.append(le: HalfFloat.f32ToF16(1)); block.append(le: HalfFloat.f32ToF16(1))
+        block += [1, 2, 3, 4, 0, 0, 0, 0, 0x05, 0x06, 0x07, 0x08]  // scales 1...8, minimums 0
+        block += [UInt8](repeating: 0x21, count: 128)               // low nibble 1, high nibble 2
+        var x = [Float](repeating: 0, count: 256), sums = [Float](repeating: 0, count: 8), y: [Float] = [0]
+        for e in stride(from: 3, to: 256, by: 32) {
+            x = x.map { _ in 0 }; x[e] = 1
+            block.withUnsafeBytes { wp in
+                blockSums(&sums, x, blocks: 8)
+                matvecRows(&y, wp.baseAddress!, format: .q4_K, x, xSums: sums, cols: 256, rows: 0..<1)
+            }
+            let sub = e / 32
+            XCTAssertEqual(y[0], Float(sub + 1) * (sub % 2 == 0 ? 1 : 2), "element \(e)")
         }
     }
 }

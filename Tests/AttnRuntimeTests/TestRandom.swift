@@ -21,8 +21,19 @@ struct SeededRandom: RandomNumberGenerator {
 func randomQuantMatrix(_ format: QuantFormat, rows: Int, cols: Int, rng: inout SeededRandom) -> [UInt8] {
     var bytes: [UInt8] = []
     for _ in 0..<rows {
-        for _ in 0..<(cols / 32) {
+        for _ in 0..<(cols / format.blockSize) {
+            func randomBytes(_ n: Int) { for _ in 0..<n { bytes.append(UInt8.random(in: 0...255, using: &rng)) } }
             switch format {
+            case .q5_0:
+                appendHalf(&bytes, Float.random(in: -0.1...0.1, using: &rng))
+                randomBytes(20)
+            case .q4_K, .q5_K:  // d, dmin, then packed 6-bit scales/minimums and quants, all random
+                appendHalf(&bytes, Float.random(in: 0.0001...0.01, using: &rng))
+                appendHalf(&bytes, Float.random(in: 0.0001...0.01, using: &rng))
+                randomBytes(format == .q4_K ? 140 : 172)
+            case .q6_K:  // ql, qh, int8 scales random, then d
+                randomBytes(208)
+                appendHalf(&bytes, Float.random(in: -0.01...0.01, using: &rng))
             case .q4_1:
                 appendHalf(&bytes, Float.random(in: 0.001...0.1, using: &rng))
                 appendHalf(&bytes, Float.random(in: -0.5...0.1, using: &rng))

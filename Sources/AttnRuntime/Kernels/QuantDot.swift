@@ -43,12 +43,25 @@ func naiveQuantElement(_ row: UnsafeRawPointer, format: QuantFormat, index i: In
         return d * Float(p.load(fromByteOffset: 2 + j, as: Int8.self))
     case .f32:
         return row.loadUnaligned(fromByteOffset: i * 4, as: Float.self)
+    case .q5_0, .q4_K, .q5_K, .q6_K:
+        let type = format.ggmlType
+        var block = [Float](repeating: 0, count: type.blockSize)
+        let b = i / type.blockSize
+        Dequantize.row(out: &block, row + b * type.bytesPerBlock, type: type, count: type.blockSize)
+        return block[i % type.blockSize]
     }
 }
 
 /// Σ_i w[i] * x[i], decoding each weight on its own and summing in Double.
 func naiveRowDot(_ row: UnsafeRawPointer, format: QuantFormat, _ x: UnsafePointer<Float>, count: Int) -> Float {
     var sum = 0.0
+    if format.blockSize > 1 && format != .q4_0 && format != .q4_1 && format != .q8_0 {
+        // The loader's reference dequantization of the whole row, then the same Double dot.
+        var w = [Float](repeating: 0, count: count)
+        Dequantize.row(out: &w, row, type: format.ggmlType, count: count)
+        for i in 0..<count { sum += Double(w[i]) * Double(x[i]) }
+        return Float(sum)
+    }
     for i in 0..<count { sum += Double(naiveQuantElement(row, format: format, index: i)) * Double(x[i]) }
     return Float(sum)
 }

@@ -109,10 +109,12 @@ enum GGUFParser {
                 file: file, offset: headerEnd, needed: header.dataOffset - bytes.count, what: "padding before tensor data")
         }
 
+        for t in pending where t.offset % UInt64(a) != 0 {
+            throw GGUFError.misalignedTensor(file: file, tensor: t.name, offset: t.offset, alignment: a)
+        }
+        // Before the file-size check: a tensor that runs into the next one is mis-sized whatever the file's length.
+        try checkNoOverlap(pending, file: file)
         for t in pending {
-            guard t.offset % UInt64(a) == 0 else {
-                throw GGUFError.misalignedTensor(file: file, tensor: t.name, offset: t.offset, alignment: a)
-            }
             let start = UInt64(header.dataOffset).addingReportingOverflow(t.offset)
             let end = start.partialValue.addingReportingOverflow(UInt64(t.bytes))
             if start.overflow || end.overflow || end.partialValue > UInt64(bytes.count) {
@@ -124,7 +126,6 @@ enum GGUFParser {
                 name: t.name, type: t.type, shape: t.shape, fileOffset: Int(start.partialValue), byteCount: t.bytes)
             header.tensorNames.append(t.name)
         }
-        try checkNoOverlap(pending, file: file)
         return header
     }
 

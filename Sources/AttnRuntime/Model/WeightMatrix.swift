@@ -1,6 +1,6 @@
 // A weight matrix as the kernels read it: row-major [rows, cols] in a format they handle
 // directly, usually pointing into the memory-mapped GGUF file (nothing is copied). Types the
-// kernels do not read directly (F16, BF16) are converted to f32 once, at load.
+// kernels do not read directly (F16, BF16, Q5_1, Q2_K, Q3_K) are converted to f32 once, at load.
 
 public struct WeightMatrix: @unchecked Sendable {
     public let name: String
@@ -21,14 +21,7 @@ public struct WeightMatrix: @unchecked Sendable {
         let info = try gguf.tensor(name)
         let cols = info.rowLength, rows = info.rowCount
         let bytes = try gguf.data(name)
-        let direct: QuantFormat?
-        switch info.type {
-        case .f32: direct = .f32
-        case .q4_0: direct = .q4_0
-        case .q4_1: direct = .q4_1
-        case .q8_0: direct = .q8_0
-        case .f16, .bf16, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: direct = nil
-        }
+        let direct = QuantFormat(info.type)
         if let direct {
             self.init(name: name, format: direct, rows: rows, cols: cols, data: bytes.baseAddress!)
         } else {
