@@ -43,4 +43,29 @@ final class Gemma3EndToEndTests: XCTestCase {
             XCTAssertTrue(info.out.contains("gemma3"), info.out)
         }
     }
+
+    /// 823 prompt tokens: the windowed layers' KV stays at the window while the global layers'
+    /// (5, 11, 17) holds every position; nothing is reported as a policy eviction.
+    func testWindowedLayersKVStaysAtTheWindow() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        let path = tempPath("gemma3-window.atrace")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try run(["record", "--model", "gemma3", "--prompt-file", fixtures.appendingPathComponent("english-prose.txt").path,
+                 "-n", "3", "--policy", "dense", "--capture", "metrics", "--out", path])
+        let reader = try TraceReader(path: path)
+        for step in 0..<3 {
+            let kv = try reader.kv(step: step)
+            XCTAssertEqual(kv.count, 18)
+            for r in kv {
+                if [5, 11, 17].contains(r.layer) {
+                    XCTAssertGreaterThan(r.entries, 800, "step \(step) global layer \(r.layer)")
+                } else {
+                    XCTAssertLessThanOrEqual(r.entries, 512, "step \(step) windowed layer \(r.layer)")
+                    XCTAssertGreaterThanOrEqual(r.entries, 511, "step \(step) windowed layer \(r.layer)")
+                }
+                XCTAssertEqual(r.bytes, r.entries * 2 * 256 * 4)
+                XCTAssertTrue(r.evicted.isEmpty, "the window is not a policy eviction")
+            }
+        }
+    }
 }
