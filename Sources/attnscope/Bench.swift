@@ -49,7 +49,8 @@ struct Bench: ParsableCommand {
         say("cpu = CPU time used / (wall time × threads): below 1 means the threads waited for a core")
         say("tok/cpu-s = tokens per CPU-second of the process (spin-waiting included); × threads it estimates")
         say("            the rate with every thread on its own idle core")
-        say("threads  measurement              tokens/s    cpu  tok/cpu-s")
+        say("attn, lm head = shares of the decode steps' wall time in attention (all layers) and in the LM head")
+        say("threads  measurement              tokens/s    cpu  tok/cpu-s   attn  lm head")
         for threads in threadList {
             var options = modelOptions
             options.threads = threads
@@ -75,20 +76,26 @@ struct Bench: ParsableCommand {
                 }
                 var next = tokens[filled]
                 clock = Stopwatch(threads: threads)
+                model.resetTimings()
+                let start = DispatchTime.now().uptimeNanoseconds
                 for _ in 0..<decodeTokens {
                     let logits = model.forward(tokens: [next])
                     next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
                 }
-                row(threads, "decode @\(context)", clock.lap(tokens: decodeTokens))
+                let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                row(threads, "decode @\(context)", clock.lap(tokens: decodeTokens),
+                    shares: (model.attentionSeconds.reduce(0, +) / wall, model.lmHeadSeconds / wall))
             }
         }
         say(String(format: "peak RSS: %.1f MB", Double(peakRSSBytes()) / 1e6))
     }
 
-    private func row(_ threads: Int, _ what: String, _ m: (rate: Double, cpu: Double)) {
+    private func row(_ threads: Int, _ what: String, _ m: (rate: Double, cpu: Double),
+                     shares: (attention: Double, lmHead: Double)? = nil) {
         let label = what.padding(toLength: 22, withPad: " ", startingAt: 0)
         let perCPUSecond = m.rate / (m.cpu * Double(threads))
-        say(String(format: "%-8d ", threads) + label + String(format: " %10.1f %6.2f %10.1f", m.rate, m.cpu, perCPUSecond))
+        let tail = shares.map { String(format: " %5.1f%% %6.1f%%", 100 * $0.attention, 100 * $0.lmHead) } ?? ""
+        say(String(format: "%-8d ", threads) + label + String(format: " %10.1f %6.2f %10.1f", m.rate, m.cpu, perCPUSecond) + tail)
     }
 
     private func parseList(_ text: String, flag: String) throws -> [Int] {

@@ -40,10 +40,10 @@ struct BenchRecord: ParsableCommand {
         for p in list { do { _ = try PolicyRegistry.make(p) } catch { throw CLIError("--policy", error) } }
         let path = try modelOptions.resolvedPath()
         let gguf = try GGUFFile(path: path)
-        let tokenizer = try BPETokenizer(gguf: gguf)
+        let tokenizer = try loadTokenizer(gguf: gguf)
         var source: [Int32] = []
         if let promptFile {
-            do { source = tokenizer.encode(try String(contentsOfFile: promptFile, encoding: .utf8)) } catch { throw CLIError("--prompt-file \(promptFile)", error) }
+            do { source = tokenizer.encode(try String(contentsOfFile: promptFile, encoding: .utf8), addBOS: false, allowSpecial: true) } catch { throw CLIError("--prompt-file \(promptFile)", error) }
         }
         if source.isEmpty { source = (0..<997).map { Int32(($0 * 7919 + 13) % 40000 + 100) } }
         say("attnscope bench-record: \(ProcessInfo.processInfo.activeProcessorCount) cores, threads \(modelOptions.threads), load \(String(format: "%.2f", loadAverage()))")

@@ -55,9 +55,9 @@ struct Calibrate: ParsableCommand {
         guard FileManager.default.createFile(atPath: out, contents: nil) else { throw CLIError("--out \(out)", "cannot create the output file") }
 
         let path = try modelOptions.resolvedPath()
-        let gguf: GGUFFile, tokenizer: BPETokenizer
-        do { gguf = try GGUFFile(path: path); tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError(path, error) }
-        let ids = Array(tokenizer.encode(body).prefix(tokens))
+        let gguf: GGUFFile, tokenizer: any TextTokenizer
+        do { gguf = try GGUFFile(path: path); tokenizer = try loadTokenizer(gguf: gguf) } catch { throw CLIError(path, error) }
+        let ids = Array(tokenizer.encodePrompt(body).prefix(tokens))
         guard ids.count > window else { throw CLIError(source, "\(ids.count) tokens; calibration needs more than --window \(window)") }
         let model: Transformer
         do { model = try Transformer(gguf: gguf, contextLength: ids.count, threads: modelOptions.threads) } catch { throw CLIError(path, error) }

@@ -47,8 +47,8 @@ struct Generate: ParsableCommand {
         if let problem = settings.problem { throw CLIError("--temperature/--top-k/--top-p", problem) }
 
         let (model, gguf) = try modelOptions.load()
-        let tokenizer: BPETokenizer
-        do { tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError(modelOptions.model ?? "--model", error) }
+        let tokenizer: any TextTokenizer
+        do { tokenizer = try loadTokenizer(gguf: gguf) } catch { throw CLIError(modelOptions.model ?? "--model", error) }
         var text = prompt
         if chat {
             guard let wrapped = tokenizer.chatTemplate([ChatMessage(role: "user", content: prompt)]) else {

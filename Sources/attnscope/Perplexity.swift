@@ -2,7 +2,8 @@
 // does so the figures are comparable: the text is tokenized without BOS and cut into
 // non-overlapping chunks of --ctx tokens (a partial last chunk is dropped); each chunk is run from
 // an empty cache, and only the second half of its predictions is scored (tokens ctx/2+1 ..< ctx,
-// each predicted with at least ctx/2 tokens of context). PPL = exp(mean NLL over all scored tokens).
+// each predicted with at least ctx/2 tokens of context); a file that adds BOS (Gemma 3) gets BOS as
+// each chunk's first token. PPL = exp(mean NLL over all scored tokens).
 
 import ArgumentParser
 import AttnRuntime
@@ -36,8 +37,8 @@ struct Perplexity: ParsableCommand {
         guard ctx <= model.contextLength else {
             throw CLIError("--ctx \(ctx)", "more than the model's context of \(model.contextLength)")
         }
-        let tokenizer: BPETokenizer
-        do { tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError(modelOptions.model ?? "--model", error) }
+        let tokenizer: any TextTokenizer
+        do { tokenizer = try loadTokenizer(gguf: gguf) } catch { throw CLIError(modelOptions.model ?? "--model", error) }
         let ids = tokenizer.encode(text, addBOS: false, allowSpecial: false)
         guard ids.count >= ctx else {
             throw CLIError("--file \(file)", "\(ids.count) tokens, fewer than one chunk of --ctx \(ctx)")
@@ -45,7 +46,8 @@ struct Perplexity: ParsableCommand {
         let chunkCount = maxChunks > 0 ? min(maxChunks, ids.count / ctx) : ids.count / ctx
         say("perplexity: \(ids.count) tokens, \(chunkCount) chunks of \(ctx), scoring the second half of each")
         let t0 = now()
-        let result = chunkedPerplexity(model: model, tokens: ids, ctx: ctx, maxChunks: maxChunks) { c, running in
+        let bos = tokenizer.addsBOSByDefault ? tokenizer.bosID : nil
+        let result = chunkedPerplexity(model: model, tokens: ids, ctx: ctx, maxChunks: maxChunks, bos: bos) { c, running in
             Stdout.write(String(format: "[%d]%.4f,", c + 1, running))
         }
         let seconds = now() - t0

@@ -69,8 +69,8 @@ struct Record: ParsableCommand {
         try modelOptions.checkThreads()
 
         let path = try modelOptions.resolvedPath()
-        let gguf: GGUFFile, tokenizer: BPETokenizer
-        do { gguf = try GGUFFile(path: path); tokenizer = try BPETokenizer(gguf: gguf) } catch { throw CLIError(path, error) }
+        let gguf: GGUFFile, tokenizer: any TextTokenizer
+        do { gguf = try GGUFFile(path: path); tokenizer = try loadTokenizer(gguf: gguf) } catch { throw CLIError(path, error) }
         var text = raw
         if chat {
             guard let wrapped = tokenizer.chatTemplate([ChatMessage(role: "user", content: raw)]) else {
@@ -78,7 +78,9 @@ struct Record: ParsableCommand {
             }
             text = wrapped
         }
-        let promptIDs = chat ? tokenizer.encode(text, addBOS: tokenizer.addsBOSByDefault, allowSpecial: true) : tokenizer.encode(text)
+        // The file decides BOS (Gemma adds it, SmolLM2 does not); control tokens a chat template wrote
+        // become their own ids.
+        let promptIDs = tokenizer.encodePrompt(text)
         guard !promptIDs.isEmpty else { throw CLIError(prompt != nil ? "--prompt" : "--prompt-file \(promptFile ?? "")", "encodes to no tokens") }
         let model: Transformer
         do {

@@ -50,6 +50,8 @@ final class TraceRecorder: AttentionInputObserver {
 
     let options: Options
     private let layers: Int, heads: Int, kvHeads: Int, headDim: Int, capacity: Int
+    /// The model's native window per layer: dense attention there is dense over the window.
+    private let layerWindows: [Int?]
     private let topSinkCount = 8
 
     // Per step
@@ -93,6 +95,7 @@ final class TraceRecorder: AttentionInputObserver {
         self.options = options
         layers = config.blockCount; heads = config.headCount; kvHeads = config.headCountKV
         headDim = config.headDim; self.capacity = capacity
+        layerWindows = config.layerWindows
         let lh = layers * heads
         metrics = .allocate(capacity: lh); metrics.initialize(repeating: nil)
         selections = .allocate(capacity: lh); selections.initialize(repeating: nil)
@@ -395,9 +398,12 @@ final class TraceRecorder: AttentionInputObserver {
         let n = Int(lastPosition) + 1
         let g = r.kvHead, d = headDim
         let keysAll = shadowKeys[r.layer * kvHeads + g], valuesAll = shadowValues[r.layer * kvHeads + g]
+        // positions before lo are outside a windowed layer's window: dense attention gives them 0
+        let lo = layerWindows[r.layer].map { max(0, n - $0) } ?? 0
+        if lo > 0 { scratch.denseProbs.update(repeating: 0, count: lo) }
         return lastQuery[r.layer].withUnsafeBufferPointer { q in
-            HeadStatistics.denseRow(probs: scratch.denseProbs, out: scratch.denseOut, q: q.baseAddress! + r.head * d,
-                                    keys: keysAll, values: valuesAll, count: n, headDim: d)
+            HeadStatistics.denseRow(probs: scratch.denseProbs + lo, out: scratch.denseOut, q: q.baseAddress! + r.head * d,
+                                    keys: keysAll + lo * d, values: valuesAll + lo * d, count: n - lo, headDim: d)
             HeadStatistics.output(scratch.sparseOut, probs: row, positions: keys, values: valuesAll, headDim: d)
             return (HeadStatistics.recall(selected: keys, dense: UnsafeBufferPointer(start: scratch.denseProbs, count: n)),
                     HeadStatistics.relativeError(UnsafeBufferPointer(start: scratch.sparseOut, count: d),

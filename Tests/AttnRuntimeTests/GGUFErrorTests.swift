@@ -259,8 +259,28 @@ final class GGUFErrorTests: XCTestCase {
             try c.validateTensors(in: g)
             return c
         }
-        XCTAssertThrowsError(try config(.tinyLlama(architecture: "gemma3"))) { e in
-            XCTAssertEqual(e as? GGUFError, .unknownArchitecture(file: fileName, architecture: "gemma3", supported: ["llama"]))
+        XCTAssertThrowsError(try config(.tinyLlama(architecture: "mamba"))) { e in
+            XCTAssertEqual(e as? GGUFError, .unknownArchitecture(file: fileName, architecture: "mamba", supported: ["llama", "gemma3"]))
+            XCTAssertTrue("\(e)".contains("'mamba' (supported: llama, gemma3)"), "\(e)")
+        }
+        // gemma3 needs keys a llama file may leave out: each missing one is named.
+        var gemma = GGUFBuilder.tinyLlama(architecture: "gemma3")
+        XCTAssertThrowsError(try config(gemma)) { e in
+            XCTAssertEqual(e as? GGUFError, .missingKey(file: fileName, key: "gemma3.attention.key_length"))
+        }
+        gemma.metadata.append(("gemma3.attention.key_length", .u32(16)))
+        XCTAssertThrowsError(try config(gemma)) { e in
+            XCTAssertEqual(e as? GGUFError, .missingKey(file: fileName, key: "gemma3.attention.sliding_window"))
+        }
+        gemma.metadata.append(("gemma3.attention.sliding_window", .u32(1)))
+        XCTAssertThrowsError(try config(gemma)) { e in
+            guard case .invalidValue(_, "gemma3.attention.sliding_window", "1", _)? = e as? GGUFError else { return XCTFail("\(e)") }
+        }
+        gemma.metadata.removeLast()
+        gemma.metadata.removeAll { $0.0 == "gemma3.rope.freq_base" }
+        gemma.metadata.append(("gemma3.attention.sliding_window", .u32(8)))
+        XCTAssertThrowsError(try config(gemma)) { e in
+            XCTAssertEqual(e as? GGUFError, .missingKey(file: fileName, key: "gemma3.rope.freq_base"))
         }
         XCTAssertThrowsError(try config(.tinyLlama(dropTensor: "blk.0.ffn_up.weight"))) { e in
             XCTAssertEqual(e as? GGUFError, .missingTensor(file: fileName, tensor: "blk.0.ffn_up.weight"))
@@ -289,5 +309,20 @@ final class GGUFErrorTests: XCTestCase {
             XCTAssertEqual(e as? GGUFError, .unsupportedTokenizer(file: fileName, model: "llama"))
         }
         XCTAssertTrue(GGUFError.unsupportedTokenizer(file: fileName, model: "llama").localizedDescription.contains(fileName))
+        b = GGUFBuilder.tinyLlama()
+        b.metadata[9] = ("tokenizer.ggml.model", .string("bert"))
+        XCTAssertThrowsError(try loadTokenizer(gguf: parse(b.bytes()))) { e in
+            XCTAssertEqual(e as? GGUFError, .unsupportedTokenizer(file: fileName, model: "bert"))
+        }
+        // A SentencePiece vocabulary needs its scores (the merge priorities).
+        b = GGUFBuilder.tinyLlama()
+        b.metadata[9] = ("tokenizer.ggml.model", .string("llama"))
+        XCTAssertThrowsError(try loadTokenizer(gguf: parse(b.bytes()))) { e in
+            XCTAssertEqual(e as? GGUFError, .missingKey(file: fileName, key: "tokenizer.ggml.scores"))
+        }
+        b.metadata.append(("tokenizer.ggml.scores", .array(.float32, [0, 0, -1, -2, -3].map { .f32($0) })))
+        XCTAssertThrowsError(try loadTokenizer(gguf: parse(b.bytes()))) { e in
+            guard case .invalidValue(_, "tokenizer.ggml.scores", "5 entries", _)? = e as? GGUFError else { return XCTFail("\(e)") }
+        }
     }
 }

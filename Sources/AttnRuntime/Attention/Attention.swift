@@ -39,6 +39,9 @@ public final class Attention: @unchecked Sendable {
     /// Original positions evicted by the latest call of each layer: [layer][kvHead].
     public internal(set) var evictedPositions: [[[Int32]]] = []
     let tee = PolicyProbeTee()
+    /// Per layer: the model's native sliding window (nil or absent: the layer sees every earlier
+    /// position). Attention+Window.swift.
+    public var layerWindows: [Int?] = []
     /// Calls with at least this many query rows use the blocked sgemm path.
     public var matrixPathMinRows = 8
     /// Query rows per sgemm block in the matrix path.
@@ -77,10 +80,15 @@ public final class Attention: @unchecked Sendable {
                          positions: positions, tokens: t)
         }
         queryPositions = Array(UnsafeBufferPointer(start: positions, count: t))
+        let window = layer < layerWindows.count ? layerWindows[layer] : nil
+        // after the policy's evictions (defers run last first): drop what the window left behind
+        defer { if let window { dropBehindWindow(window, layer: layer, lastPosition: positions[t - 1], cache: cache) } }
         beginPolicyCall(q: q, k: k, v: v, positions: positions, tokens: t, layer: layer, cache: cache)
         defer { endPolicyCall(tokens: t, layer: layer, cache: cache) }
-        if t >= matrixPathMinRows {
-            forwardMatrix(out: out, q: q, tokens: t, layer: layer, cache: cache)
+        // A windowed call of several rows needs each row's window start: the matrix path has it.
+        // A windowed decode row sees its whole stream (dropBehindWindow left window − 1 entries).
+        if t >= matrixPathMinRows || (window != nil && t > 1) {
+            forwardMatrix(out: out, q: q, tokens: t, layer: layer, cache: cache, window: window)
         } else if t == 1 && policySelects(q: q, layer: layer, cache: cache) {
             forwardSelected(out: out, q: q, position: positions[0], layer: layer, cache: cache)
         } else {
@@ -144,27 +152,31 @@ public final class Attention: @unchecked Sendable {
     // MARK: - Matrix path (prefill): per head, blocks of query rows through sgemm
 
     private func forwardMatrix(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
-                               layer: Int, cache: KVCache) {
+                               layer: Int, cache: KVCache, window: Int?) {
         let n = cache.count(layer: layer, kvHead: 0)
         visible = (0..<t).map { i in n - (t - 1 - i) }
         if rowReceiver != nil {
             // probes are called on the calling thread, so heads go one after another
             for head in 0..<shape.heads {
-                attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: 0)
+                attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: 0,
+                                 window: window)
             }
         } else {
             pool.parallelFor(shape.heads) { heads, worker in
                 for head in heads {
-                    self.attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache, worker: worker)
+                    self.attendHeadMatrix(out: out, q: q, tokens: t, head: head, layer: layer, cache: cache,
+                                          worker: worker, window: window)
                 }
             }
         }
     }
 
     /// All T query rows of one head, in blocks of `blockRows`: scores by sgemm, causal softmax,
-    /// P·V by sgemm. Uses the worker's part of `blockScores`.
+    /// P·V by sgemm. Uses the worker's part of `blockScores`. With a window, row i sees only the
+    /// entries after position p_i − window; a block's products start at its first row's window
+    /// start (kLo), and its rows keep columns from stream index 0 when a probe reads them.
     private func attendHeadMatrix(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, tokens t: Int,
-                                  head: Int, layer: Int, cache: KVCache, worker: Int) {
+                                  head: Int, layer: Int, cache: KVCache, worker: Int, window: Int?) {
         let h = shape.heads, d = shape.headDim
         let scale = 1 / Float(d).squareRoot()
         let scores = blockScores + worker * blockRows * capacity
@@ -173,27 +185,34 @@ public final class Attention: @unchecked Sendable {
         // `visible` counts for KV head 0; this head's stream may be shorter after per-head eviction.
         let shift = visible[t - 1] - cache.count(layer: layer, kvHead: g)
         let receiver = rowReceiver
+        let streamPositions = cache.positions(layer: layer, kvHead: g)
         var i0 = 0
         while i0 < t {
             let b = min(blockRows, t - i0)
             let nMax = visible[i0 + b - 1] - shift
-            // S [b, nMax] = scale · Q_block [b, d] · K[0 ..< nMax]ᵀ
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(nMax), Int32(d),
-                        scale, q + (i0 * h + head) * d, Int32(h * d), keys, Int32(d),
-                        0, scores, Int32(nMax))
+            // Row r sees stream entries lo_r ..< seen_r; columns of `scores` start at stream index
+            // c0 (kLo, or 0 for a probe), so row r's entry j is at column j − c0.
+            let kLo = window.map { windowStart(streamPositions, count: nMax, query: queryPositions[i0], window: $0) } ?? 0
+            let c0 = receiver == nil ? kLo : 0, width = nMax - c0
+            // S [b, nMax − kLo] = scale · Q_block [b, d] · K[kLo ..< nMax]ᵀ
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(b), Int32(nMax - kLo), Int32(d),
+                        scale, q + (i0 * h + head) * d, Int32(h * d), keys + kLo * d, Int32(d),
+                        0, scores + (kLo - c0), Int32(width))
             for r in 0..<b {
-                let row = scores + r * nMax
-                let seen = visible[i0 + r] - shift
-                softmaxInPlace(row, count: seen)
-                if seen < nMax { (row + seen).update(repeating: 0, count: nMax - seen) }
+                let row = scores + r * width
+                let seen = visible[i0 + r] - shift - c0
+                let lo = (window.map { windowStart(streamPositions, count: nMax, query: queryPositions[i0 + r], window: $0) } ?? 0) - c0
+                if lo > 0 { row.update(repeating: 0, count: lo) }
+                softmaxInPlace(row + lo, count: seen - lo)
+                if seen < width { (row + seen).update(repeating: 0, count: width - seen) }
             }
-            // O_block [b, d] = P [b, nMax] · V [nMax, d]
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(d), Int32(nMax),
-                        1, scores, Int32(nMax), values, Int32(d),
+            // O_block [b, d] = P [b, nMax − kLo] · V [kLo ..< nMax, d]
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(d), Int32(nMax - kLo),
+                        1, scores + (kLo - c0), Int32(width), values + kLo * d, Int32(d),
                         0, out + (i0 * h + head) * d, Int32(h * d))
             if let probe = receiver {
                 deliverRows(probe: probe, layer: layer, cache: cache, rowCount: b, n: nMax,
-                            rowsOf: { _ in UnsafePointer(scores) }, rowStride: nMax,
+                            rowsOf: { _ in UnsafePointer(scores) }, rowStride: width,
                             firstRow: i0, onlyHead: head)
             }
             i0 += b
@@ -279,38 +298,48 @@ func weightedSum(_ out: UnsafeMutablePointer<Float>, weights w: UnsafePointer<Fl
     weightedSumAdding(out, weights: w, rows: rows, count: n, dim: d)
 }
 
-/// out [d] += Σ_j w[j] · rows[j] for rows [count, d].
+/// out [d] += Σ_j w[j] · rows[j] for rows [count, d]. Head dims that are multiples of 64
+/// (SmolLM2: 64, Gemma 3: 256) go 64 columns at a time with the sums in registers.
 @inline(__always)
 func weightedSumAdding(_ out: UnsafeMutablePointer<Float>, weights w: UnsafePointer<Float>, rows: UnsafePointer<Float>,
                        count n: Int, dim d: Int) {
-    if d == 64 {
-        let o = UnsafeMutableRawPointer(out)
-        var a0 = o.loadUnaligned(as: SIMD8<Float>.self), a1 = o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-        var a2 = o.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), a3 = o.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-        var a4 = o.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self), a5 = o.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self)
-        var a6 = o.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self), a7 = o.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self)
-        for j in 0..<n {
-            let p = SIMD8<Float>(repeating: w[j])
-            let r = UnsafeRawPointer(rows + j * 64)
-            a0 = a0.addingProduct(p, r.loadUnaligned(as: SIMD8<Float>.self))
-            a1 = a1.addingProduct(p, r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-            a2 = a2.addingProduct(p, r.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-            a3 = a3.addingProduct(p, r.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-            a4 = a4.addingProduct(p, r.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
-            a5 = a5.addingProduct(p, r.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
-            a6 = a6.addingProduct(p, r.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
-            a7 = a7.addingProduct(p, r.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+    if d % 64 == 0 {
+        for c0 in stride(from: 0, to: d, by: 64) {
+            weightedSumAdding64(out + c0, weights: w, rows: rows + c0, count: n, rowStride: d)
         }
-        o.storeBytes(of: a0, as: SIMD8<Float>.self); o.storeBytes(of: a1, toByteOffset: 32, as: SIMD8<Float>.self)
-        o.storeBytes(of: a2, toByteOffset: 64, as: SIMD8<Float>.self); o.storeBytes(of: a3, toByteOffset: 96, as: SIMD8<Float>.self)
-        o.storeBytes(of: a4, toByteOffset: 128, as: SIMD8<Float>.self); o.storeBytes(of: a5, toByteOffset: 160, as: SIMD8<Float>.self)
-        o.storeBytes(of: a6, toByteOffset: 192, as: SIMD8<Float>.self); o.storeBytes(of: a7, toByteOffset: 224, as: SIMD8<Float>.self)
         return
     }
     for j in 0..<n {
         let p = w[j], r = rows + j * d
         for c in 0..<d { out[c] += p * r[c] }
     }
+}
+
+/// out [64] += Σ_j w[j] · rows[j·rowStride ..< j·rowStride + 64].
+@inline(__always)
+func weightedSumAdding64(_ out: UnsafeMutablePointer<Float>, weights w: UnsafePointer<Float>, rows: UnsafePointer<Float>,
+                         count n: Int, rowStride: Int) {
+    let o = UnsafeMutableRawPointer(out)
+    var a0 = o.loadUnaligned(as: SIMD8<Float>.self), a1 = o.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+    var a2 = o.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), a3 = o.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+    var a4 = o.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self), a5 = o.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self)
+    var a6 = o.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self), a7 = o.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self)
+    for j in 0..<n {
+        let p = SIMD8<Float>(repeating: w[j])
+        let r = UnsafeRawPointer(rows + j * rowStride)
+        a0 = a0.addingProduct(p, r.loadUnaligned(as: SIMD8<Float>.self))
+        a1 = a1.addingProduct(p, r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+        a2 = a2.addingProduct(p, r.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+        a3 = a3.addingProduct(p, r.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+        a4 = a4.addingProduct(p, r.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
+        a5 = a5.addingProduct(p, r.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
+        a6 = a6.addingProduct(p, r.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
+        a7 = a7.addingProduct(p, r.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+    }
+    o.storeBytes(of: a0, as: SIMD8<Float>.self); o.storeBytes(of: a1, toByteOffset: 32, as: SIMD8<Float>.self)
+    o.storeBytes(of: a2, toByteOffset: 64, as: SIMD8<Float>.self); o.storeBytes(of: a3, toByteOffset: 96, as: SIMD8<Float>.self)
+    o.storeBytes(of: a4, toByteOffset: 128, as: SIMD8<Float>.self); o.storeBytes(of: a5, toByteOffset: 160, as: SIMD8<Float>.self)
+    o.storeBytes(of: a6, toByteOffset: 192, as: SIMD8<Float>.self); o.storeBytes(of: a7, toByteOffset: 224, as: SIMD8<Float>.self)
 }
 
 /// The reference for one head and one query: scores, softmax and weighted sum in Double.

@@ -102,7 +102,7 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownArchitecture(let file, let architecture, let supported):
             return "\(file): unknown architecture '\(architecture)' (supported: \(supported.joined(separator: ", ")))"
         case .unsupportedTokenizer(let file, let model):
-            return "\(file): tokenizer.ggml.model = '\(model)' is not supported (only byte-level BPE, 'gpt2')"
+            return "\(file): tokenizer.ggml.model = '\(model)' is not supported (supported: 'gpt2' byte-level BPE, 'llama' SentencePiece)"
         }
     }
 }

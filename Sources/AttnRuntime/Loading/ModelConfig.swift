@@ -1,26 +1,38 @@
 // MARK: - Model hyper-parameters from GGUF metadata
 
-/// The hyper-parameters of a llama-family decoder, read from `<arch>.*` metadata and validated.
+/// The hyper-parameters of a decoder, read from `<arch>.*` metadata and validated.
 ///
-/// Only `general.architecture = llama` is accepted; anything else is `GGUFError.unknownArchitecture`.
-/// Derived facts (head dim, GQA group, tied embeddings) are computed here once.
+/// `general.architecture` must be `llama` or `gemma3`; anything else is `GGUFError.unknownArchitecture`.
+/// Derived facts (head dim, GQA group, tied embeddings, per-layer window and RoPE base) are computed
+/// here once. Gemma 3's own facts: ModelConfig+Gemma3.swift.
 public struct ModelConfig: Sendable, Equatable {
-    public static let supportedArchitectures = ["llama"]
+    public static let supportedArchitectures = ModelFamily.allCases.map(\.rawValue)
 
     public let architecture: String
+    public let family: ModelFamily
     public let blockCount: Int          // layers
     public let embeddingLength: Int     // hidden size (dim)
     public let feedForwardLength: Int   // SwiGLU inner size
     public let headCount: Int           // query heads
     public let headCountKV: Int         // key/value heads (GQA: headCount / headCountKV query heads share one)
-    public let headDim: Int             // embeddingLength / headCount
-    public let ropeFreqBase: Float      // theta (default 10000)
+    public let headDim: Int             // attention.key_length, else embeddingLength / headCount
+    public let ropeFreqBase: Float      // theta (default 10000); Gemma 3: the global layers' base
     public let ropeDimensionCount: Int  // dims rotated per head (default headDim); adjacent pairs (2i, 2i+1)
     public let rmsNormEps: Float
     public let contextLength: Int
     public let vocabSize: Int
     /// True when there is no `output.weight`: the LM head is `token_embd.weight`.
     public let tiedEmbeddings: Bool
+    /// Per layer: the native sliding window in positions (a query sees its own position and the
+    /// window − 1 before it), or nil for a layer that attends to everything before it.
+    public let layerWindows: [Int?]
+    /// Per layer: the RoPE base (Gemma 3: a smaller base on its sliding-window layers).
+    public let layerRopeBases: [Float]
+    /// Which elements RoPE pairs: adjacent for GGUF llama weights (permuted at conversion), halves
+    /// (rotate-half) for Gemma 3.
+    public let ropeStyle: RoPEStyle
+    /// Factor on the token embedding (Gemma: sqrt(hidden)).
+    public let embeddingScale: Float
 
     public var kvDim: Int { headCountKV * headDim }
     public var queriesPerKVHead: Int { headCount / headCountKV }
@@ -32,6 +44,7 @@ public struct ModelConfig: Sendable, Equatable {
             throw GGUFError.unknownArchitecture(file: file, architecture: arch, supported: ModelConfig.supportedArchitectures)
         }
         architecture = arch
+        family = ModelFamily(rawValue: arch)!
 
         func positive(_ key: String) throws -> Int {
             let v = try gguf.requireUInt(key)
@@ -48,18 +61,31 @@ public struct ModelConfig: Sendable, Equatable {
             ? headCount : try positive("\(arch).attention.head_count_kv")
         contextLength = try positive("\(arch).context_length")
 
-        guard embeddingLength % headCount == 0 else {
-            throw GGUFError.invalidValue(
-                file: file, key: "\(arch).attention.head_count", value: String(headCount),
-                reason: "does not divide embedding_length \(embeddingLength)")
+        if family == .gemma3 || gguf.metadata["\(arch).attention.key_length"] != nil {
+            headDim = try positive("\(arch).attention.key_length")
+            if gguf.metadata["\(arch).attention.value_length"] != nil {
+                let valueLength = try positive("\(arch).attention.value_length")
+                guard valueLength == headDim else {
+                    throw GGUFError.invalidValue(
+                        file: file, key: "\(arch).attention.value_length", value: String(valueLength),
+                        reason: "differs from key_length \(headDim) (not supported)")
+                }
+            }
+        } else {
+            guard embeddingLength % headCount == 0 else {
+                throw GGUFError.invalidValue(
+                    file: file, key: "\(arch).attention.head_count", value: String(headCount),
+                    reason: "does not divide embedding_length \(embeddingLength)")
+            }
+            headDim = embeddingLength / headCount
         }
         guard headCount % headCountKV == 0 else {
             throw GGUFError.invalidValue(
                 file: file, key: "\(arch).attention.head_count_kv", value: String(headCountKV),
                 reason: "does not divide head_count \(headCount)")
         }
-        headDim = embeddingLength / headCount
 
+        if family == .gemma3 { _ = try gguf.requireFloat("\(arch).rope.freq_base") }
         ropeFreqBase = Float(gguf.float("\(arch).rope.freq_base") ?? 10000)
         guard ropeFreqBase > 0, ropeFreqBase.isFinite else {
             throw GGUFError.invalidValue(file: file, key: "\(arch).rope.freq_base", value: "\(ropeFreqBase)", reason: "must be > 0")
@@ -92,26 +118,48 @@ public struct ModelConfig: Sendable, Equatable {
                 file: file, tensor: "token_embd.weight", expected: [embeddingLength, vocabSize], found: embedding.shape)
         }
         tiedEmbeddings = gguf.tensors["output.weight"] == nil
+
+        switch family {
+        case .llama:
+            layerWindows = Array(repeating: nil, count: blockCount)
+            layerRopeBases = Array(repeating: ropeFreqBase, count: blockCount)
+            ropeStyle = .adjacentPairs
+            embeddingScale = 1
+        case .gemma3:
+            let gemma = try ModelConfig.gemma3Layers(gguf: gguf, blockCount: blockCount, globalBase: ropeFreqBase)
+            layerWindows = gemma.windows
+            layerRopeBases = gemma.bases
+            ropeStyle = .halves
+            embeddingScale = Float(embeddingLength).squareRoot()
+        }
     }
+
+    public var queryDim: Int { headCount * headDim }
+    /// The largest native window of any layer (nil when every layer is global).
+    public var slidingWindow: Int? { layerWindows.compactMap { $0 }.max() }
 
     /// Every tensor the forward pass reads, with its expected shape (ne0 first).
     public var expectedTensors: [(name: String, shape: [Int])] {
-        let d = embeddingLength, f = feedForwardLength
+        let d = embeddingLength, f = feedForwardLength, qd = queryDim
         var list: [(String, [Int])] = [("token_embd.weight", [d, vocabSize]), ("output_norm.weight", [d])]
         if !tiedEmbeddings { list.append(("output.weight", [d, vocabSize])) }
         for layer in 0..<blockCount {
             let p = "blk.\(layer)."
             list += [
                 (p + "attn_norm.weight", [d]),
-                (p + "attn_q.weight", [d, d]),
+                (p + "attn_q.weight", [d, qd]),
                 (p + "attn_k.weight", [d, kvDim]),
                 (p + "attn_v.weight", [d, kvDim]),
-                (p + "attn_output.weight", [d, d]),
+                (p + "attn_output.weight", [qd, d]),
                 (p + "ffn_norm.weight", [d]),
                 (p + "ffn_gate.weight", [d, f]),
                 (p + "ffn_up.weight", [d, f]),
                 (p + "ffn_down.weight", [f, d]),
             ]
+            if family == .gemma3 {
+                list += [(p + "attn_q_norm.weight", [headDim]), (p + "attn_k_norm.weight", [headDim]),
+                         (p + "post_attention_norm.weight", [d]), (p + "post_ffw_norm.weight", [d])]
+            }
         }
         return list
     }

@@ -1,5 +1,6 @@
-// The weights of a llama-family decoder, named as in GGUF (blk.N.attn_q, ...). Matrices stay in
-// their stored (quantized) format in the memory-mapped file; norm vectors are copied as f32.
+// The weights of a llama-family or Gemma 3 decoder, named as in GGUF (blk.N.attn_q, ...). Matrices
+// stay in their stored (quantized) format in the memory-mapped file; norm vectors are copied as f32.
+// Gemma 3's extra norms (QK-norm, after attention, after the FFN) are nil for llama files.
 
 public struct LlamaLayerWeights: Sendable {
     public let attnNorm: [Float]          // [D]
@@ -11,6 +12,10 @@ public struct LlamaLayerWeights: Sendable {
     public let wGate: WeightMatrix        // [F, D]
     public let wUp: WeightMatrix          // [F, D]
     public let wDown: WeightMatrix        // [D, F]
+    public var qNorm: [Float]? = nil            // [d] RMSNorm weight over each query head
+    public var kNorm: [Float]? = nil            // [d] over each key head
+    public var postAttentionNorm: [Float]? = nil  // [D] on the attention output, before the residual
+    public var postFFNNorm: [Float]? = nil        // [D] on the FFN output, before the residual
 }
 
 public struct LlamaWeights: Sendable {
@@ -28,7 +33,7 @@ public struct LlamaWeights: Sendable {
         outputNorm = try vectorTensor(gguf, "output_norm.weight")
         layers = try (0..<config.blockCount).map { l in
             let p = "blk.\(l)."
-            return LlamaLayerWeights(
+            var layer = LlamaLayerWeights(
                 attnNorm: try vectorTensor(gguf, p + "attn_norm.weight"),
                 wq: try WeightMatrix(gguf: gguf, name: p + "attn_q.weight"),
                 wk: try WeightMatrix(gguf: gguf, name: p + "attn_k.weight"),
@@ -38,6 +43,13 @@ public struct LlamaWeights: Sendable {
                 wGate: try WeightMatrix(gguf: gguf, name: p + "ffn_gate.weight"),
                 wUp: try WeightMatrix(gguf: gguf, name: p + "ffn_up.weight"),
                 wDown: try WeightMatrix(gguf: gguf, name: p + "ffn_down.weight"))
+            if config.family == .gemma3 {
+                layer.qNorm = try vectorTensor(gguf, p + "attn_q_norm.weight")
+                layer.kNorm = try vectorTensor(gguf, p + "attn_k_norm.weight")
+                layer.postAttentionNorm = try vectorTensor(gguf, p + "post_attention_norm.weight")
+                layer.postFFNNorm = try vectorTensor(gguf, p + "post_ffw_norm.weight")
+            }
+            return layer
         }
     }
 }

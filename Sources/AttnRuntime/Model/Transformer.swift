@@ -2,6 +2,10 @@
 // → residual → RMSNorm → SwiGLU feed-forward → residual, repeated per layer; final RMSNorm and the
 // LM head (tied to the token embedding when the file has no output.weight).
 // Port of the forward pass of karpathy/llama2.c run.c (`forward`), batched over T tokens.
+// Gemma 3 adds, per layer: RMSNorm over each query and key head before RoPE (QK-norm), RMSNorm
+// on the attention and FFN outputs before their residuals, GeGLU with tanh GELU instead of
+// SwiGLU, a RoPE base per layer and the sliding windows (Attention.layerWindows); and it scales
+// the token embedding by sqrt(D).
 //
 // Two paths through the same code: T < `matrixPathMinTokens` (decode) multiplies each token by
 // the weights in their quantized form (WorkerPool threads); larger T (prefill) dequantizes each
@@ -26,12 +30,16 @@ public final class Transformer: @unchecked Sendable {
     public var layerDone: ((Int) -> Void)?
     /// Wall time spent in `attention.forward` since the last reset (seconds), per layer.
     public private(set) var attentionSeconds: [Double]
+    /// Wall time spent in the LM head since the last reset (seconds).
+    public private(set) var lmHeadSeconds = 0.0
     private let file: GGUFFile   // owns the mapping the weights point into
 
     // Scratch, grown to the largest T seen. [T, ·] row-major.
     private let x = Buffer(), xb = Buffer(), q = Buffer(), k = Buffer(), v = Buffer(), att = Buffer()
     private let hb = Buffer(), hb2 = Buffer()
-    private let cosTable = Buffer(), sinTable = Buffer()      // [T, r/2]
+    private let cosTables: [Buffer], sinTables: [Buffer]      // per distinct RoPE base: [T, r/2]
+    private let ropeBases: [Float]                             // the distinct bases, first use first
+    private let layerRopeTable: [Int]                          // [layers] index into ropeBases
     private let xSums = Buffer()                               // [max(D, F)/32]
     private let weightF32 = Buffer()                           // [largest matrix] dequantized weights
     private var positions: [Int32] = []
@@ -44,7 +52,13 @@ public final class Transformer: @unchecked Sendable {
         self.file = gguf
         weights = try LlamaWeights(gguf: gguf, config: config)
         // GGUF llama weights were permuted at conversion so that RoPE rotates adjacent pairs.
-        ropeStyle = .adjacentPairs
+        ropeStyle = config.ropeStyle
+        var bases: [Float] = []
+        for b in config.layerRopeBases where !bases.contains(b) { bases.append(b) }
+        ropeBases = bases
+        layerRopeTable = config.layerRopeBases.map { bases.firstIndex(of: $0)! }
+        cosTables = bases.map { _ in Buffer() }
+        sinTables = bases.map { _ in Buffer() }
         let ctx = min(contextLength ?? config.contextLength, config.contextLength)
         cache = KVCache(layers: config.blockCount, kvHeads: config.headCountKV, headDim: config.headDim, capacity: ctx)
         pool = WorkerPool(threads: threads)
@@ -52,6 +66,7 @@ public final class Transformer: @unchecked Sendable {
         attention = Attention(shape: AttentionShape(heads: config.headCount, kvHeads: config.headCountKV,
                                                     headDim: config.headDim),
                               capacity: ctx, pool: pool)
+        attention.layerWindows = config.layerWindows
         attentionSeconds = [Double](repeating: 0, count: config.blockCount)
         prefault()
     }
@@ -90,7 +105,10 @@ public final class Transformer: @unchecked Sendable {
         resetTimings()
     }
 
-    public func resetTimings() { for i in attentionSeconds.indices { attentionSeconds[i] = 0 } }
+    public func resetTimings() {
+        for i in attentionSeconds.indices { attentionSeconds[i] = 0 }
+        lmHeadSeconds = 0
+    }
 
     // MARK: - Forward
 
@@ -110,7 +128,7 @@ public final class Transformer: @unchecked Sendable {
         let start = cache.nextPosition
         precondition(start + t <= cache.capacity, "context full: \(start) + \(t) > \(cache.capacity)")
         let c = config
-        let dim = c.embeddingLength, qDim = c.headCount * c.headDim, kvDim = c.kvDim, f = c.feedForwardLength
+        let dim = c.embeddingLength, qDim = c.queryDim, kvDim = c.kvDim, f = c.feedForwardLength
         let half = c.ropeDimensionCount / 2
         grow(t)
         positions = (0..<t).map { Int32(start + $0) }
@@ -119,8 +137,11 @@ public final class Transformer: @unchecked Sendable {
             let id = Int(tokens[i])
             precondition(id >= 0 && id < c.vocabSize, "token id \(id) out of range 0..<\(c.vocabSize)")
             weights.tokenEmbedding.dequantize(into: x.p + i * dim, rows: id ..< id + 1)
-            ropeAngles(cos: cosTable.p + i * half, sin: sinTable.p + i * half, position: start + i,
-                       rotatedDims: c.ropeDimensionCount, base: c.ropeFreqBase)
+            if c.embeddingScale != 1 { for j in 0..<dim { x.p[i * dim + j] *= c.embeddingScale } }
+            for (b, base) in ropeBases.enumerated() {
+                ropeAngles(cos: cosTables[b].p + i * half, sin: sinTables[b].p + i * half, position: start + i,
+                           rotatedDims: c.ropeDimensionCount, base: base)
+            }
         }
 
         for (l, w) in weights.layers.enumerated() {
@@ -129,6 +150,11 @@ public final class Transformer: @unchecked Sendable {
                 for i in 0..<t { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
             }
             linear([(q.p, w.wq), (k.p, w.wk), (v.p, w.wv)], xb.p, tokens: t)
+            if let qNorm = w.qNorm, let kNorm = w.kNorm {
+                headNorm(q.p, qNorm, heads: t * c.headCount)
+                headNorm(k.p, kNorm, heads: t * c.headCountKV)
+            }
+            let cosTable = cosTables[layerRopeTable[l]], sinTable = sinTables[layerRopeTable[l]]
             for i in 0..<t {
                 applyRoPE(q.p + i * qDim, heads: c.headCount, headDim: c.headDim, rotatedDims: c.ropeDimensionCount,
                           cos: cosTable.p + i * half, sin: sinTable.p + i * half, style: ropeStyle)
@@ -142,6 +168,7 @@ public final class Transformer: @unchecked Sendable {
             }
             attentionSeconds[l] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             linear([(xb.p, w.wo)], att.p, tokens: t)
+            if let norm = w.postAttentionNorm { rowNorm(xb.p, norm, rows: t) }
             addInPlace(x.p, xb.p, count: t * dim)
 
             // feed-forward block
@@ -149,8 +176,13 @@ public final class Transformer: @unchecked Sendable {
                 for i in 0..<t { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
             }
             linear([(hb.p, w.wGate), (hb2.p, w.wUp)], xb.p, tokens: t)
-            swiGLU(hb.p, gate: hb.p, up: hb2.p, count: t * f)
+            if c.family == .gemma3 {
+                gegluTanh(hb.p, gate: hb.p, up: hb2.p, count: t * f)
+            } else {
+                swiGLU(hb.p, gate: hb.p, up: hb2.p, count: t * f)
+            }
             linear([(xb.p, w.wDown)], hb.p, tokens: t)
+            if let norm = w.postFFNNorm { rowNorm(xb.p, norm, rows: t) }
             addInPlace(x.p, xb.p, count: t * dim)
             layerDone?(l + 1)
         }
@@ -173,7 +205,9 @@ public final class Transformer: @unchecked Sendable {
             for i in rows { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
         }
         return [Float](unsafeUninitializedCapacity: rows.count * vocab) { out, initialized in
+            let t0 = DispatchTime.now().uptimeNanoseconds
             lmHead(out.baseAddress!, xb.p + rows.lowerBound * dim, tokens: rows.count)
+            lmHeadSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             initialized = rows.count * vocab
         }
     }
@@ -196,6 +230,22 @@ public final class Transformer: @unchecked Sendable {
             r0 = r1
         }
         return (sum, count)
+    }
+
+    /// RMSNorm in place over each of `heads` consecutive head vectors [d] (QK-norm).
+    private func headNorm(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], heads: Int) {
+        let d = config.headDim, eps = config.rmsNormEps
+        weight.withUnsafeBufferPointer { nw in
+            for h in 0..<heads { rmsNorm(x + h * d, x + h * d, nw.baseAddress!, count: d, eps: eps) }
+        }
+    }
+
+    /// RMSNorm in place over each of `rows` rows [D].
+    private func rowNorm(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], rows: Int) {
+        let dim = config.embeddingLength, eps = config.rmsNormEps
+        weight.withUnsafeBufferPointer { nw in
+            for i in 0..<rows { rmsNorm(x + i * dim, x + i * dim, nw.baseAddress!, count: dim, eps: eps) }
+        }
     }
 
     // MARK: - Linear layers
@@ -266,13 +316,15 @@ public final class Transformer: @unchecked Sendable {
 
     private func grow(_ t: Int) {
         let c = config
-        let qDim = c.headCount * c.headDim
+        let qDim = c.queryDim
         x.ensure(t * c.embeddingLength); xb.ensure(t * c.embeddingLength)
         q.ensure(t * qDim); att.ensure(t * qDim)
         k.ensure(t * c.kvDim); v.ensure(t * c.kvDim)
         hb.ensure(t * c.feedForwardLength); hb2.ensure(t * c.feedForwardLength)
-        cosTable.ensure(t * c.ropeDimensionCount / 2); sinTable.ensure(t * c.ropeDimensionCount / 2)
-        xSums.ensure(max(c.embeddingLength, c.feedForwardLength) / 32 + 1)
+        for b in ropeBases.indices {
+            cosTables[b].ensure(t * c.ropeDimensionCount / 2); sinTables[b].ensure(t * c.ropeDimensionCount / 2)
+        }
+        xSums.ensure(max(c.embeddingLength, c.feedForwardLength, qDim) / 32 + 1)
         if t >= matrixPathMinTokens {
             // Largest layer matrix, and at least 8192 rows' worth for the LM head slices.
             let largest = weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.wGate, $0.wUp, $0.wDown] }

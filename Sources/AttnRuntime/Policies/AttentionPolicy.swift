@@ -58,6 +58,10 @@ public protocol AttentionPolicy: AnyObject {
     /// After attention for `layer`: stream indices to evict, per KV head ([G] arrays; empty = none).
     /// The policy compacts its own per-entry state to match before returning.
     func endCall(layer: Int, queryCount: Int, cache: KVCache) -> [[Int]]
+    /// After `endCall`, on a layer with a native sliding window (Gemma 3): the `count` oldest
+    /// entries of KV head g's stream (stream indices 0 ..< count) left the cache because no later
+    /// query can see them. A policy that keeps per-entry state drops theirs.
+    func nativeWindowRemoved(layer: Int, kvHead g: Int, oldest count: Int)
 }
 
 extension AttentionPolicy {
@@ -68,6 +72,7 @@ extension AttentionPolicy {
         false
     }
     public func observe(_ rows: AttentionRows) {}
+    public func nativeWindowRemoved(layer: Int, kvHead g: Int, oldest count: Int) {}
     /// `name` or `name:k=v,...` as it would be typed on the command line.
     public var specDescription: String {
         parameters.isEmpty ? name : name + ":" + parameters.map { "\($0.key)=\($0.value)" }.joined(separator: ",")

@@ -55,6 +55,10 @@ public final class H2OPolicy: AttentionPolicy {
         }
     }
 
+    public func nativeWindowRemoved(layer: Int, kvHead g: Int, oldest count: Int) {
+        scores[layer][g].removeFirst(min(count, scores[layer][g].count))
+    }
+
     public func endCall(layer: Int, queryCount: Int, cache: KVCache) -> [[Int]] {
         (0..<cache.kvHeads).map { g in
             let n = cache.count(layer: layer, kvHead: g)

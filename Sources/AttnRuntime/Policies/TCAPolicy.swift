@@ -76,6 +76,11 @@ public final class TCAPolicy: AttentionPolicy {
         }
     }
 
+    public func nativeWindowRemoved(layer: Int, kvHead g: Int, oldest count: Int) {
+        boundary[layer][g] = max(0, boundary[layer][g] - count)
+        scores[layer][g].removeFirst(min(count, scores[layer][g].count))
+    }
+
     public func endCall(layer: Int, queryCount: Int, cache: KVCache) -> [[Int]] {
         let b = budgets.block
         return (0..<cache.kvHeads).map { g in

@@ -38,7 +38,9 @@ public struct PerplexityResult: Sendable {
 /// llama.cpp's perplexity method: `tokens` (no BOS) cut into `tokens.count / ctx` non-overlapping
 /// chunks (at most `maxChunks` if > 0); each chunk runs from an empty cache and scores the
 /// predictions of its tokens ctx/2+1 ..< ctx. `progress(chunk, runningPerplexity)` after each.
-public func chunkedPerplexity(model: Transformer, tokens: [Int32], ctx: Int, maxChunks: Int = 0,
+/// With `bos` (a file that adds BOS, e.g. Gemma 3), each chunk's first token is replaced by BOS,
+/// as llama.cpp does.
+public func chunkedPerplexity(model: Transformer, tokens: [Int32], ctx: Int, maxChunks: Int = 0, bos: Int32? = nil,
                               progress: (Int, Double) -> Void = { _, _ in }) -> PerplexityResult {
     precondition(ctx >= 4 && ctx <= model.contextLength)
     var chunks = tokens.count / ctx
@@ -46,7 +48,8 @@ public func chunkedPerplexity(model: Transformer, tokens: [Int32], ctx: Int, max
     var nll = 0.0, count = 0
     for c in 0..<chunks {
         model.reset()
-        let chunk = Array(tokens[c * ctx ..< (c + 1) * ctx])
+        var chunk = Array(tokens[c * ctx ..< (c + 1) * ctx])
+        if let bos { chunk[0] = bos }
         // logits of positions ctx/2 ..< ctx-1 predict tokens ctx/2+1 ..< ctx
         let scored = model.negativeLogLikelihood(tokens: chunk, scoringFrom: ctx / 2)
         nll += scored.sum; count += scored.count

@@ -9,7 +9,7 @@ import Foundation
 /// characters -> merges by rank (lowest first, leftmost on ties) -> ids.
 /// decode: ids -> bytes -> UTF-8 (invalid sequences become U+FFFD; `decodeBytes` keeps them raw).
 /// Thread-safe: the only mutable state is the piece cache, behind a lock.
-public final class BPETokenizer: @unchecked Sendable {
+public final class BPETokenizer: TextTokenizer, @unchecked Sendable {
     /// Vocabulary strings as stored ("Ġthe"), indexed by id.
     public let tokens: [String]
     /// `tokenizer.ggml.token_type` per id (1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte).

@@ -10,7 +10,7 @@ public struct ChatMessage: Sendable, Equatable {
     }
 }
 
-extension BPETokenizer {
+extension TextTokenizer {
     /// The prompt text for `messages` in ChatML, the format of this model's `tokenizer.chat_template`:
     ///   <|im_start|>{role}\n{content}<|im_end|>\n ... [<|im_start|>assistant\n]
     /// When the first message is not a system message, the template's default system message is

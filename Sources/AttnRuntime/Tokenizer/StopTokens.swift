@@ -2,16 +2,16 @@
 // tokens that close a turn in the common chat formats, so that an instruct model's answer ends
 // where the model ends it instead of running on into a made-up next turn.
 
-extension BPETokenizer {
-    /// Special-token texts that end a turn or a text in the chat formats in use.
-    static let endMarkers: Set<String> = [
-        "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|end|>", "<end_of_turn>", "</s>", "<eos>",
-    ]
+/// Special-token texts that end a turn or a text in the chat formats in use.
+private let endMarkers: [String] = [
+    "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|end|>", "<end_of_turn>", "</s>", "<eos>",
+]
 
+extension TextTokenizer {
     /// EOS plus every special token of this vocabulary whose text is an end marker.
     public var stopIDs: Set<Int32> {
         var ids: Set<Int32> = [eosID]
-        for id in specialIDs where Self.endMarkers.contains(tokenText(id)) { ids.insert(id) }
+        for marker in endMarkers { if let id = id(of: marker), isSpecial(id) { ids.insert(id) } }
         return ids
     }
 }

@@ -4,10 +4,10 @@
 /// character that is split across tokens (emoji, CJK) until it is complete. Bytes that can never
 /// become valid UTF-8 come out as U+FFFD.
 public struct TokenStreamDecoder {
-    private let tokenizer: BPETokenizer
+    private let tokenizer: any TextTokenizer
     private var pending: [UInt8] = []
 
-    public init(tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
+    public init(tokenizer: any TextTokenizer) { self.tokenizer = tokenizer }
 
     /// The text completed by `id` (possibly empty).
     public mutating func append(_ id: Int32) -> String {
