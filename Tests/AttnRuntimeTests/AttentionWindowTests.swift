@@ -1,3 +1,4 @@
+import AttnTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -32,7 +33,7 @@ final class AttentionWindowTests: XCTestCase {
             capture.clear()
             att.forward(out: &out, q: q, k: k, v: v, positions: positions, tokens: t, layer: 0, cache: cache)
             plain.forward(out: &plainOut, q: q, k: k, v: v, positions: positions, tokens: t, layer: 0, cache: plainCache)
-            XCTAssertLessThan(maxRelativeError(plainOut, out), 1e-6, "T \(t): with and without a probe")
+            assertClose(plainOut, out, below: 1e-6, relative: true, "T \(t): with and without a probe")
             let last = Int(positions[t - 1])
             XCTAssertEqual(cache.count(layer: 0, kvHead: 0), min(last + 1, window - 1), "after the call: what the next query sees")
             XCTAssertEqual(Int(cache.positions(layer: 0, kvHead: 0)[0]), max(0, last + 2 - window))
@@ -46,7 +47,7 @@ final class AttentionWindowTests: XCTestCase {
                                        count: seen, headDim: d)
                     }
                     let got = Array(out[(i * heads + h) * d ..< (i * heads + h + 1) * d])
-                    XCTAssertLessThan(maxRelativeError(got, ref), 1e-4, "T \(t) row \(i) head \(h)")
+                    assertClose(got, ref, below: 1e-4, relative: true, "T \(t) row \(i) head \(h)")
                     let row = capture.rows[0][h][i].probs
                     // the probe's row covers the stream it was given; only the window has mass
                     let keys = capture.keyPositions[0][h]
@@ -94,7 +95,7 @@ final class AttentionWindowTests: XCTestCase {
         var ref = fast.map(Double.init)
         weightedSumAdding(&fast, weights: w, rows: rows, count: n, dim: d)
         for j in 0..<n { for c in 0..<d { ref[c] += Double(w[j]) * Double(rows[j * d + c]) } }
-        XCTAssertLessThan(maxRelativeError(fast, ref.map(Float.init)), 1e-5)
+        assertClose(fast, ref.map(Float.init), below: 1e-5, relative: true)
     }
 
     func testGeGLUMatchesNaive() {

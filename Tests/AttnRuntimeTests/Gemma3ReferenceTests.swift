@@ -1,3 +1,4 @@
+import AttnTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -53,15 +54,15 @@ final class Gemma3ReferenceTests: XCTestCase {
 
             let t = ids.count
             let lastRows = p["last_row_attention"] as! [[[Double]]]
-            var worst: Float = 0
+            var worst = Deviation()
             for l in 0..<m.config.blockCount {
                 for h in 0..<m.config.headCount {
                     let row = try XCTUnwrap(capture.rows[l][h].last { $0.query == t - 1 })
                     XCTAssertEqual(row.probs.count, t, "\(name) L\(l)H\(h)")
-                    for (j, ref) in lastRows[l][h].enumerated() { worst = max(worst, abs(row.probs[j] - Float(ref))) }
+                    worst.add(row.probs, lastRows[l][h])
                 }
             }
-            XCTAssertLessThan(worst, 1e-3, "\(name): last-row attention of every head")
+            assertBelow(worst, 1e-3, "\(name): last-row attention of every head")
             if name == "paris" {
                 let bos = try XCTUnwrap(capture.rows[0][0].last { $0.query == t - 1 }).probs[0]
                 XCTAssertEqual(bos, 0.665, accuracy: 0.001, "layer 0 head 0's mass on BOS")
@@ -125,15 +126,15 @@ final class Gemma3ReferenceTests: XCTestCase {
                                 file: StaticString = #filePath, line: UInt = #line) {
         var probs = logits
         softmaxNaive(&probs, count: probs.count)
-        var worstLogit: Float = 0, worstProb: Float = 0
+        var worstLogit = Deviation(), worstProb = Deviation()
         let top = p["top_logits"] as! [[String: Any]]
         for entry in top {
             let id = entry["id"] as! Int
-            worstLogit = max(worstLogit, abs(logits[id] - Float(entry["logit"] as! Double)))
-            worstProb = max(worstProb, abs(probs[id] - Float(entry["prob"] as! Double)))
+            worstLogit.add(logits[id], entry["logit"] as! Double)
+            worstProb.add(probs[id], entry["prob"] as! Double)
         }
-        XCTAssertLessThan(worstLogit, 0.02, "\(name): top-20 logits", file: file, line: line)
-        XCTAssertLessThan(worstProb, 1e-3, "\(name): top-20 probabilities", file: file, line: line)
+        assertBelow(worstLogit, 0.02, "\(name): top-20 logits", file: file, line: line)
+        assertBelow(worstProb, 1e-3, "\(name): top-20 probabilities", file: file, line: line)
         XCTAssertEqual(argmax(logits), top[0]["id"] as! Int, "\(name): top token", file: file, line: line)
     }
 

@@ -3,6 +3,7 @@
 // policy list in `record --help`, `scripts/run.sh` without a terminal. The pure pieces behind the
 // messages (error text, progress line) are checked directly.
 
+import AttnTestSupport
 import AttnTrace
 import Foundation
 import XCTest
@@ -11,12 +12,14 @@ import XCTest
 final class FirstRunTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func requireBinary() throws { try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path)) }
+    func requireBinary() throws { _ = try AttnscopeBinary.require() }
+    /// The binary and the reference model (missing: a failure, see ReferenceModelRequirement).
+    func requireBinaryAndModel() throws { try requireBinary(); try requireModel() }
 
     /// An instruct model's answer ends at <|im_end|>: record stops there (recording the step that
     /// sampled it) and says why; --ignore-eos records exactly -n steps.
     func testRecordStopsAtTheEndOfTurnAndSaysWhy() throws {
-        try requireBinary()
+        try requireBinaryAndModel()
         let path = tempPath("stop.atrace"), fixed = tempPath("fixed.atrace")
         defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: fixed) }
         let r = try run(["record", "--chat", "--prompt", "What is the capital of France?", "-n", "48", "--out", path])
@@ -33,7 +36,7 @@ final class FirstRunTests: XCTestCase {
     }
 
     func testGenerateStopsAtTheEndOfTurnAndSaysWhy() throws {
-        try requireBinary()
+        try requireBinaryAndModel()
         let r = try run(["generate", "--chat", "--prompt", "What is the capital of France?", "-n", "64"])
         XCTAssertTrue(r.err.contains("stopped after") && r.err.contains("<|im_end|>"), r.err)
         XCTAssertFalse(r.out.contains("<|im_end|>") || r.out.contains("<|im_start|>"), r.out)
@@ -44,7 +47,7 @@ final class FirstRunTests: XCTestCase {
     /// Without --text or --text-file, calibrate uses the built-in text (at least the default
     /// 1024 tokens of it) and says so.
     func testCalibrateWithoutATextUsesTheBuiltInOne() throws {
-        try requireBinary()
+        try requireBinaryAndModel()
         let out = tempPath("budgets.json")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try run(["calibrate", "--policy", "tca", "--out", out])
@@ -68,7 +71,7 @@ final class FirstRunTests: XCTestCase {
     /// The main job without a terminal (CI, a pipe, ssh host cmd) records, prints info and the
     /// first lines of stats through `head`, and exits 0 (it used to die of SIGPIPE, 141).
     func testRunScriptWithoutATerminalExitsZero() throws {
-        try requireBinary()
+        try requireBinaryAndModel()
         let out = tempPath("demo.atrace")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let p = Process()
@@ -84,7 +87,6 @@ final class FirstRunTests: XCTestCase {
         let o = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let e = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        if e.contains("not installed") { throw XCTSkip("reference model not installed") }
         XCTAssertEqual(p.terminationStatus, 0, o + e)
         XCTAssertTrue(o.contains("status    finalized"), o)
         XCTAssertTrue(o.contains("no terminal, so the viewer was not opened"), o)
@@ -94,7 +96,7 @@ final class FirstRunTests: XCTestCase {
     /// On a terminal record draws prefill progress (tokens, tokens/s) and then decode progress on
     /// stderr; into a pipe it draws nothing. `script` gives the command a pseudo-terminal.
     func testProgressOnlyOnATerminal() throws {
-        try requireBinary()
+        try requireBinaryAndModel()
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no /usr/bin/script") }
         let path = tempPath("progress.atrace")
         defer { try? FileManager.default.removeItem(atPath: path) }

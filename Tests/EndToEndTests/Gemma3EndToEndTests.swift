@@ -1,3 +1,5 @@
+import AttnRuntime
+import AttnTestSupport
 import AttnTrace
 import Foundation
 import XCTest
@@ -5,20 +7,26 @@ import XCTest
 /// The commands on `--model gemma3` (Gemma 3 270M, which scripts/setup.sh installs), as a user runs
 /// them: generate, perplexity against the numpy reference's value, record with every policy.
 final class Gemma3EndToEndTests: XCTestCase {
+    /// The set-up installs Gemma 3, so a missing file fails (ATTNSCOPE_SKIP_MODEL_TESTS=1 skips).
+    private func requireGemma3(file: StaticString = #filePath, line: UInt = #line) throws {
+        _ = try AttnscopeBinary.require(file: file, line: line)
+        try ReferenceModelRequirement.require({ try ModelLocator.path(of: .gemma3) }, file: file, line: line)
+    }
+
     private var fixtures: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("AttnRuntimeTests/Fixtures")
     }
 
     func testGenerateGreedyMatchesReference() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        try requireGemma3()
         let r = try run(["generate", "--model", "gemma3", "--prompt", "The capital of France is", "-n", "8"])
         XCTAssertTrue(r.out.contains("The capital of France is the capital of the country of France."), r.out)
     }
 
     /// llama.cpp's method at --ctx 128 on Fixtures/english-prose.txt: within 1 % of the reference.
     func testPerplexityWithinOnePercentOfReference() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        try requireGemma3()
         let data = try Data(contentsOf: fixtures.appendingPathComponent("gemma3-reference.json"))
         let reference = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         let expected = (reference["perplexity"] as! [String: Any])["perplexity"] as! Double
@@ -31,7 +39,7 @@ final class Gemma3EndToEndTests: XCTestCase {
 
     /// Every policy records a readable trace on Gemma 3 (18 layers × 4 heads, 1 KV head).
     func testRecordWithEveryPolicy() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        try requireGemma3()
         for policy in ["dense", "streaming:sink=4,window=16", "h2o:heavy=8,window=8", "snapkv:window=8,capacity=24",
                        "quest:page=4,budget=16,dense_layers=1"] {
             let path = tempPath("gemma3-\(policy.prefix { $0 != ":" }).atrace")
@@ -47,7 +55,7 @@ final class Gemma3EndToEndTests: XCTestCase {
     /// 823 prompt tokens: the windowed layers' KV stays at the window while the global layers'
     /// (5, 11, 17) holds every position; nothing is reported as a policy eviction.
     func testWindowedLayersKVStaysAtTheWindow() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path))
+        try requireGemma3()
         let path = tempPath("gemma3-window.atrace")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try run(["record", "--model", "gemma3", "--prompt-file", fixtures.appendingPathComponent("english-prose.txt").path,
