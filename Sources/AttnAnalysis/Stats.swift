@@ -124,7 +124,7 @@ extension RunStats {
         let L = max(0, h.model.layers), H = max(0, h.model.heads), G = max(0, h.model.kvHeads)
         let metrics = StatsMetric.allCases
         var values = [[Float]](repeating: [], count: L * H * metrics.count)   // [(L × H) × metrics]
-        var profiles = HeadProfileAccumulator(layers: L, heads: H)
+        var profiles = HeadProfileAccumulator(layers: L, heads: H, promptTokens: h.promptTokens)
         var lastTopSinks = [[SinkScore]](repeating: [], count: L * H)
         var kv = [[Int]](repeating: [], count: L)
         var tokenAt = [Int: String]()
@@ -140,7 +140,7 @@ extension RunStats {
             if f.step.phase == .decode, let t = previousEmitted { tokenAt[f.step.position] = t.text }
             previousEmitted = f.step.emittedToken
             if f.step.emittedToken != nil { emitted += 1 }
-            profiles.add(f.metrics)
+            profiles.add(frame: f)
             for m in f.metrics where m.layer >= 0 && m.layer < L && m.head >= 0 && m.head < H {
                 let hi = m.layer * H + m.head
                 for (k, metric) in metrics.enumerated() { values[hi * metrics.count + k].append(metric.value(m)) }
