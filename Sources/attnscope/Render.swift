@@ -8,7 +8,7 @@ import Foundation
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw one view of a trace as SVG or a self-contained HTML file (no terminal needed).",
+        abstract: "Draw one view of a trace as SVG, PNG or a self-contained HTML file (no terminal needed).",
         discussion: "The picture is the viewer's screen at --width × --height cells, with a title line. See docs/viewer.md.")
 
     @Argument(help: "Trace file (.atrace).") var file: String
@@ -18,18 +18,18 @@ struct Render: ParsableCommand {
     @Option(help: "Step to show.") var step: Int?
     @Option(help: ArgumentHelp("Place as in view --at (instead of --layer/--head/--step).", valueName: "L14H3@120"))
     var at: String?
-    @Option(help: "svg or html (default: from the --out extension).") var format: String?
+    @Option(help: "svg, html or png (default: from the --out extension).") var format: String?
     @Option(help: "Output file.") var out: String
     @Option(help: "Width in cells (40–1000).") var width = 120
     @Option(help: "Height in cells (12–500).") var height = 40
 
     func run() throws {
-        let formats = ["svg", "html"]
+        let formats = ["svg", "html", "png"]
         let chosen = format ?? URL(fileURLWithPath: out).pathExtension.lowercased()
         guard formats.contains(chosen) else {
             throw CLIError(format.map { "--format \($0)" } ?? "--out \(out)",
-                           format == nil ? "cannot tell the format from the extension; give --format svg or html"
-                                         : "unknown format; expected svg or html")
+                           format == nil ? "cannot tell the format from the extension; give --format svg, html or png"
+                                         : "unknown format; expected svg, html or png")
         }
         guard (40...1000).contains(width) else { throw CLIError("--width \(width)", "expected 40 to 1000 cells") }
         guard (12...500).contains(height) else { throw CLIError("--height \(height)", "expected 12 to 500 cells") }
@@ -59,6 +59,10 @@ struct Render: ParsableCommand {
         let st = app.state
         let title = "attnscope \(st.screen.title) · \((file as NSString).lastPathComponent) · L\(st.layer) H\(st.head) step \(st.step)"
         let picture = GridPicture(title: title)
-        try OutputFile.write(chosen == "svg" ? picture.svg(grid) : picture.html(grid), to: out, flag: "--out")
+        switch chosen {
+        case "svg": try OutputFile.write(picture.svg(grid), to: out, flag: "--out")
+        case "html": try OutputFile.write(picture.html(grid), to: out, flag: "--out")
+        default: try OutputFile.write(Data(picture.png(grid)), to: out, flag: "--out")
+        }
     }
 }

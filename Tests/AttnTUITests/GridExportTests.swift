@@ -79,4 +79,47 @@ final class GridExportTests: XCTestCase {
         XCTAssertEqual(GridPicture.hex(p.colors(g[1, 0].style).bg), "#101010")
         XCTAssertTrue(p.svg(g).contains(">x</text>"))
     }
+
+    /// Bitwise CRC-32 (PNG's, ISO 3309), the naive form the encoder's libdeflate CRC is checked against.
+    func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            c ^= UInt32(b)
+            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        }
+        return ~c
+    }
+
+    func testPNGHasTheRightSizeValidChunksAndDrawsGlyphs() {
+        let png = GridPicture(title: "attnscope Heatmap").png(grid(.heatmap))
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        func be32(_ i: Int) -> Int { Int(png[i]) << 24 | Int(png[i + 1]) << 16 | Int(png[i + 2]) << 8 | Int(png[i + 3]) }
+        var i = 8, types: [String] = []
+        while i + 12 <= png.count {
+            let n = be32(i), type = String(decoding: png[(i + 4)..<(i + 8)], as: UTF8.self)
+            types.append(type)
+            XCTAssertEqual(UInt32(be32(i + 8 + n)), crc32(png[(i + 4)..<(i + 8 + n)]), "CRC of \(type)")
+            if type == "IHDR" {
+                XCTAssertEqual(be32(i + 8), 800)          // 100 cells × 8 px
+                XCTAssertEqual(be32(i + 12), 496)         // (30 + title) × 16 px
+                XCTAssertEqual(Array(png[(i + 16)..<(i + 21)]), [8, 2, 0, 0, 0])
+            }
+            if type == "IDAT" { XCTAssertEqual(png[i + 8], 0x78, "zlib header") }
+            i += 12 + n
+        }
+        XCTAssertEqual(types, ["IHDR", "IDAT", "IEND"])
+        XCTAssertEqual(i, png.count)
+        XCTAssertLessThan(png.count, 200_000, "compressed")
+        // every glyph the views drew here is in the font (or a block drawn as a rectangle)
+        var missing = Set<String>()
+        for (_, screen) in screens {
+            let g = grid(screen)
+            var rgb = [UInt8](repeating: 0, count: 8 * 16 * 3)
+            for y in 0..<g.height { for x in 0..<g.width where !BitmapFont.draw(g[x, y].glyph, x0: 0, y0: 0, cw: 8, ch: 16,
+                                                                                  color: (1, 1, 1), into: &rgb, width: 8) {
+                missing.insert(String(g[x, y].glyph))
+            } }
+        }
+        XCTAssertEqual(missing, [], "glyphs the font lacks (add them to scripts/gen_bitmap_font.py)")
+    }
 }

@@ -98,6 +98,37 @@ public struct GridPicture: Sendable {
         return o + "</svg>\n"
     }
 
+    // MARK: PNG
+
+    /// The picture as PNG bytes: every cell's background, then its glyph in its foreground colour
+    /// (BitmapFont: block elements as rectangles, text from the built-in 8 × 16 font; a glyph the
+    /// font lacks is drawn as a hollow box). Needs the default cell size (8 × 16).
+    public func png(_ grid: CellGrid) -> [UInt8] {
+        let cw = 8, ch = 16
+        let w = grid.width * cw, h = (grid.height + 1) * ch
+        var rgb = [UInt8](repeating: 0, count: w * h * 3)
+        let plain = colors(.plain)
+        for i in 0..<(w * h) { rgb[3 * i] = plain.bg.0; rgb[3 * i + 1] = plain.bg.1; rgb[3 * i + 2] = plain.bg.2 }
+        func drawCell(_ glyph: Unicode.Scalar, _ x: Int, _ y: Int, fg: (UInt8, UInt8, UInt8), bg: (UInt8, UInt8, UInt8)) {
+            let x0 = x * cw, y0 = y * ch
+            for yy in y0..<(y0 + ch) { for xx in x0..<(x0 + cw) {
+                let i = (yy * w + xx) * 3
+                rgb[i] = bg.0; rgb[i + 1] = bg.1; rgb[i + 2] = bg.2
+            } }
+            if !BitmapFont.draw(glyph, x0: x0, y0: y0, cw: cw, ch: ch, color: fg, into: &rgb, width: w) {
+                _ = BitmapFont.draw("□", x0: x0, y0: y0, cw: cw, ch: ch, color: fg, into: &rgb, width: w)
+            }
+        }
+        for (i, u) in title.unicodeScalars.prefix(grid.width).enumerated() { drawCell(u, i, 0, fg: plain.fg, bg: plain.bg) }
+        for y in 0..<grid.height {
+            for x in 0..<grid.width {
+                let c = grid[x, y], col = colors(c.style)
+                drawCell(c.glyph, x, y + 1, fg: col.fg, bg: col.bg)
+            }
+        }
+        return PNGEncoder.encode(width: w, height: h, rgb: rgb)
+    }
+
     // MARK: HTML
 
     /// One self-contained HTML file (inline style, no script, nothing fetched): the title and the grid
