@@ -5,7 +5,7 @@ import PackageDescription
 //   AttnTrace    -> Foundation, CDeflate (crc32), CZlib (crc32, the reference the tests check it against)
 //   AttnRuntime  -> Foundation, CBLAS            (never the trace format, never the viewer)
 //   AttnAnalysis -> AttnTrace
-//   AttnTUI      -> AttnTrace, AttnAnalysis; only AttnTUI/Terminal imports CNCurses
+//   AttnTUI      -> AttnTrace, AttnAnalysis; only AttnTUI/Terminal imports CNCurses, Grid/PNGEncoder CDeflate
 //   attnscope    -> everything above + ArgumentParser (the recorder is the one place runtime meets format)
 //   AttnTestSupport -> XCTest only; test targets depend on it, production targets never do
 
@@ -40,7 +40,7 @@ let package = Package(
             ]
         ),
         .target(name: "AttnAnalysis", dependencies: ["AttnTrace"]),
-        .target(name: "AttnTUI", dependencies: ["AttnTrace", "AttnAnalysis", "CNCurses"]),
+        .target(name: "AttnTUI", dependencies: ["AttnTrace", "AttnAnalysis", "CNCurses", "CDeflate"]),
 
         // MARK: - Command line
         .executableTarget(

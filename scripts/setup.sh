@@ -6,7 +6,7 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in libopenblas-dev libncursesw5-dev zlib1g-dev libdeflate-dev pkg-config tmux; do
+for pkg in libopenblas-dev libncursesw5-dev zlib1g-dev libdeflate-dev pkg-config tmux libxml2; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

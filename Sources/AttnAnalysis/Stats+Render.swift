@@ -49,6 +49,17 @@ extension RunStats {
         line("  non-initial (positions ≥ 4, α ≥ \(num(sinks.nonInitialThreshold))): "
             + (sinks.nonInitial.isEmpty ? "none" : "\(sinks.nonInitial.count) positions"))
         for p in sinks.nonInitial { line("    " + describe(p)) }
+        let sm = sinkMetrics
+        line("  Sink_1^ε (Gu et al., ε = \(num(sm.epsilon)), α_1 > ε): \(percent(sm.sinkRate)) of heads; per layer "
+            + sm.sinkRatePerLayer.enumerated().map { "L\($0) \(percent($1))" }.joined(separator: ", "))
+        line("    α_1 from the first \(sm.queries) prefill rows: \(sm.headsFromRows) heads; from the running mean "
+            + "over the run: \(sm.headsFromRunningMean); unknown: \(sm.headsUnknown)")
+        let n = sm.nonInitialHeads.count
+        if n > 0 {
+            let points = Array(Set([0, (n - 1) / 4, (n - 1) / 2, 3 * (n - 1) / 4, n - 1])).sorted()
+            line("  non-initial sinks over time (heads with some α_k > \(num(sm.nonInitialThreshold)), k ≥ 4 / positions): "
+                + points.map { "step \($0) \(sm.nonInitialHeads[$0])/\(sm.nonInitialPositions[$0])" }.joined(separator: ", "))
+        }
         line()
 
         let steps = kv.first?.bytes.count ?? 0
@@ -68,12 +79,16 @@ extension RunStats {
     }
 
     private func describe(_ p: SinkPosition) -> String {
-        let token = p.token.map { " " + TraceDump.quote($0) } ?? ""
+        let token = (p.token.map { " " + TraceDump.quote($0) } ?? "") + (p.kind.map { " [\($0.rawValue)]" } ?? "")
+        let first = p.firstStep.map { ", from step \($0)" } ?? ""
         let shown = p.heads.prefix(8).joined(separator: ", ") + (p.heads.count > 8 ? ", …" : "")
         let n = p.heads.count
-        return "position \(p.position)\(token): \(n) head\(n == 1 ? "" : "s"), max α \(fixed(p.maxScore)) (\(shown))"
+        return "position \(p.position)\(token): \(n) head\(n == 1 ? "" : "s"), max α \(fixed(p.maxScore))\(first) (\(shown))"
     }
 }
+
+/// "83.3 %", or "nan".
+func percent(_ x: Double) -> String { x.isFinite ? String(format: "%.1f %%", x * 100) : "nan" }
 
 /// 3 decimals, or "nan"/"inf".
 func fixed(_ x: Double) -> String {

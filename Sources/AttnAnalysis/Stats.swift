@@ -9,6 +9,7 @@ public struct RunStats: Codable, Equatable, Sendable {
     public var classCounts: [String: Int]          // HeadClass raw value → heads
     public var heads: [HeadStats]                  // [L × H], layer-major
     public var sinks: SinkReport
+    public var sinkMetrics: SinkMetrics
     public var kv: [LayerKV]                       // [L]
 }
 
@@ -100,6 +101,8 @@ public struct SinkReport: Codable, Equatable, Sendable {
 public struct SinkPosition: Codable, Equatable, Sendable {
     public var position: Int
     public var token: String?         // the text at that position, when known
+    public var kind: SinkTokenKind?   // what kind of token that text is (BOS, newline, punctuation …)
+    public var firstStep: Int?        // non-initial: first step at which some head had α > 0.1 there
     public var heads: [String]        // "L3 H5"
     public var maxScore: Double
 }
@@ -124,7 +127,8 @@ extension RunStats {
         let L = max(0, h.model.layers), H = max(0, h.model.heads), G = max(0, h.model.kvHeads)
         let metrics = StatsMetric.allCases
         var values = [[Float]](repeating: [], count: L * H * metrics.count)   // [(L × H) × metrics]
-        var profiles = HeadProfileAccumulator(layers: L, heads: H)
+        var profiles = HeadProfileAccumulator(layers: L, heads: H, promptTokens: h.promptTokens)
+        var sinkAcc = SinkMetricsAccumulator(layers: L, heads: H)
         var lastTopSinks = [[SinkScore]](repeating: [], count: L * H)
         var kv = [[Int]](repeating: [], count: L)
         var tokenAt = [Int: String]()
@@ -140,7 +144,8 @@ extension RunStats {
             if f.step.phase == .decode, let t = previousEmitted { tokenAt[f.step.position] = t.text }
             previousEmitted = f.step.emittedToken
             if f.step.emittedToken != nil { emitted += 1 }
-            profiles.add(f.metrics)
+            profiles.add(frame: f)
+            sinkAcc.add(f)
             for m in f.metrics where m.layer >= 0 && m.layer < L && m.head >= 0 && m.head < H {
                 let hi = m.layer * H + m.head
                 for (k, metric) in metrics.enumerated() { values[hi * metrics.count + k].append(metric.value(m)) }
@@ -178,9 +183,11 @@ extension RunStats {
             totalWallMs: wall / 1e6, prefillWallMs: prefillWall / 1e6, decodeWallMs: decodeWall / 1e6,
             decodeTokensPerSecond: decodeWall > 0 ? Double(decode) / (decodeWall / 1e9) : .nan,
             means: Dictionary(uniqueKeysWithValues: metrics.enumerated().map { ($1.rawValue, allMeans[$0].mean) }))
-        let sinks = sinkReport(lastTopSinks, heads: H, tokenAt: tokenAt, classifier: classifier)
+        var sinks = sinkReport(lastTopSinks, heads: H, tokenAt: tokenAt, classifier: classifier)
+        for i in sinks.nonInitial.indices { sinks.nonInitial[i].firstStep = sinkAcc.firstStep[sinks.nonInitial[i].position] }
         let layers = (0..<L).map { l in LayerKV(layer: l, bytes: kv[l], peak: kv[l].max() ?? 0, final: kv[l].last ?? 0) }
-        return RunStats(run: run, classCounts: classCounts, heads: heads, sinks: sinks, kv: layers)
+        return RunStats(run: run, classCounts: classCounts, heads: heads, sinks: sinks,
+                        sinkMetrics: sinkAcc.result(), kv: layers)
     }
 
     static let initialSinkThreshold = 0.3
@@ -198,7 +205,9 @@ extension RunStats {
                 guard Double(s.score) >= threshold else { continue }
                 if isInitial { hasInitial = true }
                 var p = (isInitial ? initial[s.position] : nonInitial[s.position])
-                    ?? SinkPosition(position: s.position, token: tokenAt[s.position], heads: [], maxScore: 0)
+                    ?? SinkPosition(position: s.position, token: tokenAt[s.position],
+                                   kind: tokenAt[s.position].map { SinkTokenKind.of(text: $0, position: s.position) },
+                                   firstStep: nil, heads: [], maxScore: 0)
                 if !p.heads.contains(name) { p.heads.append(name) }
                 p.maxScore = max(p.maxScore, Double(s.score))
                 if isInitial { initial[s.position] = p } else { nonInitial[s.position] = p }

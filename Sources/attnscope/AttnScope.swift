@@ -16,6 +16,7 @@ struct AttnScope: ParsableCommand {
             Calibrate.self,
             // reading traces
             View.self,
+            Render.self,
             Diff.self,
             Stats.self,
             Export.self,

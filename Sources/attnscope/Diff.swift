@@ -31,6 +31,10 @@ struct Diff: ParsableCommand {
     @Flag(name: .customLong("ignore-model-name"), help: "Compare models of the same shape but another name.")
     var ignoreModelName = false
     @Option(help: "How many differences the text report lists.") var top = 20
+    @Option(help: ArgumentHelp("Also write JUnit XML: one test case per metric family and layer.", valueName: "file.xml"))
+    var junit: String?
+    @Option(help: ArgumentHelp("Also write the report as one self-contained HTML file.", valueName: "report.html"))
+    var report: String?
 
     func run() throws {
         var set = ToleranceSet.defaults
@@ -45,19 +49,23 @@ struct Diff: ParsableCommand {
         for t in tolerances {
             do { try set.apply(line: t) } catch { throw CLIError("--tolerance '\(t)'", error) }
         }
+        if let junit { try OutputFile.check(junit, flag: "--junit") }
+        if let report { try OutputFile.check(report, flag: "--report") }
         let a: TraceFile, b: TraceFile
         do { a = try openTrace(baseline) } catch { throw CLIError(baseline, error) }
         do { b = try openTrace(new) } catch { throw CLIError(new, error) }
         PageRelease.keepFreedHeap()
         let options = DiffOptions(tolerances: set, includeTimings: timings, commonPrefix: commonPrefix,
                                   ignoreModelName: ignoreModelName)
-        let report: TraceDiffReport
-        do { report = try TraceDiff.run(a, b, labels: (baseline, new), options: options) } catch {
+        let result: TraceDiffReport
+        do { result = try TraceDiff.run(a, b, labels: (baseline, new), options: options) } catch {
             throw CLIError("\(baseline) vs \(new)", error)
         }
+        if let junit { try OutputFile.write(result.renderJUnit(), to: junit, flag: "--junit") }
+        if let report { try OutputFile.write(result.renderHTML(), to: report, flag: "--report") }
         // a reader that stops early (`| head`) still gets the verdict as the exit status
-        if !report.withinTolerance { Stdout.closedStatus = 1 }
-        Stdout.write(json ? report.renderJSON() : report.renderText(top: max(0, top)))
-        if !report.withinTolerance { throw ExitCode(1) }
+        if !result.withinTolerance { Stdout.closedStatus = 1 }
+        Stdout.write(json ? result.renderJSON() : result.renderText(top: max(0, top)))
+        if !result.withinTolerance { throw ExitCode(1) }
     }
 }

@@ -21,6 +21,13 @@ struct View: ParsableCommand {
     @Option(help: "Start at this step.")
     var step: Int?
 
+    @Option(help: ArgumentHelp("Open at this place: L<layer>H<head>@<step>, L<layer>H<head>, L<layer> or @<step>.",
+                               valueName: "L14H3@120"))
+    var at: String?
+
+    @Option(name: .customLong("view"), help: "Open this view: overview, heatmap, heads, timeline, tokens, info or diff.")
+    var screen: String?
+
     @Flag(help: "Draw with ASCII characters only (the default when the locale is not UTF-8 or TERM is vt100-like).")
     var ascii = false
 
@@ -37,6 +44,7 @@ struct View: ParsableCommand {
             do { sources.append(try TraceReaderSource(path: f)) } catch { throw CLIError(f, error) }
         }
         guard sources[0].stepCount > 0 else { throw CLIError(files[0], "the trace holds no complete step") }
+        let start = try ViewPlace(at: at, view: screen, source: sources[0], compare: sources.count == 2)
         if sources.count == 2 {
             let (a, b) = (sources[0].header.model, sources[1].header.model)
             if a.layers != b.layers || a.heads != b.heads {
@@ -57,6 +65,7 @@ struct View: ParsableCommand {
         let app = App(trace: sources[0], other: sources.count > 1 ? sources[1] : nil)
         app.glyphs = ascii ? .ascii : GlyphSet.detect(environment: ProcessInfo.processInfo.environment)
         if let step { app.apply(.jump(step: step, layer: nil, head: nil)) }
+        start.apply(to: app)
         let terminal = NCursesTerminal(forcedMode: forced, mouse: !noMouse)
         ViewerLoop.run(app: app, terminal: terminal)
     }

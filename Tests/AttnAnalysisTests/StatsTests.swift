@@ -63,7 +63,7 @@ final class StatsTests: XCTestCase {
         XCTAssertEqual(st.kv[0].bytes, [192, 224, 256, 288, 320])
         XCTAssertEqual(st.kv[0].peak, 320)
         let text = st.renderText()
-        XCTAssertTrue(text.contains("position 7 \"e1\": 1 head,"), text)
+        XCTAssertTrue(text.contains("position 7 \"e1\" [word]: 1 head,"), text)
         XCTAssertTrue(text.contains("L0 H1  sink"), text)
         let json = try JSONSerialization.jsonObject(with: Data(st.renderJSON().utf8)) as? [String: Any]
         XCTAssertNotNil(json?["heads"] as? [[String: Any]])

@@ -12,7 +12,7 @@ public enum Action: Equatable, Sendable {
     case move(dx: Int, dy: Int), pageDown, pageUp, top, bottom, activate
     // view options
     case cycleMetric(Int), cycleHeatmapMode, zoomIn, zoomOut, fit, toggleScale, cyclePalette
-    case sortNext, sortPrevious, sortReverse, toggleStackedKV, toggleAverageHeads, toggleDiff
+    case sortNext, sortPrevious, sortReverse, toggleStackedKV, toggleAverageHeads, toggleDiff, toggleExcludePrefill
     // replay
     case playPause, faster, slower
     // prompts

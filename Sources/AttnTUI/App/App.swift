@@ -186,7 +186,9 @@ public final class App {
             let m = state.heatmap.mode
             state.heatmap.x[m, default: AxisView()].fit()
             state.heatmap.y[m, default: AxisView()].fit()
+        case .toggleScale where state.screen == .timeline: state.timelineLog.toggle()
         case .toggleScale: state.heatmap.scale = state.heatmap.scale == .log ? .linear : .log
+        case .toggleExcludePrefill: state.timelineExcludePrefill.toggle()
         case .cyclePalette: state.paletteIndex += 1
         case .sortNext, .sortPrevious:
             let all = HeadColumn.allCases.filter { $0 != .headClass || classify != nil }
@@ -222,7 +224,7 @@ public final class App {
                 state.overlay = .none
                 if k == .command {
                     if let cmd = JumpCommand.parse(t) { return apply(.jump(step: cmd.step, layer: cmd.layer, head: cmd.head)) }
-                    state.message = "Not a jump: \"\(t)\" (try 120, s 120, l 3, h 5, L3H5)"
+                    state.message = "Not a jump: \"\(t)\" (try 120, s 120, l 3, h 5, L3H5, L3H5@120)"
                 }
             }
         case .promptCancel:

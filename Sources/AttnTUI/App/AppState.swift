@@ -35,6 +35,9 @@ public struct AppState: Equatable, Sendable {
     public var table = HeadTableQuery()
     public var tableScroll = 0
     public var kvStacked = false
+    /// Timeline: log scale for the bars (`s`), and the leading prefill steps left out (`x`).
+    public var timelineLog = false
+    public var timelineExcludePrefill = false
     public var averageHeads = false
     /// Compare mode: false = side by side, true = difference (B − A).
     public var showDifference = false

@@ -1,4 +1,5 @@
-// The `:` prompt: "120" or "s 120" jumps to a step, "l 3" / "h 5" to a layer / head, "L3H5" to both.
+// The `:` prompt: "120" or "s 120" jumps to a step, "l 3" / "h 5" to a layer / head, "L3H5" to both,
+// "L3H5@120" (the deep-link form of `view --at`) to all three.
 
 public struct JumpCommand: Equatable, Sendable {
     public var step: Int?
@@ -7,6 +8,10 @@ public struct JumpCommand: Equatable, Sendable {
 
     /// nil when the text is not a jump.
     public static func parse(_ text: String) -> JumpCommand? {
+        if text.contains("@") {
+            guard let link = try? DeepLink.parse(text) else { return nil }
+            return JumpCommand(step: link.step, layer: link.layer, head: link.head)
+        }
         var cmd = JumpCommand()
         // split "L3H5" into "L3 H5", and "s 12" into pairs
         var tokens: [String] = []

@@ -30,7 +30,7 @@ public enum KeyBindings {
         b(c("q"), .backOrQuit, "Close overlay / back / quit (top view)"),
         b([.escape], .back, "Close overlay / back out of a drill-in"),
         b(c("Q"), .quit, "Quit at once"),
-        b(c(":"), .startCommand, "Jump: N (step), s N, l N, h N, L3H5"),
+        b(c(":"), .startCommand, "Jump: N (step), s N, l N, h N, L3H5, L3H5@N"),
         b(c("/"), .startFilter, "Filter the head table"),
         b([.char("]"), .char("n")], .stepBy(1), "Next step"),
         b([.char("["), .char("p")], .stepBy(-1), "Previous step"),
@@ -69,6 +69,8 @@ public enum KeyBindings {
         b(c("S"), .sortPrevious, "Sort by previous column", in: [.heads, .compare]),
         b(c("r"), .sortReverse, "Reverse sort order", in: [.heads, .compare]),
         b(c("b"), .toggleStackedKV, "KV bytes: total / stacked per layer", in: [.timeline]),
+        b(c("s"), .toggleScale, "Timeline: linear / log scale", in: [.timeline]),
+        b(c("x"), .toggleExcludePrefill, "Timeline: show / leave out the prefill", in: [.timeline]),
         b(c("a"), .toggleAverageHeads, "Current head / average over heads", in: [.tokens]),
     ]
 

@@ -1,5 +1,6 @@
 // Timeline: per step latency, tokens/s, KV bytes (total, or stacked per layer), mean sparsity and
-// recall, one step per column, the current step as a cursor. Only the steps on screen are decoded.
+// recall across the plot's whole width (TimelineColumns: columns per step, or bins drawn min–max),
+// linear or log scale (`s`), the prefill left out or not (`x`), the current step as a cursor.
 
 import AttnTrace
 
@@ -18,10 +19,11 @@ enum TimelineView {
         Series(name: "recall", value: { $0.meanRecall }, format: { formatFixed($0, 3) }),
     ]
 
-    /// First step shown when `width` steps fit: keeps the cursor in view, centred when possible.
-    static func windowStart(step: Int, count: Int, width: Int) -> Int {
-        guard count > width else { return 0 }
-        return max(0, min(count - width, step - width / 2))
+    /// The leading prefill steps (more than one query), which `x` leaves out.
+    static func prefillSteps(_ t: TraceModel) -> Int {
+        var n = 0
+        while n < t.stepCount, let s = t.summary(step: n), s.queryCount > 1 { n += 1 }
+        return n
     }
 
     static func render(_ ctx: ViewContext, into grid: inout CellGrid, area: Rect) {
@@ -30,13 +32,15 @@ enum TimelineView {
         let traces = [ctx.trace] + (ctx.other.map { [$0] } ?? [])
         let labelW = 22
         let plotW = area.width - labelW - 1
-        let count = ctx.trace.stepCount
-        let start = windowStart(step: st.step, count: count, width: plotW)
-        let end = min(count, start + plotW)
+        let total = ctx.trace.stepCount
+        let skip = st.timelineExcludePrefill ? min(prefillSteps(ctx.trace), max(0, total - 1)) : 0
+        let cols = TimelineColumns(first: skip, count: total - skip, width: plotW)
         let (titleRow, rest) = area.splitTop(1)
         let (body, axisRow) = rest.splitBottom(1)
-        grid.put(titleRow.x, titleRow.y, " steps \(start)…\(max(start, end - 1)) of \(count) · cursor = step \(st.step)   (h/l step, b KV stacked/total, click a column)",
-                 ctx.accent, maxWidth: titleRow.width)
+        let bins = cols.binned ? " in \(plotW) bins (min–max)" : ""
+        grid.put(titleRow.x, titleRow.y, " cursor = step \(st.step) · steps \(cols.first)…\(max(cols.first, total - 1)) of \(total)\(bins)"
+                 + " · \(st.timelineLog ? "log" : "linear")" + (skip > 0 ? " · prefill excluded" : "")
+                 + "   (h/l step, s log, x prefill, b KV stacked, click a column)", ctx.accent, maxWidth: titleRow.width)
 
         // bands: every series for every trace; the KV band is taller when stacked
         var bands: [(Series?, TraceModel, String, Int)] = []
@@ -49,38 +53,56 @@ enum TimelineView {
         }
         let units = bands.reduce(0) { $0 + $1.3 }
         let unitH = max(1, (body.height - bands.count) / max(1, units))
+        let cursor = cols.columns(step: st.step)
         var y = body.y
         for (s, t, name, weight) in bands {
             let h = unitH * weight
             guard y + h < body.maxY + 1 else { break }
-            let summaries = (start..<end).map { t.summary(step: $0) }
             let cur = t.summary(step: st.step)
             if let s {
-                let vals = summaries.map { $0.map(s.value) ?? .nan }
+                // per column: min and max of the series over the column's steps
+                var lows: [Double] = [], highs: [Double] = []
+                for c in 0..<cols.used {
+                    var lo = Double.infinity, hi = -Double.infinity
+                    for step in cols.steps(column: c) {
+                        guard let v = t.summary(step: step).map(s.value), v.isFinite else { continue }
+                        lo = min(lo, v); hi = max(hi, v)
+                    }
+                    lows.append(lo <= hi ? lo : .nan); highs.append(lo <= hi ? hi : .nan)
+                }
                 let color = seriesColors[(series.firstIndex { $0.name == s.name } ?? 0) % seriesColors.count]
                 let value = cur.map { s.format(s.value($0)) } ?? "–"
-                let (lo, hi) = barRange(vals)
+                let (lo, hi) = barRange(lows + highs)
                 let range = "\(s.format(lo))–\(s.format(hi))"
                 grid.put(area.x + 1, y, name, ctx.mono ? .bold : Style(fg: color, attrs: .bold), maxWidth: labelW - 1)
                 if h > 1 { grid.put(area.x + 1, y + 1, value, .bold, maxWidth: labelW - 1) } else {
                     grid.put(area.x + 12, y, value, .bold, maxWidth: labelW - 12)
                 }
                 if h > 2 { grid.put(area.x + 1, y + 2, range, ctx.label, maxWidth: labelW - 1) }
-                sparkline(ctx, &grid, Rect(x: area.x + labelW, y: y, width: plotW, height: h), vals, cursor: st.step - start, color: color)
+                let log = st.timelineLog
+                sparkline(ctx, &grid, Rect(x: area.x + labelW, y: y, width: plotW, height: h),
+                          lows.map { TimelineScale.map($0, log: log) }, highs.map { TimelineScale.map($0, log: log) },
+                          cursor: cursor, color: color)
             } else {
                 grid.put(area.x + 1, y, name + " by layer", ctx.label, maxWidth: labelW - 1)
                 grid.put(area.x + 1, y + 1, cur.map { formatBytes($0.kvBytesTotal) } ?? "–", .bold, maxWidth: labelW - 1)
-                stacked(ctx, &grid, Rect(x: area.x + labelW, y: y, width: plotW, height: h), summaries, cursor: st.step - start)
+                let summaries = (0..<cols.used).map { c in cols.steps(column: c).last.flatMap { t.summary(step: $0) } }
+                stacked(ctx, &grid, Rect(x: area.x + labelW, y: y, width: plotW, height: h), summaries, cursor: cursor)
             }
             y += h + 1
         }
-        // axis: step numbers every 10 columns
+        // axis: the first step of a column, every 10 columns at least, where it fits
         var lastEnd = area.x + labelW - 1
-        for c in 0..<(end - start) where (start + c) % 10 == 0 && area.x + labelW + c > lastEnd {
-            lastEnd = grid.put(area.x + labelW + c, axisRow.y, "\(start + c)", ctx.label) + 1
+        var lastLabel = -1
+        for c in 0..<cols.used {
+            let s = cols.steps(column: c).lowerBound
+            guard s != lastLabel, area.x + labelW + c > lastEnd, c % 10 == 0 || (!cols.binned && cols.perStep >= 6) else { continue }
+            lastEnd = grid.put(area.x + labelW + c, axisRow.y, "\(s)", ctx.label) + 1
+            lastLabel = s
         }
-        for c in 0..<(end - start) {
-            ctx.feedback.hit(Rect(x: area.x + labelW + c, y: body.y, width: 1, height: body.height + 1), .selectStep(start + c))
+        for c in 0..<cols.used {
+            ctx.feedback.hit(Rect(x: area.x + labelW + c, y: body.y, width: 1, height: body.height + 1),
+                             .selectStep(cols.steps(column: c).lowerBound))
         }
     }
 
@@ -105,14 +127,17 @@ enum TimelineView {
         return max(1, Int((Double(levels) * (0.125 + 0.875 * t)).rounded()))
     }
 
-    /// Bars from the bottom of `area`, 8 levels per cell row; NaN is blank; the cursor column in
-    /// the cursor colour.
-    static func sparkline(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ values: [Double], cursor: Int, color: Color) {
-        let (lo, hi) = barRange(values)
+    /// Bars from the bottom of `area`, 8 levels per cell row, up to each column's maximum; cells above
+    /// its minimum (the spread of a binned column) are dimmed. −∞ (no log) is the lowest bar, NaN is
+    /// blank; the cursor columns in the cursor colour.
+    static func sparkline(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ lows: [Double], _ highs: [Double],
+                          cursor: Range<Int>, color: Color) {
+        let (lo, hi) = barRange(lows + highs)
         let levels = area.height * 8
-        for (c, v) in values.enumerated() where c < area.width {
-            let isCursor = c == cursor
-            let n = barLevel(v, lo: lo, hi: hi, levels: levels)
+        func level(_ v: Double) -> Int { v == -.infinity ? 1 : barLevel(v, lo: lo, hi: hi, levels: levels) }
+        for (c, v) in highs.enumerated() where c < area.width {
+            let isCursor = cursor.contains(c)
+            let n = level(v), nMin = c < lows.count ? level(lows[c]) : n
             for r in 0..<area.height {
                 let y = area.maxY - 1 - r
                 let fill = min(8, max(0, n - r * 8))
@@ -120,7 +145,9 @@ enum TimelineView {
                     if isCursor { grid.set(area.x + c, y, "│", ctx.mono ? .bold : Style(fg: Color(hex: 0xFFD75F))) }
                     continue
                 }
-                let style: Style = ctx.mono ? (isCursor ? .reverse : .plain) : Style(fg: isCursor ? Color(hex: 0xFFD75F) : color)
+                let spread = r * 8 + fill > nMin
+                var style: Style = ctx.mono ? (isCursor ? .reverse : .plain) : Style(fg: isCursor ? Color(hex: 0xFFD75F) : color)
+                if spread && !isCursor { style.attrs.insert(.dim) }
                 grid.set(area.x + c, y, GlyphRamp.bars[fill - 1], style)
             }
         }
@@ -128,7 +155,7 @@ enum TimelineView {
 
     /// Stacked per-layer KV bytes: each cell row of a column takes the colour of the layer that
     /// occupies its middle.
-    static func stacked(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ sums: [StepSummary?], cursor: Int) {
+    static func stacked(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ sums: [StepSummary?], cursor: Range<Int>) {
         let hi = Double(max(1, sums.compactMap { $0?.kvBytesTotal }.max() ?? 1))
         for (c, s) in sums.enumerated() where c < area.width {
             guard let s else { continue }
@@ -138,10 +165,10 @@ enum TimelineView {
                 var acc = 0.0, layer: Int? = nil
                 for (l, b) in layers.enumerated() { acc += Double(b); if acc >= mid { layer = l; break } }
                 let y = area.maxY - 1 - r
-                guard let layer else { if c == cursor { grid.set(area.x + c, y, "│", ctx.cursorStyle) }; continue }
+                guard let layer else { if cursor.contains(c) { grid.set(area.x + c, y, "│", ctx.cursorStyle) }; continue }
                 let color = ctx.palette.color(Double(layer) / Double(max(1, layers.count - 1)))
-                if ctx.mono { grid.set(area.x + c, y, layer % 2 == 0 ? "█" : "▓", c == cursor ? .reverse : .plain) } else {
-                    grid.set(area.x + c, y, "█", Style(fg: color, attrs: c == cursor ? .reverse : []))
+                if ctx.mono { grid.set(area.x + c, y, layer % 2 == 0 ? "█" : "▓", cursor.contains(c) ? .reverse : .plain) } else {
+                    grid.set(area.x + c, y, "█", Style(fg: color, attrs: cursor.contains(c) ? .reverse : []))
                 }
             }
         }
