@@ -2,6 +2,7 @@
 // (`| head`), and one format for every error message.
 
 import XCTest
+import AttnTestSupport
 import AttnTrace
 
 extension CLITests {
