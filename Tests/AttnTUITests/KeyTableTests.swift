@@ -57,8 +57,14 @@ final class KeyTableTests: XCTestCase {
             Press(key: .tab, screen: .overview, expect: check({ $1.screen == .heatmap }, "tab: the next view")),
             Press(key: .backTab, screen: .heatmap, expect: check({ $1.screen == .overview }, "shift-tab: the previous view")),
             Press(key: .char("?"), screen: .overview, expect: check({ $1.overlay == .help }, "help opens")),
-            Press(key: .char("q"), screen: .heads, expect: check({ $1.screen == .overview }, "q goes back")),
-            Press(key: .escape, screen: .heads, expect: check({ $1.screen == .overview }, "Esc goes back")),
+            // q quits from a top-level view (a number key adds no history); inside a drill-in
+            // (Enter on a head opens its heatmap) q and Esc go back one level; Esc never quits.
+            Press(key: .char("q"), screen: .heads, expect: { _, _, r in r.contains(.quit) ? nil : "q quits from a top-level view" }),
+            Press(key: .escape, screen: .heads, expect: { _, a, r in !r.contains(.quit) && a.state.screen == .heads ? nil : "Esc neither quits nor moves at the top level" }),
+            Press(key: .char("q"), screen: .heads, prepare: { $0.drill(into: .heatmap) },
+                  expect: { _, a, r in !r.contains(.quit) && a.state.screen == .heads ? nil : "q goes back from a drill-in" }),
+            Press(key: .escape, screen: .heads, prepare: { $0.drill(into: .heatmap) },
+                  expect: { _, a, r in !r.contains(.quit) && a.state.screen == .heads ? nil : "Esc goes back from a drill-in" }),
             Press(key: .char("Q"), screen: .heads, expect: { _, _, r in r.contains(.quit) ? nil : "Q quits at once" }),
             Press(key: .char(":"), screen: .overview, expect: check({ $1.overlay == .prompt(.command, "") }, "the jump prompt opens")),
             Press(key: .char("/"), screen: .overview, expect: check({ $1.overlay == .prompt(.filter, "") && $1.screen == .heads }, "the filter prompt opens on the head table")),
@@ -117,6 +123,8 @@ final class KeyTableTests: XCTestCase {
                   expect: check({ $1.table.sortColumn.rawValue == $0.table.sortColumn.rawValue - 1 }, "S in the diff list")),
             Press(key: .char("r"), screen: .compare, compare: true, expect: check({ $1.table.descending != $0.table.descending }, "r in the diff list")),
             Press(key: .char("b"), screen: .timeline, expect: check({ $1.kvStacked != $0.kvStacked }, "b: KV bytes stacked per layer")),
+            Press(key: .char("s"), screen: .timeline, expect: check({ $1.timelineLog != $0.timelineLog }, "s: log scale")),
+            Press(key: .char("x"), screen: .timeline, expect: check({ $1.timelineExcludePrefill != $0.timelineExcludePrefill }, "x: leave out the prefill")),
             Press(key: .char("a"), screen: .tokens, expect: check({ $1.averageHeads != $0.averageHeads }, "a: average over heads")),
         ]
         return p
