@@ -191,32 +191,9 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {
 
     // MARK: Decode
 
-    /// The text of `ids`; bytes that do not form valid UTF-8 become U+FFFD. Special tokens appear as
-    /// their text ("<|im_end|>") unless `skipSpecial`.
-    public func decode(_ ids: [Int32], skipSpecial: Bool = false) -> String {
-        String(decoding: decodeBytes(ids, skipSpecial: skipSpecial), as: UTF8.self)
-    }
-
-    /// The exact bytes of `ids` (may end inside a UTF-8 character). Out-of-range ids are skipped.
-    public func decodeBytes(_ ids: [Int32], skipSpecial: Bool = false) -> [UInt8] {
-        var out: [UInt8] = []
-        for id in ids where id >= 0 && Int(id) < tokens.count {
-            if skipSpecial && isSpecial(id) { continue }
-            out.append(contentsOf: tokenBytesTable[Int(id)])
-        }
-        return out
-    }
-
     /// Raw bytes of one token.
     public func tokenBytes(_ id: Int32) -> [UInt8] {
         id >= 0 && Int(id) < tokens.count ? tokenBytesTable[Int(id)] : []
-    }
-
-    /// Display text of one token (" Paris" for "ĠParis"); a token holding part of a UTF-8 character
-    /// shows U+FFFD. Out-of-range ids give "<id N>".
-    public func tokenText(_ id: Int32) -> String {
-        guard id >= 0 && Int(id) < tokens.count else { return "<id \(id)>" }
-        return String(decoding: tokenBytesTable[Int(id)], as: UTF8.self)
     }
 
     public func isSpecial(_ id: Int32) -> Bool {

@@ -244,15 +244,6 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
 
     // MARK: Decode
 
-    public func decodeBytes(_ ids: [Int32], skipSpecial: Bool = false) -> [UInt8] {
-        var out: [UInt8] = []
-        for id in ids where id >= 0 && Int(id) < tokens.count {
-            if skipSpecial && isSpecial(id) { continue }
-            out.append(contentsOf: tokenBytesTable[Int(id)])
-        }
-        return out
-    }
-
     public func tokenBytes(_ id: Int32) -> [UInt8] {
         id >= 0 && Int(id) < tokens.count ? tokenBytesTable[Int(id)] : []
     }

@@ -12,9 +12,7 @@ public protocol TextTokenizer: AnyObject, Sendable {
     var chatTemplateSource: String? { get }
     /// Token ids of `text`; `allowSpecial` matches control tokens written in the text as whole tokens.
     func encode(_ text: String, addBOS: Bool, allowSpecial: Bool) -> [Int32]
-    /// The exact bytes of `ids` (may end inside a UTF-8 character); out-of-range ids are skipped.
-    func decodeBytes(_ ids: [Int32], skipSpecial: Bool) -> [UInt8]
-    /// Raw bytes of one token.
+    /// Raw bytes of one token (empty for an out-of-range id).
     func tokenBytes(_ id: Int32) -> [UInt8]
     func isSpecial(_ id: Int32) -> Bool
     /// The id of a vocabulary string, if present.
@@ -23,6 +21,17 @@ public protocol TextTokenizer: AnyObject, Sendable {
 
 extension TextTokenizer {
     public var vocabularySize: Int { tokens.count }
+
+    /// The exact bytes of `ids` (may end inside a UTF-8 character); out-of-range ids are skipped,
+    /// special tokens appear as their text ("<|im_end|>") unless `skipSpecial`.
+    public func decodeBytes(_ ids: [Int32], skipSpecial: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        for id in ids where id >= 0 && Int(id) < tokens.count {
+            if skipSpecial && isSpecial(id) { continue }
+            out.append(contentsOf: tokenBytes(id))
+        }
+        return out
+    }
 
     /// The text of `ids`; bytes that do not form valid UTF-8 become U+FFFD.
     public func decode(_ ids: [Int32], skipSpecial: Bool = false) -> String {
