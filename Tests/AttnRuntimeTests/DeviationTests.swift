@@ -2,7 +2,8 @@ import AttnTestSupport
 import XCTest
 
 /// The suite's tolerance check (AttnTestSupport.Deviation) cannot be passed by NaN, by a length
-/// mismatch or by comparing nothing; `Swift.max` and `.max()`, which it replaced, drop NaN.
+/// mismatch or by comparing nothing; it does not use `Swift.max`
+/// or `.max()`, which drop NaN.
 final class DeviationTests: XCTestCase {
     func testTheLargestDifferenceAndWhereItIs() {
         let d = Deviation.absolute([1, 2, 3] as [Float], [1, 2.5, 2.75] as [Double])

@@ -42,7 +42,7 @@ final class RoPETests: XCTestCase {
         XCTAssertEqual(a, b, accuracy: 1e-4)
     }
 
-    /// End to end: with rotate-half the reference model no longer matches the numpy reference's
+    /// End to end: with rotate-half the reference model does not match the numpy reference's
     /// top logit for "The capital of France is" (the adjacent-pair model does: ReferenceFixtureTests).
     func testModelUsesAdjacentPairs() throws {
         let m = try Transformer(gguf: try ReferenceModel.gguf(), contextLength: 64, threads: 2)

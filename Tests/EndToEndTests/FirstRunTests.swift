@@ -69,7 +69,8 @@ final class FirstRunTests: XCTestCase {
     }
 
     /// The main job without a terminal (CI, a pipe, ssh host cmd) records, prints info and the
-    /// first lines of stats through `head`, and exits 0 (it used to die of SIGPIPE, 141).
+    /// first lines of stats through `head`, and exits 0, not 141
+    /// (SIGPIPE when `head` closes the pipe).
     func testRunScriptWithoutATerminalExitsZero() throws {
         try requireBinaryAndModel()
         let out = tempPath("demo.atrace")
