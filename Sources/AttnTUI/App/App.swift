@@ -172,8 +172,9 @@ public final class App {
             if state.screen == .heads || state.screen == .compare { selectTableIndex(Int.max) } else { setStep(trace.stepCount - 1) }
         case .activate: drill(into: .heatmap)
         case .cycleMetric(let d):
-            let all = OverviewMetric.allCases
-            state.metric = all[(state.metric.rawValue + d + all.count) % all.count]
+            let all = Metric.overview
+            let i = all.firstIndex(of: state.metric) ?? 0
+            state.metric = all[(i + d + all.count) % all.count]
         case .cycleHeatmapMode:
             let all = HeatmapMode.allCases
             state.heatmap.mode = all[(state.heatmap.mode.rawValue + 1) % all.count]

@@ -1,6 +1,7 @@
 // A TraceSource behind small caches, plus the per-step summaries the timeline draws. Views read the
 // trace only through this, so a redraw after a key decodes at most what changed on screen.
 
+import AttnAnalysis
 import AttnTrace
 import Foundation
 
@@ -129,7 +130,7 @@ public final class TraceModel {
         let key = HeadKey(step: step, layer: layer, head: head)
         if let r = rowsCache[key] { return r }
         if overBudget() { return [] }
-        let r = attempt("rows \(step)/\(layer)/\(head)", []) { try source.rows(step: step, layer: layer, head: head) }
+        let r = attempt("rows \(step)/\(layer)/\(head)", []) { try source.attentionRows(step: step, layer: layer, head: head) }
         rowsCache[key] = r
         return r
     }

@@ -95,10 +95,8 @@ extension HeadColumn {
     var rightAligned: Bool { self != .headClass && self != .topSink }
     /// A 0…1 value for tinting fraction columns, nil for the rest.
     func heat(_ r: HeadRow) -> Double? {
-        switch self {
-        case .sparsity, .sink1, .sink4, .entropy, .recall, .overlap, .jaccard:
-            let v = number(r); return v.isNaN ? nil : min(1, max(0, v))
-        default: return nil
-        }
+        guard case .metric(let m) = self, m.info.unit == .fraction else { return nil }
+        let v = number(r)
+        return v.isNaN ? nil : min(1, max(0, v))
     }
 }

@@ -64,27 +64,8 @@ public struct HeadStats: Codable, Equatable, Sendable {
     public var layer: Int
     public var head: Int
     public var headClass: HeadClass
-    /// StatsMetric raw value → summary over steps.
+    /// Metric name → summary over steps (`Metric.summarisedPerHead`).
     public var metrics: [String: Summary]
-}
-
-/// The metrics `stats` summarises per head.
-public enum StatsMetric: String, CaseIterable, Sendable {
-    case sinkMass1 = "sink_mass_1", sinkMass4 = "sink_mass_4", entropy, sparsity, recall
-    case outputError = "output_error", overlapKept = "overlap_kept", jaccard
-
-    func value(_ m: HeadMetrics) -> Float {
-        switch self {
-        case .sinkMass1: return m.sinkMass1
-        case .sinkMass4: return m.sinkMass4
-        case .entropy: return m.entropy
-        case .sparsity: return m.sparsity
-        case .recall: return m.recall
-        case .outputError: return m.outputError
-        case .overlapKept: return m.overlapKept
-        case .jaccard: return m.jaccard
-        }
-    }
 }
 
 /// Where the sinks are: from each head's running-mean received attention α_k (`topSinks`) at the
@@ -121,11 +102,11 @@ extension RunStats {
     /// Reads the source once, in step order. Memory: the per-head metric values (for exact
     /// percentiles) = steps × L × H × 8 floats, plus steps × L KV totals; for SmolLM2-135M
     /// (30 × 9 heads) about 8.6 KB per step.
-    public static func compute<S: FrameSource>(_ source: S, label: String,
+    public static func compute<S: TraceSource>(_ source: S, label: String,
                                                classifier: HeadClassifier = HeadClassifier()) throws -> RunStats {
         let h = source.header
         let L = max(0, h.model.layers), H = max(0, h.model.heads), G = max(0, h.model.kvHeads)
-        let metrics = StatsMetric.allCases
+        let metrics = Metric.summarisedPerHead
         var values = [[Float]](repeating: [], count: L * H * metrics.count)   // [(L × H) × metrics]
         var profiles = HeadProfileAccumulator(layers: L, heads: H, promptTokens: h.promptTokens)
         var sinkAcc = SinkMetricsAccumulator(layers: L, heads: H)
@@ -148,7 +129,7 @@ extension RunStats {
             sinkAcc.add(f)
             for m in f.metrics where m.layer >= 0 && m.layer < L && m.head >= 0 && m.head < H {
                 let hi = m.layer * H + m.head
-                for (k, metric) in metrics.enumerated() { values[hi * metrics.count + k].append(metric.value(m)) }
+                for (k, metric) in metrics.enumerated() { values[hi * metrics.count + k].append(Float(m.value(metric))) }
                 lastTopSinks[hi] = m.topSinks
             }
             var perLayer = [Int](repeating: 0, count: L)
@@ -169,7 +150,7 @@ extension RunStats {
                 var summaries: [String: Summary] = [:]
                 for (k, metric) in metrics.enumerated() {
                     let v = values[hi * metrics.count + k]
-                    summaries[metric.rawValue] = Summary(v)
+                    summaries[metric.name] = Summary(v)
                     for x in v { allMeans[k].add(Double(x)) }
                 }
                 heads.append(HeadStats(layer: l, head: hd, headClass: cls, metrics: summaries))
@@ -182,7 +163,7 @@ extension RunStats {
             promptTokens: h.promptTokens.count, emittedTokens: emitted,
             totalWallMs: wall / 1e6, prefillWallMs: prefillWall / 1e6, decodeWallMs: decodeWall / 1e6,
             decodeTokensPerSecond: decodeWall > 0 ? Double(decode) / (decodeWall / 1e9) : .nan,
-            means: Dictionary(uniqueKeysWithValues: metrics.enumerated().map { ($1.rawValue, allMeans[$0].mean) }))
+            means: Dictionary(uniqueKeysWithValues: metrics.enumerated().map { ($1.name, allMeans[$0].mean) }))
         var sinks = sinkReport(lastTopSinks, heads: H, tokenAt: tokenAt, classifier: classifier)
         for i in sinks.nonInitial.indices { sinks.nonInitial[i].firstStep = sinkAcc.firstStep[sinks.nonInitial[i].position] }
         let layers = (0..<L).map { l in LayerKV(layer: l, bytes: kv[l], peak: kv[l].max() ?? 0, final: kv[l].last ?? 0) }

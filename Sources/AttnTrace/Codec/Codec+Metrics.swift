@@ -168,30 +168,10 @@ extension Codec {
     /// leaves `m.topSinks` empty (for the diff, which does not compare them).
     static func decodeHeadMetrics(_ r: inout ByteReader, layer: Int, head: Int, end: Int,
                                   previous: HeadMetrics?, into m: inout HeadMetrics, topSinks: Bool = true) throws {
-        let flags = try r.u8()
-        let visible: Int, selected: Int
-        let overlap: Float, jaccard: Float
-        if flags & 128 != 0 {
-            guard let p = previous, flags & 48 == 0 else {
-                throw r.error(.invalidValue(field: "metrics flags", value: String(flags)))
-            }
-            visible = p.visibleKV; selected = p.selected
-            overlap = p.overlapKept; jaccard = p.jaccard
-        } else {
-            visible = end - (try r.delta("visible KV"))
-            selected = visible - (try r.delta("selected count"))
-            overlap = .nan; jaccard = .nan   // read below, in field order
-        }
-        guard visible >= 0, visible <= Format.maxPosition, selected >= 0, selected <= Format.maxPosition else {
-            throw r.error(.invalidValue(field: "visible/selected", value: "\(visible)/\(selected)"))
-        }
-        let sink1 = flags & 1 == 0 ? try r.unit16() : .nan
-        let sink4 = flags & 2 == 0 ? try r.unit16() : .nan
-        let entropy = flags & 4 == 0 ? try r.unit16() : .nan
-        let recall = flags & 8 == 0 ? try r.unit16() : .nan
-        let overlapKept = flags & (16 | 128) == 0 ? try r.unit16() : overlap
-        let jaccardValue = flags & (32 | 128) == 0 ? try r.unit16() : jaccard
-        let outErr = flags & 64 == 0 ? try r.half() : .nan
+        var carry = previous.map {
+            SelectionCarry(visible: $0.visibleKV, selected: $0.selected, overlap: $0.overlapKept, jaccard: $0.jaccard)
+        } ?? SelectionCarry()
+        let f = try readHeadFields(&r, first: previous == nil, end: end, carry: &carry)
         var sinks = m.topSinks   // take the old storage (unique after m.topSinks is cleared)
         m.topSinks = []
         if topSinks {
@@ -200,8 +180,49 @@ extension Codec {
             sinks.removeAll(keepingCapacity: true)
             try skipTopSinks(&r)
         }
-        m = HeadMetrics(layer: layer, head: head, visibleKV: visible, selected: selected,
-                        sinkMass1: sink1, sinkMass4: sink4, entropy: entropy, recall: recall,
-                        outputError: outErr, overlapKept: overlapKept, jaccard: jaccardValue, topSinks: sinks)
+        m = HeadMetrics(layer: layer, head: head, visibleKV: f.visible, selected: f.selected,
+                        sinkMass1: f.sink1, sinkMass4: f.sink4, entropy: f.entropy, recall: f.recall,
+                        outputError: f.outputError, overlapKept: f.overlap, jaccard: f.jaccard, topSinks: sinks)
     }
+
+    /// One head entry up to its top sinks, every read bounds-checked: the one checked reader of the
+    /// layout above (frames and `checkedHead` use it; `fastHead` is its fast twin). `carry` holds
+    /// the previous head's selection fields, which flag bit 7 repeats (never on a block's `first` head),
+    /// and is updated to this head's.
+    static func readHeadFields(_ r: inout ByteReader, first: Bool, end: Int,
+                               carry: inout SelectionCarry) throws -> StoredHeadFields {
+        let flags = try r.u8()
+        var f = StoredHeadFields()
+        if flags & 128 != 0 {
+            guard !first, flags & 48 == 0 else {
+                throw r.error(.invalidValue(field: "metrics flags", value: String(flags)))
+            }
+            f.visible = carry.visible; f.selected = carry.selected
+            f.overlap = carry.overlap; f.jaccard = carry.jaccard
+        } else {
+            f.visible = end - (try r.delta("visible KV"))
+            f.selected = f.visible - (try r.delta("selected count"))
+        }
+        guard f.visible >= 0, f.visible <= Format.maxPosition, f.selected >= 0, f.selected <= Format.maxPosition else {
+            throw r.error(.invalidValue(field: "visible/selected", value: "\(f.visible)/\(f.selected)"))
+        }
+        f.sink1 = flags & 1 == 0 ? try r.unit16() : .nan
+        f.sink4 = flags & 2 == 0 ? try r.unit16() : .nan
+        f.entropy = flags & 4 == 0 ? try r.unit16() : .nan
+        f.recall = flags & 8 == 0 ? try r.unit16() : .nan
+        if flags & 128 == 0 {
+            f.overlap = flags & 16 == 0 ? try r.unit16() : .nan
+            f.jaccard = flags & 32 == 0 ? try r.unit16() : .nan
+        }
+        f.outputError = flags & 64 == 0 ? try r.half() : .nan
+        carry = SelectionCarry(visible: f.visible, selected: f.selected, overlap: f.overlap, jaccard: f.jaccard)
+        return f
+    }
+}
+
+/// A head entry's fields as stored (before its top sinks).
+struct StoredHeadFields {
+    var visible = 0, selected = 0
+    var sink1: Float = .nan, sink4: Float = .nan, entropy: Float = .nan, recall: Float = .nan
+    var outputError: Float = .nan, overlap: Float = .nan, jaccard: Float = .nan
 }

@@ -1,3 +1,4 @@
+import AttnTrace
 import Foundation
 
 // MARK: - JUnit XML and HTML renderings of a diff (CI artefacts)
@@ -22,7 +23,7 @@ extension TraceDiffReport {
                     + "\(worst.subject) at step \(worst.maxStep): \(what), \(worst.stepsDiffering) of "
                     + "\(worst.stepsCompared) steps beyond tolerance"))
             }
-            suites.append((m.metric.rawValue, cases))
+            suites.append((m.metric.name, cases))
         }
         let tokenFailure = tokenMismatchCount == 0 ? nil : "emitted tokens or steps differ at \(tokenMismatchCount) of "
             + "\(stepsCompared) steps; first at step \(tokenMismatches.first.map { "\($0.step)" } ?? "?")"
@@ -73,7 +74,7 @@ extension TraceDiffReport {
             + "<th>steps≠</th><th>max|Δ|</th></tr>\n"
         for m in metrics {
             let t = tolerances.first { $0.metric == m.metric }.map { "abs \(num($0.abs)) rel \(num($0.rel))" } ?? ""
-            o += "<tr\(m.subjectsDiffering > 0 ? " class=\"bad\"" : "")><td>\(m.metric.rawValue)</td><td>\(t)</td>"
+            o += "<tr\(m.subjectsDiffering > 0 ? " class=\"bad\"" : "")><td>\(m.metric.name)</td><td>\(t)</td>"
                 + "<td>\(m.subjectsDiffering)</td><td>\(m.subjectsCompared) \(m.metric.subjectNoun)</td>"
                 + "<td>\(m.pairsDiffering)</td><td>\(num(m.maxAbsDelta))</td></tr>\n"
         }
@@ -85,7 +86,7 @@ extension TraceDiffReport {
                                   "baseline@", "new@"].map { "<th>\($0)</th>" }.joined() + "</tr>\n"
             for d in shown {
                 let dist = d.metric.isDistance
-                let cells = [d.metric.rawValue, d.subject.description, dist ? "-" : num(d.baselineMean),
+                let cells = [d.metric.name, d.subject.description, dist ? "-" : num(d.baselineMean),
                              dist ? "-" : num(d.newMean), dist ? num(d.delta) : signed(d.delta),
                              d.ratio.isFinite ? num(d.ratio) + "x" : "-", "\(d.stepsDiffering)/\(d.stepsCompared)",
                              num(d.maxAbsDelta), "\(d.maxStep)", dist ? "-" : num(d.baselineAtMax), num(d.newAtMax)]
@@ -103,23 +104,4 @@ extension TraceDiffReport {
         }
         return o + "</body></html>\n"
     }
-}
-
-/// Escapes text for XML/HTML content and attribute values; drops characters XML 1.0 forbids.
-public func xmlEscape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for u in s.unicodeScalars {
-        switch u {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&apos;"
-        default:
-            let v = u.value
-            if v == 0x9 || v == 0xA || v == 0xD || (v >= 0x20 && v != 0xFFFE && v != 0xFFFF) { out.unicodeScalars.append(u) }
-        }
-    }
-    return out
 }

@@ -21,7 +21,7 @@ extension RunStats {
             + "\(r.decodeSteps) decode); \(r.emittedTokens) tokens emitted")
         line("  time      total \(num(r.totalWallMs)) ms, prefill \(num(r.prefillWallMs)) ms, decode "
             + "\(num(r.decodeWallMs)) ms (\(num(r.decodeTokensPerSecond)) tokens/s)")
-        line("  means     " + StatsMetric.allCases.map { "\($0.rawValue) \(num(r.means[$0.rawValue] ?? .nan))" }
+        line("  means     " + Metric.summarisedPerHead.map { "\($0.name) \(num(r.means[$0.name] ?? .nan))" }
             .joined(separator: ", "))
         line("  classes   " + HeadClass.allCases.map { "\($0.rawValue) \(classCounts[$0.rawValue] ?? 0)" }
             .joined(separator: ", "))
@@ -31,9 +31,9 @@ extension RunStats {
         var table: [[String]] = [["head", "class", "sink4 mean", "p50", "p90", "p99", "entropy mean", "p50", "p90",
                                   "sparsity mean", "recall mean", "min", "out_err mean", "max"]]
         for h in heads {
-            let s4 = h.metrics[StatsMetric.sinkMass4.rawValue], e = h.metrics[StatsMetric.entropy.rawValue]
-            let sp = h.metrics[StatsMetric.sparsity.rawValue], rc = h.metrics[StatsMetric.recall.rawValue]
-            let oe = h.metrics[StatsMetric.outputError.rawValue]
+            let s4 = h.metrics[Metric.sinkMass4.name], e = h.metrics[Metric.entropy.name]
+            let sp = h.metrics[Metric.sparsity.name], rc = h.metrics[Metric.recall.name]
+            let oe = h.metrics[Metric.outputError.name]
             func f(_ x: Double?) -> String { fixed(x ?? .nan) }
             table.append(["L\(h.layer) H\(h.head)", h.headClass.rawValue,
                           f(s4?.mean), f(s4?.p50), f(s4?.p90), f(s4?.p99), f(e?.mean), f(e?.p50), f(e?.p90),

@@ -4,8 +4,8 @@
 // topSinks array, no copy of the previous head).
 //
 // Two decoders per head, kept side by side:
-//   checkedHead  every read through ByteReader (bounds-checked, throwing the reference's errors);
-//                top sinks skipped with `Codec.skipTopSinks`.
+//   checkedHead  `Codec.readHeadFields`, the checked reader frames use too (bounds-checked,
+//                throwing the reference's errors); top sinks skipped with `Codec.skipTopSinks`.
 //   fastHead     raw loads where the record has room for the largest well-formed head (up to its
 //                top sinks, which both skip with `Codec.skipTopSinks`, the one reader of their
 //                encoding, Codec+TopSinks.swift); it gives
@@ -93,37 +93,14 @@ extension Codec {
 
     // MARK: - Checked
 
-    /// Head i, every read bounds-checked (the reference for `fastHead`).
+    /// Head i, every read bounds-checked (`readHeadFields`, the reference for `fastHead`).
     static func checkedHead(_ r: inout ByteReader, _ c: MetricColumnPointers, _ i: Int, first: Bool, end: Int,
                             _ carry: inout SelectionCarry) throws {
-        let flags = try r.u8()
-        let visible: Int, selected: Int
-        if flags & 128 != 0 {
-            // Same selection as the previous head of this block (never the first).
-            guard !first, flags & 48 == 0 else {
-                throw r.error(.invalidValue(field: "metrics flags", value: String(flags)))
-            }
-            visible = carry.visible; selected = carry.selected
-            c.overlap[i] = carry.overlap; c.jaccard[i] = carry.jaccard
-        } else {
-            visible = end - (try r.delta("visible KV"))
-            selected = visible - (try r.delta("selected count"))
-        }
-        guard visible >= 0, visible <= Format.maxPosition, selected >= 0, selected <= Format.maxPosition else {
-            throw r.error(.invalidValue(field: "visible/selected", value: "\(visible)/\(selected)"))
-        }
-        c.visible[i] = visible; c.selected[i] = selected
-        c.sink1[i] = flags & 1 == 0 ? try r.unit16() : .nan
-        c.sink4[i] = flags & 2 == 0 ? try r.unit16() : .nan
-        c.entropy[i] = flags & 4 == 0 ? try r.unit16() : .nan
-        c.recall[i] = flags & 8 == 0 ? try r.unit16() : .nan
-        if flags & 128 == 0 {
-            c.overlap[i] = flags & 16 == 0 ? try r.unit16() : .nan
-            c.jaccard[i] = flags & 32 == 0 ? try r.unit16() : .nan
-        }
-        c.outputError[i] = flags & 64 == 0 ? try r.half() : .nan
+        let f = try readHeadFields(&r, first: first, end: end, carry: &carry)
+        c.visible[i] = f.visible; c.selected[i] = f.selected
+        c.sink1[i] = f.sink1; c.sink4[i] = f.sink4; c.entropy[i] = f.entropy; c.recall[i] = f.recall
+        c.overlap[i] = f.overlap; c.jaccard[i] = f.jaccard; c.outputError[i] = f.outputError
         try skipTopSinks(&r)
-        carry = SelectionCarry(visible: visible, selected: selected, overlap: c.overlap[i], jaccard: c.jaccard[i])
     }
 
     // MARK: - Fast

@@ -8,12 +8,6 @@ import AttnTrace
 /// against the frame path on random and golden traces). Columns come from a `TraceReader`, which
 /// hands back complete layer-major grids, so the frame path's order checks cannot fail here.
 extension DiffAccumulator {
-    /// The metric each stored Float field of `MetricColumns` is compared as.
-    static let columnMetrics: [(MetricColumns.Field, DiffMetric)] = [
-        (.sinkMass1, .sinkMass1), (.sinkMass4, .sinkMass4), (.entropy, .entropy), (.recall, .recall),
-        (.outputError, .outputError), (.overlapKept, .overlapKept), (.jaccard, .jaccard),
-    ]
-
     mutating func add(_ a: StepColumns, _ b: StepColumns, step: Int, labels: (String, String)) throws(DiffError) {
         compareStepInfo(a.step, b.step, step: step)
         try compareHeads(a.metrics, b.metrics, step: step, labels: labels)
@@ -34,30 +28,39 @@ extension DiffAccumulator {
         }
         let tol = tolerance
         let ns = subjects   // cells of metric m start at m · ns (cellIndex)
-        let fields = Self.columnMetrics
         cells.withUnsafeMutableBufferPointer { c in
-            for (field, metric) in fields {
-                let m = metric.index, t = tol[m]
+            for metric in Metric.headValues {
+                let m = metric.rawValue, t = tol[m]
                 let cell = c.baseAddress! + m * ns
-                a.withField(field) { pa in
-                    b.withField(field) { pb in
-                        for i in 0..<n { cell[i].record(Double(pa[i]), Double(pb[i]), step: step, tolerance: t) }
+                switch metric.info.head! {
+                case .stored(let field):
+                    a.withField(field) { pa in
+                        b.withField(field) { pb in
+                            for i in 0..<n { cell[i].record(Double(pa[i]), Double(pb[i]), step: step, tolerance: t) }
+                        }
                     }
-                }
-            }
-            a.withCounts { va, sa in
-                b.withCounts { vb, sb in
-                    let sp = DiffMetric.sparsity.index, vk = DiffMetric.visibleKV.index, se = DiffMetric.selected.index
-                    let tsp = tol[sp], tvk = tol[vk], tse = tol[se]
-                    let cs = c.baseAddress! + sp * ns, cv = c.baseAddress! + vk * ns
-                    let cl = c.baseAddress! + se * ns
-                    for i in 0..<n {
-                        cs[i].record(Double(MetricColumns.sparsity(visibleKV: va[i], selected: sa[i])),
-                                     Double(MetricColumns.sparsity(visibleKV: vb[i], selected: sb[i])),
-                                     step: step, tolerance: tsp)
+                case .visibleKV:
+                    a.withCounts { va, _ in
+                        b.withCounts { vb, _ in
+                            for i in 0..<n { cell[i].record(Double(va[i]), Double(vb[i]), step: step, tolerance: t) }
+                        }
                     }
-                    for i in 0..<n { cv[i].record(Double(va[i]), Double(vb[i]), step: step, tolerance: tvk) }
-                    for i in 0..<n { cl[i].record(Double(sa[i]), Double(sb[i]), step: step, tolerance: tse) }
+                case .selected:
+                    a.withCounts { _, sa in
+                        b.withCounts { _, sb in
+                            for i in 0..<n { cell[i].record(Double(sa[i]), Double(sb[i]), step: step, tolerance: t) }
+                        }
+                    }
+                case .selectedOfVisible:
+                    a.withCounts { va, sa in
+                        b.withCounts { vb, sb in
+                            for i in 0..<n {
+                                cell[i].record(Double(MetricColumns.sparsity(visibleKV: va[i], selected: sa[i])),
+                                               Double(MetricColumns.sparsity(visibleKV: vb[i], selected: sb[i])),
+                                               step: step, tolerance: t)
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -77,7 +80,7 @@ extension DiffAccumulator {
             throw .malformed("\(a.count != n ? labels.0 : labels.1) step \(step): expected \(n) selected sets, "
                 + "found \(a.count != n ? a.count : b.count)")
         }
-        let m = DiffMetric.selection.index, t = tolerance[m], first = cellIndex(0, m)
+        let m = Metric.selection.rawValue, t = tolerance[m], first = cellIndex(0, m)
         var d = 0.0
         cells.withUnsafeMutableBufferPointer { c in
             let cell = c.baseAddress! + first
@@ -109,12 +112,15 @@ extension DiffAccumulator {
                 + "\(a.count != n ? a.count : b.count) entries")
         }
         let t = tolerance, ns = subjects, first = kvBase
-        let mb = DiffMetric.kvBytes.index, me = DiffMetric.kvEntries.index, mv = DiffMetric.evicted.index
+        let mv = Metric.evicted.rawValue
         cells.withUnsafeMutableBufferPointer { c in
-            let bytes = c.baseAddress! + mb * ns + first, entries = c.baseAddress! + me * ns + first
+            for metric in Metric.kvValues {
+                let m = metric.rawValue, value = metric.info.kv!
+                let cell = c.baseAddress! + m * ns + first
+                let xa = a.values(value), xb = b.values(value)
+                for i in 0..<n { cell[i].record(Double(xa[i]), Double(xb[i]), step: step, tolerance: t[m]) }
+            }
             let evicted = c.baseAddress! + mv * ns + first
-            for i in 0..<n { bytes[i].record(Double(a.bytes[i]), Double(b.bytes[i]), step: step, tolerance: t[mb]) }
-            for i in 0..<n { entries[i].record(Double(a.entries[i]), Double(b.entries[i]), step: step, tolerance: t[me]) }
             a.evicted.withUnsafeBufferPointer { ea in
                 b.evicted.withUnsafeBufferPointer { eb in
                     for i in 0..<n {

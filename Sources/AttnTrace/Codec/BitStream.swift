@@ -44,12 +44,6 @@ struct BitWriter {
         if n > 0 { w.putWord(acc, keeping: (n + 7) >> 3) }
         acc = 0; n = 0
     }
-
-    /// Bits taken by EG_k(v).
-    @inline(__always) static func expGolombBits(_ v: UInt64, k: Int) -> Int {
-        let x = v &+ (1 << UInt64(k))
-        return 2 * (64 - x.leadingZeroBitCount) - k - 1
-    }
 }
 
 /// Reads a bitstream that starts at a ByteReader's position and must end inside its bytes.

@@ -6,7 +6,7 @@ import AttnTrace
 /// unknown values are `null`. Reads with `pandas.read_json(path, lines=True)`,
 /// DuckDB `read_json_auto`, Spark `spark.read.json`.
 public enum JSONLExport {
-    public static func write<S: FrameSource>(_ source: S, to out: TextOutput) throws {
+    public static func write<S: TraceSource>(_ source: S, to out: TextOutput) throws {
         let model = source.header.model
         let keys = MetricTable.columns.map { jsonString($0) + ":" }
         for i in 0..<source.stepCount {
@@ -22,7 +22,7 @@ public enum JSONLExport {
         }
     }
 
-    static func value(_ c: Cell) -> String {
+    static func value(_ c: TableValue) -> String {
         switch c {
         case .int(let v): return String(v)
         case .float(let v): return jsonNumber(v)

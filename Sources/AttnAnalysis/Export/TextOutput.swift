@@ -1,3 +1,4 @@
+import AttnTrace
 import Foundation
 
 // MARK: - Buffered text output
@@ -63,24 +64,11 @@ func prettyJSON<T: Encodable>(_ value: T) -> String {
 
 /// A JSON string literal, escaped per RFC 8259.
 func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 {
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
+    backslashQuoted(s) { u in
+        guard u.value < 0x20 else { return nil }
+        let hex = String(u.value, radix: 16)
+        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
     }
-    return out + "\""
 }
 
 /// A JSON number, or `null` for NaN and infinities (JSON has neither).

@@ -93,6 +93,14 @@ public struct KVColumns: Sendable {
     public internal(set) var evicted: [Int] = []
 
     public init() {}
+
+    /// One KV residency value of every KV head, [n].
+    public func values(_ v: KVValue) -> [Int] {
+        switch v {
+        case .bytes: return bytes
+        case .entries: return entries
+        }
+    }
 }
 
 // MARK: - Selected sets

@@ -15,8 +15,10 @@ import AttnTrace
 /// wall time they are scaled down to fit, so spans on one thread never overlap.
 public enum ChromeTraceExport {
     static let nominalStepMicros = 1000.0
+    /// The per-head metrics drawn as counters (means over the heads of a step, finite values only).
+    static let counterMetrics: [Metric] = [.sparsity, .recall]
 
-    public static func write<S: FrameSource>(_ source: S, to out: TextOutput) throws {
+    public static func write<S: TraceSource>(_ source: S, to out: TextOutput) throws {
         let h = source.header
         let pid = 1
         var nominalSteps = 0
@@ -92,10 +94,11 @@ public enum ChromeTraceExport {
             try event(counter(pid, ts, "KV bytes", series))
             try event(counter(pid, ts, "KV bytes total", "\"bytes\":\(perLayer.reduce(0, +))"))
         }
-        var sparsity = MeanAccumulator(), recall = MeanAccumulator()
-        for m in f.metrics { sparsity.add(Double(m.sparsity)); recall.add(Double(m.recall)) }
-        if sparsity.count > 0 { try event(counter(pid, ts, "sparsity", "\"mean\":\(sparsity.mean)")) }
-        if recall.count > 0 { try event(counter(pid, ts, "recall", "\"mean\":\(recall.mean)")) }
+        for metric in counterMetrics {
+            var mean = MeanAccumulator()
+            for m in f.metrics { mean.add(m.value(metric)) }
+            if mean.count > 0 { try event(counter(pid, ts, metric.name, "\"mean\":\(mean.mean)")) }
+        }
         for note in f.annotations {
             try event("{\"ph\":\"i\",\"s\":\"p\",\"pid\":\(pid),\"tid\":1,\"ts\":\(ts),\"name\":"
                 + jsonString(note) + "}")

@@ -55,7 +55,7 @@ public enum DiffError: Error, Equatable, CustomStringConvertible {
 /// Every metric of every (step, layer, head) is checked against its `Tolerance`; selected sets by
 /// Jaccard distance; attention rows by max and mean absolute difference; emitted tokens exactly.
 public enum TraceDiff {
-    public static func run<A: FrameSource, B: FrameSource>(
+    public static func run<A: TraceSource, B: TraceSource>(
         _ a: A, _ b: B, labels: (String, String) = ("A", "B"), options: DiffOptions = DiffOptions()
     ) throws(DiffError) -> TraceDiffReport {
         let plan = try align(a, b, labels: labels, options: options)
@@ -90,7 +90,7 @@ public enum TraceDiff {
         return report(acc, a, b, plan: plan, labels: labels)
     }
 
-    static func report<A: FrameSource, B: FrameSource>(_ acc: DiffAccumulator, _ a: A, _ b: B, plan: Plan,
+    static func report<A: TraceSource, B: TraceSource>(_ acc: DiffAccumulator, _ a: A, _ b: B, plan: Plan,
                                                        labels: (String, String)) -> TraceDiffReport {
         acc.report(
             baseline: RunSummary(label: labels.0, header: a.header, steps: a.stepCount, truncation: a.truncation),
@@ -102,7 +102,7 @@ public enum TraceDiff {
 
     /// Checks that the runs can be compared and how many steps: same model shape (and name),
     /// same prompt tokens, same step count unless `commonPrefix`.
-    static func align<A: FrameSource, B: FrameSource>(
+    static func align<A: TraceSource, B: TraceSource>(
         _ a: A, _ b: B, labels: (String, String), options: DiffOptions
     ) throws(DiffError) -> Plan {
         let ha = a.header, hb = b.header
@@ -172,7 +172,7 @@ public enum TraceDiff {
 
 /// Reads one frame of a source on a background queue; `start(i)` then `wait()`, strictly
 /// alternating, so the source is only ever used by one thread at a time.
-final class Prefetch<S: FrameSource>: @unchecked Sendable {
+final class Prefetch<S: TraceSource>: @unchecked Sendable {
     private let source: S
     private let queue = DispatchQueue(label: "attnscope.diff.prefetch")
     private let done = DispatchSemaphore(value: 0)

@@ -92,23 +92,9 @@ public enum TraceDump {
 
     /// A double-quoted string with \\, \", \n, \t and other control characters escaped.
     public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7F {
-                    out += "\\u{\(String(u.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
+        backslashQuoted(s) { u in
+            u.value < 0x20 || u.value == 0x7F ? "\\u{\(String(u.value, radix: 16))}" : nil
         }
-        return out + "\""
     }
 }
 

@@ -46,7 +46,7 @@ struct DiffCell {
 struct DiffAccumulator {
     let shape: Shape
     let options: DiffOptions
-    let metricCount = DiffMetric.allCases.count
+    let metricCount = Metric.allCases.count
     let subjects: Int
     var cells: [DiffCell]
     var tolerance: [Tolerance]            // by metric index
@@ -58,8 +58,8 @@ struct DiffAccumulator {
     init(shape: Shape, options: DiffOptions) {
         self.shape = shape; self.options = options
         subjects = shape.layers * shape.heads + shape.layers * shape.kvHeads + shape.layers + 1
-        cells = Array(repeating: DiffCell(), count: subjects * DiffMetric.allCases.count)
-        tolerance = DiffMetric.allCases.map { options.tolerances[$0] }
+        cells = Array(repeating: DiffCell(), count: subjects * Metric.allCases.count)
+        tolerance = Metric.allCases.map { options.tolerances[$0] }
     }
 
 
@@ -70,8 +70,8 @@ struct DiffAccumulator {
     @inline(__always) func cellIndex(_ subject: Int, _ metric: Int) -> Int { metric * subjects + subject }
 
     @inline(__always)
-    mutating func record(_ subject: Int, _ metric: DiffMetric, _ a: Double, _ b: Double, _ step: Int) {
-        let m = metric.index   // == position in allCases (tested), so no hashing per value
+    mutating func record(_ subject: Int, _ metric: Metric, _ a: Double, _ b: Double, _ step: Int) {
+        let m = metric.rawValue   // == position in allCases, so no hashing per value
         cells[cellIndex(subject, m)].record(a, b, step: step, tolerance: tolerance[m])
     }
 
@@ -88,28 +88,19 @@ struct DiffAccumulator {
         if options.includeTimings { compareTimes(fa.step, fb.step, step: step) }
     }
 
-    /// The per-head metrics of one step. Hot loop: reads fields through buffer pointers (no copy
-    /// of a HeadMetrics, so no retain of its topSinks array) and updates cells in place.
+    /// The per-head metrics of one step, each read as the catalogue says. Reads heads through
+    /// buffer pointers and updates cells in place.
     private mutating func compareHeads(_ ma: [HeadMetrics], _ mb: [HeadMetrics], step: Int) {
         let ns = subjects
         let tol = tolerance
         cells.withUnsafeMutableBufferPointer { c in
             ma.withUnsafeBufferPointer { pa in
                 mb.withUnsafeBufferPointer { pb in
-                    for i in 0..<pa.count {
-                        @inline(__always) func rec(_ m: DiffMetric, _ a: Double, _ b: Double) {
-                            c[m.index * ns + i].record(a, b, step: step, tolerance: tol[m.index])
+                    for metric in Metric.headValues {
+                        let m = metric.rawValue, value = metric.info.head!, t = tol[m]
+                        for i in 0..<pa.count {
+                            c[m * ns + i].record(value.read(pa[i]), value.read(pb[i]), step: step, tolerance: t)
                         }
-                        rec(.sinkMass1, Double(pa[i].sinkMass1), Double(pb[i].sinkMass1))
-                        rec(.sinkMass4, Double(pa[i].sinkMass4), Double(pb[i].sinkMass4))
-                        rec(.sparsity, Double(pa[i].sparsity), Double(pb[i].sparsity))
-                        rec(.entropy, Double(pa[i].entropy), Double(pb[i].entropy))
-                        rec(.recall, Double(pa[i].recall), Double(pb[i].recall))
-                        rec(.outputError, Double(pa[i].outputError), Double(pb[i].outputError))
-                        rec(.overlapKept, Double(pa[i].overlapKept), Double(pb[i].overlapKept))
-                        rec(.jaccard, Double(pa[i].jaccard), Double(pb[i].jaccard))
-                        rec(.visibleKV, Double(pa[i].visibleKV), Double(pb[i].visibleKV))
-                        rec(.selected, Double(pa[i].selected), Double(pb[i].selected))
                     }
                 }
             }
@@ -206,8 +197,10 @@ struct DiffAccumulator {
         }
         for i in 0..<n {
             let s = kvBase + i
-            record(s, .kvBytes, Double(a[i].bytes), Double(b[i].bytes), step)
-            record(s, .kvEntries, Double(a[i].entries), Double(b[i].entries), step)
+            for metric in Metric.kvValues {
+                let value = metric.info.kv!
+                record(s, metric, Double(value.read(a[i])), Double(value.read(b[i])), step)
+            }
             record(s, .evicted, 0, jaccardDistance(sorted: a[i].evicted, b[i].evicted), step)
         }
     }
@@ -241,7 +234,7 @@ struct DiffAccumulator {
     }
 
     func report(baseline: RunSummary, new: RunSummary, steps: Int, notes extra: [String]) -> TraceDiffReport {
-        let metrics = DiffMetric.allCases
+        let metrics = Metric.allCases
         var differences: [Difference] = []
         var summaries: [MetricSummary] = []
         var headsDiffering = Set<Int>()

@@ -2,7 +2,7 @@ import AttnTrace
 
 // MARK: - Trace files as frame sources
 
-extension TraceReader: FrameSource {
+extension TraceReader: TraceSource {
     /// Non-nil for a file that was cut short (or damaged) and rebuilt by the recovery scan.
     public var truncation: String? {
         guard case .recovered(let validBytes, let reason) = status else { return nil }
@@ -12,11 +12,23 @@ extension TraceReader: FrameSource {
     public func comparisonFrame(_ index: Int, into frame: inout StepFrame) throws {
         try self.frame(index, into: &frame, topSinks: false)
     }
+
+    public var fileStatus: TraceFileStatus {
+        switch status {
+        case .finalized: return .finalized
+        case .recovered(let bytes, let reason): return .recovered(validBytes: bytes, reason: reason)
+        }
+    }
+    public var fileBytes: Int { fileSize }
+
+    public func attentionRows(step: Int, layer: Int, head: Int) throws -> [AttentionRows] {
+        try rows(step: step, layer: layer, head: head).map { [$0] } ?? []
+    }
 }
 
 /// A trace file read front to back by a headless command: a `TraceReader` whose mapped pages are
 /// dropped as reading goes on (`PageRelease`), so RSS stays flat however large the file.
-public final class TraceFile: FrameSource {
+public final class TraceFile: TraceSource {
     public let reader: TraceReader
     private var release: PageRelease
 
@@ -28,6 +40,8 @@ public final class TraceFile: FrameSource {
     public var header: RunHeader { reader.header }
     public var stepCount: Int { reader.stepCount }
     public var truncation: String? { reader.truncation }
+    public var fileStatus: TraceFileStatus { reader.fileStatus }
+    public var fileBytes: Int { reader.fileBytes }
 
     public func frame(_ index: Int) throws -> StepFrame {
         let f = try reader.frame(index)

@@ -5,7 +5,7 @@ import AttnTrace
 /// Writes the per-(step, layer, head) metrics as CSV (RFC 4180, header row, `,` separated, `\n`
 /// line ends). Unknown values are empty fields, which pandas reads as NaN and DuckDB as NULL.
 public enum CSVExport {
-    public static func write<S: FrameSource>(_ source: S, to out: TextOutput) throws {
+    public static func write<S: TraceSource>(_ source: S, to out: TextOutput) throws {
         try out.write(MetricTable.columns.joined(separator: ",") + "\n")
         let model = source.header.model
         for i in 0..<source.stepCount {
@@ -21,7 +21,7 @@ public enum CSVExport {
         }
     }
 
-    static func field(_ c: Cell) -> String {
+    static func field(_ c: TableValue) -> String {
         switch c {
         case .int(let v): return String(v)
         case .float(let v): return v.isFinite ? "\(v)" : ""

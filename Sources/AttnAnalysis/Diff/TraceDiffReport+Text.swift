@@ -1,3 +1,4 @@
+import AttnTrace
 import Foundation
 
 // MARK: - Text rendering (perf-diff style)
@@ -22,7 +23,7 @@ extension TraceDiffReport {
         var table: [[String]] = [["metric", "tolerance", "differ", "of", "steps≠", "max|Δ|"]]
         for m in metrics {
             let t = tolerances.first { $0.metric == m.metric }
-            table.append([m.metric.rawValue, t.map { "abs \(num($0.abs)) rel \(num($0.rel))" } ?? "",
+            table.append([m.metric.name, t.map { "abs \(num($0.abs)) rel \(num($0.rel))" } ?? "",
                           "\(m.subjectsDiffering)", "\(m.subjectsCompared) \(m.metric.subjectNoun)",
                           "\(m.pairsDiffering)", num(m.maxAbsDelta)])
         }
@@ -38,7 +39,7 @@ extension TraceDiffReport {
             for d in shown {
                 let distance = d.metric.isDistance
                 rows.append([
-                    d.metric.rawValue, d.subject.description,
+                    d.metric.name, d.subject.description,
                     distance ? "-" : num(d.baselineMean), distance ? "-" : num(d.newMean),
                     distance ? num(d.delta) : signed(d.delta), d.ratio.isFinite ? num(d.ratio) + "x" : "-",
                     "\(d.stepsDiffering)/\(d.stepsCompared)", num(d.maxAbsDelta), "\(d.maxStep)",
@@ -59,14 +60,14 @@ extension TraceDiffReport {
     }
 }
 
-extension DiffMetric {
+extension Metric {
     /// What the metric is compared on, for the summary table.
     var subjectNoun: String {
-        switch self {
-        case .kvBytes, .kvEntries, .evicted: return "KV heads"
-        case .wallNanos: return "run"
-        case .attentionNanos, .restNanos: return "layers"
-        default: return "heads"
+        switch info.subject {
+        case .kvHead: return "KV heads"
+        case .run: return "run"
+        case .layer: return "layers"
+        case .head: return "heads"
         }
     }
 }

@@ -47,7 +47,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
 }
 
 public struct MetricTolerance: Codable, Equatable, Sendable {
-    public var metric: DiffMetric
+    public var metric: Metric
     public var abs: Double
     public var rel: Double
 }
@@ -78,7 +78,7 @@ public struct Subject: Codable, Hashable, Sendable, Comparable, CustomStringConv
 
 /// How one metric fared over all subjects.
 public struct MetricSummary: Codable, Equatable, Sendable {
-    public var metric: DiffMetric
+    public var metric: Metric
     public var subjectsCompared: Int
     public var subjectsDiffering: Int
     /// (step, subject) pairs beyond tolerance.
@@ -89,7 +89,7 @@ public struct MetricSummary: Codable, Equatable, Sendable {
 /// One metric on one subject, over the steps compared.
 public struct Difference: Codable, Equatable, Sendable {
     public var subject: Subject
-    public var metric: DiffMetric
+    public var metric: Metric
     /// Means over steps of the finite values (NaN when none); for distances both are 0 and
     /// `delta` is the mean distance.
     public var baselineMean: Double
