@@ -131,7 +131,7 @@ final class AppNavigationTests: XCTestCase {
     func testTableMovesFollowSortedOrder() {
         let a = makeApp()
         a.apply(.show(.heads))
-        for _ in 0..<7 { a.apply(.sortNext) }
+        for _ in 0..<8 { a.apply(.sortNext) }   // L, H, class, visKV, sel, sparse, selSp, sink1, sink4
         XCTAssertEqual(a.state.table.sortColumn, .metric(.sinkMass4))
         a.apply(.sortReverse)
         a.apply(.top)

@@ -10,7 +10,7 @@ import AttnTrace
 extension DiffAccumulator {
     mutating func add(_ a: StepColumns, _ b: StepColumns, step: Int, labels: (String, String)) throws(DiffError) {
         compareStepInfo(a.step, b.step, step: step)
-        try compareHeads(a.metrics, b.metrics, step: step, labels: labels)
+        try compareHeads(a.metrics, b.metrics, contexts: (a.step.context, b.step.context), step: step, labels: labels)
         try compareSelections(a.selections, b.selections, step: step, labels: labels)
         compareRows(a.rows, b.rows, step: step)
         try compareKV(a.kv, b.kv, step: step, labels: labels)
@@ -19,7 +19,7 @@ extension DiffAccumulator {
 
     /// One metric at a time over all heads: a tight loop over two columns and the metric's cells
     /// (adjacent: cells are metric-major).
-    private mutating func compareHeads(_ a: MetricColumns, _ b: MetricColumns, step: Int,
+    private mutating func compareHeads(_ a: MetricColumns, _ b: MetricColumns, contexts: (Int, Int), step: Int,
                                        labels: (String, String)) throws(DiffError) {
         let n = shape.layers * shape.heads
         if a.count != n || b.count != n {   // (no array of the two per step: that allocates)
@@ -55,8 +55,18 @@ extension DiffAccumulator {
                     a.withCounts { va, sa in
                         b.withCounts { vb, sb in
                             for i in 0..<n {
-                                cell[i].record(Double(MetricColumns.sparsity(visibleKV: va[i], selected: sa[i])),
-                                               Double(MetricColumns.sparsity(visibleKV: vb[i], selected: sb[i])),
+                                cell[i].record(Double(MetricColumns.selectedSparsity(visibleKV: va[i], selected: sa[i])),
+                                               Double(MetricColumns.selectedSparsity(visibleKV: vb[i], selected: sb[i])),
+                                               step: step, tolerance: t)
+                            }
+                        }
+                    }
+                case .ofContext:
+                    a.withCounts { _, sa in
+                        b.withCounts { _, sb in
+                            for i in 0..<n {
+                                cell[i].record(Double(MetricColumns.sparsity(selected: sa[i], context: contexts.0)),
+                                               Double(MetricColumns.sparsity(selected: sb[i], context: contexts.1)),
                                                step: step, tolerance: t)
                             }
                         }

@@ -81,7 +81,7 @@ struct DiffAccumulator {
         compareStepInfo(fa.step, fb.step, step: step)
         let ma = try ordered(fa.metrics, label: labels.0, step: step)
         let mb = try ordered(fb.metrics, label: labels.1, step: step)
-        compareHeads(ma, mb, step: step)
+        compareHeads(ma, mb, contexts: (fa.step.context, fb.step.context), step: step)
         try compareSelections(fa.selections, fb.selections, step: step, labels: labels)
         compareRows(fa.rows, fb.rows, step: step)
         try compareKV(fa.kv, fb.kv, step: step, labels: labels)
@@ -90,7 +90,7 @@ struct DiffAccumulator {
 
     /// The per-head metrics of one step, each read as the catalogue says. Reads heads through
     /// buffer pointers and updates cells in place.
-    private mutating func compareHeads(_ ma: [HeadMetrics], _ mb: [HeadMetrics], step: Int) {
+    private mutating func compareHeads(_ ma: [HeadMetrics], _ mb: [HeadMetrics], contexts: (Int, Int), step: Int) {
         let ns = subjects
         let tol = tolerance
         cells.withUnsafeMutableBufferPointer { c in
@@ -99,7 +99,8 @@ struct DiffAccumulator {
                     for metric in Metric.headValues {
                         let m = metric.rawValue, value = metric.info.head!, t = tol[m]
                         for i in 0..<pa.count {
-                            c[m * ns + i].record(value.read(pa[i]), value.read(pb[i]), step: step, tolerance: t)
+                            c[m * ns + i].record(value.read(pa[i], context: contexts.0), value.read(pb[i], context: contexts.1),
+                                                 step: step, tolerance: t)
                         }
                     }
                 }

@@ -96,7 +96,7 @@ public enum ChromeTraceExport {
         }
         for metric in counterMetrics {
             var mean = MeanAccumulator()
-            for m in f.metrics { mean.add(m.value(metric)) }
+            for m in f.metrics { mean.add(m.value(metric, context: s.context)) }
             if mean.count > 0 { try event(counter(pid, ts, metric.name, "\"mean\":\(mean.mean)")) }
         }
         for note in f.annotations {

@@ -40,7 +40,7 @@ public enum MetricTable {
             row.removeAll(keepingCapacity: true)
             row += [.int(s.index), .text(phase), .int(s.position), .int(m.layer), .int(m.head), .int(g)]
             for (value, isCount) in heads {
-                let v = value.read(m)
+                let v = value.read(m, context: s.context)
                 row.append(isCount ? .int(Int(v)) : .float(Float(v)))
             }
             row.append(top.map { .int($0.position) } ?? .missing)

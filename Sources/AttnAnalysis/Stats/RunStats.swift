@@ -129,7 +129,7 @@ extension RunStats {
             sinkAcc.add(f)
             for m in f.metrics where m.layer >= 0 && m.layer < L && m.head >= 0 && m.head < H {
                 let hi = m.layer * H + m.head
-                for (k, metric) in metrics.enumerated() { values[hi * metrics.count + k].append(Float(m.value(metric))) }
+                for (k, metric) in metrics.enumerated() { values[hi * metrics.count + k].append(Float(m.value(metric, context: f.step.context))) }
                 lastTopSinks[hi] = m.topSinks
             }
             var perLayer = [Int](repeating: 0, count: L)

@@ -277,9 +277,10 @@ public final class App {
 
     /// The head table's rows at the current step, sorted and filtered as the user asked.
     public func tableRows() -> [HeadRow] {
+        let context = trace.context(step: state.step)
         let rows = trace.metrics(step: state.step).map { m in
             HeadRow(metrics: m, kvBytes: trace.kvBytes(step: state.step, layer: m.layer, head: m.head),
-                    headClass: classify?(m))
+                    headClass: classify?(m), context: context)
         }
         return state.table.apply(rows)
     }

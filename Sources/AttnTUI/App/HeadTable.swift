@@ -8,6 +8,8 @@ public struct HeadRow: Equatable, Sendable {
     public var kvBytes: Int
     /// Head class (sink / local / retrieval-like / diffuse), when a classifier is available.
     public var headClass: String?
+    /// Positions the step's query has seen (`StepInfo.context`), what `sparsity` is relative to.
+    public var context = 0
     public var layer: Int { metrics.layer }
     public var head: Int { metrics.head }
 }
@@ -59,7 +61,7 @@ public enum HeadColumn: Hashable, Sendable {
         case .layer: return Double(m.layer)
         case .head: return Double(m.head)
         case .headClass: return 0
-        case .metric(let metric): return metric.info.head?.read(m) ?? Double(r.kvBytes)
+        case .metric(let metric): return metric.info.head?.read(m, context: r.context) ?? Double(r.kvBytes)
         case .topSink: return Double(m.topSinks.first?.score ?? 0)
         }
     }

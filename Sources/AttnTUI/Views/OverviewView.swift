@@ -5,15 +5,17 @@ import AttnTrace
 
 enum OverviewView {
     /// The value of `metric` for one head (a catalogue metric per head, or its KV group's bytes).
-    static func value(_ m: HeadMetrics, _ metric: Metric, kvBytes: Int) -> Double {
-        metric.info.head?.read(m) ?? (metric == .kvBytes ? Double(kvBytes) : .nan)
+    static func value(_ m: HeadMetrics, _ metric: Metric, kvBytes: Int, context: Int) -> Double {
+        metric.info.head?.read(m, context: context) ?? (metric == .kvBytes ? Double(kvBytes) : .nan)
     }
 
     /// [L][H] values of `metric` at `step` (NaN where missing).
     static func values(_ t: TraceModel, step: Int, metric: Metric) -> [[Double]] {
         var v = Array(repeating: Array(repeating: Double.nan, count: t.heads), count: t.layers)
+        let context = t.context(step: step)
         for m in t.metrics(step: step) where m.layer < t.layers && m.head < t.heads && m.layer >= 0 && m.head >= 0 {
-            v[m.layer][m.head] = value(m, metric, kvBytes: metric == .kvBytes ? t.kvBytes(step: step, layer: m.layer, head: m.head) : 0)
+            v[m.layer][m.head] = value(m, metric, kvBytes: metric == .kvBytes ? t.kvBytes(step: step, layer: m.layer, head: m.head) : 0,
+                                       context: context)
         }
         return v
     }
@@ -140,7 +142,8 @@ enum OverviewView {
         guard let m = t.metrics(step: st.step, layer: st.layer, head: st.head) else {
             grid.put(area.x + 2, area.y + 1, "no metrics", ctx.warn); return
         }
-        let row = HeadRow(metrics: m, kvBytes: t.kvBytes(step: st.step, layer: st.layer, head: st.head), headClass: ctx.app.classify?(m))
+        let row = HeadRow(metrics: m, kvBytes: t.kvBytes(step: st.step, layer: st.layer, head: st.head), headClass: ctx.app.classify?(m),
+                          context: t.context(step: st.step))
         var lines: [(String, String)] = HeadColumn.allCases.filter { ![.layer, .head, .topSink].contains($0) && ($0 != .headClass || row.headClass != nil) }
             .map { ($0.title, $0.text(row)) }
         lines.append(("KV head", "\(t.kvHead(ofHead: st.head))"))

@@ -21,6 +21,9 @@ extension Codec {
         w.varint(h.promptTokens.count)
         for t in h.promptTokens { w.zigzag(Int(t.id)); w.string(t.text) }
         encode(h.extra, into: &w)
+        // version 2: the layers' native attention windows (count 0 = not recorded, else L)
+        w.varint(m.layerWindows.count)
+        for window in m.layerWindows { w.varint(window) }
     }
 
     static func encode(_ kvs: [KeyValue], into w: inout ByteWriter) {
@@ -36,7 +39,8 @@ extension Codec {
         return out
     }
 
-    static func decodeRunHeader(_ r: inout ByteReader) throws -> RunHeader {
+    /// A run header as written by format `version` (1 has no layer windows).
+    static func decodeRunHeader(_ r: inout ByteReader, version: Int = Int(Format.version)) throws -> RunHeader {
         let producer = try r.string("producer")
         let created = try r.zigzag("created")
         let name = try r.string("model name"), arch = try r.string("architecture")
@@ -46,7 +50,7 @@ extension Codec {
         let headDim = try r.count("head dim", cap: Format.maxPosition)
         let context = try r.count("context length", cap: Format.maxPosition)
         let vocab = try r.count("vocab size", cap: Format.maxPosition)
-        let model = ModelInfo(name: name, architecture: arch, layers: layers, heads: heads,
+        var model = ModelInfo(name: name, architecture: arch, layers: layers, heads: heads,
                               kvHeads: kvHeads, headDim: headDim, contextLength: context, vocabSize: vocab)
         if let why = Codec.shapeProblem(model) { throw r.error(.shapeMismatch(why)) }
         let policyName = try r.string("policy name")
@@ -72,6 +76,14 @@ extension Codec {
             tokens.append(TokenInfo(id: id32, text: try r.string("token text")))
         }
         let extra = try decodeKeyValues(&r, field: "extra")
+        if version >= 2 {
+            let n = try r.count("layer window count", cap: Format.maxLayers)
+            guard n == 0 || n == layers else {
+                throw r.error(.invalidValue(field: "layer window count", value: "\(n) for \(layers) layers"))
+            }
+            model.layerWindows.reserveCapacity(n)
+            for _ in 0..<n { model.layerWindows.append(try r.count("layer window", cap: Format.maxPosition)) }
+        }
         return RunHeader(producer: producer, createdUnixSeconds: created, model: model,
                          policy: PolicyInfo(name: policyName, mode: mode, parameters: params),
                          capture: capture, rowInterval: rowInterval, prompt: prompt,
@@ -91,6 +103,12 @@ extension Codec {
         for (field, v) in [("head dim", m.headDim), ("context length", m.contextLength), ("vocab size", m.vocabSize)]
         where v < 0 || v > Format.maxPosition {
             return "\(field) \(v) out of range"
+        }
+        if !m.layerWindows.isEmpty && m.layerWindows.count != m.layers {
+            return "\(m.layerWindows.count) layer windows for \(m.layers) layers"
+        }
+        if let w = m.layerWindows.first(where: { $0 < 0 || $0 > Format.maxPosition }) {
+            return "layer window \(w) out of range"
         }
         return nil
     }

@@ -1,4 +1,4 @@
-// The constants of the .atrace format, version 1. docs/trace-format.md is the byte-level spec;
+// The constants of the .atrace format, version 2. docs/trace-format.md is the byte-level spec;
 // this file is its table of numbers. Every multi-byte fixed-width integer is little-endian.
 //
 // File layout:
@@ -18,7 +18,10 @@ enum Format {
     /// Last 8 bytes of a finalized trace.
     static let endMagic: [UInt8] = [0x41, 0x54, 0x52, 0x43, 0x45, 0x4E, 0x44, 0x0A]  // "ATRCEND\n"
 
-    static let version: UInt32 = 1
+    /// The version this library writes. Version 2 added the layers' native attention windows to
+    /// the run header; a reader reads every version in `readableVersions`.
+    static let version: UInt32 = 2
+    static let readableVersions: ClosedRange<UInt32> = 1...2
 
     // MARK: - Fixed sizes
 

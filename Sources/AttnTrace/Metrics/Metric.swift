@@ -6,7 +6,8 @@
 /// Every metric, in the order tables show them (exports, head table, diff report).
 public enum Metric: Int, CaseIterable, Sendable, Codable, CustomStringConvertible {
     // per query head, read from its HeadMetrics
-    case visibleKV, selected, sparsity, sinkMass1, sinkMass4, entropy, recall, outputError, overlapKept, jaccard
+    case visibleKV, selected, sparsity, selectedSparsity, sinkMass1, sinkMass4, entropy, recall, outputError
+    case overlapKept, jaccard
     // per query head, distances between two runs (diff only)
     case selection, rowsMax, rowsMean
     // per KV head, read from its KVResidency
@@ -68,19 +69,22 @@ public enum MetricSubject: Sendable {
     case head, kvHead, layer, run
 }
 
-/// Where a per-head value comes from in a head metrics record.
+/// Where a per-head value comes from in a head metrics record and its step.
 public enum HeadValue: Sendable {
     case stored(MetricColumns.Field)   // one of the record's Float fields
     case visibleKV, selected           // the record's counts
+    case ofContext                     // 1 − selected / context (`StepInfo.context`; 0 for an empty context)
     case selectedOfVisible             // 1 − selected / visible (0 when nothing is visible)
 
-    /// The value for head `m` (a Double holds every count and every Float exactly).
-    @inline(__always) public func read(_ m: HeadMetrics) -> Double {
+    /// The value for head `m` at a step whose query has seen `context` positions (a Double holds
+    /// every count and every Float exactly).
+    @inline(__always) public func read(_ m: HeadMetrics, context: Int) -> Double {
         switch self {
         case .stored(let f): return Double(m[f])
         case .visibleKV: return Double(m.visibleKV)
         case .selected: return Double(m.selected)
-        case .selectedOfVisible: return Double(MetricColumns.sparsity(visibleKV: m.visibleKV, selected: m.selected))
+        case .ofContext: return Double(MetricColumns.sparsity(selected: m.selected, context: context))
+        case .selectedOfVisible: return Double(MetricColumns.selectedSparsity(visibleKV: m.visibleKV, selected: m.selected))
         }
     }
 }
@@ -128,8 +132,10 @@ public struct MetricInfo: Sendable {
               .init(abs: 0, rel: 0), nil, head: .visibleKV),
         .init(.selected, "selected", "sel", "keys the query attended to", .count, .head,
               .init(abs: 0, rel: 0), nil, head: .selected),
-        .init(.sparsity, "sparsity", "sparse", "sparsity", .fraction, .head,
-              .init(abs: 1e-3, rel: 0), nil, head: .selectedOfVisible, overview: true),
+        .init(.sparsity, "sparsity", "sparse", "sparsity (context not attended)", .fraction, .head,
+              .init(abs: 1e-3, rel: 0), nil, head: .ofContext, overview: true),
+        .init(.selectedSparsity, "selected_sparsity", "selSp", "sparsity among visible keys", .fraction, .head,
+              .init(abs: 1e-3, rel: 0), nil, head: .selectedOfVisible),
         .init(.sinkMass1, "sink_mass_1", "sink1", "sink mass (first 1)", .fraction, .head,
               .init(abs: 1e-3, rel: 1e-2), nil, head: .stored(.sinkMass1), overview: true),
         .init(.sinkMass4, "sink_mass_4", "sink4", "sink mass (first 4)", .fraction, .head,
@@ -187,8 +193,9 @@ extension HeadMetrics {
         }
     }
 
-    /// The value of a per-head metric (NaN for a metric that is not one).
-    @inline(__always) public func value(_ metric: Metric) -> Double {
-        metric.info.head?.read(self) ?? .nan
+    /// The value of a per-head metric at a step whose query has seen `context` positions
+    /// (`StepInfo.context`); NaN for a metric that is not one.
+    @inline(__always) public func value(_ metric: Metric, context: Int) -> Double {
+        metric.info.head?.read(self, context: context) ?? .nan
     }
 }

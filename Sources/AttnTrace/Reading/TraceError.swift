@@ -46,7 +46,7 @@ public struct TraceError: Error, CustomStringConvertible, Equatable, Sendable {
         case .wrongMagic:
             return "not an attnscope trace (wrong magic bytes; expected an .atrace file)"
         case .unsupportedVersion(let v):
-            return "unsupported trace format version \(v) (this reader reads version \(Format.version))"
+            return "unsupported trace format version \(v) (this reader reads versions \(Format.readableVersions.lowerBound) to \(Format.readableVersions.upperBound))"
         case .truncatedHeader(let needed, let available):
             return "truncated file header: needs \(needed) bytes, file has \(available)"
         case .headerTooLarge(let n):

@@ -16,6 +16,8 @@ public enum TraceStatus: Equatable, Sendable {
 /// in the middle of the file was skipped (see `status`).
 public final class TraceReader {
     public let path: String
+    /// The format version the file was written in (`Format.readableVersions`).
+    public let formatVersion: Int
     public let header: RunHeader
     public let status: TraceStatus
     /// Footer summary of a finalized file (nil for a recovered one; see `summary()`).
@@ -56,8 +58,9 @@ public final class TraceReader {
     init(file: MappedFile, path: String,
          resume: (offsets: [Int], at: Int, header: RunHeader)? = nil) throws {
         self.file = file; self.path = path
-        let (header, start, unknown) = try Self.readFileHeader(file.bytes, path: path)
+        let (header, start, unknown, version) = try Self.readFileHeader(file.bytes, path: path)
         self.header = header
+        self.formatVersion = version
         self.chunksStart = start
         var unknownCount = unknown
         var footerError: TraceError?
@@ -94,7 +97,7 @@ public final class TraceReader {
     // MARK: - File header
 
     static func readFileHeader(_ b: UnsafeRawBufferPointer, path: String) throws
-        -> (header: RunHeader, chunksStart: Int, unknown: Int) {
+        -> (header: RunHeader, chunksStart: Int, unknown: Int, version: Int) {
         let magicLength = Format.magic.count
         let prefix = min(b.count, magicLength)
         for i in 0..<prefix where b[i] != Format.magic[i] {
@@ -107,7 +110,7 @@ public final class TraceReader {
         var r = ByteReader(b, fileOffset: 0, path: path, what: "file header")
         try r.skip(magicLength)
         let version = try r.u32()
-        if version != Format.version {
+        if !Format.readableVersions.contains(version) {
             throw TraceError(path: path, offset: magicLength, .unsupportedVersion(version))
         }
         let length = Int(try r.u32())
@@ -131,7 +134,7 @@ public final class TraceReader {
         while !p.isAtEnd {
             var rec = try p.record()
             if rec.tag == RecordKind.runHeader.rawValue && header == nil {
-                header = try Codec.decodeRunHeader(&rec.body)
+                header = try Codec.decodeRunHeader(&rec.body, version: Int(version))
             } else if RecordKind(rawValue: rec.tag) == nil {
                 unknown += 1
             }
@@ -139,7 +142,7 @@ public final class TraceReader {
         guard let header else {
             throw TraceError(path: path, offset: payloadOffset, .missingRecord(kind: "run header"))
         }
-        return (header, payloadOffset + length, unknown)
+        return (header, payloadOffset + length, unknown, Int(version))
     }
 
     // MARK: - Footer

@@ -15,12 +15,20 @@ public struct ModelInfo: Equatable, Sendable {
     public var headDim: Int
     public var contextLength: Int
     public var vocabSize: Int
+    /// [L] each layer's native attention window in positions (a sliding-window layer attends to the
+    /// last `window` positions), 0 for a global layer; empty when not recorded (format version 1).
+    public var layerWindows: [Int]
 
     public init(name: String, architecture: String, layers: Int, heads: Int, kvHeads: Int,
-                headDim: Int, contextLength: Int, vocabSize: Int) {
+                headDim: Int, contextLength: Int, vocabSize: Int, layerWindows: [Int] = []) {
         self.name = name; self.architecture = architecture; self.layers = layers; self.heads = heads
         self.kvHeads = kvHeads; self.headDim = headDim; self.contextLength = contextLength
-        self.vocabSize = vocabSize
+        self.vocabSize = vocabSize; self.layerWindows = layerWindows
+    }
+
+    /// Layer `l`'s native window, or nil for a global layer or when not recorded.
+    public func window(layer l: Int) -> Int? {
+        l >= 0 && l < layerWindows.count && layerWindows[l] > 0 ? layerWindows[l] : nil
     }
 }
 

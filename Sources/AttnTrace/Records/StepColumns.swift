@@ -65,9 +65,14 @@ public struct MetricColumns: Sendable {
         }
     }
 
-    /// 1 − selected / visible, as `HeadMetrics.sparsity` computes it (Float; 0 when nothing is visible).
-    @inline(__always) public static func sparsity(visibleKV: Int, selected: Int) -> Float {
+    /// 1 − selected / visible (Float; 0 when nothing is visible): `selected_sparsity`.
+    @inline(__always) public static func selectedSparsity(visibleKV: Int, selected: Int) -> Float {
         visibleKV > 0 ? 1 - Float(selected) / Float(visibleKV) : 0
+    }
+
+    /// 1 − selected / context (Float; 0 for an empty context): `sparsity`.
+    @inline(__always) public static func sparsity(selected: Int, context: Int) -> Float {
+        context > 0 ? 1 - Float(selected) / Float(context) : 0
     }
 
     /// Head i as a HeadMetrics (without top sinks): for tests and debugging.

@@ -34,6 +34,9 @@ public struct StepInfo: Equatable, Sendable {
         self.index = index; self.phase = phase; self.position = position; self.queryCount = queryCount
         self.emittedToken = emittedToken; self.wallNanos = wallNanos; self.layerTimes = layerTimes
     }
+
+    /// Positions the step's last query has seen (itself included): what `sparsity` is relative to.
+    public var context: Int { position + queryCount }
 }
 
 /// A key position and the running mean attention it receives (α_k, METHODS.md §16.3).
@@ -60,7 +63,11 @@ public struct HeadMetrics: Equatable, Sendable {
     public var jaccard: Float      // |S_t ∩ S_{t−1}| / |S_t ∪ S_{t−1}|
     public var topSinks: [SinkScore]  // highest α_k first, at most 8
 
-    public var sparsity: Float { visibleKV > 0 ? 1 - Float(selected) / Float(visibleKV) : 0 }
+    /// Share of the visible keys not attended to: 1 − selected / visible (0 when nothing is visible).
+    public var selectedSparsity: Float { MetricColumns.selectedSparsity(visibleKV: visibleKV, selected: selected) }
+    /// Share of the `context` positions seen so far not attended to, whether evicted, unselected or
+    /// outside a native window: 1 − selected / context (`StepInfo.context`).
+    public func sparsity(context: Int) -> Float { MetricColumns.sparsity(selected: selected, context: context) }
 
     public init(layer: Int, head: Int, visibleKV: Int, selected: Int, sinkMass1: Float,
                 sinkMass4: Float, entropy: Float, recall: Float, outputError: Float,

@@ -9,7 +9,7 @@ public enum TraceDump {
     /// on; returns how many steps could not be read.
     @discardableResult
     public static func write(_ r: TraceReader, includeRows: Bool = true, emit: (String) -> Void) throws -> Int {
-        emit("# attnscope trace dump, format version \(Format.version)")
+        emit("# attnscope trace dump, format version \(r.formatVersion)")
         switch r.status {
         case .finalized: emit("file status=finalized steps=\(r.stepCount) bytes=\(r.fileSize)")
         case .recovered(let valid, let reason):
@@ -18,7 +18,8 @@ public enum TraceDump {
         let h = r.header
         emit("header producer=\(quote(h.producer)) created=\(h.createdUnixSeconds)")
         let m = h.model
-        emit("model name=\(quote(m.name)) architecture=\(quote(m.architecture)) layers=\(m.layers) heads=\(m.heads) kv_heads=\(m.kvHeads) head_dim=\(m.headDim) context=\(m.contextLength) vocab=\(m.vocabSize)")
+        emit("model name=\(quote(m.name)) architecture=\(quote(m.architecture)) layers=\(m.layers) heads=\(m.heads) kv_heads=\(m.kvHeads) head_dim=\(m.headDim) context=\(m.contextLength) vocab=\(m.vocabSize)"
+             + (m.layerWindows.isEmpty ? "" : " windows=" + m.layerWindows.map(String.init).joined(separator: ",")))
         emit("policy name=\(quote(h.policy.name)) mode=\(h.policy.mode.name)" + keyValues(h.policy.parameters))
         emit("capture level=\(h.capture.name) row_interval=\(h.rowInterval)")
         emit("prompt \(quote(h.prompt))")
