@@ -9,7 +9,7 @@ import Foundation
 
 struct BenchRecord: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-record",
+        commandName: "record",
         abstract: "Benchmark policies: decode tokens/s (untraced vs traced), attention time per layer, KV bytes, recall.",
         discussion: """
             For each --context C and each --policy P: prefill C−1 tokens of the prompt text (repeated \
