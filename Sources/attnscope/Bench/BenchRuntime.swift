@@ -61,7 +61,7 @@ struct BenchRuntime: ParsableCommand {
             options.threads = threads
             let (model, _) = try options.load(contextLength: needed)
             guard needed <= model.contextLength else {
-                throw CLIError("--contexts: \(needed) positions exceed the model's context \(model.contextLength)")
+                throw CLIError("--contexts", "\(needed) positions exceed the model's context \(model.contextLength)")
             }
             // warm-up: touches the weights' pages once
             _ = model.forward(tokens: Array(tokens[0..<8]))

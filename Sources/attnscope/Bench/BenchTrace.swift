@@ -151,20 +151,20 @@ struct BenchTrace: ParsableCommand {
             let r = try TraceReader(path: big)
             _ = try r.metrics(step: r.stepCount - 1, layer: 29, head: 8)
             opens.append((clock.now - t).seconds)
-            guard r.status == .finalized, r.stepCount == step else { throw CLIError("large trace did not open as finalized") }
+            guard r.status == .finalized, r.stepCount == step else { throw CLIError(big, "the large trace did not open as finalized") }
         }
         opens.sort()
         print(String(format: "open finalized %.2f GB trace + read one (layer, head) of the last step: %.1f ms (min of 5; max %.1f ms; target ≤ 50)",
                      Double(footerOffset) / 1e9, opens[0] * 1e3, opens[4] * 1e3))
 
         // Remove footer and trailer: the file now looks like a run that was killed.
-        if truncate(big, off_t(footerOffset)) != 0 { throw CLIError("\(big): truncate failed (errno \(errno))") }
+        if truncate(big, off_t(footerOffset)) != 0 { throw CLIError(big, "truncate failed (errno \(errno))") }
         var scans: [Double] = []
         for _ in 0..<3 {
             let t = clock.now
             let r = try TraceReader(path: big)
             scans.append((clock.now - t).seconds)
-            guard !r.status.isFinalized, r.stepCount == step else { throw CLIError("recovery scan found \(r.stepCount) of \(step) steps") }
+            guard !r.status.isFinalized, r.stepCount == step else { throw CLIError(big, "the recovery scan found \(r.stepCount) of \(step) steps") }
         }
         scans.sort()
         let rss = ProcessMemory.now().residentMB

@@ -50,41 +50,39 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// Turns ArgumentParser's parse errors ("Unknown option '--x'", "Missing expected argument
 /// '--out <out>'", "The value 'abc' is invalid for '-n <n>'") into subject and problem.
-/// Problems with a value (a typed option's, or one validate() found) come without the usage;
-/// a command line of the wrong form (unknown or missing options) with it.
+/// A value a typed option or validate() refused comes without the usage (the message says what
+/// is expected); a command line of the wrong form (unknown, missing or unreadable arguments) with it.
 enum ParseErrorText {
     static func error(_ message: String) -> CLIError {
-        let (subject, problem) = split(message)
-        let aboutValue = message.contains("The value '") || (subject?.hasPrefix("-") == true && !problem.hasPrefix("unknown option")
-            && !problem.hasPrefix("missing"))
-        return CLIError(subject, problem, usage: !aboutValue)
+        let (subject, problem, usage) = split(message)
+        return CLIError(subject, problem, usage: usage)
     }
 
-    static func split(_ message: String) -> (subject: String?, problem: String) {
+    static func split(_ message: String) -> (subject: String?, problem: String, usage: Bool) {
         let text = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
         let firstLine = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? text
         let quoted = firstLine.split(separator: "'", omittingEmptySubsequences: false).map(String.init)
         func flag(_ s: String) -> String { String(s.split(separator: " ").first ?? Substring(s)) }
-        if firstLine.hasPrefix("Unknown option"), quoted.count >= 3 { return (quoted[1], "unknown option") }
-        if firstLine.hasPrefix("Unexpected argument"), quoted.count >= 3 { return (quoted[1], "unexpected argument") }
+        if firstLine.hasPrefix("Unknown option"), quoted.count >= 3 { return (quoted[1], "unknown option", true) }
+        if firstLine.hasPrefix("Unexpected argument"), quoted.count >= 3 { return (quoted[1], "unexpected argument", true) }
         if firstLine.hasPrefix("Missing expected argument"), quoted.count >= 3 {
-            return (flag(quoted[1]), "missing (expected \(quoted[1]))")
+            return (flag(quoted[1]), "missing (expected \(quoted[1]))", true)
         }
-        if firstLine.hasPrefix("Missing value for"), quoted.count >= 3 { return (flag(quoted[1]), "missing its value") }
+        if firstLine.hasPrefix("Missing value for"), quoted.count >= 3 { return (flag(quoted[1]), "missing its value", true) }
         if firstLine.hasPrefix("The value"), quoted.count >= 5 {
             let subject = flag(quoted[3]) + " " + quoted[1]
             // a ParsedArgument's problem: "... for '--size <size>': expected WxH ..."
             let rest = quoted[4...].joined(separator: "'")
-            if rest.hasPrefix(": ") { return (subject, String(rest.dropFirst(2))) }
+            if rest.hasPrefix(": ") { return (subject, String(rest.dropFirst(2)), false) }
             // an enum's names: "... Please provide one of 'a', 'b' or 'c'." (or a bulleted list)
-            if let names = providedNames(text) { return (subject, "expected " + names) }
-            return (flag(quoted[3]), "'\(quoted[1])' is not a valid value" + reason(after: firstLine))
+            if let names = providedNames(text) { return (subject, "expected " + names, false) }
+            return (flag(quoted[3]), "'\(quoted[1])' is not a valid value" + reason(after: firstLine), true)
         }
-        // our own validate() messages: "--flag [value]: problem"
+        // validate()'s CLIError: "--flag [value]: problem"
         if firstLine.hasPrefix("-"), let colon = firstLine.range(of: ": ") {
-            return (String(firstLine[..<colon.lowerBound]), String(firstLine[colon.upperBound...]))
+            return (String(firstLine[..<colon.lowerBound]), String(firstLine[colon.upperBound...]), false)
         }
-        return (nil, firstLine.isEmpty ? "bad command line" : firstLine)
+        return (nil, firstLine.isEmpty ? "bad command line" : firstLine, true)
     }
 
     /// "a, b or c" from ArgumentParser's "Please provide one of 'a', 'b' or 'c'." or its bulleted form.
