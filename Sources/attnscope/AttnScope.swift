@@ -10,10 +10,10 @@ struct AttnScope: ParsableCommand {
         subcommands: [
             // one line per command; each lives in its own file named after it (Commands/, Bench/)
             // recording and running the model
-            Record.self,
+            RecordCommand.self,
             GenerateCommand.self,
-            Perplexity.self,
-            Calibrate.self,
+            PerplexityCommand.self,
+            CalibrateCommand.self,
             // reading traces
             ViewCommand.self,
             RenderCommand.self,

@@ -95,6 +95,11 @@ public protocol AttentionProbe: AnyObject {
     /// True when the probe scales decode rows itself (`HeadProbabilityRows.scaleInPlace`, e.g. on its
     /// own worker): the kernel then skips that pass over every head's row. Default false.
     var acceptsUnscaledRows: Bool { get }
+
+    /// The attached policy removed the entries at these original `positions` (increasing) from
+    /// (layer, kvHead) when layer's attention call ended. Called on the forward pass's thread,
+    /// after the call's rows; only for a call that evicted something. Default: ignored.
+    func entriesEvicted(layer: Int, kvHead: Int, positions: [Int32])
 }
 
 extension AttentionProbe {
@@ -103,6 +108,8 @@ extension AttentionProbe {
     }
 
     public var acceptsUnscaledRows: Bool { false }
+
+    public func entriesEvicted(layer: Int, kvHead: Int, positions: [Int32]) {}
 }
 
 /// The name the runtime's rows had, for branches written against it; not for new code.

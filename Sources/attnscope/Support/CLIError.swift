@@ -33,9 +33,6 @@ struct CLIError: Error, CustomStringConvertible {
         self.status = status
     }
 
-    /// A message that already starts with its subject ("--capture x: expected ...").
-    init(_ message: String) { self.init(nil, message) }
-
     /// A verdict the command has already printed (diff: outside tolerance → 1): only the status.
     static func verdict(status: Int32) -> CLIError { CLIError(nil, "", status: status) }
 

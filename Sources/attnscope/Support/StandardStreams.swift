@@ -69,3 +69,6 @@ struct LineOutput {
         buffer = ""
     }
 }
+
+/// Writes a line to stdout at once (unbuffered), so progress shows while a long run goes on.
+func say(_ line: String) { Stdout.line(line) }

@@ -1,4 +1,5 @@
 import AttnTestSupport
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -12,7 +13,7 @@ final class AttentionTests: XCTestCase {
         let shape = AttentionShape(heads: 6, kvHeads: 2, headDim: 64)
         let pool = WorkerPool(threads: 2)
         for (seed, chunks) in [(UInt64(1), [3, 1, 1]), (2, [20, 1]), (3, [70, 9]), (4, [600, 1, 2])] {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let cache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 1024)
             let att = Attention(shape: shape, capacity: 1024, pool: pool)
             let capture = AttentionCapture(layers: 1, heads: 6)
@@ -60,7 +61,7 @@ final class AttentionTests: XCTestCase {
     /// 300 keys, so that a decode row spans two 256-key chunks.
     func testScoresNearAThousandMatchNaive() {
         let shape = AttentionShape(heads: 2, kvHeads: 1, headDim: 64)
-        var rng = SeededRandom(seed: 31)
+        var rng = SeededGenerator(seed: 31)
         let cache = KVCache(layers: 1, kvHeads: 1, headDim: 64, capacity: 512)
         let att = Attention(shape: shape, capacity: 512, pool: WorkerPool(threads: 2))
         let capture = AttentionCapture(layers: 1, heads: 2)
@@ -111,7 +112,7 @@ final class AttentionTests: XCTestCase {
     /// Removing entries keeps the others in order with their original positions, and attention
     /// after removal equals attention over only the kept entries.
     func testKVCacheRemovalKeepsPositionsAndContents() {
-        var rng = SeededRandom(seed: 9)
+        var rng = SeededGenerator(seed: 9)
         let d = 8
         let cache = KVCache(layers: 2, kvHeads: 1, headDim: d, capacity: 16)
         let keys = rng.floats(10 * d), values = rng.floats(10 * d)

@@ -1,4 +1,5 @@
 import AttnTestSupport
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -13,7 +14,7 @@ final class AttentionWindowTests: XCTestCase {
         let window = 16, heads = 4, d = 256
         let shape = AttentionShape(heads: heads, kvHeads: 1, headDim: d)
         let pool = WorkerPool(threads: 2)
-        var rng = SeededRandom(seed: 21)
+        var rng = SeededGenerator(seed: 21)
         let cache = KVCache(layers: 2, kvHeads: 1, headDim: d, capacity: 256)
         let att = Attention(shape: shape, capacity: 256, pool: pool)
         att.layerWindows = [window, nil]
@@ -72,7 +73,7 @@ final class AttentionWindowTests: XCTestCase {
         let policy = try H2OPolicy(heavy: 2, window: 4)
         policy.reset(layers: 1, shape: shape)
         att.policy = policy
-        var rng = SeededRandom(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         var pos: Int32 = 0
         for t in [30, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1] {
             let q = rng.floats(t * 2 * d), k = rng.floats(t * d), v = rng.floats(t * d)
@@ -88,7 +89,7 @@ final class AttentionWindowTests: XCTestCase {
     }
 
     func testWeightedSumHeadDim256MatchesScalar() {
-        var rng = SeededRandom(seed: 8)
+        var rng = SeededGenerator(seed: 8)
         let n = 37, d = 256
         let w = rng.floats(n), rows = rng.floats(n * d)
         var fast = rng.floats(d)
@@ -99,7 +100,7 @@ final class AttentionWindowTests: XCTestCase {
     }
 
     func testGeGLUMatchesNaive() {
-        var rng = SeededRandom(seed: 12)
+        var rng = SeededGenerator(seed: 12)
         let n = 2051
         let g = rng.floats(n, in: -9...9), u = rng.floats(n, in: -3...3)
         var a = [Float](repeating: 0, count: n), b = a

@@ -1,3 +1,4 @@
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -18,7 +19,7 @@ final class KVCacheTests: XCTestCase {
 
     func testRandomRemovalsMatchTheNaiveReference() {
         for seed: UInt64 in 0..<40 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let d = 4, capacity = 48, g = 2
             let cache = KVCache(layers: 2, kvHeads: g, headDim: d, capacity: capacity)
             var reference = Array(repeating: Array(repeating: [Entry](), count: g), count: 2)

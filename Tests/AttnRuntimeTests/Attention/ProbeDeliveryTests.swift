@@ -1,4 +1,5 @@
 import AttnTestSupport
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -30,7 +31,7 @@ final class ProbeDeliveryTests: XCTestCase {
         let shape = AttentionShape(heads: 6, kvHeads: 2, headDim: 64)
         let pool = WorkerPool(threads: 2)
         for seed: UInt64 in [11, 12] {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let cache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 1024)
             let att = Attention(shape: shape, capacity: 1024, pool: pool)
             var pos: Int32 = 0
@@ -89,7 +90,7 @@ final class ProbeDeliveryTests: XCTestCase {
     func testDefaultBatchDeliversHeadByHead() {
         let shape = AttentionShape(heads: 4, kvHeads: 2, headDim: 64)
         let pool = WorkerPool(threads: 2)
-        var rng = SeededRandom(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         let cache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 64)
         let att = Attention(shape: shape, capacity: 64, pool: pool)
         let capture = AttentionCapture(layers: 1, heads: 4)
@@ -131,7 +132,7 @@ final class ProbeDeliveryTests: XCTestCase {
         let shape = AttentionShape(heads: 6, kvHeads: 2, headDim: 64)
         let pool = WorkerPool(threads: 2)
         func run(_ probe: AttentionProbe) -> [[Float]] {
-            var rng = SeededRandom(seed: 21)
+            var rng = SeededGenerator(seed: 21)
             let cache = KVCache(layers: 1, kvHeads: 2, headDim: 64, capacity: 2048)
             let att = Attention(shape: shape, capacity: 2048, pool: pool)
             var pos: Int32 = 0, outs: [[Float]] = []

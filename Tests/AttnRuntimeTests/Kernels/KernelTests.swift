@@ -1,4 +1,5 @@
 import AttnTestSupport
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -8,7 +9,7 @@ final class KernelTests: XCTestCase {
     /// relative, on values ≤ 1) on rows of lengths that exercise the 8-lane tail.
     func testSoftmaxMatchesNaive() {
         for seed in UInt64(1)...5 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             for n in [1, 7, 8, 9, 100, 4099] {
                 let x = rng.floats(n, in: -30...30)
                 var fast = x, naive = x
@@ -22,7 +23,7 @@ final class KernelTests: XCTestCase {
     /// Scores near 1e3 (and near −1e3): e^x overflows or flushes there, so only a softmax that
     /// subtracts the row's maximum first gets them right.
     func testSoftmaxOfScoresNearAThousandMatchesNaive() {
-        var rng = SeededRandom(seed: 21)
+        var rng = SeededGenerator(seed: 21)
         for center: Float in [1000, -1000] {
             for n in [5, 8, 37] {
                 let x = rng.floats(n, in: (center - 8)...(center + 8))
@@ -47,7 +48,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testRMSNormAndSwiGLUMatchNaive() {
-        var rng = SeededRandom(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         let n = 1536
         let x = rng.floats(n, in: -3...3), w = rng.floats(n), g = rng.floats(n, in: -8...8)
         var a = [Float](repeating: 0, count: n), b = a
@@ -61,7 +62,7 @@ final class KernelTests: XCTestCase {
 
     /// sgemm (out = x·Wᵀ) against the naive triple loop; 1e-5 relative for f32 sums of 576 terms.
     func testMatmulMatchesNaive() {
-        var rng = SeededRandom(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         let t = 9, rows = 70, cols = 576
         let x = rng.floats(t * cols), w = rng.floats(rows * cols)
         var a = [Float](repeating: 0, count: t * rows), b = a

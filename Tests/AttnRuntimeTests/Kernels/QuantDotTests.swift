@@ -1,4 +1,5 @@
 import AttnTestSupport
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -11,7 +12,7 @@ final class QuantDotTests: XCTestCase {
     func testMatvecFastMatchesNaive() {
         for format in [QuantFormat.q4_1, .q4_0, .q8_0, .f32, .q5_0, .q4_K, .q5_K, .q6_K] {
             for seed in UInt64(1)...3 {
-                var rng = SeededRandom(seed: seed)
+                var rng = SeededGenerator(seed: seed)
                 let rows = 37, cols = format.blockSize == 256 ? 1024 : 576
                 let w = randomQuantMatrix(format, rows: rows, cols: cols, rng: &rng)
                 let x = rng.floats(cols)
@@ -55,7 +56,7 @@ final class QuantDotTests: XCTestCase {
         let pairs: [(QuantFormat, GGMLType)] = [(.q4_1, .q4_1), (.q4_0, .q4_0), (.q8_0, .q8_0), (.f32, .f32),
                                                 (.q5_0, .q5_0), (.q4_K, .q4_K), (.q5_K, .q5_K), (.q6_K, .q6_K)]
         for (format, type) in pairs {
-            var rng = SeededRandom(seed: 7)
+            var rng = SeededGenerator(seed: 7)
             let rows = 5, cols = 256
             let w = randomQuantMatrix(format, rows: rows, cols: cols, rng: &rng)
             var fast = [Float](repeating: 0, count: rows * cols), ref = fast

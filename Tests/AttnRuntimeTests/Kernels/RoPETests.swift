@@ -1,3 +1,4 @@
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -28,7 +29,7 @@ final class RoPETests: XCTestCase {
     /// Rotation keeps each pair's length, and q·k after RoPE depends only on the position
     /// difference (the property attention relies on).
     func testRelativePositionProperty() {
-        var rng = SeededRandom(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         let d = 64
         let q0 = rng.floats(d), k0 = rng.floats(d)
         func rotated(_ v: [Float], _ pos: Int) -> [Float] {

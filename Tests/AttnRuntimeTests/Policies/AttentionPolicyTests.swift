@@ -1,3 +1,4 @@
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -30,7 +31,7 @@ final class AttentionPolicyTests: XCTestCase {
 
     func testCountsDifferingByMoreThanAChunk() {
         let seed: UInt64 = 9
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let h = 4, g = 2, d = 8, t = 520
         let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
         let attention = Attention(shape: shape, capacity: 600, pool: WorkerPool(threads: 2))
@@ -60,7 +61,7 @@ final class AttentionPolicyTests: XCTestCase {
 
     func testHeadsWithDifferentCountsAttendOverTheirOwnEntries() {
         let seed: UInt64 = 5
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let h = 4, g = 2, d = 8
         let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
         let attention = Attention(shape: shape, capacity: 32, pool: WorkerPool(threads: 2))
@@ -97,6 +98,8 @@ final class AttentionPolicyTests: XCTestCase {
         XCTAssertEqual(cache.count(layer: 0, kvHead: 0), 8)
         XCTAssertEqual(cache.count(layer: 0, kvHead: 1), 2)
         XCTAssertEqual(positions(cache, kvHead: 1), [6, 7])
-        XCTAssertEqual(attention.evictedPositions[0][1], [5])
+        // the last call's eviction reached the probe
+        XCTAssertEqual(capture.evictions.map { [$0.layer, $0.kvHead] }, [[0, 1]])
+        XCTAssertEqual(capture.evictions.first?.positions, [5])
     }
 }

@@ -1,3 +1,4 @@
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -90,7 +91,7 @@ final class PolicyQuestTests: XCTestCase {
     /// metadata built at once.
     func testUpperBoundProperties() {
         for seed: UInt64 in 0..<20 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let d = [8, 64, 12][Int(seed % 3)], page = Int.random(in: 1...6, using: &rng), n = Int.random(in: 1...40, using: &rng)
             let keys = rng.floats(n * d, in: -2...2), q = rng.floats(2 * d, in: -2...2)
             let bulk = KVCache(layers: 1, kvHeads: 1, headDim: d, capacity: 64)
@@ -127,7 +128,7 @@ final class PolicyQuestTests: XCTestCase {
     /// topPages equals sorting by (score descending, index ascending) and taking the first k.
     func testTopPagesMatchesASort() {
         for seed: UInt64 in 0..<50 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let count = Int.random(in: 0...60, using: &rng), k = Int.random(in: 0...20, using: &rng)
             let scores = (0..<count).map { _ in Float(Int.random(in: 0...5, using: &rng)) }   // many ties
             var out: [Int] = []
@@ -151,7 +152,7 @@ final class PolicyQuestTests: XCTestCase {
 
     /// A one-layer attention under Quest (page 4, budget 300) after a prefill of 520 entries at
     /// `positions`: 75 pages of 4 are selected, more than one split-key chunk of 256.
-    func prefilledQuest(gather: Bool, positions: [Int32], rng: inout SeededRandom) throws
+    func prefilledQuest(gather: Bool, positions: [Int32], rng: inout SeededGenerator) throws
         -> (attention: Attention, cache: KVCache, shape: AttentionShape) {
         let h = 4, g = 2, d = 8, t = positions.count
         let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
@@ -169,7 +170,7 @@ final class PolicyQuestTests: XCTestCase {
 
     func attendsToTheSelectionOnly(gather: Bool, firstPosition p0: Int32 = 0, firstEntryAt first: Int32? = nil) throws {
         let seed: UInt64 = 21
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let h = 4, g = 2, d = 8, t = 520
         let (attention, cache, shape) = try prefilledQuest(gather: gather, positions: (0..<Int32(t)).map { $0 == 0 ? first ?? p0 : p0 + $0 },
                                                            rng: &rng)
@@ -245,7 +246,7 @@ final class PolicyQuestTests: XCTestCase {
     func testUnscaledSelectedRowsScaleToTheKernelsRows() throws {
         for gather in [false, true] {
             func run(_ probe: RowBits) throws -> [[UInt32]] {
-                var rng = SeededRandom(seed: 33)
+                var rng = SeededGenerator(seed: 33)
                 let h = 4, g = 2, d = 8, t = 520
                 let (attention, cache, _) = try prefilledQuest(gather: gather, positions: (0..<Int32(t)).map { $0 }, rng: &rng)
                 var outs: [[UInt32]] = []

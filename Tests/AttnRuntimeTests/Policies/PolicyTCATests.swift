@@ -1,3 +1,4 @@
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -37,7 +38,7 @@ final class PolicyTCATests: XCTestCase {
     /// here independently of the calibration's own report; and a lower τ never costs more.
     func testCalibrationReachesTau() {
         let seed: UInt64 = 7
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let n = 200, b = 8, w = 16
         func row(_ len: Int) -> [Float] {
             // A sink at 0, a few hot entries, a noisy tail: normalised.

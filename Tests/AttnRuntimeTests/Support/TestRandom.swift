@@ -1,24 +1,12 @@
+import AttnTraceTestSupport
 import Foundation
 @testable import AttnRuntime
 
-/// A seeded generator for test inputs (SplitMix64), so a failure can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func floats(_ n: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
-        (0..<n).map { _ in Float.random(in: range, using: &self) }
-    }
-}
+/// The runtime tests' name for the seeded generator.
+typealias SeededRandom = SeededGenerator
 
 /// Random quant blocks of `rows` rows × `cols` weights in `format` (per QuantBlocks.swift).
-func randomQuantMatrix(_ format: QuantFormat, rows: Int, cols: Int, rng: inout SeededRandom) -> [UInt8] {
+func randomQuantMatrix(_ format: QuantFormat, rows: Int, cols: Int, rng: inout SeededGenerator) -> [UInt8] {
     var bytes: [UInt8] = []
     for _ in 0..<rows {
         for _ in 0..<(cols / format.blockSize) {

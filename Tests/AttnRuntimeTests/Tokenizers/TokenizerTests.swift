@@ -1,3 +1,4 @@
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnRuntime
 
@@ -117,7 +118,7 @@ final class TokenizerTests: XCTestCase {
             "🙂", "👍🏽", "🇫🇷", "👨‍👩‍👧", "½", "²", "٣", "\u{FFFD}", "<|im_start|>", "<|im_end", "\u{0}", "\u{7F}",
         ]
         for seed in UInt64(1)...2000 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let length = Int(rng.next() % 24)
             var text = ""
             for _ in 0..<length { text += alphabet[Int(rng.next() % UInt64(alphabet.count))] }
@@ -136,7 +137,7 @@ final class TokenizerTests: XCTestCase {
         XCTAssertGreaterThan(representable.count, 230)
         let fragments: [[UInt8]] = [Array("🙂".utf8), Array("日".utf8), Array(" the".utf8), [0xF0, 0x9F], [0xE6], [0xED, 0xA0, 0x80], [0xC3]]
         for seed in UInt64(1)...500 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             var bytes: [UInt8] = []
             for _ in 0..<Int(rng.next() % 40) {
                 if rng.next() % 3 == 0 {

@@ -9,8 +9,9 @@ import ArgumentParser
 import AttnRuntime
 import Foundation
 
-struct Perplexity: ParsableCommand {
+struct PerplexityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "perplexity",
         abstract: "Perplexity of a text file in non-overlapping chunks of --ctx tokens (llama.cpp's method).")
 
     @OptionGroup var modelOptions: ModelOptions

@@ -1,7 +1,7 @@
 @testable import AttnTrace
 import Foundation
 import XCTest
-@testable import attnscope
+@testable import AttnRecorder
 import AttnTraceTestSupport
 
 /// The background writer: its thread runs under SCHED_BATCH where the system allows it (so a push

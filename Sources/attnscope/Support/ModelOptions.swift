@@ -1,5 +1,5 @@
-// Shared pieces of the runtime commands (generate, perplexity, bench): the --model option with
-// its default, loading a model with readable errors.
+// The --model and --threads options of the commands that run the model (record, generate,
+// perplexity, calibrate, bench runtime and record), and loading a model with readable errors.
 
 import ArgumentParser
 import AttnRuntime
@@ -43,30 +43,3 @@ struct ModelOptions: ParsableArguments {
         guard threads >= 1 && threads <= 64 else { throw CLIError("--threads \(threads)", "must be in 1...64") }
     }
 }
-
-/// Peak resident set size of this process in bytes (getrusage; Linux reports KiB).
-func peakRSSBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return usage.ru_maxrss * 1024
-}
-
-/// Seconds since an arbitrary start (monotonic).
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-/// User + system CPU seconds this process has used (all threads).
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    func secs(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-    return secs(usage.ru_utime) + secs(usage.ru_stime)
-}
-
-/// The 1-minute load average (how busy the machine was while measuring).
-func loadAverage() -> Double {
-    var loads = [Double](repeating: 0, count: 3)
-    return getloadavg(&loads, 3) > 0 ? loads[0] : .nan
-}
-
-/// Writes a line to stdout at once (unbuffered), so progress shows while a long run goes on.
-func say(_ line: String) { Stdout.line(line) }

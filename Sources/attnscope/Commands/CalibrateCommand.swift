@@ -6,8 +6,9 @@ import ArgumentParser
 import AttnRuntime
 import Foundation
 
-struct Calibrate: ParsableCommand {
+struct CalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "calibrate",
         abstract: "Calibrate a policy's per-head budgets on a text (TCA: kept attention mass ≥ τ).",
         discussion: """
             Runs one dense prefill of the calibration text (--text or --text-file, at most --tokens \
@@ -101,7 +102,7 @@ final class LastRowsCapture: AttentionProbe {
         firstKept = Int32(max(0, promptLength - lastRows))
     }
 
-    func attentionComputed(_ r: AttentionRows) {
+    func attentionComputed(_ r: HeadProbabilityRows) {
         for i in 0..<r.rowCount where r.queryPositions[i] >= firstKept {
             rows[r.layer][r.head].append(Array(r.row(i)))
         }

@@ -1,28 +1,7 @@
-// What the trace benchmarks (trace, diff, view) share: a directory for the large traces they
-// write and remove, and readings of the process's time, memory and files.
+// Readings of this process and its files for the benchmarks and progress reports: clocks, CPU
+// time, memory, load.
 
-import ArgumentParser
 import Foundation
-
-/// `--dir` and `--keep`: where a benchmark writes its generated traces, and whether they stay.
-struct ScratchTraceOptions: ParsableArguments {
-    @Option(help: "Directory for the generated traces (not the repository).")
-    var dir = "/tmp"
-
-    @Flag(help: "Keep the generated traces.")
-    var keep = false
-
-    /// "<dir>/attnscope-bench-<pid>-<name>.atrace": a path no other run uses.
-    func path(_ name: String) -> String {
-        (dir as NSString).appendingPathComponent("attnscope-bench-\(getpid())-\(name).atrace")
-    }
-
-    /// Removes `paths` unless --keep.
-    func cleanUp(_ paths: String...) {
-        guard !keep else { return }
-        for p in paths { try? FileManager.default.removeItem(atPath: p) }
-    }
-}
 
 /// This process's memory as /proc/self/status reports it (Linux; zeros elsewhere), in KB.
 struct ProcessMemory {
@@ -67,4 +46,28 @@ func threadCPUSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Peak resident set size of this process in bytes (getrusage; Linux reports KiB).
+func peakRSSBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}
+
+/// Seconds since an arbitrary start (monotonic).
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// User + system CPU seconds this process has used (all threads).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func secs(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// The 1-minute load average (how busy the machine was while measuring).
+func loadAverage() -> Double {
+    var loads = [Double](repeating: 0, count: 3)
+    return getloadavg(&loads, 3) > 0 ? loads[0] : .nan
 }
