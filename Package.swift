@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "AttnRecorderTests", dependencies: ["AttnRecorder", "AttnRuntime", "AttnTrace", "AttnTestSupport",
                                                          "AttnTraceTestSupport"]),
         .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace", "AttnTestSupport", "AttnTraceTestSupport"]),
-        .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace", "AttnTestSupport", "AttnTraceTestSupport"],
+        .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace", "AttnAnalysis", "AttnTestSupport", "AttnTraceTestSupport"],
                     exclude: ["Snapshots"]),
         // Runs the built `attnscope` binary on the reference model and reads its traces back.
         .testTarget(name: "EndToEndTests", dependencies: ["AttnTrace", "AttnAnalysis", "AttnRuntime", "attnscope", "AttnTestSupport",

@@ -276,7 +276,7 @@ final class ColumnDiffTests: XCTestCase {
                     let x = c.metrics.head(i, heads: header.model.heads)
                     XCTAssertTrue(StepFrame(step: f.step, metrics: [x], kv: [])
                         .storedEquals(StepFrame(step: f.step, metrics: [stripped], kv: [])), "seed \(seed) step \(s) head \(i)")
-                    XCTAssertEqual(MetricColumns.sparsity(visibleKV: x.visibleKV, selected: x.selected), m.sparsity)
+                    XCTAssertEqual(MetricColumns.selectedSparsity(visibleKV: x.visibleKV, selected: x.selected), m.selectedSparsity)
                 }
                 XCTAssertEqual(c.kv.count, f.kv.count)
                 for (i, k) in f.kv.enumerated() {

@@ -45,7 +45,11 @@ final class StatsTests: XCTestCase {
         let recall0 = try XCTUnwrap(st.heads[0].metrics["recall"])
         XCTAssertEqual(recall0.count, 0)                   // all NaN: unknown, not zero
         XCTAssertTrue(recall0.mean.isNaN)
-        XCTAssertEqual(st.heads[1].metrics["sparsity"]?.mean ?? 0, 0.5, accuracy: 1e-6)
+        XCTAssertEqual(st.heads[1].metrics["selected_sparsity"]?.mean ?? 0, 0.5, accuracy: 1e-6)
+        // sparsity is relative to the context: 5 selected of 6, 7, 8, 9, 10 positions seen
+        let contexts = [6.0, 7, 8, 9, 10]
+        XCTAssertEqual(st.heads[1].metrics["sparsity"]?.mean ?? 0,
+                       contexts.map { 1 - 5 / $0 }.reduce(0, +) / 5, accuracy: 1e-6)
         XCTAssertEqual(st.run.means["recall"] ?? 0, 0.5, accuracy: 1e-6)   // only head 1 is known
     }
 

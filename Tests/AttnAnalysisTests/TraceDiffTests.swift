@@ -259,7 +259,7 @@ final class ParallelReadTests: XCTestCase {
     }
 
     func testReadErrorIsReportedWithStep() {
-        struct Failing: FrameSource {
+        struct Failing: TraceSource {
             let base: InMemoryTrace
             var header: RunHeader { base.header }
             var stepCount: Int { base.stepCount }

@@ -2,6 +2,7 @@
 // prompt, 24 decode steps, a sink+window policy that evicts, rows every 2 steps. Every number comes
 // from a seeded generator, so a failing snapshot replays exactly.
 
+import AttnAnalysis
 import AttnTrace
 import Foundation
 @testable import AttnTUI
@@ -87,7 +88,7 @@ enum TinyTrace {
     }
 
     static func source(name: String = "tiny.atrace", seed: UInt64 = 7, jitter: Float = 0) -> InMemoryTrace {
-        InMemoryTrace(name: name, header: header(), frames: frames(seed: seed, jitter: jitter))
+        InMemoryTrace(name: name, header: header(), steps: frames(seed: seed, jitter: jitter))
     }
 }
 

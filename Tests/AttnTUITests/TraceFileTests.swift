@@ -2,6 +2,7 @@
 // short opens and says where it ends.
 
 import XCTest
+import AttnAnalysis
 import AttnTrace
 @testable import AttnTUI
 
@@ -64,7 +65,7 @@ final class TraceFileTests: XCTestCase {
         let app = App(trace: try TraceReaderSource(path: a), other: try TraceReaderSource(path: b))
         app.apply(.show(.compare))
         let text = app.render(width: 120, height: 40).text
-        XCTAssertTrue(text.contains("heads that differ most"), text)
+        XCTAssertTrue(text.contains("heads beyond tolerance"), text)
         XCTAssertTrue(text.contains("A: a.atrace  B: b2.atrace"), text)
     }
 }

@@ -14,7 +14,7 @@ public struct TraceMatchResult: Sendable {
 }
 
 /// Compares two runs held as frame sources (A = expected/baseline, B = actual/new).
-public func tracesMatch<A: FrameSource, B: FrameSource>(
+public func tracesMatch<A: TraceSource, B: TraceSource>(
     _ a: A, _ b: B, labels: (String, String) = ("expected", "actual"),
     tolerances: ToleranceSet = .defaults, options: DiffOptions = DiffOptions(), top: Int = 20
 ) -> TraceMatchResult {

@@ -35,8 +35,8 @@ final class ErrorCaseTests: XCTestCase {
 
     func testUnsupportedVersion() throws {
         var b = try sampleBytes()
-        b[8] = 2
-        let e = assertTraceError(try TraceReader(bytes: b)) { $0 == .unsupportedVersion(2) }
+        b[8] = 3   // one past the newest version
+        let e = assertTraceError(try TraceReader(bytes: b)) { $0 == .unsupportedVersion(3) }
         XCTAssertEqual(e?.offset, 8)
     }
 

@@ -3,6 +3,7 @@
 // writer's memory does not count, opens it, renders the first frame at 200×60 and replays a key
 // sequence through every view, timing each redraw (input → state → grid → escape bytes).
 
+import AttnAnalysis
 import AttnTUI
 import AttnTrace
 import ArgumentParser

@@ -1,5 +1,6 @@
 // `attnscope view FILE [FILE2]`: the ncurses viewer; two files open compare mode.
 
+import AttnAnalysis
 import AttnTUI
 import ArgumentParser
 import Foundation

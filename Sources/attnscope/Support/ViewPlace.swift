@@ -1,3 +1,4 @@
+import AttnAnalysis
 import AttnTUI
 import AttnTrace
 
