@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "AttnTraceTests", dependencies: ["AttnTrace", "AttnTestSupport"]),
         .testTarget(name: "AttnRuntimeTests", dependencies: ["AttnRuntime", "AttnTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace", "AttnTestSupport"]),
-        .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace", "AttnTestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace", "AttnAnalysis", "AttnTestSupport"], exclude: ["Snapshots"]),
         // Runs the built `attnscope` binary on the reference model and reads its traces back.
         .testTarget(name: "EndToEndTests", dependencies: ["AttnTrace", "AttnAnalysis", "AttnRuntime", "attnscope", "AttnTestSupport"]),
     ]

@@ -37,6 +37,9 @@ struct BenchView: ParsableCommand {
     @Option(help: "Screen size for the measurement, WxH.")
     var size = "200x60"
 
+    @Flag(help: "The long-run case: 32K positions × 8K steps (LongRunSample, ~250 MB) and keys through its heatmap, α_k curve, timeline and tokens.")
+    var long = false
+
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps \(steps): must be ≥ 1") }
         guard parseSize() != nil else { throw ValidationError("--size \(size): expected WxH of at least 20x8, e.g. 200x60") }
@@ -69,7 +72,7 @@ struct BenchView: ParsableCommand {
         if let trace { try measure(path: trace); return }
 
         let t0 = Date()
-        try sample(steps: steps).write(to: output)
+        if long { try LongRunSample.write(to: output) } else { try sample(steps: steps).write(to: output) }
         let writeSeconds = Date().timeIntervalSince(t0)
         let bytes = fileSize(output)
         print("wrote \(output): \(formatMB(bytes)) in \(String(format: "%.1f", writeSeconds)) s")
@@ -83,7 +86,7 @@ struct BenchView: ParsableCommand {
             fflush(nil)   // keep our lines before the child's
             let child = Process()
             child.executableURL = executable
-            child.arguments = ["bench-view", "--trace", output, "--size", size, "--budget", "\(budget)"] + (coldRun ? ["--cold"] : [])
+            child.arguments = ["bench-view", "--trace", output, "--size", size, "--budget", "\(budget)"] + (coldRun ? ["--cold"] : []) + (long ? ["--long"] : [])
             try child.run()
             child.waitUntilExit()
             if child.terminationStatus != 0 { throw ExitCode(child.terminationStatus) }
@@ -111,7 +114,8 @@ struct BenchView: ParsableCommand {
         print(String(format: "first frame (open + overview at %dx%d + encode): %.1f ms, %d bytes", w, h, firstFrame * 1000, bytes.count))
 
         // a key sequence through every view; each is timed from the key to the encoded bytes
-        let script = "lljjmm2]]vviillhofs3jjjjjssr/sink\r4llb5a61GgG2v" + "}}}}" + "3" + "GG"
+        let script = long ? "2G}}{..,,if4sx5.,a/sunny\rnN1vv3G2G"
+            : "lljjvv2]]vviillhofs3jjjjjssr/sink\r4llb5a61GgG2v" + "}}}}" + "3" + "GG"
         // With the viewer's frame budget (10 ms of trace reading per frame), a key gets a first
         // frame at once and, when data was still missing, follow-up frames until complete.
         app.frameBudget = budget > 0 ? budget / 1000 : nil

@@ -59,6 +59,8 @@ public final class TraceModel {
     private var summaryCache = SmallCache<Int, StepSummary>(capacity: 50_000)     // ≈ 0.3 KB each
 
     struct HeadKey: Hashable { var step: Int, layer: Int, head: Int }
+    /// Rows merged over spans of steps, and α_k curves (BinnedRows).
+    let binned = BinnedRows()
 
     public init(_ source: TraceSource) { self.source = source }
 

@@ -22,7 +22,9 @@ enum TokensView {
     static func draw(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ t: TraceModel, tag: String) {
         let st = ctx.state
         let (titleRow, rest) = area.splitTop(1)
-        let (body, legendRow) = rest.splitBottom(2)
+        var (body, legendRow) = rest.splitBottom(2)
+        var curveArea: Rect? = nil   // the α_k curve under the text, where there is room
+        if body.height >= AlphaCurvePanel.height + 4 { (body, curveArea) = body.splitBottom(AlphaCurvePanel.height) }
         let who = st.averageHeads ? "mean over L\(st.layer)'s heads" : "L\(st.layer) H\(st.head)"
 
         // the attention of the current query, or the nearest earlier step that has a row
@@ -34,10 +36,11 @@ enum TokensView {
         }
         var title = " \(tag)attention received from the query at step \(st.step) · \(who)"
         if weights != nil, used != st.step { title += " · no row at this step, showing step \(used)" }
-        title += "   (a head/mean, h/l step)"
+        title += "   (a head/mean, h/l step, / search)"
         grid.put(titleRow.x, titleRow.y, title, ctx.accent, maxWidth: titleRow.width)
 
         let tokens = visibleTokens(t, step: st.step, budget: body.width * body.height)
+        let curveKey = curveArea == nil ? nil : AlphaCurvePanel.key(ctx, t)
         let queryPos = tokens.last?.position ?? 0
         let w = weights ?? []
         let maxW = Double(w.max() ?? 0)
@@ -67,7 +70,10 @@ enum TokensView {
                     style = Style(fg: ctx.textOn(bg), bg: bg)
                 }
                 if tok.position == queryPos { style.attrs.insert(.underline); style.attrs.insert(.bold) }
-                grid.put(body.x + ox, body.y + i, tok.text, style, maxWidth: body.maxX - body.x - ox)
+                if tok.position == curveKey { style.attrs.insert(.underline) }   // the α_k curve's key
+                if st.search.hit?.contains(tok.position) ?? false { style.attrs.insert(.reverse) }   // the search match
+                let end = grid.put(body.x + ox, body.y + i, tok.text, style, maxWidth: body.maxX - body.x - ox)
+                ctx.feedback.hit(Rect(x: body.x + ox, y: body.y + i, width: max(1, end - body.x - ox), height: 1), .chooseKey(tok.position))
             }
         }
         if weights == nil {
@@ -80,6 +86,7 @@ enum TokensView {
             ctx.legend(&grid, x: legendRow.x + 1, y: legendRow.y + 1, width: legendRow.width - 2, title: "\(ctx.palette.name) \(scale.log ? "log" : "linear"):",
                        lo: scale.label(scale.lo), hi: scale.label(scale.hi)) { ctx.palette.color($0) }
         }
+        if let curveArea { AlphaCurvePanel.render(ctx, into: &grid, area: curveArea, trace: t) }
     }
 
     /// The query row at `step` for the head, or the mean over the layer's heads that have one.
