@@ -51,16 +51,16 @@ final class LiveViewTmuxTests: XCTestCase {
         let binary = try AttnscopeBinary.require().path
         // the follower first: it waits for the file
         XCTAssertTrue(try tmux.start("TERM=xterm-256color LANG=C.UTF-8 \(binary) view --follow \(trace) --view timeline"))
-        try tmux.waitFor("waiting for \(trace)", "the follower waits for the file")
+        try tmux.waitFor("attnscope view: waiting for", "the follower waits for the file")
         let recorder = try start(["record", "--ignore-eos", "--prompt", Self.prompt, "-n", "3000", "--capture", "rows", "--out", trace])
         defer { if recorder.isRunning { recorder.terminate() } }
         try tmux.waitFor("LIVE", "the follower sees the run")
         XCTAssertTrue(tmux.eventually { ((try? TraceReader(path: trace))?.stepCount ?? 0) >= 8 }, "the recording makes progress")
-        // the user steps back: the cursor stays there while new steps come
-        try tmux.keys("Home")
+        // the user goes to the first step (g; tmux's Home is not xterm's): the cursor stays there while new steps come
+        try tmux.keys("g")
         try tmux.waitFor("cursor held (End follows)", "cursor held")
         try tmux.waitFor("step 0/", "cursor on the first step")
-        try tmux.keys("End")
+        try tmux.keys("G")
         try tmux.waitFor("following", "following again")
         kill(recorder.processIdentifier, SIGKILL)
         recorder.waitUntilExit()

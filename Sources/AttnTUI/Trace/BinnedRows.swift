@@ -12,6 +12,8 @@ final class BinnedRows {
     var merged = SmallCache<SpanKey, [Float]>(capacity: 256)
     /// α_k by step: NaN = not read yet, −1 = no row at that step (or the key is not in it).
     var curves = SmallCache<CurveKey, [Float]>(capacity: 16)
+    /// The Timeline's reduced columns (TimelineBins), for the columns and step count they were made for.
+    var timeline: (cols: TimelineColumns, steps: Int, bins: TimelineBins)?
 }
 
 extension TraceModel {
@@ -68,7 +70,10 @@ extension TraceModel {
 func maxValue(_ row: [Float], _ keys: Range<Int>) -> Double? {
     let hi = min(keys.upperBound, row.count)
     guard keys.lowerBound < hi else { return nil }
-    var m = row[keys.lowerBound]
-    for k in (keys.lowerBound + 1)..<hi where row[k] > m { m = row[k] }
-    return Double(m)
+    // a plain loop over the buffer (no bounds checks): a 32K-key heatmap scans every key each frame
+    return row.withUnsafeBufferPointer { p in
+        var m = p[keys.lowerBound]
+        for k in (keys.lowerBound + 1)..<hi { m = max(m, p[k]) }
+        return Double(m)
+    }
 }

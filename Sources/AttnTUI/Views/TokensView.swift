@@ -80,13 +80,24 @@ enum TokensView {
             grid.put(legendRow.x + 1, legendRow.y, "no attention row captured near step \(st.step) for this head (rows every \(t.header.rowInterval) steps)", ctx.warn, maxWidth: legendRow.width - 2)
         } else {
             // the strongest keys, by name
-            let top = w.enumerated().sorted { $0.element > $1.element }.prefix(4)
+            let top = strongest(w, 4)
             let names = top.map { p in "\(p.offset) \(quoted(tokenText(t, position: p.offset))) \(formatFixed(Double(p.element), 3))" }
             grid.put(legendRow.x + 1, legendRow.y, "top: " + names.joined(separator: " · "), .plain, maxWidth: legendRow.width - 2)
             ctx.legend(&grid, x: legendRow.x + 1, y: legendRow.y + 1, width: legendRow.width - 2, title: "\(ctx.palette.name) \(scale.log ? "log" : "linear"):",
                        lo: scale.label(scale.lo), hi: scale.label(scale.hi)) { ctx.palette.color($0) }
         }
         if let curveArea { AlphaCurvePanel.render(ctx, into: &grid, area: curveArea, trace: t) }
+    }
+
+    /// The `n` largest weights with their positions, largest first (one pass: rows reach 32K keys).
+    static func strongest(_ w: [Float], _ n: Int) -> [(offset: Int, element: Float)] {
+        var top: [(offset: Int, element: Float)] = []
+        for (i, v) in w.enumerated() where top.count < n || v > top[top.count - 1].element {
+            let at = top.firstIndex { v > $0.element } ?? top.count
+            top.insert((i, v), at: at)
+            if top.count > n { top.removeLast() }
+        }
+        return top
     }
 
     /// The query row at `step` for the head, or the mean over the layer's heads that have one.
