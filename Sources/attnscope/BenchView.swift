@@ -120,11 +120,12 @@ struct BenchView: ParsableCommand {
         // frame at once and, when data was still missing, follow-up frames until complete.
         app.frameBudget = budget > 0 ? budget / 1000 : nil
         var times: [(String, Double)] = []       // key → first frame
+        var cpu: [Double] = []                   // key → first frame, CPU time of this thread (load-independent)
         var complete: [(String, Double, Int)] = []   // key → all frames until complete, frame count
         for ch in script {
             let key: Key = ch == "\r" ? .enter : .char(ch)
             let name = ch == "\r" ? "Enter" : String(ch)
-            let t = Date()
+            let t = Date(), c0 = threadCPUSeconds()
             app.handle(.key(key))
             var frames = 0
             repeat {
@@ -132,7 +133,7 @@ struct BenchView: ParsableCommand {
                 bytes = encoder.encode(next, previous: grid)
                 grid = next
                 frames += 1
-                if frames == 1 { times.append((name, Date().timeIntervalSince(t) * 1000)) }
+                if frames == 1 { times.append((name, Date().timeIntervalSince(t) * 1000)); cpu.append((threadCPUSeconds() - c0) * 1000) }
             } while app.lastFrameIncomplete && frames < 1000
             complete.append((name, Date().timeIntervalSince(t) * 1000, frames))
         }
@@ -140,6 +141,10 @@ struct BenchView: ParsableCommand {
         let worst = times.max { $0.1 < $1.1 }!
         print(String(format: "redraw after a key (%d keys, first frame): median %.2f ms, p95 %.2f ms, max %.2f ms (key '%@')",
                      times.count, sorted[sorted.count / 2], sorted[Int(Double(sorted.count - 1) * 0.95)], worst.1, worst.0))
+        let cpuSorted = cpu.sorted()
+        print(String(format: "  the same in CPU time of the viewer thread: median %.2f ms, p95 %.2f ms, max %.2f ms; load average %@",
+                     cpuSorted[cpuSorted.count / 2], cpuSorted[Int(Double(cpuSorted.count - 1) * 0.95)], cpuSorted.last!,
+                     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"))
         let slowest = complete.max { $0.1 < $1.1 }!
         print(String(format: "until every cell is drawn: max %.2f ms over %d frames (key '%@'); keys needing more than one frame: %d",
                      slowest.1, slowest.2, slowest.0, complete.filter { $0.2 > 1 }.count))
@@ -170,6 +175,12 @@ struct BenchView: ParsableCommand {
             }
         }
         return m
+    }
+
+    func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     func fileSize(_ path: String) -> Int {

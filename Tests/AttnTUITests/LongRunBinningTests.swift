@@ -84,3 +84,25 @@ final class LongRunBinningTests: XCTestCase {
         XCTAssertTrue(app.render(width: 100, height: 30).text.contains("α_k: attention key 1234 \" w34\" receives from L0 H0"))
     }
 }
+
+extension LongRunBinningTests {
+    /// A span too long for one frame's budget is merged over several frames, each going on where
+    /// the last stopped, and ends equal to the merge done in one go.
+    func testMaxRowCutByTheFrameBudgetResumesAndConverges() {
+        let whole = TraceModel(TinyTrace.source()).maxRow(layer: 2, head: 2, steps: 0..<25, hold: 1)
+        let t = TraceModel(TinyTrace.source())
+        var row: [Float]? = nil
+        var frames = 0
+        repeat {
+            t.deadline = monotonicSeconds() - 1   // already past: one read or merge per frame
+            t.incomplete = false
+            row = t.maxRow(layer: 2, head: 2, steps: 0..<25, hold: 1)
+            frames += 1
+        } while t.incomplete && frames < 200
+        t.deadline = nil
+        XCTAssertGreaterThan(frames, 10, "the budget cut the merge into frames")
+        XCTAssertLessThan(frames, 200, "the merge converges")
+        XCTAssertEqual(row, whole)
+        XCTAssertEqual(t.maxRow(layer: 2, head: 2, steps: 0..<25, hold: 1), whole, "kept once complete")
+    }
+}

@@ -12,6 +12,13 @@ final class BinnedRows {
     var merged = SmallCache<SpanKey, [Float]>(capacity: 256)
     /// α_k by step: NaN = not read yet, −1 = no row at that step (or the key is not in it).
     var curves = SmallCache<CurveKey, [Float]>(capacity: 16)
+    /// Spans whose merge the frame budget interrupted: what is merged so far and the next step to read.
+    struct Partial {
+        var row: [Float]?
+        var next: Int
+        var rowAtFirst: Bool
+    }
+    var partial = SmallCache<SpanKey, Partial>(capacity: 256)
     /// The Timeline's reduced columns (TimelineBins), for the columns and step count they were made for.
     var timeline: (cols: TimelineColumns, steps: Int, bins: TimelineBins)?
 }
@@ -27,24 +34,31 @@ extension TraceModel {
         let wasIncomplete = incomplete
         incomplete = false
         defer { incomplete = incomplete || wasIncomplete }
-        var out: [Float]? = nil
+        // a span too long for one frame goes on where the last frame stopped
+        var part = binned.partial[key] ?? BinnedRows.Partial(row: nil, next: steps.upperBound - 1, rowAtFirst: false)
         func merge(_ r: [Float]) {
-            guard var o = out else { out = r; return }
+            guard var o = part.row else { part.row = r; return }
+            part.row = nil   // o is the only reference: merged in place
             if o.count < r.count { o += Array(repeating: 0, count: r.count - o.count) }
             for i in r.indices where r[i] > o[i] { o[i] = r[i] }
-            out = o
+            part.row = o
         }
-        var rowAtFirst = false
-        for s in steps.reversed() {
-            if let r = queryRow(step: s, layer: l, head: h) { merge(r); rowAtFirst = s == steps.lowerBound }
+        while part.next >= steps.lowerBound {
+            // merging costs as much as reading when the rows are cached: it counts against the budget
+            if steps.count > 1, budgetSpent() { binned.partial[key] = part; return part.row }
+            let s = part.next
+            if let r = queryRow(step: s, layer: l, head: h) { merge(r); noteWork(); part.rowAtFirst = s == steps.lowerBound }
+            if incomplete { binned.partial[key] = part; return part.row }   // that read was skipped
+            part.next -= 1
         }
-        if !rowAtFirst {   // the row held into the span's first step
+        if !part.rowAtFirst {   // the row held into the span's first step
             for s in stride(from: steps.lowerBound - 1, through: max(0, steps.lowerBound - hold), by: -1) {
                 if let r = queryRow(step: s, layer: l, head: h) { merge(r); break }
             }
         }
-        if !incomplete { binned.merged[key] = out ?? [] }
-        return out
+        binned.partial[key] = nil
+        if !incomplete { binned.merged[key] = part.row ?? [] }
+        return part.row
     }
 
     /// The attention key position `k` receives from the query of each step (nil: no row at that

@@ -43,8 +43,11 @@ public final class TraceModel {
         return false
     }
 
+    /// Counts work as costly as a read (merging a cached row, see BinnedRows) against the budget.
+    func noteWork() { readsSinceDeadline += 1 }
+
     /// True (and `incomplete` set) when reads were made and the deadline has passed.
-    private func budgetSpent() -> Bool {
+    func budgetSpent() -> Bool {
         guard let deadline, readsSinceDeadline > 0, monotonicSeconds() > deadline else { return false }
         incomplete = true
         return true

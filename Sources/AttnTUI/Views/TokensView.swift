@@ -146,6 +146,8 @@ enum TokensView {
     }
 
     static func display(_ s: String) -> String {
+        // most tokens hold neither: skip Foundation's replacing (a long run lays out thousands per frame)
+        guard s.utf8.contains(where: { $0 == 10 || $0 == 9 }) else { return s.isEmpty ? "∅" : s }
         let shown = s.replacingOccurrences(of: "\n", with: "⏎").replacingOccurrences(of: "\t", with: "→")
         return shown.isEmpty ? "∅" : shown
     }
