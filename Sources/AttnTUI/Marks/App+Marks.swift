@@ -97,7 +97,7 @@ extension App {
     /// Moves to the next (or previous) match of the search, from the current match or, without one,
     /// from the cursor's step; wraps around the text.
     func findMatch(forward: Bool, skipCurrent: Bool) {
-        let text = TokenText(trace)
+        let text = TokenText.of(trace)
         let hits = text.matches(of: state.search.query)
         guard !hits.isEmpty else {
             state.search.hit = nil

@@ -16,6 +16,17 @@ struct TokenText {
     let tokens: [String]
     let promptCount: Int
     let stepCount: Int
+    /// The tokens joined, and the UTF-8 offset where each token starts in it.
+    let joined: String
+    let starts: [Int]
+
+    /// The text of `t`'s run, built once per run length (a long run has 32K tokens).
+    static func of(_ t: TraceModel) -> TokenText {
+        if let c = t.binned.text, c.stepCount == t.stepCount { return c }
+        let text = TokenText(t)
+        if !t.incomplete { t.binned.text = text }
+        return text
+    }
 
     init(_ t: TraceModel) {
         var tokens = t.header.promptTokens.map(\.text)
@@ -28,14 +39,16 @@ struct TokenText {
             tokens[p] = e.text
         }
         self.tokens = tokens
+        var starts: [Int] = [], joined = ""
+        for tok in tokens { starts.append(joined.utf8.count); joined += tok }
+        self.starts = starts
+        self.joined = joined
     }
 
     /// Every occurrence of `query` (case-insensitive, across token boundaries), as token ranges.
     func matches(of query: String) -> [Range<Int>] {
         guard !query.isEmpty else { return [] }
-        var starts: [Int] = []   // UTF-8 offset where each token starts
-        var text = ""
-        for tok in tokens { starts.append(text.utf8.count); text += tok }
+        let text = joined
         func token(at offset: Int) -> Int {   // the last token starting at or before offset
             var lo = 0, hi = starts.count - 1
             while lo < hi { let mid = (lo + hi + 1) / 2; if starts[mid] <= offset { lo = mid } else { hi = mid - 1 } }

@@ -21,6 +21,8 @@ final class BinnedRows {
     var partial = SmallCache<SpanKey, Partial>(capacity: 256)
     /// The Timeline's reduced columns (TimelineBins), for the columns and step count they were made for.
     var timeline: (cols: TimelineColumns, steps: Int, bins: TimelineBins)?
+    /// The run's text for the Tokens search (TokenText), for the step count it was built at.
+    var text: TokenText?
 }
 
 extension TraceModel {
