@@ -12,13 +12,20 @@ final class LiveFollowTests: XCTestCase {
         FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-live-\(getpid())-\(name)").path
     }
 
-    func testCursorFollowsNewStepsUntilMovedAndEndFollowsAgain() throws {
-        let path = tempPath("follow.atrace")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let frames = TinyTrace.frames()
+    /// A trace being written at a temporary path (removed at the end of the test) with its first
+    /// `steps` steps, and a follower of it.
+    func growing(_ name: String, steps: Int) throws -> (path: String, writer: TraceWriter, trace: FollowedTrace) {
+        let path = tempPath(name)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         let w = try TraceWriter(path: path, header: TinyTrace.header())
-        for s in 0..<3 { try w.append(frames[s]) }
-        let trace = try FollowedTrace(path: path)
+        for s in 0..<steps { try w.append(frames[s]) }
+        return (path, w, try FollowedTrace(path: path))
+    }
+
+    let frames = TinyTrace.frames()
+
+    func testCursorFollowsNewStepsUntilMovedAndEndFollowsAgain() throws {
+        let (_, w, trace) = try growing("follow.atrace", steps: 3)
         let app = App(trace: trace)
         app.live = LiveFollow(trace: trace)
         app.apply(.lastStep)
@@ -74,12 +81,7 @@ final class LiveFollowTests: XCTestCase {
     /// A writer killed in the middle of a chunk: the half chunk is never shown, the viewer stays on
     /// the last complete step and, once told the writer ended, says it stopped.
     func testKilledWriterLeavesTheLastCompleteStep() throws {
-        let path = tempPath("killed.atrace")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let frames = TinyTrace.frames()
-        let w = try TraceWriter(path: path, header: TinyTrace.header())
-        for s in 0..<4 { try w.append(frames[s]) }
-        let trace = try FollowedTrace(path: path)
+        let (path, w, trace) = try growing("killed.atrace", steps: 4)
         let app = App(trace: trace)
         let live = LiveFollow(trace: trace)
         app.live = live
@@ -104,12 +106,7 @@ final class LiveFollowTests: XCTestCase {
 
     /// Another run written over the followed file is not mixed into the one on screen.
     func testAnotherRunAtThePathIsNotTaken() throws {
-        let path = tempPath("replaced.atrace")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let frames = TinyTrace.frames()
-        let w = try TraceWriter(path: path, header: TinyTrace.header())
-        for s in 0..<3 { try w.append(frames[s]) }
-        let trace = try FollowedTrace(path: path)
+        let (path, w, trace) = try growing("replaced.atrace", steps: 3)
         try FileManager.default.removeItem(atPath: path)
         let w2 = try TraceWriter(path: path, header: TinyTrace.header(policy: "other"))
         for s in 0..<5 { try w2.append(frames[s]) }
