@@ -6,16 +6,16 @@ import Foundation
 
 public struct BookmarkReport: Codable, Equatable, Sendable {
     public var bookmark: Bookmark
-    /// StatsMetric raw value → the head's value at the bookmarked step.
+    /// Metric name → the head's value at the bookmarked step (`Metric.summarisedPerHead`).
     public var atStep: [String: Double]
     public var head: HeadStats
 
-    /// nil when the run statistics have no such head.
-    public init?(bookmark: Bookmark, metrics: HeadMetrics, stats: RunStats) {
+    /// nil when the run statistics have no such head. `context`: positions the step's query has seen.
+    public init?(bookmark: Bookmark, metrics: HeadMetrics, context: Int, stats: RunStats) {
         guard let h = stats.heads.first(where: { $0.layer == bookmark.layer && $0.head == bookmark.head }) else { return nil }
         self.bookmark = bookmark
         head = h
-        atStep = Dictionary(uniqueKeysWithValues: StatsMetric.allCases.map { ($0.rawValue, Double($0.value(metrics))) })
+        atStep = Dictionary(uniqueKeysWithValues: Metric.summarisedPerHead.map { ($0.name, metrics.value($0, context: context)) })
     }
 
     public func renderJSON() -> String { prettyJSON(self) }
@@ -25,10 +25,10 @@ public struct BookmarkReport: Codable, Equatable, Sendable {
         if !bookmark.note.isEmpty { out += "  note      \(bookmark.note)\n" }
         out += "  class     \(head.headClass.rawValue) (over the run)\n"
         var table: [[String]] = [["metric", "at step \(bookmark.step)", "run mean", "min", "p50", "p90", "max"]]
-        for m in StatsMetric.allCases {
-            let s = head.metrics[m.rawValue]
+        for m in Metric.summarisedPerHead {
+            let s = head.metrics[m.name]
             func f(_ x: Double?) -> String { fixed(x ?? .nan) }
-            table.append([m.rawValue, f(atStep[m.rawValue]), f(s?.mean), f(s?.min), f(s?.p50), f(s?.p90), f(s?.max)])
+            table.append([m.name, f(atStep[m.name]), f(s?.mean), f(s?.min), f(s?.p50), f(s?.p90), f(s?.max)])
         }
         let widths = (0..<table[0].count).map { c in table.map { $0[c].count }.max() ?? 0 }
         for row in table {

@@ -69,7 +69,7 @@ final class LongRunBinningTests: XCTestCase {
             frames.append(StepFrame(step: info, metrics: [m], kv: [KVResidency(layer: 0, kvHead: 0, entries: end, bytes: end * 32, evicted: [])],
                                     selections: [], rows: s == 0 ? [] : [AttentionRows(layer: 0, head: 0, kind: .decodeRow, rows: 1, cols: end, tile: 1, values: row)]))
         }
-        let app = App(trace: InMemoryTrace(name: "long", header: header, frames: frames))
+        let app = App(trace: InMemoryTrace(name: "long", header: header, steps: frames))
         app.apply(.show(.heatmap))
         app.apply(.lastStep)
         let grid = app.render(width: 100, height: 30)

@@ -3,6 +3,8 @@
 // above their min dimmed, as the Timeline). Drawn under the Tokens view and the key × step heatmap;
 // `,` / `.` choose the key (or a click on a token), the strongest key of the current query otherwise.
 
+import AttnTrace
+
 enum AlphaCurvePanel {
     static let height = 5
 
