@@ -35,6 +35,9 @@ struct BenchView: ParsableCommand {
     @Option(help: "Screen size for the measurement, WxH.", transform: ScreenSize.init(parsing:))
     var size = ScreenSize(width: 200, height: 60)
 
+    @Flag(help: "The long-run case: 32K positions × 8K steps (LongRunSample, ~250 MB) and keys through its heatmap, α_k curve, timeline and tokens.")
+    var long = false
+
     func validate() throws {
         try Check.atLeast(steps, 1, "--steps")
     }
@@ -62,7 +65,7 @@ struct BenchView: ParsableCommand {
 
         let output = scratch.path("view")
         let t0 = Date()
-        try sample(steps: steps).write(to: output)
+        if long { try LongRunSample.write(to: output) } else { try sample(steps: steps).write(to: output) }
         let writeSeconds = Date().timeIntervalSince(t0)
         let bytes = fileBytes(output)
         print("wrote \(output): \(formatMB(bytes)) in \(String(format: "%.1f", writeSeconds)) s")
@@ -77,7 +80,7 @@ struct BenchView: ParsableCommand {
             let child = Process()
             child.executableURL = executable
             child.arguments = ["bench", "view", "--trace", output, "--size", size.defaultValueDescription, "--budget", "\(budget)"]
-                + (coldRun ? ["--cold"] : [])
+                + (coldRun ? ["--cold"] : []) + (long ? ["--long"] : [])
             try child.run()
             child.waitUntilExit()
             // the child has said what went wrong
@@ -106,16 +109,18 @@ struct BenchView: ParsableCommand {
         print(String(format: "first frame (open + overview at %dx%d + encode): %.1f ms, %d bytes", w, h, firstFrame * 1000, bytes.count))
 
         // a key sequence through every view; each is timed from the key to the encoded bytes
-        let script = "lljjmm2]]vviillhofs3jjjjjssr/sink\r4llb5a61GgG2v" + "}}}}" + "3" + "GG"
+        let script = long ? "2G}}{..,,if4sx5.,a/sunny\rnN1vv3G2G"
+            : "lljjvv2]]vviillhofs3jjjjjssr/sink\r4llb5a61GgG2v" + "}}}}" + "3" + "GG"
         // With the viewer's frame budget (10 ms of trace reading per frame), a key gets a first
         // frame at once and, when data was still missing, follow-up frames until complete.
         app.frameBudget = budget > 0 ? budget / 1000 : nil
         var times: [(String, Double)] = []       // key → first frame
+        var cpu: [Double] = []                   // key → first frame, CPU time of this thread (load-independent)
         var complete: [(String, Double, Int)] = []   // key → all frames until complete, frame count
         for ch in script {
             let key: Key = ch == "\r" ? .enter : .char(ch)
             let name = ch == "\r" ? "Enter" : String(ch)
-            let t = Date()
+            let t = Date(), c0 = threadCPUSeconds()
             app.handle(.key(key))
             var frames = 0
             repeat {
@@ -123,7 +128,7 @@ struct BenchView: ParsableCommand {
                 bytes = encoder.encode(next, previous: grid)
                 grid = next
                 frames += 1
-                if frames == 1 { times.append((name, Date().timeIntervalSince(t) * 1000)) }
+                if frames == 1 { times.append((name, Date().timeIntervalSince(t) * 1000)); cpu.append((threadCPUSeconds() - c0) * 1000) }
             } while app.lastFrameIncomplete && frames < 1000
             complete.append((name, Date().timeIntervalSince(t) * 1000, frames))
         }
@@ -131,6 +136,10 @@ struct BenchView: ParsableCommand {
         let worst = times.max { $0.1 < $1.1 }!
         print(String(format: "redraw after a key (%d keys, first frame): median %.2f ms, p95 %.2f ms, max %.2f ms (key '%@')",
                      times.count, sorted[sorted.count / 2], sorted[Int(Double(sorted.count - 1) * 0.95)], worst.1, worst.0))
+        let cpuSorted = cpu.sorted()
+        print(String(format: "  the same in CPU time of the viewer thread: median %.2f ms, p95 %.2f ms, max %.2f ms; load average %@",
+                     cpuSorted[cpuSorted.count / 2], cpuSorted[Int(Double(cpuSorted.count - 1) * 0.95)], cpuSorted.last!,
+                     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"))
         let slowest = complete.max { $0.1 < $1.1 }!
         print(String(format: "until every cell is drawn: max %.2f ms over %d frames (key '%@'); keys needing more than one frame: %d",
                      slowest.1, slowest.2, slowest.0, complete.filter { $0.2 > 1 }.count))
@@ -139,6 +148,12 @@ struct BenchView: ParsableCommand {
         print(String(format: "peak RSS %.1f MB (anonymous now %.1f MB, file-backed pages of the map %.1f MB)",
                      rssAfter.hwmKB / 1024, rssAfter.anonKB / 1024, rssAfter.fileKB / 1024))
         print("per key (ms): " + times.map { "\($0.0)=\(String(format: "%.1f", $0.1))" }.joined(separator: " "))
+    }
+
+    func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     func formatMB(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1_048_576) }

@@ -45,8 +45,10 @@ struct RecordCommand: ParsableCommand {
     @Option(help: "Sampling temperature (0 = greedy).") var temperature: Float = 0
     @Option(help: "Sampler seed.") var seed: UInt64 = 0
     @Option(help: "Output trace file (.atrace).") var out: String
+    @Flag(help: "Watch the run in the viewer while it records (follow mode; quitting the viewer stops the run).")
+    var view = false
 
-    func run() throws { try record() }
+    func run() throws { if view { try recordWithViewer() } else { try record() } }
 
     private func record() throws {
         // Validate everything cheap before loading the model.

@@ -20,6 +20,7 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Step to show.") var step: Int?
     @Option(help: ArgumentHelp("Place as in view --at (instead of --layer/--head/--step).", valueName: "L14H3@120"))
     var at: String?
+    @Option(help: "Place of a bookmark (a name from the trace's .marks file).") var bookmark: String?
     enum Format: String, CaseIterable, ExpressibleByArgument { case svg, html, png }
 
     @Option(help: "svg, html or png (default: from the --out extension).") var format: Format?
@@ -49,6 +50,13 @@ struct RenderCommand: ParsableCommand {
                 }
             }
             place.link = DeepLink(layer: layer, head: head, step: step)
+        }
+        if let bookmark {
+            if at != nil || layer != nil || head != nil || step != nil {
+                throw CLIError("--bookmark \(bookmark)", "give either --bookmark or --at / --layer / --head / --step")
+            }
+            let b = try BookmarkOption.find(bookmark, trace: file, header: source.header, steps: source.stepCount)
+            place.link = DeepLink(layer: b.layer, head: b.head, step: b.step)
         }
         try OutputFile.check(out, flag: "--out")
 

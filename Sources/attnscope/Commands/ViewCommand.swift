@@ -49,7 +49,15 @@ struct ViewCommand: ParsableCommand {
     @Flag(help: "Draw with ASCII characters only (the default when the locale is not UTF-8 or TERM is vt100-like).")
     var ascii = false
 
+    @Flag(help: "Follow a trace that is still being written: new steps appear as they are recorded, the cursor on the newest.")
+    var follow = false
+
     func run() throws {
+        if follow {
+            guard files.count == 1 else { throw CLIError("--follow", "follows one trace (got \(files.count))", usage: true) }
+            try LiveView(options: self).run(path: files[0])
+            return
+        }
         guard (1...2).contains(files.count) else {
             throw CLIError(files.count == 0 ? "FILE" : files[2], "give one trace, or two to compare (got \(files.count))", usage: true)
         }
@@ -66,13 +74,25 @@ struct ViewCommand: ParsableCommand {
                 Stderr.line("attnscope view: warning: the traces differ in shape (\(a.layers)×\(a.heads) vs \(b.layers)×\(b.heads)); only heads in both are compared")
             }
         }
-        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-            throw CLIError(files[0], "view needs a terminal (for scripts use `attnscope diff`, `stats` or the exports)")
-        }
+        let marks = try BookmarkOption.file(trace: files[0], header: sources[0].header)
+        try requireTerminal(files[0])
         let app = App(trace: sources[0], other: sources.count > 1 ? sources[1] : nil)
+        app.bookmarks = marks
+        open(app, at: start)
+    }
+
+    func requireTerminal(_ file: String) throws {
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+            throw CLIError(file, "view needs a terminal (for scripts use `attnscope diff`, `stats` or the exports)")
+        }
+    }
+
+    /// Sets the app up as the flags ask and runs the terminal viewer until the user quits.
+    func open(_ app: App, at start: ViewPlace) {
         app.glyphs = ascii ? .ascii : GlyphSet.detect(environment: ProcessInfo.processInfo.environment)
         if let step { app.apply(.jump(step: step, layer: nil, head: nil)) }
         start.apply(to: app)
+        if let live = app.live { live.following = app.state.step == app.trace.stepCount - 1 }
         let terminal = NCursesTerminal(forcedMode: color.forced, mouse: !noMouse)
         ViewerLoop.run(app: app, terminal: terminal)
     }
