@@ -15,9 +15,13 @@ token, whatever the merges would do); llama.cpp does the same for llama-bpe. UNR
 added to every vocabulary without merges that build them, so only that rule can produce them.
 """
 import json
-import random
+import os
+import sys
 
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference  # noqa: E402
 
 LLAMA3_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
@@ -60,25 +64,15 @@ def mixed_corpus():
     return lines + [" ".join(lines[i:i + 3]) for i in range(0, len(lines), 2)]
 
 
-def random_strings(count=200, seed=20261207):
-    """Seeded random strings mixing scripts, digits, whitespace, punctuation and emoji."""
+def random_strings():
+    """200 seeded random strings (reference.random_strings) with CR, case-varied contractions and the
+    UNREACHABLE words among the pieces."""
     pieces = ["a", "Z", "the", " ", "  ", "\n", "\t", "\r\n", "\r", "0", "7", "42", "1234", "'s", "'S", "'", "'ll", "'RE",
               "!", "?", ".", ",", "-", "_", "<", ">", "é", "ß", "Ω", "ж", "½", "²", "٣", "\u00a0", "\u2003", "\u200b",
               "\u0301", "🙂", "👍🏽", "🇫🇷", "👨‍👩‍👧", " xylophone", " 12", "日本", "한"]
     ranges = [(0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x4FF), (0x590, 0x6FF),
               (0x900, 0x97F), (0x2000, 0x206F), (0x3040, 0x30FF), (0x4E00, 0x4E80), (0x1F300, 0x1F64F)]
-    rng = random.Random(seed)
-    out = []
-    for _ in range(count):
-        parts = []
-        for _ in range(rng.randint(1, 14)):
-            if rng.random() < 0.6:
-                parts.append(rng.choice(pieces))
-            else:
-                lo, hi = rng.choice(ranges)
-                parts.append(chr(rng.randint(lo, hi)))
-        out.append("".join(parts))
-    return out
+    return reference.random_strings(count=200, seed=20261207, pieces=pieces, ranges=ranges, max_parts=14)
 
 
 def pre_tokenizer(kind):
