@@ -1,4 +1,5 @@
 import XCTest
+import AttnTestSupport
 @testable import AttnRuntime
 
 /// One test per way a GGUF file can be wrong: each must throw its own GGUFError case whose text
@@ -260,8 +261,8 @@ final class GGUFErrorTests: XCTestCase {
             return c
         }
         XCTAssertThrowsError(try config(.tinyLlama(architecture: "mamba"))) { e in
-            XCTAssertEqual(e as? GGUFError, .unknownArchitecture(file: fileName, architecture: "mamba", supported: ["llama", "gemma3"]))
-            XCTAssertTrue("\(e)".contains("'mamba' (supported: llama, gemma3)"), "\(e)")
+            XCTAssertEqual(e as? GGUFError, .unknownArchitecture(file: fileName, architecture: "mamba", supported: ["llama", "gemma3", "qwen2"]))
+            XCTAssertTrue("\(e)".contains("'mamba' (supported: llama, gemma3, qwen2)"), "\(e)")
         }
         // gemma3 needs keys a llama file may leave out: each missing one is named.
         var gemma = GGUFBuilder.tinyLlama(architecture: "gemma3")

@@ -1,4 +1,5 @@
 import XCTest
+import AttnTestSupport
 @testable import AttnRuntime
 
 /// The GGUF reader on the real reference model: counts, types, shapes, metadata, data slices.

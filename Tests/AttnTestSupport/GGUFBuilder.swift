@@ -1,35 +1,47 @@
 import Foundation
-@testable import AttnRuntime
 
 /// Writes GGUF bytes by hand for tests, including deliberately broken ones.
-/// Every field is appended explicitly, so a test can corrupt exactly one of them.
-struct GGUFBuilder {
-    enum Value {
+/// Every field is appended explicitly, so a test can corrupt exactly one of them. Written from the
+/// format description (ggml docs/gguf.md), independent of the reader under test: value types and
+/// block sizes are its own tables.
+public struct GGUFBuilder {
+    /// GGUF metadata value types (gguf.md `gguf_metadata_value_type`).
+    public enum ValueType: UInt32, Sendable {
+        case uint8 = 0, int8, uint16, int16, uint32, int32, float32, bool, string, array, uint64, int64, float64
+    }
+
+    public enum Value {
         case u8(UInt8), i8(Int8), u16(UInt16), i16(Int16), u32(UInt32), i32(Int32), u64(UInt64), i64(Int64)
         case f32(Float), f64(Double), bool(Bool), string(String)
-        case array(GGUFValueType, [Value])
+        case array(ValueType, [Value])
         /// Raw type number + raw payload, for malformed values.
         case raw(UInt32, [UInt8])
     }
 
-    struct Tensor {
-        var name: String
-        var type: UInt32
-        var shape: [UInt64]
-        var offset: UInt64? = nil  // nil: next aligned offset
-        var data: [UInt8]? = nil  // nil: deterministic filler of the right size
+    public struct Tensor {
+        public var name: String
+        public var type: UInt32
+        public var shape: [UInt64]
+        public var offset: UInt64? = nil  // nil: next aligned offset
+        public var data: [UInt8]? = nil  // nil: deterministic filler of the right size
+
+        public init(name: String, type: UInt32, shape: [UInt64], offset: UInt64? = nil, data: [UInt8]? = nil) {
+            self.name = name; self.type = type; self.shape = shape; self.offset = offset; self.data = data
+        }
     }
 
-    var magic: [UInt8] = Array("GGUF".utf8)
-    var version: UInt32 = 3
-    var metadata: [(String, Value)] = []
-    var tensors: [Tensor] = []
-    var alignment = 32
+    public var magic: [UInt8] = Array("GGUF".utf8)
+    public var version: UInt32 = 3
+    public var metadata: [(String, Value)] = []
+    public var tensors: [Tensor] = []
+    public var alignment = 32
     /// Overrides of the header counts (for absurd-count tests).
-    var tensorCountOverride: UInt64? = nil
-    var metadataCountOverride: UInt64? = nil
+    public var tensorCountOverride: UInt64? = nil
+    public var metadataCountOverride: UInt64? = nil
 
-    func bytes() -> [UInt8] {
+    public init() {}
+
+    public func bytes() -> [UInt8] {
         var out: [UInt8] = magic
         out.append(le: version)
         out.append(le: tensorCountOverride ?? UInt64(tensors.count))
@@ -59,7 +71,7 @@ struct GGUFBuilder {
     }
 
     static func append(_ value: Value, to out: inout [UInt8], withType: Bool) {
-        func type(_ t: GGUFValueType) { if withType { out.append(le: t.rawValue) } }
+        func type(_ t: ValueType) { if withType { out.append(le: t.rawValue) } }
         switch value {
         case .u8(let v): type(.uint8); out.append(v)
         case .i8(let v): type(.int8); out.append(UInt8(bitPattern: v))
@@ -84,23 +96,30 @@ struct GGUFBuilder {
         }
     }
 
+    /// (elements, bytes) per block of the ggml tensor types by number (ggml.h / gguf.md):
+    /// F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K … Q6_K, BF16.
+    public static let blockSizes: [UInt32: (elements: Int, bytes: Int)] = [
+        0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
+        10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 30: (1, 2),
+    ]
+
     /// Deterministic bytes of the right size for a tensor (valid f16 scales for quant blocks).
-    static func filler(type: UInt32, shape: [UInt64]) -> [UInt8] {
+    public static func filler(type: UInt32, shape: [UInt64]) -> [UInt8] {
         let count = Int(shape.reduce(1, *))
-        guard let t = GGMLType(rawValue: type) else { return [UInt8](repeating: 0x11, count: 64) }
-        let size = count / t.blockSize * t.bytesPerBlock
+        guard let t = blockSizes[type] else { return [UInt8](repeating: 0x11, count: 64) }
+        let size = count / t.elements * t.bytes
         var data = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
-        if t.blockSize == 32 {
+        if t.elements == 32 {
             for b in 0..<(count / 32) {  // scale d = 0.5 (0x3800), Q4_1 min m = -1 (0xBC00)
-                data[b * t.bytesPerBlock] = 0x00; data[b * t.bytesPerBlock + 1] = 0x38
-                if t == .q4_1 { data[b * 20 + 2] = 0x00; data[b * 20 + 3] = 0xBC }
+                data[b * t.bytes] = 0x00; data[b * t.bytes + 1] = 0x38
+                if type == 3 { data[b * 20 + 2] = 0x00; data[b * 20 + 3] = 0xBC }
             }
         }
         return data
     }
 
     /// A complete, tiny llama model (1 layer, dim 64) with a 6-token vocabulary.
-    static func tinyLlama(architecture: String = "llama", dropTensor: String? = nil,
+    public static func tinyLlama(architecture: String = "llama", dropTensor: String? = nil,
                           reshape: (String, [UInt64])? = nil) -> GGUFBuilder {
         var b = GGUFBuilder()
         b.metadata = [
@@ -127,11 +146,11 @@ struct GGUFBuilder {
 }
 
 extension Array where Element == UInt8 {
-    mutating func append<T: FixedWidthInteger>(le value: T) {
+    public mutating func append<T: FixedWidthInteger>(le value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 
-    mutating func appendString(_ s: String) {
+    public mutating func appendString(_ s: String) {
         append(le: UInt64(s.utf8.count))
         append(contentsOf: s.utf8)
     }
