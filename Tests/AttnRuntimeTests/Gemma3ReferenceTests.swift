@@ -114,7 +114,7 @@ final class Gemma3ReferenceTests: XCTestCase {
     /// by position (`dropsBehindWindow = false`): 1,052 tokens in calls of 600, 300, 64, 5 and 3
     /// rows and 80 single tokens, so the window wraps twice and a stream moves back to slot 0.
     /// Logits agree to f32 rounding; a windowed stream holds ≤ 512 entries and never reaches past
-    /// slot 2·511 + the call's rows, while the reference's windowed streams hold every position.
+    /// slot 1.25·511 + the call's rows, while the reference's windowed streams hold every position.
     func testDroppingWindowMatchesKeepingEveryEntry() throws {
         let gguf = try Gemma3Model.gguf()
         let dropping = try Transformer(gguf: gguf, contextLength: 1100, threads: 2)
@@ -138,7 +138,7 @@ final class Gemma3ReferenceTests: XCTestCase {
             for (i, l) in windowed.enumerated() {
                 let n = dropping.cache.count(layer: l, kvHead: 0), base = dropping.cache.base(layer: l, kvHead: 0)
                 XCTAssertEqual(n, min(at, 511), "layer \(l) at \(at): entries")
-                XCTAssertLessThanOrEqual(base + n, 2 * 511 + t, "layer \(l) at \(at): slots touched")
+                XCTAssertLessThanOrEqual(4 * (base + n), 5 * 511 + 4 * t, "layer \(l) at \(at): slots touched")
                 if base < basesBefore[i] { sawMoveBack = true }
                 XCTAssertEqual(keeping.cache.count(layer: l, kvHead: 0), at, "the reference keeps every entry")
             }

@@ -14,11 +14,12 @@
 // the oldest entry behind its sinks at every step). `remove` moves whichever side of the removed
 // entries holds fewer kept entries: the tail down, or the head up (then b advances). An append
 // moves the stream back to slot 0 first when it finds no room after the last entry, or when the
-// freed slots before the entries outnumber the entries (b > count). Each moved entry is paid for
-// by an entry removed since the stream last started at slot 0, so eviction costs amortised
-// O(moved side), and a stream never reaches past slot 2·count + appended: a windowed layer
-// (Attention+Window.swift), which drops its oldest entry at every step, keeps touching the same
-// ~2·window slots instead of walking through its whole capacity.
+// freed slots before the entries exceed a quarter of the entries (4·b > count). Every entry moved
+// is paid for by a quarter of an entry removed since the stream last started at slot 0, so
+// eviction costs amortised O(moved side), and a stream never reaches past slot
+// 1.25·count + appended: a windowed layer (Attention+Window.swift), which drops its oldest entry
+// at every step, keeps touching the same ~1.25·window slots instead of walking through its whole
+// capacity.
 //
 // Why compaction and not a ring buffer: every reader (the sgemm and split-key kernels, probes'
 // key positions, policies' entry indices, gathers) takes a stream as one contiguous [count, d]
@@ -110,7 +111,7 @@ public final class KVCache: @unchecked Sendable {
         let s = stream(layer, g)
         let n = counts[s]
         precondition(n + tokens <= capacity, "KV cache full (\(capacity) entries per stream)")
-        if bases[s] + n + tokens > capacity || bases[s] > n {
+        if bases[s] + n + tokens > capacity || 4 * bases[s] > n {
             moveEntries(stream: s, from: bases[s], to: 0, count: n); bases[s] = 0
         }
         let kd = keys(layer: layer, kvHead: g) + n * headDim
