@@ -4,9 +4,10 @@ import PackageDescription
 // Dependency direction (arrows point at what a target may import):
 //   AttnTrace    -> Foundation, CDeflate (crc32), CZlib (crc32, the reference the tests check it against)
 //   AttnRuntime  -> Foundation, CBLAS            (never the trace format, never the viewer)
+//   AttnRecorder -> AttnRuntime, AttnTrace    (the one place runtime values become trace records)
 //   AttnAnalysis -> AttnTrace
 //   AttnTUI      -> AttnTrace, AttnAnalysis; only AttnTUI/Terminal imports CNCurses, Grid/PNGEncoder CDeflate
-//   attnscope    -> everything above + ArgumentParser (the recorder is the one place runtime meets format)
+//   attnscope    -> everything above + ArgumentParser
 //   AttnTestSupport -> XCTest only; test targets depend on it, production targets never do
 
 let package = Package(
@@ -16,6 +17,7 @@ let package = Package(
         .executable(name: "attnscope", targets: ["attnscope"]),
         .library(name: "AttnTrace", targets: ["AttnTrace"]),
         .library(name: "AttnRuntime", targets: ["AttnRuntime"]),
+        .library(name: "AttnRecorder", targets: ["AttnRecorder"]),
         .library(name: "AttnAnalysis", targets: ["AttnAnalysis"]),
     ],
     dependencies: [
@@ -39,6 +41,12 @@ let package = Package(
                 .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c", "-enforce-exclusivity=unchecked"]),
             ]
         ),
+        .target(
+            name: "AttnRecorder",
+            dependencies: ["AttnRuntime", "AttnTrace"],
+            // the head trackers' SIMD loops need the same code generation as the runtime's kernels
+            swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c", "-enforce-exclusivity=unchecked"])]
+        ),
         .target(name: "AttnAnalysis", dependencies: ["AttnTrace"]),
         .target(name: "AttnTUI", dependencies: ["AttnTrace", "AttnAnalysis", "CNCurses", "CDeflate"]),
 
@@ -46,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "attnscope",
             dependencies: [
-                "AttnTrace", "AttnRuntime", "AttnAnalysis", "AttnTUI",
+                "AttnTrace", "AttnRuntime", "AttnRecorder", "AttnAnalysis", "AttnTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
@@ -59,6 +67,7 @@ let package = Package(
         // MARK: - Unit test bundles
         .testTarget(name: "AttnTraceTests", dependencies: ["AttnTrace", "AttnTestSupport"]),
         .testTarget(name: "AttnRuntimeTests", dependencies: ["AttnRuntime", "AttnTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AttnRecorderTests", dependencies: ["AttnRecorder", "AttnRuntime", "AttnTrace", "AttnTestSupport"]),
         .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace", "AttnTestSupport"]),
         .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace", "AttnTestSupport"], exclude: ["Snapshots"]),
         // Runs the built `attnscope` binary on the reference model and reads its traces back.

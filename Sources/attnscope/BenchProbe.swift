@@ -12,6 +12,7 @@
 // level still moves with the machine's load); they are not the recording overhead itself
 // (bench-record measures that).
 
+import AttnRecorder
 import AttnRuntime
 import ArgumentParser
 import Foundation

@@ -3,6 +3,7 @@
 // error from a separate run with the dense shadow on. A benchmark, not a test.
 
 import ArgumentParser
+import AttnRecorder
 import AttnRuntime
 import AttnTrace
 import Foundation
@@ -66,68 +67,50 @@ struct BenchRecord: ParsableCommand {
         say("peak RSS \(peakRSSBytes() / 1_000_000) MB")
     }
 
-    private func load(_ gguf: GGUFFile, spec: String, capacity: Int) throws -> (Transformer, AttentionPolicy) {
+    /// The model with `spec` installed and a recorder attached (capture level metrics).
+    private func makeSession(_ gguf: GGUFFile, spec: String, capacity: Int, shadow: Bool) throws -> RecordingSession {
         let model = try Transformer(gguf: gguf, contextLength: capacity, threads: modelOptions.threads)
         let policy = try PolicyRegistry.make(spec)
-        do { try policy.check(layers: model.config.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy", error) }
-        policy.reset(layers: model.config.blockCount, shape: model.attention.shape)
-        model.attention.policy = policy
-        return (model, policy)
-    }
-
-    private func header(_ model: Transformer, _ policy: AttentionPolicy) -> RunHeader {
-        let c = model.config
-        return RunHeader(producer: "attnscope bench-record", createdUnixSeconds: Int64(Date().timeIntervalSince1970),
-                         model: ModelInfo(name: "bench", architecture: c.architecture, layers: c.blockCount, heads: c.headCount,
-                                          kvHeads: c.headCountKV, headDim: c.headDim, contextLength: model.contextLength, vocabSize: c.vocabSize),
-                         policy: PolicyInfo(name: policy.name, mode: Record.traceMode(policy.mode)), capture: .metrics, rowInterval: 0,
-                         prompt: "", promptTokens: [])
+        do {
+            return try RecordingSession(model: model, policy: policy,
+                                        options: .init(capture: .metrics, denseShadow: shadow, skipPrefillRows: shadow))
+        } catch { throw CLIError("--policy", error) }
     }
 
     private func measure(path gguf: GGUFFile, spec: String, prompt: [Int32], shadow: Bool)
         throws -> (untraced: Double, traced: Double, medianOverhead: Double, fastestOverhead: Double, attnMsPerLayer: Double, kvMB: Double, probeShare: Double) {
-        let (model, policy) = try load(gguf, spec: spec, capacity: prompt.count + 2 * decodeTokens + 2)
-        let c = model.config
+        let session = try makeSession(gguf, spec: spec, capacity: prompt.count + 2 * decodeTokens + 2, shadow: shadow)
+        let model = session.model, c = model.config
+        session.detach()   // the prefill is untimed and untraced
         var next = Int32(Sampler.argmax(model.forward(tokens: prompt)))
-        let recorder = TraceRecorder(config: c, capacity: model.contextLength, options: .init(capture: .metrics, denseShadow: false))
         let tracePath = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-bench-\(getpid()).atrace").path
         defer { try? FileManager.default.removeItem(atPath: tracePath) }
-        let writer = BackgroundTraceWriter(writer: try TraceWriter(path: tracePath, header: header(model, policy)))
+        try session.write(to: tracePath, header: session.header(producer: "attnscope bench-record", modelName: "bench"))
         var untracedNanos: UInt64 = 0, tracedNanos: UInt64 = 0
         var attnSeconds = 0.0, probeNanos: UInt64 = 0
         var untracedSteps: [UInt64] = [], tracedSteps: [UInt64] = []
-        var frameIndex = 0
         for step in 0..<(2 * decodeTokens) {
             let block = (step / 2) % 4
             let traced = block == 1 || block == 2   // U T T U: traced and untraced steps share a mean context
-            model.attention.probe = traced ? recorder : nil
-            let pos = model.cache.nextPosition
-            let before = model.attentionSeconds
-            let t0 = DispatchTime.now().uptimeNanoseconds
             if traced {
-                recorder.beginStep(index: frameIndex, phase: .decode, position: pos, queryCount: 1)
-                probeNanos += DispatchTime.now().uptimeNanoseconds - t0
-            }
-            let logits = model.forward(tokens: [next])
-            next = Int32(Sampler.argmax(logits))
-            if traced {
+                session.attach()
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                next = session.step([next], phase: .decode, next: { Int32(Sampler.argmax($0)) }).next
                 let t1 = DispatchTime.now().uptimeNanoseconds
-                let attn = zip(model.attentionSeconds, before).map { UInt64(max(0, $0 - $1) * 1e9) }
-                let frame = recorder.finishStep(wallNanos: t1 - t0, stepEnd: t1, attentionNanos: attn, emitted: nil,
-                                                cache: model.cache, evicted: model.attention.evictedPositions)
-                writer.push(frame)
-                let t2 = DispatchTime.now().uptimeNanoseconds
                 // the probe's own time inside the step, plus beginStep, finishStep and the push
-                probeNanos += recorder.probeNanosThisStep + (t2 - t1)
-                frameIndex += 1
-                tracedNanos += t2 - t0; tracedSteps.append(t2 - t0)
+                probeNanos += session.lastRecorderNanos
+                tracedNanos += t1 - t0; tracedSteps.append(t1 - t0)
             } else {
+                session.detach()
+                let before = model.attentionSeconds
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                next = Int32(Sampler.argmax(model.forward(tokens: [next])))
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 untracedNanos += t1 - t0; untracedSteps.append(t1 - t0)
                 attnSeconds += zip(model.attentionSeconds, before).reduce(0) { $0 + ($1.0 - $1.1) }
             }
         }
-        try writer.finish()
+        try session.finishWriting()
         let kvBytes = model.cache.totalEntries * 2 * c.headDim * 4
         func median(_ x: [UInt64]) -> Double {
             let s = x.sorted()
@@ -143,19 +126,13 @@ struct BenchRecord: ParsableCommand {
 
     /// Mean recall and output error over decode steps with the dense shadow on.
     private func measureRecall(gguf: GGUFFile, spec: String, prompt: [Int32]) throws -> (Float, Float) {
-        let (model, _) = try load(gguf, spec: spec, capacity: prompt.count + decodeTokens + 2)
-        let recorder = TraceRecorder(config: model.config, capacity: model.contextLength,
-                                     options: .init(capture: .metrics, denseShadow: true, skipPrefillRows: true))
-        model.attention.probe = recorder
-        recorder.beginStep(index: 0, phase: .prefill, position: 0, queryCount: prompt.count)
-        var next = Int32(Sampler.argmax(model.forward(tokens: prompt)))
+        let session = try makeSession(gguf, spec: spec, capacity: prompt.count + decodeTokens + 2, shadow: true)
+        var next = session.step(prompt, next: { Int32(Sampler.argmax($0)) }).next
         var recall: Double = 0, error: Double = 0, count = 0
-        for step in 1...decodeTokens {
-            recorder.beginStep(index: step, phase: .decode, position: model.cache.nextPosition, queryCount: 1)
-            next = Int32(Sampler.argmax(model.forward(tokens: [next])))
-            let f = recorder.finishStep(wallNanos: 0, stepEnd: 0, attentionNanos: Array(repeating: 0, count: model.config.blockCount),
-                                        emitted: nil, cache: model.cache, evicted: model.attention.evictedPositions)
-            for m in f.metrics where m.recall.isFinite && m.outputError.isFinite {
+        for _ in 1...decodeTokens {
+            let recorded = session.step([next], next: { Int32(Sampler.argmax($0)) })
+            next = recorded.next
+            for m in recorded.frame.metrics where m.recall.isFinite && m.outputError.isFinite {
                 recall += Double(m.recall); error += Double(m.outputError); count += 1
             }
         }

@@ -4,6 +4,7 @@
 // Ctrl-C stops after the current step and finishes the file.
 
 import ArgumentParser
+import AttnRecorder
 import AttnRuntime
 import AttnTrace
 import Foundation
@@ -90,28 +91,17 @@ struct Record: ParsableCommand {
             throw CLIError("-n \(n)", "prompt (\(promptIDs.count) tokens) + \(n) exceed the model's context \(model.contextLength)")
         }
         let c = model.config
-        let recorder = TraceRecorder(config: c, capacity: model.contextLength,
-                                     options: .init(capture: level, rowInterval: rowInterval, denseShadow: !noDenseShadow))
-        do { try policyObject.check(layers: c.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy \(policy)", error) }
-        policyObject.reset(layers: c.blockCount, shape: model.attention.shape)
-        model.attention.policy = policyObject
-        model.attention.probe = recorder
-
-        let header = RunHeader(
-            producer: "attnscope \(AttnScope.configuration.version)", createdUnixSeconds: Int64(Date().timeIntervalSince1970),
-            model: ModelInfo(name: (path as NSString).lastPathComponent, architecture: c.architecture, layers: c.blockCount,
-                             heads: c.headCount, kvHeads: c.headCountKV, headDim: c.headDim,
-                             contextLength: model.contextLength, vocabSize: c.vocabSize),
-            policy: PolicyInfo(name: policyObject.name, mode: Self.traceMode(policyObject.mode),
-                               parameters: policyObject.parameters.map { KeyValue($0.key, $0.value) }),
-            capture: level, rowInterval: level >= .rows ? (level == .full ? 1 : rowInterval) : 0,
+        let session: RecordingSession
+        do {
+            session = try RecordingSession(model: model, policy: policyObject,
+                                           options: .init(capture: level, rowInterval: rowInterval, denseShadow: !noDenseShadow))
+        } catch { throw CLIError("--policy \(policy)", error) }
+        let header = session.header(
+            producer: "attnscope \(AttnScope.configuration.version)", modelName: (path as NSString).lastPathComponent,
             prompt: text, promptTokens: promptIDs.map { TokenInfo(id: $0, text: tokenizer.tokenText($0)) },
-            extra: [KeyValue("threads", "\(model.threads)"), KeyValue("dense_shadow", noDenseShadow ? "off" : "on"),
-                    KeyValue("sampler", temperature == 0 ? "greedy" : "temperature=\(temperature),seed=\(seed)"),
+            extra: [KeyValue("sampler", temperature == 0 ? "greedy" : "temperature=\(temperature),seed=\(seed)"),
                     KeyValue("kv_dtype", "f32")])
-        let traceWriter: TraceWriter
-        do { traceWriter = try TraceWriter(path: out, header: header) } catch { throw CLIError("--out \(out)", error) }
-        let writer = BackgroundTraceWriter(writer: traceWriter)
+        do { try session.write(to: out, header: header) } catch { throw CLIError("--out \(out)", error) }
         let stop = InterruptFlag()
         let progress = ProgressLine()
         var sampler = Sampler(sampling)
@@ -124,33 +114,25 @@ struct Record: ParsableCommand {
         for step in 0..<n {
             if stop.isSet { reason = .interrupted; break }
             let input = step == 0 ? promptIDs : [tokens[tokens.count - 1]]
-            let start = model.cache.nextPosition
-            recorder.beginStep(index: step, phase: step == 0 ? .prefill : .decode, position: start, queryCount: input.count)
+            var layerDone: ((Int) -> Void)?
             if step == 0 && progress.enabled {
                 progress.startPrefill()
                 let layers = c.blockCount, count = input.count
-                model.layerDone = { progress.prefill(layersDone: $0, layers: layers, promptTokens: count) }
+                layerDone = { progress.prefill(layersDone: $0, layers: layers, promptTokens: count) }
             }
-            let before = model.attentionSeconds
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let logits = model.forward(tokens: input)
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            model.layerDone = nil
-            let next = Int32(sampler.sample(logits))
+            let recorded = session.step(input, layerDone: layerDone, next: { Int32(sampler.sample($0)) },
+                                        describe: { TokenInfo(id: $0, text: tokenizer.tokenText($0)) })
+            let next = recorded.next
             tokens.append(next)
-            let attn = zip(model.attentionSeconds, before).map { UInt64(max(0, $0 - $1) * 1e9) }
-            let frame = recorder.finishStep(wallNanos: t1 - t0, stepEnd: t1, attentionNanos: attn,
-                                            emitted: TokenInfo(id: next, text: tokenizer.tokenText(next)),
-                                            cache: model.cache, evicted: model.attention.evictedPositions)
-            if step > 0 { decodeNanos += frame.step.wallNanos; decodeSteps += 1 }
-            if !writer.push(frame) { failed = writer.failure; break }
+            if step > 0 { decodeNanos += recorded.frame.step.wallNanos; decodeSteps += 1 }
+            if !recorded.pushed { failed = session.writer?.failure; break }
             progress.decode(tokens: step + 1, total: n, decodeSteps: decodeSteps, decodeNanos: decodeNanos,
-                            bytes: writer.bytesWritten)
+                            bytes: session.writer?.bytesWritten ?? 0)
             // the step that sampled the end token is recorded (it shows what ended the answer)
             if stopIDs.contains(next) { reason = .endToken(id: next, text: tokenizer.tokenText(next)); break }
         }
         progress.clear()
-        do { try writer.finish() } catch { failed = failed ?? error }
+        do { try session.finishWriting() } catch { failed = failed ?? error }
         if let failed { throw CLIError("--out \(out)", "\(failed) (the trace is readable up to the last complete step)") }
         let rate = decodeNanos > 0
             ? String(format: "decode %.1f tokens/s", Double(decodeSteps) / (Double(decodeNanos) / 1e9))
@@ -172,10 +154,6 @@ struct Record: ParsableCommand {
         case (nil, nil): throw CLIError("--prompt", "give --prompt TEXT or --prompt-file F", usage: true)
         default: throw CLIError("--prompt-file", "give either --prompt or --prompt-file, not both", usage: true)
         }
-    }
-
-    static func traceMode(_ m: AttentionPolicyMode) -> PolicyMode {
-        switch m { case .dense: .dense; case .selects: .selects; case .evicts: .evicts }
     }
 }
 

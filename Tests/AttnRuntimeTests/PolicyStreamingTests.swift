@@ -28,16 +28,20 @@ final class PolicyStreamingTests: XCTestCase {
         let policy = try StreamingPolicy(sink: 1, window: 4)
         policy.reset(layers: 1, shape: shape)
         attention.policy = policy
+        let capture = AttentionCapture(layers: 1, heads: 2)
+        attention.probe = capture
         let cache = KVCache(layers: 1, kvHeads: 1, headDim: 8, capacity: 64)
         var rng = SeededRandom(seed: 11)
         var out = [Float](repeating: 0, count: 16)
         for step in 0..<9 {
             let q = rng.floats(16), k = rng.floats(8), v = rng.floats(8)
             let pos: [Int32] = [Int32(step)]
+            capture.clear()
             attention.forward(out: &out, q: q, k: k, v: v, positions: pos, tokens: 1, layer: 0, cache: cache)
             let expectKept = step < 5 ? Array(0...step) : [0] + Array(step - 3 ... step)
             XCTAssertEqual(positions(cache), expectKept, "step \(step)")
-            XCTAssertEqual(attention.evictedPositions[0][0], step < 5 ? [] : [Int32(step - 4)], "step \(step)")
+            XCTAssertEqual(capture.evictions.map(\.positions), step < 5 ? [] : [[Int32(step - 4)]], "step \(step)")
+            XCTAssertEqual(capture.evictions.map { [$0.layer, $0.kvHead] }, step < 5 ? [] : [[0, 0]], "step \(step)")
         }
     }
 }

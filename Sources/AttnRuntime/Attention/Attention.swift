@@ -36,8 +36,6 @@ public final class Attention: @unchecked Sendable {
     public var probe: AttentionProbe?
     /// Policy consulted by every call (nil: dense); see Attention+Policy.swift.
     public var policy: AttentionPolicy?
-    /// Original positions evicted by the latest call of each layer: [layer][kvHead].
-    public internal(set) var evictedPositions: [[[Int32]]] = []
     let tee = PolicyProbeTee()
     /// Per layer: the model's native sliding window (nil or absent: the layer sees every earlier
     /// position). Attention+Window.swift.
@@ -292,6 +290,17 @@ extension Attention {
 }
 
 // MARK: - One query row of one head
+
+/// Dense attention of one query over keys/values [n, d] (the recorder's reference row):
+/// probs [n] = softmax(q·kᵀ/√d), out [d] = Σ probs_j v_j.
+public func denseAttentionRow(probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
+                              q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                              count n: Int, headDim d: Int) {
+    let scale = 1 / Float(d).squareRoot()
+    for j in 0..<n { probs[j] = dotF32(keys + j * d, q, count: d) * scale }
+    _ = softmaxInPlace(probs, count: n)
+    weightedSum(out, weights: probs, rows: values, count: n, dim: d)
+}
 
 /// out [d] = Σ_j w[j] · rows[j] for rows [count, d] (weightedSumAdding onto zeros).
 @inline(__always)

@@ -94,6 +94,11 @@ public protocol AttentionProbe: AnyObject {
     /// True when the probe scales decode rows itself (`AttentionRows.scaleInPlace`, e.g. on its
     /// own worker): the kernel then skips that pass over every head's row. Default false.
     var acceptsUnscaledRows: Bool { get }
+
+    /// The attached policy removed the entries at these original `positions` (increasing) from
+    /// (layer, kvHead) when layer's attention call ended. Called on the forward pass's thread,
+    /// after the call's rows; only for a call that evicted something. Default: ignored.
+    func entriesEvicted(layer: Int, kvHead: Int, positions: [Int32])
 }
 
 extension AttentionProbe {
@@ -102,6 +107,8 @@ extension AttentionProbe {
     }
 
     public var acceptsUnscaledRows: Bool { false }
+
+    public func entriesEvicted(layer: Int, kvHead: Int, positions: [Int32]) {}
 }
 
 /// A probe that keeps every row it is handed, as [layer][head][query] → probabilities over the
@@ -110,6 +117,8 @@ public final class AttentionCapture: AttentionProbe {
     /// probs[layer][head] = rows in arrival order, each with its query position.
     public private(set) var rows: [[[(query: Int, probs: [Float])]]]
     public private(set) var keyPositions: [[[Int32]]]   // [layer][head] of the latest call
+    /// The policy's evictions, in the order they were reported.
+    public private(set) var evictions: [(layer: Int, kvHead: Int, positions: [Int32])] = []
 
     public init(layers: Int, heads: Int) {
         rows = Array(repeating: Array(repeating: [], count: heads), count: layers)
@@ -123,8 +132,13 @@ public final class AttentionCapture: AttentionProbe {
         }
     }
 
-    /// Drops every captured row.
+    public func entriesEvicted(layer: Int, kvHead: Int, positions: [Int32]) {
+        evictions.append((layer, kvHead, positions))
+    }
+
+    /// Drops every captured row and eviction.
     public func clear() {
         for l in rows.indices { for h in rows[l].indices { rows[l][h].removeAll(keepingCapacity: true) } }
+        evictions.removeAll()
     }
 }

@@ -4,6 +4,7 @@
 // A row is `probs[j]` for the key at `keyPositions[j]` (j = stream index, ascending positions);
 // entries a query did not attend to are absent or 0.
 
+import AttnRuntime
 import Foundation
 
 public enum HeadStatistics {
@@ -214,10 +215,7 @@ public enum HeadStatistics {
     public static func denseRow(probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
                                 q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
                                 count n: Int, headDim d: Int) {
-        let scale = 1 / Float(d).squareRoot()
-        for j in 0..<n { probs[j] = dotF32(keys + j * d, q, count: d) * scale }
-        _ = softmaxInPlace(probs, count: n)
-        weightedSum(out, weights: probs, rows: values, count: n, dim: d)
+        denseAttentionRow(probs: probs, out: out, q: q, keys: keys, values: values, count: n, headDim: d)
     }
 
     /// out [d] = Σ_j probs[j] · values[positions[j]] for values indexed by position [*, d]:

@@ -1,5 +1,7 @@
 import XCTest
-@testable import AttnRuntime
+@testable import AttnRecorder
+import AttnRuntime
+import AttnTestSupport
 
 /// FrozenTop against a brute-force model: the set of frozen positions with their α. Whatever
 /// sequence of positions leaving (offer) and becoming visible again (remove), a merged top-k

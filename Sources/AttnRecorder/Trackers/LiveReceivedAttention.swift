@@ -15,6 +15,7 @@
 // is r − origin[i]. While a key is live its archive sum and count are 0 (so scans of the
 // archive see only frozen positions); `flush` writes the live state back.
 
+import AttnRuntime
 import Foundation
 
 final class LiveReceivedAttention {

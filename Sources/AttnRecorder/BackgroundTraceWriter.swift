@@ -15,7 +15,7 @@
 import AttnTrace
 import Foundation
 
-final class BackgroundTraceWriter: @unchecked Sendable {
+public final class BackgroundTraceWriter: @unchecked Sendable {
     private let writer: TraceWriter
     private let capacity: Int
     private let lock = NSCondition()
@@ -28,9 +28,9 @@ final class BackgroundTraceWriter: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     /// The writer thread's scheduling policy as it set it (SCHED_BATCH, or what it had when that
     /// failed); read it after `finish`, which waits for the thread.
-    private(set) var schedulingPolicy: Int32 = -1
+    public private(set) var schedulingPolicy: Int32 = -1
 
-    init(writer: TraceWriter, capacity: Int = 1) {
+    public init(writer: TraceWriter, capacity: Int = 1) {
         self.writer = writer; self.capacity = max(1, capacity)
         let t = Thread { [unowned self] in
             self.schedulingPolicy = Self.becomeBatchThread()
@@ -43,7 +43,7 @@ final class BackgroundTraceWriter: @unchecked Sendable {
 
     /// SCHED_BATCH in <linux/sched.h>; Glibc declares it only under _GNU_SOURCE, which Swift's
     /// Glibc module does not set.
-    static let schedBatch: Int32 = 3
+    public static let schedBatch: Int32 = 3
 
     /// Puts the calling thread under SCHED_BATCH (no privilege needed) and returns the policy it
     /// then has. A failure leaves the default policy: only the overlap with the decode suffers.
@@ -57,13 +57,13 @@ final class BackgroundTraceWriter: @unchecked Sendable {
     }
 
     /// The first write error, if any.
-    var failure: Error? { lock.lock(); defer { lock.unlock() }; return error }
+    public var failure: Error? { lock.lock(); defer { lock.unlock() }; return error }
     /// Bytes on disk so far.
-    var bytesWritten: Int { lock.lock(); defer { lock.unlock() }; return written }
+    public var bytesWritten: Int { lock.lock(); defer { lock.unlock() }; return written }
 
     /// Queues a frame (blocks while the queue is full). Returns false once the writer has failed.
     @discardableResult
-    func push(_ frame: StepFrame) -> Bool {
+    public func push(_ frame: StepFrame) -> Bool {
         lock.lock(); defer { lock.unlock() }
         while queue.count + writing >= capacity && error == nil { lock.wait() }
         guard error == nil else { return false }
@@ -73,7 +73,7 @@ final class BackgroundTraceWriter: @unchecked Sendable {
     }
 
     /// Writes what is queued, then the footer. Throws the first write error.
-    func finish() throws {
+    public func finish() throws {
         lock.lock(); closed = true; lock.broadcast(); lock.unlock()
         done.wait()
         if let error { throw error }

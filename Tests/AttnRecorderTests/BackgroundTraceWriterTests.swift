@@ -1,7 +1,7 @@
 @testable import AttnTrace
 import Foundation
 import XCTest
-@testable import attnscope
+@testable import AttnRecorder
 
 /// The background writer: its thread runs under SCHED_BATCH where the system allows it (so a push
 /// does not hand the pushing thread's core to the encode), what it is pushed reaches the file in

@@ -1,5 +1,7 @@
 import XCTest
-@testable import AttnRuntime
+@testable import AttnRecorder
+import AttnRuntime
+import AttnTestSupport
 
 /// HeadTracker (the recorder's per-head fast path) against the per-statistic functions it
 /// replaces, on seeded random runs of rows whose selections are dense and growing, a sink plus a

@@ -10,6 +10,7 @@
 // LiveReceivedAttention reads and writes directly (it needs one position's count in O(1), so it
 // first folds the difference array into the bases: `withStorage`).
 
+import AttnRuntime
 import Foundation
 
 public struct ReceivedAttention {

@@ -1,5 +1,7 @@
 import XCTest
-@testable import AttnRuntime
+@testable import AttnRecorder
+import AttnRuntime
+import AttnTestSupport
 
 /// The per-row statistics on hand-made rows.
 final class HeadStatisticsTests: XCTestCase {

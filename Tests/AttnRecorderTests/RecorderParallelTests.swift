@@ -1,8 +1,9 @@
+@testable import AttnRecorder
+import AttnRuntime
+import AttnTestSupport
 import AttnTrace
 import Foundation
 import XCTest
-@testable import AttnRuntime
-@testable import attnscope
 
 /// The recorder's decode path updates the heads of a layer in parallel on the model's pool, as
 /// side work beside the model (the default); the same recorder running the heads in a parallel
@@ -12,6 +13,7 @@ import XCTest
 /// a selecting policy (whose rows come from the selection path), with the dense shadow and row capture on (everything the per-head work writes).
 final class RecorderParallelTests: XCTestCase {
     /// Hides the recorder's batch method, so the attention call falls back to one head at a time.
+    /// Evictions are passed on too (a probe that dropped them would show in the KV residency).
     final class HeadByHead: AttentionInputObserver {
         let recorder: TraceRecorder
         init(_ recorder: TraceRecorder) { self.recorder = recorder }
@@ -20,32 +22,27 @@ final class RecorderParallelTests: XCTestCase {
                              positions: UnsafePointer<Int32>, tokens: Int) {
             recorder.attentionInputs(layer: layer, q: q, k: k, v: v, positions: positions, tokens: tokens)
         }
+        func entriesEvicted(layer: Int, kvHead: Int, positions: [Int32]) {
+            recorder.entriesEvicted(layer: layer, kvHead: kvHead, positions: positions)
+        }
     }
 
     enum Delivery { case side, batch, headByHead }
 
     func record(policy spec: String, delivery: Delivery, gguf: GGUFFile, prompt: [Int32], steps: Int) throws -> [StepFrame] {
         let model = try Transformer(gguf: gguf, contextLength: prompt.count + steps + 1, threads: 2)
-        let policy = try PolicyRegistry.make(spec)
-        policy.reset(layers: model.config.blockCount, shape: model.attention.shape)
-        model.attention.policy = policy
-        let recorder = TraceRecorder(config: model.config, capacity: model.contextLength,
-                                     options: .init(capture: .full, denseShadow: true, topSinkInterval: 3, parallelMinKeys: 0,
-                                                    sideWork: delivery == .side, sideItemDelayNanos: 400_000))
-        switch delivery {
-        case .side, .batch: model.attention.probe = recorder
-        case .headByHead: model.attention.probe = HeadByHead(recorder)
-        }
+        let session = try RecordingSession(
+            model: model, policy: try PolicyRegistry.make(spec),
+            options: .init(capture: .full, denseShadow: true, topSinkInterval: 3, parallelMinKeys: 0,
+                           sideWork: delivery == .side, sideItemDelayNanos: 400_000))
+        let recorder = session.recorder
+        if delivery == .headByHead { model.attention.probe = HeadByHead(recorder) }
         var frames: [StepFrame] = []
         var input = prompt
-        for step in 0..<steps {
-            recorder.beginStep(index: step, phase: step == 0 ? .prefill : .decode, position: model.cache.nextPosition,
-                               queryCount: input.count)
-            let next = Int32(Sampler.argmax(model.forward(tokens: input)))
-            frames.append(recorder.finishStep(wallNanos: 0, stepEnd: 0, attentionNanos: Array(repeating: 0, count: model.config.blockCount),
-                                              emitted: TokenInfo(id: next, text: ""), cache: model.cache,
-                                              evicted: model.attention.evictedPositions))
-            input = [next]
+        for _ in 0..<steps {
+            let recorded = session.step(input, next: { Int32(Sampler.argmax($0)) }, describe: { TokenInfo(id: $0, text: "") })
+            frames.append(recorded.frame)
+            input = [recorded.next]
         }
         // the pool ran every decode layer call's heads (as side work or in a loop), head by head never
         XCTAssertEqual(recorder.parallelBatches, delivery == .headByHead ? 0 : (steps - 1) * model.config.blockCount, spec)
