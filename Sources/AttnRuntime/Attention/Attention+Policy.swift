@@ -15,13 +15,13 @@ final class PolicyProbeTee: AttentionProbe {
     var policy: AttentionPolicy?
     var probe: AttentionProbe?
 
-    func attentionComputed(_ rows: AttentionRows) {
+    func attentionComputed(_ rows: HeadProbabilityRows) {
         policy?.observe(rows)
         probe?.attentionComputed(rows)
     }
 
     /// The policy observes the heads one by one on this thread; the probe gets the whole batch.
-    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool) {
+    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<HeadProbabilityRows>, pool: WorkerPool) {
         if let policy { for rows in heads { policy.observe(rows) } }
         probe?.attentionComputed(layer: layer, heads: heads, pool: pool)
     }

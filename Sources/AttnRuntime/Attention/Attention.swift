@@ -52,7 +52,7 @@ public final class Attention: @unchecked Sendable {
     private let blockScores: UnsafeMutablePointer<Float>   // [threads, blockRows, capacity]
     private var probeRows: UnsafeMutablePointer<Float>?     // [H, T, n] row path with a probe
     private var probeRowCapacity = 0
-    private var rowBatch: [AttentionRows] = []              // [H] the row path's batch for the probe
+    private var rowBatch: [HeadProbabilityRows] = []              // [H] the row path's batch for the probe
     private var rowBatchVisible: [Int] = []                 // [H, T] visible counts per head and row
     private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
     lazy var selectionScratch = SelectionScratch(shape: shape, capacity: capacity)   // Attention+Selection.swift
@@ -237,7 +237,7 @@ public final class Attention: @unchecked Sendable {
                     let headVisible = shift == 0 ? nil : (firstRow ..< firstRow + rowCount).map { vis[$0] - shift }
                     let probs = rowsOf(head)
                     let deliver = { (v: UnsafeBufferPointer<Int>) in
-                        probe.attentionComputed(AttentionRows(
+                        probe.attentionComputed(HeadProbabilityRows(
                             layer: layer, head: head, kvHead: g,
                             queryPositions: UnsafeBufferPointer(rebasing: qp[firstRow ..< firstRow + rowCount]),
                             keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: ng),
@@ -258,7 +258,7 @@ extension Attention {
     /// The row path's delivery: every head's rows [T, n] at once (head h's at rows + h·headStride),
     /// so that the probe can spread per-head work over the pool. entropies: [H] each head's row
     /// entropy from the kernel (T = 1), or nil. chunkScales: the rows are unscaled, head h's
-    /// factors at factors + h·stride (`AttentionRows.pendingScale`).
+    /// factors at factors + h·stride (`HeadProbabilityRows.pendingScale`).
     fileprivate func deliverRowBatch(probe: AttentionProbe, layer: Int, cache: KVCache,
                                      rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int, headStride: Int,
                                      entropies: UnsafeMutablePointer<Float>? = nil,
@@ -273,7 +273,7 @@ extension Attention {
                     let ng = cache.count(layer: layer, kvHead: g)
                     // row i of this head sees its stream's first ng − (T−1−i) entries
                     for i in 0..<t { vis[head * t + i] = ng - (t - 1 - i) }
-                    rowBatch.append(AttentionRows(
+                    rowBatch.append(HeadProbabilityRows(
                         layer: layer, head: head, kvHead: g, queryPositions: qp,
                         keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: min(n, ng)),
                         probabilities: rows + head * headStride, rowStride: n,

@@ -54,7 +54,7 @@ public protocol AttentionPolicy: AnyObject {
     /// q: [H·d] the query after RoPE. Calls with several query rows (prefill) are always dense.
     func select(layer: Int, query q: UnsafePointer<Float>, cache: KVCache, into selection: inout [[Int]]) -> Bool
     /// Probabilities of one head over a block of this call's query rows.
-    func observe(_ rows: AttentionRows)
+    func observe(_ rows: HeadProbabilityRows)
     /// After attention for `layer`: stream indices to evict, per KV head ([G] arrays; empty = none).
     /// The policy compacts its own per-entry state to match before returning.
     func endCall(layer: Int, queryCount: Int, cache: KVCache) -> [[Int]]
@@ -71,7 +71,7 @@ extension AttentionPolicy {
     public func select(layer: Int, query q: UnsafePointer<Float>, cache: KVCache, into selection: inout [[Int]]) -> Bool {
         false
     }
-    public func observe(_ rows: AttentionRows) {}
+    public func observe(_ rows: HeadProbabilityRows) {}
     public func nativeWindowRemoved(layer: Int, kvHead g: Int, oldest count: Int) {}
     /// `name` or `name:k=v,...` as it would be typed on the command line.
     public var specDescription: String {
