@@ -40,6 +40,9 @@ public final class Attention: @unchecked Sendable {
     /// Per layer: the model's native sliding window (nil or absent: the layer sees every earlier
     /// position). Attention+Window.swift.
     public var layerWindows: [Int?] = []
+    /// false: windowed layers keep every entry and mask by position instead (the reference the
+    /// dropping path is tested against; every call of a windowed layer then takes the matrix path).
+    public var dropsBehindWindow = true
     /// Calls with at least this many query rows use the blocked sgemm path.
     public var matrixPathMinRows = 8
     /// Query rows per sgemm block in the matrix path.
@@ -85,7 +88,7 @@ public final class Attention: @unchecked Sendable {
         defer { endPolicyCall(tokens: t, layer: layer, cache: cache) }
         // A windowed call of several rows needs each row's window start: the matrix path has it.
         // A windowed decode row sees its whole stream (dropBehindWindow left window − 1 entries).
-        if t >= matrixPathMinRows || (window != nil && t > 1) {
+        if t >= matrixPathMinRows || (window != nil && (t > 1 || !dropsBehindWindow)) {
             forwardMatrix(out: out, q: q, tokens: t, layer: layer, cache: cache, window: window)
         } else if t == 1 && policySelects(q: q, layer: layer, cache: cache) {
             forwardSelected(out: out, q: q, position: positions[0], layer: layer, cache: cache)

@@ -110,6 +110,45 @@ final class Gemma3ReferenceTests: XCTestCase {
         XCTAssertEqual(m.cache.totalEntries - bytes0, globals * greedy.count, "only the global layers' KV grows")
     }
 
+    /// The windowed layers' dropping cache against the reference that keeps every entry and masks
+    /// by position (`dropsBehindWindow = false`): 1,052 tokens in calls of 600, 300, 64, 5 and 3
+    /// rows and 80 single tokens, so the window wraps twice and a stream moves back to slot 0.
+    /// Logits agree to f32 rounding; a windowed stream holds ≤ 512 entries and never reaches past
+    /// slot 1.25·511 + the call's rows, while the reference's windowed streams hold every position.
+    func testDroppingWindowMatchesKeepingEveryEntry() throws {
+        let gguf = try Gemma3Model.gguf()
+        let dropping = try Transformer(gguf: gguf, contextLength: 1100, threads: 2)
+        let keeping = try Transformer(gguf: gguf, contextLength: 1100, threads: 2)
+        keeping.attention.dropsBehindWindow = false
+        let tok = try loadTokenizer(gguf: gguf)
+        let text = try String(contentsOf: Fixtures.directory.appendingPathComponent("english-prose.txt"), encoding: .utf8)
+        let prose = tok.encode(text, addBOS: false, allowSpecial: false)
+        let ids = [Int32(tok.bosID)] + prose + prose
+        let calls = [600] + Array(repeating: 1, count: 30) + [5, 300] + Array(repeating: 1, count: 30) + [64, 3]
+            + Array(repeating: 1, count: 20)
+        var at = 0, worst = Deviation(), sawMoveBack = false
+        let windowed = dropping.config.layerWindows.indices.filter { dropping.config.layerWindows[$0] != nil }
+        for t in calls {
+            let chunk = Array(ids[at ..< at + t])
+            let basesBefore = windowed.map { dropping.cache.base(layer: $0, kvHead: 0) }
+            let a = dropping.forward(tokens: chunk, logits: .from(max(0, t - 2)))
+            let b = keeping.forward(tokens: chunk, logits: .from(max(0, t - 2)))
+            worst.add(a, b)
+            at += t
+            for (i, l) in windowed.enumerated() {
+                let n = dropping.cache.count(layer: l, kvHead: 0), base = dropping.cache.base(layer: l, kvHead: 0)
+                XCTAssertEqual(n, min(at, 511), "layer \(l) at \(at): entries")
+                XCTAssertLessThanOrEqual(4 * (base + n), 5 * 511 + 4 * t, "layer \(l) at \(at): slots touched")
+                if base < basesBefore[i] { sawMoveBack = true }
+                XCTAssertEqual(keeping.cache.count(layer: l, kvHead: 0), at, "the reference keeps every entry")
+            }
+        }
+        XCTAssertGreaterThan(at, 1024)
+        XCTAssertTrue(sawMoveBack, "a windowed stream moved back to slot 0")
+        assertBelow(worst, 2e-3, "logits, dropping vs keeping")
+        print("dropping vs keeping every entry over \(at) tokens: \(worst)")
+    }
+
     func testPerplexityWithinOnePercent() throws {
         let m = try model()
         let ref = try reference()["perplexity"] as! [String: Any]
