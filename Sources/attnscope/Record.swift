@@ -35,6 +35,7 @@ struct Record: ParsableCommand {
     @Flag(name: .customLong("ignore-eos"), help: "Generate exactly -n tokens, past end-of-sequence / end-of-turn tokens (fixed-length profiling).")
     var ignoreEOS = false
     @Option(help: "Attention policy: NAME or NAME:key=value,... (\(PolicyRegistry.names.joined(separator: ", ")); listed below)") var policy: String = "dense"
+    @Option(help: "Layer map file (JSON): a policy per layer range for one model shape (docs/policies.md).") var policyFile: String?
     @Option(help: "Capture level: metrics, selections, rows or full.") var capture: String = "metrics"
     @Option(name: .customLong("row-interval"), help: "Capture decode rows every K steps (capture ≥ rows).")
     var rowInterval: Int = 16
@@ -64,8 +65,8 @@ struct Record: ParsableCommand {
         let sampling = SamplerSettings(temperature: temperature, seed: seed)
         if let problem = sampling.problem { throw CLIError("--temperature \(temperature)", problem) }
         let raw = try promptText()
-        let policyObject: AttentionPolicy
-        do { policyObject = try PolicyRegistry.make(policy) } catch { throw CLIError("--policy \(policy)", error) }
+        let choice = try PolicyChoice(spec: policy, file: policyFile)
+        let policyObject = choice.policy
         try modelOptions.checkThreads()
 
         let path = try modelOptions.resolvedPath()
@@ -92,7 +93,7 @@ struct Record: ParsableCommand {
         let c = model.config
         let recorder = TraceRecorder(config: c, capacity: model.contextLength,
                                      options: .init(capture: level, rowInterval: rowInterval, denseShadow: !noDenseShadow))
-        do { try policyObject.check(layers: c.blockCount, shape: model.attention.shape) } catch { throw CLIError("--policy \(policy)", error) }
+        try choice.check(layers: c.blockCount, shape: model.attention.shape)
         policyObject.reset(layers: c.blockCount, shape: model.attention.shape)
         model.attention.policy = policyObject
         model.attention.probe = recorder
