@@ -14,6 +14,7 @@ struct AttnScope: ParsableCommand {
             Generate.self,
             Perplexity.self,
             Calibrate.self,
+            Sweep.self,
             // reading traces
             View.self,
             Render.self,
