@@ -142,12 +142,17 @@ struct SweepRow {
 
     /// The terminal summary: one line per row.
     static func table(_ rows: [SweepRow]) -> String {
-        var out = String(format: "%-44@ %7@ %10@ %9@ %10@ %9@ %12@\n", "spec" as NSString, "budget" as NSString, "PPL" as NSString,
-                         "ΔPPL" as NSString, "KV MB" as NSString, "tok/s" as NSString, "attn ms/l/t" as NSString)
+        let width = max(4, rows.map(\.spec.count).max() ?? 0)
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        func right(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+        var out = pad("spec", width) + " " + [("budget", 7), ("PPL", 10), ("ΔPPL", 9), ("KV MB", 9), ("tok/s", 8), ("attn ms/l/t", 12)]
+            .map { right($0.0, $0.1) }.joined(separator: " ") + "\n"
         for r in rows {
-            out += String(format: "%-44@ %7d %10.4f %+9.4f %10.2f %9.1f %12.4f\n", r.spec as NSString, r.budget, r.measured.perplexity,
-                          r.measured.perplexity - r.dense.perplexity, Double(r.measured.kvBytes) / 1e6, r.measured.tokensPerSecond,
-                          r.measured.attentionMsPerLayerToken)
+            out += pad(r.spec, width) + " " + right("\(r.budget)", 7) + " " + right(String(format: "%.4f", r.measured.perplexity), 10)
+                + " " + right(String(format: "%+.4f", r.measured.perplexity - r.dense.perplexity), 9)
+                + " " + right(String(format: "%.2f", Double(r.measured.kvBytes) / 1e6), 9)
+                + " " + right(String(format: "%.1f", r.measured.tokensPerSecond), 8)
+                + " " + right(String(format: "%.4f", r.measured.attentionMsPerLayerToken), 12) + "\n"
         }
         return out
     }

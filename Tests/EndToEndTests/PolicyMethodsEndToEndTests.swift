@@ -73,5 +73,10 @@ final class PolicyMethodsEndToEndTests: XCTestCase {
         let blocks = (0...qb).filter { j in j < 1 || qb - j < 2 || ((qb - j) & (qb - j - 1)) == 0 }
         let expected = blocks.reduce(0) { $0 + min(4, n - 4 * $1) }
         XCTAssertTrue(try power.metrics(step: 1).allSatisfy { $0.selected == expected && $0.visibleKV == n })
+        // DELTA: layers 1 and 14 are Δ-layers; the others attend to 3 planned pages + the newest page
+        let delta = try record(["--policy", "delta:full_layers=0-1+14,page=4,pages=4,recent=1"], "delta.atrace", n: 2)
+        for m in try delta.metrics(step: 1) {
+            XCTAssertEqual(m.selected, [0, 1, 14].contains(m.layer) ? n : 12 + (n - 1) % 4 + 1, "L\(m.layer) H\(m.head)")
+        }
     }
 }

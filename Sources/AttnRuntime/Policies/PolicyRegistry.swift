@@ -118,6 +118,13 @@ public enum PolicyRegistry {
             parameters: [PolicyParameter("beta", .float(0...1), default: "0.4"),
                          PolicyParameter("threshold", .float(0...1), default: "0.1"),
                          PolicyParameter("heads", .heads, default: "all")]) { p, _ in try ACTPolicy(&p) },
+        PolicyDescriptor(
+            name: "delta", mode: .selects,
+            summary: "DELTA: full layers; Δ-layers plan pages the sparse layers share",
+            parameters: [PolicyParameter("full_layers", .heads, default: "0-2+14+22"),
+                         PolicyParameter("page", .int(1...4096), default: "16"),
+                         PolicyParameter("pages", .int(1...1_000_000), default: "64"),
+                         PolicyParameter("recent", .int(0...1_000_000), default: "8")]) { p, _ in try DeltaPolicy(&p) },
     ]
 
     public static var names: [String] { all.map(\.name) }
