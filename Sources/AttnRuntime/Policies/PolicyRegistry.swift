@@ -119,6 +119,14 @@ public enum PolicyRegistry {
                          PolicyParameter("threshold", .float(0...1), default: "0.1"),
                          PolicyParameter("heads", .heads, default: "all")]) { p, _ in try ACTPolicy(&p) },
         PolicyDescriptor(
+            name: "moa", mode: .selects, summary: "MoA: per head a sink + a band of alpha + beta·N recent entries",
+            parameters: [PolicyParameter("sink", .int(0...1_000_000), default: "64"),
+                         PolicyParameter("alpha", .float(-1_000_000...1_000_000), default: "64.0"),
+                         PolicyParameter("beta", .float(0...1), default: "0.25"),
+                         PolicyParameter("spans", .path, default: "none")]) { p, load in
+                try MoAPolicy(&p, loadFile: load)
+            },
+        PolicyDescriptor(
             name: "delta", mode: .selects,
             summary: "DELTA: full layers; Δ-layers plan pages the sparse layers share",
             parameters: [PolicyParameter("full_layers", .heads, default: "0-2+14+22"),
