@@ -1,6 +1,7 @@
 import XCTest
 import AttnTrace
 @testable import AttnAnalysis
+import AttnTraceTestSupport
 
 final class StatsTests: XCTestCase {
     /// 1 layer, 2 heads, 1 KV head, 6 prompt tokens, 5 steps with known values.
@@ -44,7 +45,11 @@ final class StatsTests: XCTestCase {
         let recall0 = try XCTUnwrap(st.heads[0].metrics["recall"])
         XCTAssertEqual(recall0.count, 0)                   // all NaN: unknown, not zero
         XCTAssertTrue(recall0.mean.isNaN)
-        XCTAssertEqual(st.heads[1].metrics["sparsity"]?.mean ?? 0, 0.5, accuracy: 1e-6)
+        XCTAssertEqual(st.heads[1].metrics["selected_sparsity"]?.mean ?? 0, 0.5, accuracy: 1e-6)
+        // sparsity is relative to the context: 5 selected of 6, 7, 8, 9, 10 positions seen
+        let contexts = [6.0, 7, 8, 9, 10]
+        XCTAssertEqual(st.heads[1].metrics["sparsity"]?.mean ?? 0,
+                       contexts.map { 1 - 5 / $0 }.reduce(0, +) / 5, accuracy: 1e-6)
         XCTAssertEqual(st.run.means["recall"] ?? 0, 0.5, accuracy: 1e-6)   // only head 1 is known
     }
 
@@ -70,7 +75,7 @@ final class StatsTests: XCTestCase {
     }
 
     func testPercentilesAgainstSortedDefinition() {
-        var rng = SeededRNG(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         for trial in 0..<50 {
             let n = Int.random(in: 1...40, using: &rng)
             let xs = (0..<n).map { _ in Float.random(in: -5...5, using: &rng) }

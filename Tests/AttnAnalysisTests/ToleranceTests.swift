@@ -1,3 +1,4 @@
+import AttnTrace
 import XCTest
 @testable import AttnAnalysis
 
@@ -9,7 +10,7 @@ final class ToleranceTests: XCTestCase {
         try t.apply(line: "recall rel=0.2 abs=inf")
         XCTAssertEqual(t[.recall], Tolerance(abs: .infinity, rel: 0.2))
         try t.apply(line: "all abs=1")
-        XCTAssertTrue(DiffMetric.allCases.allSatisfy { t[$0].abs == 1 })
+        XCTAssertTrue(Metric.allCases.allSatisfy { t[$0].abs == 1 })
     }
 
     func testFileWithCommentsAndBlankLines() throws {
@@ -44,9 +45,34 @@ final class ToleranceTests: XCTestCase {
     }
 }
 
-final class DiffMetricTests: XCTestCase {
-    func testIndexIsPositionInAllCases() {
-        for (i, m) in DiffMetric.allCases.enumerated() { XCTAssertEqual(m.index, i, "\(m)") }
+/// The metric catalogue and the lists read from it.
+final class MetricCatalogueTests: XCTestCase {
+    func testEntriesAreInMetricOrderWithDistinctNames() {
+        for (i, m) in Metric.allCases.enumerated() { XCTAssertEqual(m.rawValue, i, "\(m)"); XCTAssertEqual(m.info.metric, m) }
+        XCTAssertEqual(Set(Metric.allCases.map(\.name)).count, Metric.allCases.count)
+        for m in Metric.allCases { XCTAssertEqual(Metric(name: m.name), m) }
+        XCTAssertNil(Metric(name: "no_such_metric"))
+    }
+
+    func testListsComeFromTheCatalogue() {
+        // Every per-head value is an export column, in catalogue order, and a tolerance name.
+        let columns = MetricTable.columns
+        let positions = Metric.headValues.map { columns.firstIndex(of: $0.name) }
+        XCTAssertFalse(positions.contains(nil))
+        XCTAssertEqual(positions.map { $0! }, positions.map { $0! }.sorted())
+        for m in Metric.kvValues { XCTAssertTrue(columns.contains(m.name), m.name) }
+        for m in Metric.allCases { XCTAssertEqual(ToleranceSet.defaults[m], m.info.tolerance, m.name) }
+        // Stats summarises the per-head values that are not counts.
+        XCTAssertFalse(Metric.summarisedPerHead.contains(.visibleKV))
+        XCTAssertTrue(Metric.summarisedPerHead.contains(.outputError))
+        XCTAssertTrue(Metric.overview.contains(.kvBytes))
+    }
+
+    func testMetricsEncodeByName() throws {
+        let data = try JSONEncoder().encode([Metric.sinkMass4, .kvBytes])
+        XCTAssertEqual(String(decoding: data, as: UTF8.self), #"["sink_mass_4","kv_bytes"]"#)
+        XCTAssertEqual(try JSONDecoder().decode([Metric].self, from: data), [.sinkMass4, .kvBytes])
+        XCTAssertThrowsError(try JSONDecoder().decode([Metric].self, from: Data(#"["nope"]"#.utf8)))
     }
 }
 

@@ -131,8 +131,8 @@ final class AppNavigationTests: XCTestCase {
     func testTableMovesFollowSortedOrder() {
         let a = makeApp()
         a.apply(.show(.heads))
-        for _ in 0..<7 { a.apply(.sortNext) }
-        XCTAssertEqual(a.state.table.sortColumn, .sink4)
+        for _ in 0..<8 { a.apply(.sortNext) }   // L, H, class, visKV, sel, sparse, selSp, sink1, sink4
+        XCTAssertEqual(a.state.table.sortColumn, .metric(.sinkMass4))
         a.apply(.sortReverse)
         a.apply(.top)
         let rows = a.tableRows()
@@ -178,8 +178,11 @@ final class AppNavigationTests: XCTestCase {
         let a = App(trace: TinyTrace.source(), other: TinyTrace.source(jitter: 0.1))
         a.apply(.show(.compare))
         let rows = DiffRow.rows(a: a.trace, b: a.other!, step: 0)
-        XCTAssertEqual(rows.first?.head, 3, "jitter grows with the head index, so head 3 differs most")
-        XCTAssertEqual(rows.map(\.score), rows.map(\.score).sorted(by: >))
+        XCTAssertEqual(rows.map(\.excess), rows.map(\.excess).sorted(by: >))
+        XCTAssertTrue(rows.allSatisfy { $0.excess > 1 && !$0.differences.isEmpty }, "only heads beyond tolerance")
+        // The same trace twice: nothing beyond tolerance.
+        let same = App(trace: TinyTrace.source(), other: TinyTrace.source())
+        XCTAssertEqual(DiffRow.rows(a: same.trace, b: same.other!, step: 0), [])
     }
 
     func testHeatmapZoomPanKeepsInsideData() {
@@ -216,9 +219,9 @@ final class PureLogicTests: XCTestCase {
         let rows = [row(0, 0, sink4: 0.5, recall: .nan, cls: "sink"), row(0, 1, sink4: 0.9, recall: 0.2, cls: "local"),
                     row(1, 0, sink4: 0.5, recall: 0.9, cls: "diffuse")]
         var q = HeadTableQuery()
-        q.sortColumn = .sink4; q.descending = true
+        q.sortColumn = .metric(.sinkMass4); q.descending = true
         XCTAssertEqual(q.apply(rows).map { [$0.layer, $0.head] }, [[0, 1], [0, 0], [1, 0]])
-        q.sortColumn = .recall; q.descending = false
+        q.sortColumn = .metric(.recall); q.descending = false
         XCTAssertEqual(q.apply(rows).map { [$0.layer, $0.head] }, [[0, 1], [1, 0], [0, 0]])
         q.descending = true
         XCTAssertEqual(q.apply(rows).map { [$0.layer, $0.head] }, [[1, 0], [0, 1], [0, 0]])

@@ -98,7 +98,7 @@ final class EndToEndTmuxTests: XCTestCase {
         try keys("v"); try waitFor("prefill query × key", "heatmap prefill")
         try keys("i", "l", "f", "s"); try waitFor("· linear", "heatmap scale")
         try keys("3"); try waitFor("sorted by L", "head table")
-        try keys("s", "s", "s", "s", "s", "s", "s", "r"); try waitFor("sorted by sink4 ▼", "table sort")
+        try keys("s", "s", "s", "s", "s", "s", "s", "s", "r"); try waitFor("sorted by sink4 ▼", "table sort")
         try keys("/", "c", "l", "a", "s", "s", "=", "s", "i", "n", "k", "Enter")
         try waitFor("filter: class=sink", "table filter")
         try keys("4"); try waitFor("latency", "timeline")

@@ -17,7 +17,7 @@ final class ViewSnapshotTests: XCTestCase {
 
     func testOverviewOtherMetric() {
         let a = app(.overview)
-        a.apply(.cycleMetric(1)); a.apply(.cycleMetric(1))   // sparsity
+        a.apply(.cycleMetric(-1)); a.apply(.cycleMetric(-1))   // sink4 → sink1 → sparsity
         assertSnapshot(snapshotText(render(a)), named: "overview-sparsity")
     }
 

@@ -3,6 +3,7 @@ import AttnTestSupport
 import AttnTrace
 import Foundation
 import XCTest
+import AttnTraceTestSupport
 
 /// The README's promise, command by command: every bad input (a file, a flag, a value) exits with
 /// status 2 and a message on stderr that names the input. One row per command × bad input; the
@@ -33,7 +34,7 @@ final class BadInputTests: XCTestCase {
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-bad-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try SampleTraces(shape: .tiny, seed: 1).write(to: good)
+        try SyntheticTrace(shape: .tiny, seed: 1).write(to: good)
         var rng = SeededGenerator(seed: 5)
         FileManager.default.createFile(atPath: garbage, contents: Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }))
         FileManager.default.createFile(atPath: empty, contents: Data())
@@ -127,6 +128,16 @@ final class BadInputTests: XCTestCase {
             Case(args: ["bench-diff", "--megabytes", "0"], names: ["--megabytes"]),
             Case(args: ["bench-view", "--trace", missing], names: [missing]),
             Case(args: ["bench-view", "--trace", garbage], names: [garbage]),
+            Case(args: ["bench", "runtime", "--contexts", "128,x"], names: ["--contexts", "128,x"]),
+            Case(args: ["bench", "record", "--contexts", "8"], names: ["--contexts"]),
+            Case(args: ["bench", "probe", "--shapes", "dense,sparse"], names: ["--shapes", "dense,sparse"]),
+            Case(args: ["bench", "trace", "--encode-cases", "1,4"], names: ["--encode-cases", "1,4"]),
+            Case(args: ["bench", "diff", "--content", "everything"], names: ["--content", "everything"]),
+            Case(args: ["bench", "view", "--size", "10x4"], names: ["--size", "10x4"]),
+            Case(args: ["bench", "frobnicate"], names: ["frobnicate"]),
+            // typed options of the trace commands
+            Case(args: ["view", good, "--view", "graph"], names: ["--view", "graph"]),
+            Case(args: ["render", good, "--format", "gif", "--out", out], names: ["--format", "gif"]),
         ]
     }
 
@@ -141,6 +152,22 @@ final class BadInputTests: XCTestCase {
         XCTAssertFalse(r.err.contains("Fatal error"), "\(what): \(r.err)", file: file, line: line)
         if c.writesNothing {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(what) wrote \(out)", file: file, line: line)
+        }
+    }
+
+    /// A benchmark's message names it by the words that run it, under its old name too; plain
+    /// `bench` is `bench runtime`.
+    func testBenchErrorsNameTheSubcommand() throws {
+        let binary = try AttnscopeBinary.require()
+        for (args, line) in [(["bench", "trace", "--size-mb", "0"], "attnscope bench trace: --size-mb 0: must be in 1...65536"),
+                             (["bench-trace", "--size-mb", "0"], "attnscope bench trace: --size-mb 0: must be in 1...65536"),
+                             (["bench", "--prefill", "0"], "attnscope bench runtime: --prefill 0: must be ≥ 1"),
+                             (["bench", "view", "--size", "10x4"],
+                              "attnscope bench view: --size 10x4: expected WxH of at least 20x8, e.g. 200x60"),
+                             (["view", good, "--color", "bogus"], "attnscope view: --color bogus: expected auto, truecolor, 256, 16 or mono")] {
+            let r = try runProcess(binary, args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.err)")
+            XCTAssertEqual(r.err, line + "\n", "\(args)")
         }
     }
 

@@ -38,7 +38,7 @@ final class QuestEndToEndTests: XCTestCase {
                 }
                 // 3 whole pages of 4 plus the current, partial page
                 XCTAssertEqual(m.selected, 12 + (n - 1) % 4 + 1, "step \(step) L\(m.layer) H\(m.head)")
-                XCTAssertGreaterThan(m.sparsity, 0.5)
+                XCTAssertGreaterThan(m.selectedSparsity, 0.5)
                 XCTAssertTrue(m.recall > 0 && m.recall <= 1.0001, "recall \(m.recall)")
                 questRecall.append(m.recall)
                 let sel = try XCTUnwrap(q.selection(step: step, layer: m.layer, head: m.head))

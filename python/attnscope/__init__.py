@@ -20,7 +20,7 @@ from .reader import TraceReader, TraceStatus, open_trace
 from .writer import TraceWriter
 
 __version__ = "0.1.0"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 __all__ = [
     "TraceReader", "TraceStatus", "open_trace", "TraceWriter", "TraceError", "NotATraceError", "UnsupportedVersionError", "CorruptTraceError",

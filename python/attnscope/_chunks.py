@@ -16,7 +16,7 @@ from .records import RunHeader, TraceSummary
 
 
 def read_file_header(b, path: str):
-    """(header, chunks_start, unknown record count)."""
+    """(header, chunks_start, unknown record count, format version)."""
     size = len(b)
     for i in range(min(size, len(F.MAGIC))):
         if b[i] != F.MAGIC[i]:
@@ -24,7 +24,7 @@ def read_file_header(b, path: str):
     if size < F.FILE_HEADER_FIXED_SIZE:
         raise E.truncated_header(path, size, F.FILE_HEADER_FIXED_SIZE, size)
     version, length, stored = struct.unpack_from("<III", b, 8)
-    if version != F.VERSION:
+    if version not in F.READABLE_VERSIONS:
         raise E.unsupported_version(path, 8, version)
     if length > F.MAX_HEADER_BYTES:
         raise E.header_too_large(path, 12, length)
@@ -40,12 +40,12 @@ def read_file_header(b, path: str):
     while not p.at_end:
         tag, body, _ = p.record()
         if tag == F.RUN_HEADER and header is None:
-            header = D.run_header(body)
+            header = D.run_header(body, version)
         elif tag not in F.KIND_NAMES:
             unknown += 1
     if header is None:
         raise E.missing_record(path, at, "run header")
-    return header, at + length, unknown
+    return header, at + length, unknown, version
 
 
 @dataclass

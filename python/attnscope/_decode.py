@@ -26,7 +26,8 @@ def _key_values(r: ByteReader, field: str):
     return [(r.string(field + " key"), r.string(field + " value")) for _ in range(n)]
 
 
-def run_header(r: ByteReader) -> RunHeader:
+def run_header(r: ByteReader, version: int = F.VERSION) -> RunHeader:
+    """A run header as written by format `version` (1 has no layer windows)."""
     producer = r.string("producer")
     created = r.zigzag("created")
     name, arch = r.string("model name"), r.string("architecture")
@@ -58,6 +59,11 @@ def run_header(r: ByteReader) -> RunHeader:
             raise r.error(E.invalid_value, "token id", str(tid))
         tokens.append(TokenInfo(tid, r.string("token text")))
     extra = _key_values(r, "extra")
+    if version >= 2:
+        n = r.count("layer window count", F.MAX_LAYERS)
+        if n not in (0, layers):
+            raise r.error(E.invalid_value, "layer window count", f"{n} for {layers} layers")
+        model.layer_windows = [r.count("layer window", F.MAX_POSITION) for _ in range(n)]
     return RunHeader(producer, created, model, PolicyInfo(policy_name, PolicyMode(mode), params),
                      CaptureLevel(capture), row_interval, prompt, tokens, extra)
 

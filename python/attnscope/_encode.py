@@ -34,6 +34,12 @@ def shape_problem(m) -> Optional[str]:
     for name, v in (("head dim", m.head_dim), ("context length", m.context_length), ("vocab size", m.vocab_size)):
         if v < 0 or v > F.MAX_POSITION:
             return f"{name} {v} out of range"
+    windows = list(getattr(m, "layer_windows", []))
+    if windows and len(windows) != m.layers:
+        return f"{len(windows)} layer windows for {m.layers} layers"
+    for w in windows:
+        if w < 0 or w > F.MAX_POSITION:
+            return f"layer window {w} out of range"
     return None
 
 
@@ -102,6 +108,9 @@ def run_header_body(h: RunHeader) -> bytes:
     for t in h.prompt_tokens:
         put_zigzag(w, int(t.id)); put_string(w, t.text)
     _key_values(w, h.extra)
+    put_varint(w, len(m.layer_windows))   # version 2: the layers' native windows (0 = not recorded)
+    for window in m.layer_windows:
+        put_varint(w, window)
     return bytes(w)
 
 

@@ -1,9 +1,10 @@
-"""The constants of the .atrace format, version 1 (docs/trace-format.md; Sources/AttnTrace/Format.swift)."""
+"""The constants of the .atrace format, version 2 (docs/trace-format.md; Sources/AttnTrace/Format.swift)."""
 
 MAGIC = bytes([0x89, 0x41, 0x54, 0x52, 0x43, 0x0D, 0x0A, 0x1A])
 SYNC = bytes([0xA7, 0x5C, 0xE3, 0x1F, 0x8B, 0xD2, 0x46, 0xF9])
 END_MAGIC = b"ATRCEND\n"
-VERSION = 1
+VERSION = 2                  # written; version 2 added the layers' native attention windows
+READABLE_VERSIONS = (1, 2)   # read
 
 FILE_HEADER_FIXED_SIZE = 20
 CHUNK_HEADER_SIZE = 20

@@ -48,7 +48,7 @@ def _key_values(kvs) -> str:
 def lines(r: TraceReader, include_rows: bool = True, errors: Optional[List[E.TraceError]] = None) -> Iterator[str]:
     """The dump, one line at a time (no newlines). A step that cannot be read becomes a
     `step N error="…"` line (its error appended to `errors` when given) and the dump goes on."""
-    yield f"# attnscope trace dump, format version {F.VERSION}"
+    yield f"# attnscope trace dump, format version {r.format_version}"
     if r.status.finalized:
         yield f"file status=finalized steps={r.step_count} bytes={r.file_size}"
     else:
@@ -58,7 +58,8 @@ def lines(r: TraceReader, include_rows: bool = True, errors: Optional[List[E.Tra
     yield f"header producer={quote(h.producer)} created={h.created_unix_seconds}"
     m = h.model
     yield (f"model name={quote(m.name)} architecture={quote(m.architecture)} layers={m.layers} heads={m.heads} "
-           f"kv_heads={m.kv_heads} head_dim={m.head_dim} context={m.context_length} vocab={m.vocab_size}")
+           f"kv_heads={m.kv_heads} head_dim={m.head_dim} context={m.context_length} vocab={m.vocab_size}"
+           + (" windows=" + ",".join(str(w) for w in m.layer_windows) if m.layer_windows else ""))
     yield f"policy name={quote(h.policy.name)} mode={h.policy.mode.label}" + _key_values(h.policy.parameters)
     yield f"capture level={h.capture.label} row_interval={h.row_interval}"
     yield f"prompt {quote(h.prompt)}"

@@ -85,7 +85,7 @@ def wrong_magic(path, offset):
 
 def unsupported_version(path, offset, v):
     return UnsupportedVersionError(path, offset, "unsupportedVersion",
-                                   f"unsupported trace format version {v} (this reader reads version {F.VERSION})")
+                                   f"unsupported trace format version {v} (this reader reads versions {F.READABLE_VERSIONS[0]} to {F.READABLE_VERSIONS[-1]})")
 
 
 def truncated_header(path, offset, needed, available):

@@ -74,7 +74,7 @@ class TraceReader:
                 self._mm = data
         self._b = data
         self.header: RunHeader
-        self.header, self._chunks_start, unknown = read_file_header(data, self.path)
+        self.header, self._chunks_start, unknown, self.format_version = read_file_header(data, self.path)
         self.unknown_record_count = unknown   # records of kinds this reader does not know, in the parts read
         self.stored_summary: Optional[TraceSummary] = None
         try:

@@ -67,6 +67,14 @@ class ModelInfo:
     head_dim: int
     context_length: int
     vocab_size: int
+    # [L] each layer's native attention window (0 = global); empty when not recorded (format version 1)
+    layer_windows: List[int] = field(default_factory=list)
+
+    def window(self, layer: int) -> Optional[int]:
+        """Layer `layer`'s native window, or None for a global layer or when not recorded."""
+        if 0 <= layer < len(self.layer_windows) and self.layer_windows[layer] > 0:
+            return self.layer_windows[layer]
+        return None
 
 
 @dataclass
@@ -116,6 +124,11 @@ class StepInfo:
     wall_ns: int
     layer_times: List[LayerTime] = field(default_factory=list)   # [L], or empty when not measured
 
+    @property
+    def context(self) -> int:
+        """Positions the step's last query has seen (itself included): what `sparsity` is relative to."""
+        return self.position + self.query_count
+
 
 @dataclass
 class SinkScore:
@@ -142,12 +155,21 @@ class HeadMetrics:
     top_sinks: List[SinkScore] = field(default_factory=list)   # highest α_k first, at most 64
 
     @property
-    def sparsity(self) -> float:
+    def selected_sparsity(self) -> float:
         """1 − selected / visible (0 when nothing is visible), in float32 as the Swift side computes it."""
         import numpy as np
         if self.visible_kv <= 0:
             return 0.0
         return float(np.float32(1) - np.float32(self.selected) / np.float32(self.visible_kv))
+
+    def sparsity(self, context: int) -> float:
+        """The share of the `context` positions seen so far (`StepInfo.context`) that the query did not
+        attend to, whether evicted, unselected or outside a native window: 1 − selected / context,
+        in float32 as the Swift side computes it."""
+        import numpy as np
+        if context <= 0:
+            return 0.0
+        return float(np.float32(1) - np.float32(self.selected) / np.float32(context))
 
 
 @dataclass

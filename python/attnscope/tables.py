@@ -17,10 +17,10 @@ from .reader import TraceReader
 
 COLUMNS: Tuple[str, ...] = (
     "step", "phase", "position", "layer", "head", "kv_head", "visible_kv", "selected", "sparsity",
-    "sink_mass_1", "sink_mass_4", "entropy", "recall", "output_error", "overlap_kept", "jaccard",
+    "selected_sparsity", "sink_mass_1", "sink_mass_4", "entropy", "recall", "output_error", "overlap_kept", "jaccard",
     "top_sink_position", "top_sink_score", "kv_entries", "kv_bytes", "emitted_token_id", "wall_ns",
 )
-FLOAT_COLUMNS = ("sparsity", "sink_mass_1", "sink_mass_4", "entropy", "recall", "output_error", "overlap_kept",
+FLOAT_COLUMNS = ("sparsity", "selected_sparsity", "sink_mass_1", "sink_mass_4", "entropy", "recall", "output_error", "overlap_kept",
                  "jaccard", "top_sink_score")
 NULLABLE_INT_COLUMNS = ("top_sink_position", "kv_entries", "kv_bytes", "emitted_token_id")
 
@@ -53,7 +53,8 @@ def columns(reader: TraceReader) -> Dict[str, Tuple[np.ndarray, Optional[np.ndar
             ints["kv_head"][i] = g
             ints["visible_kv"][i] = h.visible_kv
             ints["selected"][i] = h.selected
-            floats["sparsity"][i] = h.sparsity
+            floats["sparsity"][i] = h.sparsity(st.context)
+            floats["selected_sparsity"][i] = h.selected_sparsity
             floats["sink_mass_1"][i] = h.sink_mass_1
             floats["sink_mass_4"][i] = h.sink_mass_4
             floats["entropy"][i] = h.entropy

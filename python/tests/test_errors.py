@@ -73,15 +73,15 @@ def test_wrong_magic():
 
 def test_unsupported_version_names_file_and_version(tmp_path):
     b = bytearray(BYTES)
-    b[8] = 2
+    b[8] = 3   # one past the newest version
     p = tmp_path / "newer.atrace"
     p.write_bytes(bytes(b))
     with pytest.raises(UnsupportedVersionError) as e:
         TraceReader(p)
     assert e.value.offset == 8
-    assert str(e.value) == f"{p} at byte 8: unsupported trace format version 2 (this reader reads version 1)"
+    assert str(e.value) == f"{p} at byte 8: unsupported trace format version 3 (this reader reads versions 1 to 2)"
     rc, out, err = python_cli("info", p)
-    assert rc == 2 and out == "" and "unsupported trace format version 2" in err and str(p) in err
+    assert rc == 2 and out == "" and "unsupported trace format version 3" in err and str(p) in err
 
 
 def test_truncated_header():

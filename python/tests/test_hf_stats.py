@@ -1,5 +1,5 @@
 """attnscope.hf.stats (torch, vectorised over heads) against a plain-Python transcription of the
-Swift reference definitions (Sources/AttnRuntime/Probes/HeadStatistics.swift), on random rows
+Swift reference definitions (Sources/AttnRecorder/Trackers/HeadStatistics.swift), on random rows
 with scattered positions, and the pooled prefill matrix against a cell-by-cell mean."""
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ final class HeadSelectionScratch {
     let visible: UnsafeMutablePointer<Int>           // [H]
     let queryPosition: UnsafeMutablePointer<Int32>   // [1]
     let capacity: Int
-    var rows: [AttentionRows] = []                   // [H] the batch handed to the probe
+    var rows: [HeadProbabilityRows] = []                   // [H] the batch handed to the probe
 
     init(shape: AttentionShape, capacity: Int) {
         selection = Array(repeating: [], count: shape.heads)
@@ -77,7 +77,7 @@ extension Attention {
             let sel = s.selection[h], dst = s.positions + h * s.capacity
             for (j, i) in sel.enumerated() { dst[j] = p[i] }
             s.visible[h] = sel.count
-            s.rows.append(AttentionRows(
+            s.rows.append(HeadProbabilityRows(
                 layer: layer, head: h, kvHead: g, queryPositions: UnsafeBufferPointer(start: s.queryPosition, count: 1),
                 keyPositions: UnsafeBufferPointer(start: dst, count: sel.count),
                 probabilities: s.probs + h * s.capacity, rowStride: sel.count,

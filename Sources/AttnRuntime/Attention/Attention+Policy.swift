@@ -15,13 +15,13 @@ final class PolicyProbeTee: AttentionProbe {
     var policy: AttentionPolicy?
     var probe: AttentionProbe?
 
-    func attentionComputed(_ rows: AttentionRows) {
+    func attentionComputed(_ rows: HeadProbabilityRows) {
         policy?.observe(rows)
         probe?.attentionComputed(rows)
     }
 
     /// The policy observes the heads one by one on this thread; the probe gets the whole batch.
-    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool) {
+    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<HeadProbabilityRows>, pool: WorkerPool) {
         if let policy { for rows in heads { policy.observe(rows) } }
         probe?.attentionComputed(layer: layer, heads: heads, pool: pool)
     }
@@ -44,10 +44,6 @@ extension Attention {
 
     func beginPolicyCall(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                          positions: UnsafePointer<Int32>, tokens t: Int, layer: Int, cache: KVCache) {
-        if evictedPositions.count != cache.layers {
-            evictedPositions = Array(repeating: Array(repeating: [], count: cache.kvHeads), count: cache.layers)
-        }
-        for g in 0..<cache.kvHeads { evictedPositions[layer][g].removeAll(keepingCapacity: true) }
         (probe as? AttentionInputObserver)?.attentionInputs(layer: layer, q: q, k: k, v: v, positions: positions, tokens: t)
         policy?.beginCall(layer: layer, queryCount: t, cache: cache)
     }
@@ -57,8 +53,10 @@ extension Attention {
         let drops = policy.endCall(layer: layer, queryCount: t, cache: cache)
         precondition(drops.isEmpty || drops.count == cache.kvHeads, "policy \(policy.name) returned \(drops.count) KV heads")
         for (g, drop) in drops.enumerated() where !drop.isEmpty {
-            let p = cache.positions(layer: layer, kvHead: g)
-            evictedPositions[layer][g] = drop.sorted().map { p[$0] }
+            if let probe {
+                let p = cache.positions(layer: layer, kvHead: g)
+                probe.entriesEvicted(layer: layer, kvHead: g, positions: drop.sorted().map { p[$0] })
+            }
             cache.remove(layer: layer, kvHead: g, indices: drop)
         }
     }

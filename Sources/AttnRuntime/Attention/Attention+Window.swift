@@ -3,7 +3,7 @@
 // drops the entries that no later query can see, so such a layer's stream never holds more than
 // `window` entries during a decode call (its KV bytes stay flat) and a policy there sees only
 // the window; the policy is told which entries left (`nativeWindowRemoved`). These removals
-// are the model's own sparsity: they are not policy evictions (`evictedPositions`).
+// are the model's own sparsity: they are not policy evictions (`AttentionProbe.entriesEvicted`).
 
 extension Attention {
     /// Stream index of the first of `count` entries (positions increasing) that a query at

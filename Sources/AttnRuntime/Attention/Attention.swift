@@ -36,8 +36,6 @@ public final class Attention: @unchecked Sendable {
     public var probe: AttentionProbe?
     /// Policy consulted by every call (nil: dense); see Attention+Policy.swift.
     public var policy: AttentionPolicy?
-    /// Original positions evicted by the latest call of each layer: [layer][kvHead].
-    public internal(set) var evictedPositions: [[[Int32]]] = []
     let tee = PolicyProbeTee()
     /// Per layer: the model's native sliding window (nil or absent: the layer sees every earlier
     /// position). Attention+Window.swift.
@@ -51,7 +49,7 @@ public final class Attention: @unchecked Sendable {
     private let blockScores: UnsafeMutablePointer<Float>   // [threads, blockRows, capacity]
     private var probeRows: UnsafeMutablePointer<Float>?     // [H, T, n] row path with a probe
     private var probeRowCapacity = 0
-    private var rowBatch: [AttentionRows] = []              // [H] the row path's batch for the probe
+    private var rowBatch: [HeadProbabilityRows] = []              // [H] the row path's batch for the probe
     private var rowBatchVisible: [Int] = []                 // [H, T] visible counts per head and row
     private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
     lazy var selectionScratch = SelectionScratch(shape: shape, capacity: capacity)   // Attention+Selection.swift
@@ -243,7 +241,7 @@ public final class Attention: @unchecked Sendable {
                     let headVisible = shift == 0 ? nil : (firstRow ..< firstRow + rowCount).map { vis[$0] - shift }
                     let probs = rowsOf(head)
                     let deliver = { (v: UnsafeBufferPointer<Int>) in
-                        probe.attentionComputed(AttentionRows(
+                        probe.attentionComputed(HeadProbabilityRows(
                             layer: layer, head: head, kvHead: g,
                             queryPositions: UnsafeBufferPointer(rebasing: qp[firstRow ..< firstRow + rowCount]),
                             keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: ng),
@@ -264,7 +262,7 @@ extension Attention {
     /// The row path's delivery: every head's rows [T, n] at once (head h's at rows + h·headStride),
     /// so that the probe can spread per-head work over the pool. entropies: [H] each head's row
     /// entropy from the kernel (T = 1), or nil. chunkScales: the rows are unscaled, head h's
-    /// factors at factors + h·stride (`AttentionRows.pendingScale`).
+    /// factors at factors + h·stride (`HeadProbabilityRows.pendingScale`).
     fileprivate func deliverRowBatch(probe: AttentionProbe, layer: Int, cache: KVCache,
                                      rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int, headStride: Int,
                                      entropies: UnsafeMutablePointer<Float>? = nil,
@@ -279,7 +277,7 @@ extension Attention {
                     let ng = cache.count(layer: layer, kvHead: g)
                     // row i of this head sees its stream's first ng − (T−1−i) entries
                     for i in 0..<t { vis[head * t + i] = ng - (t - 1 - i) }
-                    rowBatch.append(AttentionRows(
+                    rowBatch.append(HeadProbabilityRows(
                         layer: layer, head: head, kvHead: g, queryPositions: qp,
                         keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: min(n, ng)),
                         probabilities: rows + head * headStride, rowStride: n,
@@ -296,6 +294,17 @@ extension Attention {
 }
 
 // MARK: - One query row of one head
+
+/// Dense attention of one query over keys/values [n, d] (the recorder's reference row):
+/// probs [n] = softmax(q·kᵀ/√d), out [d] = Σ probs_j v_j.
+public func denseAttentionRow(probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
+                              q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                              count n: Int, headDim d: Int) {
+    let scale = 1 / Float(d).squareRoot()
+    for j in 0..<n { probs[j] = dotF32(keys + j * d, q, count: d) * scale }
+    _ = softmaxInPlace(probs, count: n)
+    weightedSum(out, weights: probs, rows: values, count: n, dim: d)
+}
 
 /// out [d] = Σ_j w[j] · rows[j] for rows [count, d] (weightedSumAdding onto zeros).
 @inline(__always)

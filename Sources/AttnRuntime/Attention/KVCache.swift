@@ -163,20 +163,9 @@ public final class KVCache: @unchecked Sendable {
         checkInvariants()
     }
 
-    /// Replaces the entries of (layer, kvHead) with copies of `source`'s entries at `indices`
-    /// (ascending, no duplicates) of (sourceLayer, sourceKVHead), in that order; each run of
-    /// consecutive indices is one copy. Gathers a selecting policy's entries (Attention+Selection).
-    public func gather(layer: Int, kvHead g: Int, from source: KVCache, layer sourceLayer: Int, kvHead sourceG: Int,
-                       indices: [Int]) {
-        prepareGather(layer: layer, kvHead: g, count: indices.count)
-        gatherPart(layer: layer, kvHead: g, from: source, layer: sourceLayer, kvHead: sourceG, indices: indices,
-                   part: 0 ..< indices.count)
-        checkInvariants()
-    }
-
-    /// First step of a gather split over threads: (layer, kvHead) now holds `count` entries from
-    /// slot 0, to be filled by `gatherPart` calls covering 0 ..< count (the invariants hold again
-    /// once they have all run).
+    /// First step of a gather split over threads (a selecting policy's entries, Attention+Selection):
+    /// (layer, kvHead) now holds `count` entries from slot 0, to be filled by `gatherPart` calls
+    /// covering 0 ..< count (the invariants hold again once they have all run).
     public func prepareGather(layer: Int, kvHead g: Int, count: Int) {
         precondition(count <= capacity)
         let s = stream(layer, g)

@@ -22,7 +22,7 @@ public final class Transformer: @unchecked Sendable {
     public let attention: Attention
     public let pool: WorkerPool
     /// RoPE pairing; GGUF llama weights need `.adjacentPairs` (set from the architecture).
-    public private(set) var ropeStyle: RoPEStyle
+    public internal(set) var ropeStyle: RoPEStyle
     /// Token counts from which linear layers go through sgemm.
     public var matrixPathMinTokens = 4
     /// Called after each layer of `forward` with the number of layers done (progress of a long
@@ -89,15 +89,6 @@ public final class Transformer: @unchecked Sendable {
     /// Model context length as configured for this instance (KV cache capacity).
     public var contextLength: Int { cache.capacity }
     public var threads: Int { pool.threads }
-
-    /// Runs `body` with the model switched to another RoPE pairing (tests: the wrong convention
-    /// must give different answers), then switches back.
-    static func withRoPEStyle<R>(_ style: RoPEStyle, _ model: Transformer, _ body: () throws -> R) rethrows -> R {
-        let saved = model.ropeStyle
-        model.ropeStyle = style
-        defer { model.ropeStyle = saved }
-        return try body()
-    }
 
     /// Forgets the cache and the timings: the next forward starts at position 0.
     public func reset() {

@@ -58,7 +58,7 @@ public final class ACTPolicy: AttentionPolicy, AttentionReweighting {
         prefillCall = queryCount > 1 && promptLength[layer] == 0 && cache.count(layer: layer, kvHead: 0) == queryCount
     }
 
-    public func observe(_ rows: AttentionRows) {
+    public func observe(_ rows: HeadProbabilityRows) {
         guard prefillCall, calibrated[rows.head] else { return }
         let i = rows.layer * shape.heads + rows.head
         if columnSums[i].count < rows.keyCount { columnSums[i] += [Double](repeating: 0, count: rows.keyCount - columnSums[i].count) }

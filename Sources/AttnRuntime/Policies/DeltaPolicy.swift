@@ -63,7 +63,7 @@ public final class DeltaPolicy: AttentionPolicy {
         }
     }
 
-    public func observe(_ rows: AttentionRows) {
+    public func observe(_ rows: HeadProbabilityRows) {
         guard decodeCall, isDelta[rows.layer] else { return }
         let row = rows.row(rows.rowCount - 1)   // scaled: the policy tee takes no unscaled rows
         for j in 0..<min(row.count, maxProb.count) where row[j] > maxProb[j] { maxProb[j] = row[j] }

@@ -71,7 +71,7 @@ public final class LayerMapPolicy: AttentionPolicy {
         return p.mode == .selects && p.select(layer: layer, query: q, cache: cache, into: &selection)
     }
 
-    public func observe(_ rows: AttentionRows) { byLayer[rows.layer].observe(rows) }
+    public func observe(_ rows: HeadProbabilityRows) { byLayer[rows.layer].observe(rows) }
 
     public func endCall(layer: Int, queryCount: Int, cache: KVCache) -> [[Int]] {
         byLayer[layer].endCall(layer: layer, queryCount: queryCount, cache: cache)

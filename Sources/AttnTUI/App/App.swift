@@ -172,8 +172,9 @@ public final class App {
             if state.screen == .heads || state.screen == .compare { selectTableIndex(Int.max) } else { setStep(trace.stepCount - 1) }
         case .activate: drill(into: .heatmap)
         case .cycleMetric(let d):
-            let all = OverviewMetric.allCases
-            state.metric = all[(state.metric.rawValue + d + all.count) % all.count]
+            let all = Metric.overview
+            let i = all.firstIndex(of: state.metric) ?? 0
+            state.metric = all[(i + d + all.count) % all.count]
         case .cycleHeatmapMode:
             let all = HeatmapMode.allCases
             state.heatmap.mode = all[(state.heatmap.mode.rawValue + 1) % all.count]
@@ -276,9 +277,10 @@ public final class App {
 
     /// The head table's rows at the current step, sorted and filtered as the user asked.
     public func tableRows() -> [HeadRow] {
+        let context = trace.context(step: state.step)
         let rows = trace.metrics(step: state.step).map { m in
             HeadRow(metrics: m, kvBytes: trace.kvBytes(step: state.step, layer: m.layer, head: m.head),
-                    headClass: classify?(m))
+                    headClass: classify?(m), context: context)
         }
         return state.table.apply(rows)
     }

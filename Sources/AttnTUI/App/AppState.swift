@@ -1,5 +1,7 @@
 // Everything the views follow: one current step, layer and head, plus each view's options.
 
+import AttnTrace
+
 public enum Overlay: Equatable, Sendable {
     case none
     case help
@@ -30,7 +32,7 @@ public struct AppState: Equatable, Sendable {
     public var layer = 0
     public var head = 0
 
-    public var metric: OverviewMetric = .sinkMass4
+    public var metric: Metric = .sinkMass4
     public var heatmap = HeatmapState()
     public var table = HeadTableQuery()
     public var tableScroll = 0

@@ -8,39 +8,39 @@ public struct HeadRow: Equatable, Sendable {
     public var kvBytes: Int
     /// Head class (sink / local / retrieval-like / diffuse), when a classifier is available.
     public var headClass: String?
+    /// Positions the step's query has seen (`StepInfo.context`), what `sparsity` is relative to.
+    public var context = 0
     public var layer: Int { metrics.layer }
     public var head: Int { metrics.head }
 }
 
-public enum HeadColumn: Int, CaseIterable, Sendable {
-    case layer, head, headClass, visible, selected, sparsity, sink1, sink4, entropy, recall, outputError
-    case overlap, jaccard, topSink, kvBytes
+/// A column of the head table: the head, its class, each catalogue metric with a value per head
+/// (plus its KV group's bytes) and the top sink.
+public enum HeadColumn: Hashable, Sendable {
+    case layer, head, headClass, metric(Metric), topSink
+
+    /// In table order: the catalogue's per-head metrics, then the top sink and the KV group's bytes.
+    public static let allCases: [HeadColumn] = [.layer, .head, .headClass] + Metric.headValues.map { .metric($0) }
+        + [.topSink, .metric(.kvBytes)]
+
+    /// Position in `allCases`.
+    public var rawValue: Int { HeadColumn.allCases.firstIndex(of: self)! }
 
     public var title: String {
         switch self {
         case .layer: return "L"
         case .head: return "H"
         case .headClass: return "class"
-        case .visible: return "visKV"
-        case .selected: return "sel"
-        case .sparsity: return "sparse"
-        case .sink1: return "sink1"
-        case .sink4: return "sink4"
-        case .entropy: return "entropy"
-        case .recall: return "recall"
-        case .outputError: return "outErr"
-        case .overlap: return "overlap"
-        case .jaccard: return "jaccard"
+        case .metric(let m): return m.info.label
         case .topSink: return "top sink"
-        case .kvBytes: return "KV bytes"
         }
     }
     /// Names accepted in filters (`sink4>0.5`), lower case.
     public var filterName: String {
         switch self {
         case .topSink: return "top"
-        case .kvBytes: return "kv"
-        case .outputError: return "err"
+        case .metric(.kvBytes): return "kv"
+        case .metric(.outputError): return "err"
         default: return title.lowercased()
         }
     }
@@ -49,7 +49,7 @@ public enum HeadColumn: Int, CaseIterable, Sendable {
         case .layer, .head: return 3
         case .headClass: return 10
         case .topSink: return 13
-        case .kvBytes: return 9
+        case .metric(let m) where m.info.unit == .bytes: return 9
         default: return 7
         }
     }
@@ -61,40 +61,19 @@ public enum HeadColumn: Int, CaseIterable, Sendable {
         case .layer: return Double(m.layer)
         case .head: return Double(m.head)
         case .headClass: return 0
-        case .visible: return Double(m.visibleKV)
-        case .selected: return Double(m.selected)
-        case .sparsity: return Double(m.sparsity)
-        case .sink1: return Double(m.sinkMass1)
-        case .sink4: return Double(m.sinkMass4)
-        case .entropy: return Double(m.entropy)
-        case .recall: return Double(m.recall)
-        case .outputError: return Double(m.outputError)
-        case .overlap: return Double(m.overlapKept)
-        case .jaccard: return Double(m.jaccard)
+        case .metric(let metric): return metric.info.head?.read(m, context: r.context) ?? Double(r.kvBytes)
         case .topSink: return Double(m.topSinks.first?.score ?? 0)
-        case .kvBytes: return Double(r.kvBytes)
         }
     }
 
     public func text(_ r: HeadRow) -> String {
         let m = r.metrics
-        func f(_ v: Float) -> String { v.isNaN ? "–" : formatFixed(Double(v), 3) }
         switch self {
         case .layer: return "\(m.layer)"
         case .head: return "\(m.head)"
         case .headClass: return r.headClass ?? ""
-        case .visible: return "\(m.visibleKV)"
-        case .selected: return "\(m.selected)"
-        case .sparsity: return f(m.sparsity)
-        case .sink1: return f(m.sinkMass1)
-        case .sink4: return f(m.sinkMass4)
-        case .entropy: return f(m.entropy)
-        case .recall: return f(m.recall)
-        case .outputError: return f(m.outputError)
-        case .overlap: return f(m.overlapKept)
-        case .jaccard: return f(m.jaccard)
+        case .metric(let metric): return metric.info.text(number(r))
         case .topSink: return m.topSinks.first.map { "\($0.position):\(formatFixed(Double($0.score), 3))" } ?? "–"
-        case .kvBytes: return formatBytes(r.kvBytes)
         }
     }
 }
@@ -166,26 +145,4 @@ public struct HeadTableQuery: Equatable, Sendable {
             return Term(column: nil, op: nil, value: w)
         }
     }
-}
-
-// MARK: - Number formatting shared by the views
-
-func formatFixed(_ v: Double, _ decimals: Int) -> String {
-    guard v.isFinite else { return v.isNaN ? "–" : (v > 0 ? "∞" : "-∞") }
-    var p = 1.0
-    for _ in 0..<decimals { p *= 10 }
-    let r = (abs(v) * p).rounded()
-    let whole = Int(r / p), frac = Int(r.truncatingRemainder(dividingBy: p))
-    var fs = String(frac)
-    while fs.count < decimals { fs = "0" + fs }
-    let sign = v < 0 && r > 0 ? "-" : ""
-    return decimals == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(fs)"
-}
-
-func formatBytes(_ b: Int) -> String {
-    let v = Double(b)
-    if v >= Double(1 << 30) { return formatFixed(v / Double(1 << 30), 2) + "G" }
-    if v >= Double(1 << 20) { return formatFixed(v / Double(1 << 20), 1) + "M" }
-    if v >= Double(1 << 10) { return formatFixed(v / Double(1 << 10), 1) + "K" }
-    return "\(b)B"
 }

@@ -17,23 +17,6 @@ public enum Screen: Int, CaseIterable, Sendable {
 }
 
 /// The per-head value the overview grid colours by.
-public enum OverviewMetric: Int, CaseIterable, Sendable {
-    case sinkMass4, sinkMass1, sparsity, entropy, recall, outputError, kvBytes, jaccard
-
-    public var title: String {
-        switch self {
-        case .sinkMass4: return "sink mass (first 4)"
-        case .sinkMass1: return "sink mass (first 1)"
-        case .sparsity: return "sparsity"
-        case .entropy: return "entropy (normalised)"
-        case .recall: return "recall vs dense"
-        case .outputError: return "output error vs dense"
-        case .kvBytes: return "KV bytes (head's KV group)"
-        case .jaccard: return "selection Jaccard vs previous step"
-        }
-    }
-}
-
 public enum HeatmapMode: Int, CaseIterable, Sendable {
     case prefill, keyByStep, mask
     public var title: String {

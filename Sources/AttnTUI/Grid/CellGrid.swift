@@ -49,14 +49,6 @@ public struct CellGrid: Equatable, Sendable {
         return cx
     }
 
-    /// Changes only the style of the cells in `rect` (keeps glyphs).
-    public mutating func restyle(_ rect: Rect, _ change: (inout Style) -> Void) {
-        let x0 = max(0, rect.x), x1 = min(width, rect.maxX)
-        let y0 = max(0, rect.y), y1 = min(height, rect.maxY)
-        guard x0 < x1, y0 < y1 else { return }
-        for y in y0..<y1 { for x in x0..<x1 { change(&cells[y * width + x].style) } }
-    }
-
     /// A box-drawing border around `rect` with an optional title in the top edge.
     public mutating func box(_ rect: Rect, title: String = "", style: Style = .dim, titleStyle: Style = .bold) {
         guard rect.width >= 2, rect.height >= 2 else { return }

@@ -2,6 +2,8 @@
 // and one self-contained HTML file. The views draw into the grid exactly as they do for the viewer;
 // only the encoding differs. `attnscope render` and the export tests use these.
 
+import AttnTrace
+
 /// How a grid becomes a picture: cell size in pixels and the colours the terminal's defaults stand for.
 public struct GridPicture: Sendable {
     public var title: String
@@ -159,20 +161,6 @@ public struct GridPicture: Sendable {
         return o + "</pre>\n</body></html>\n"
     }
 
-    func escape(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
-            switch u {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default:
-                let v = u.value
-                if v == 0x9 || v == 0xA || v >= 0x20 && v != 0xFFFE && v != 0xFFFF { out.unicodeScalars.append(u) }
-                else { out += "?" }
-            }
-        }
-        return out
-    }
+    /// XML/HTML text; a character XML forbids shows as "?".
+    func escape(_ s: String) -> String { xmlEscape(s, forbidden: "?") }
 }

@@ -1,6 +1,7 @@
 // A TraceSource behind small caches, plus the per-step summaries the timeline draws. Views read the
 // trace only through this, so a redraw after a key decodes at most what changed on screen.
 
+import AttnAnalysis
 import AttnTrace
 import Foundation
 
@@ -97,6 +98,9 @@ public final class TraceModel {
         return all.first { $0.layer == layer && $0.head == head }
     }
 
+    /// Positions the step's last query has seen (`StepInfo.context`), 0 when the step cannot be read.
+    public func context(step: Int) -> Int { stepInfo(step)?.context ?? 0 }
+
     public func kv(step: Int) -> [KVResidency] {
         guard step >= 0, step < stepCount else { return [] }
         if let k = kvCache[step] { return k }
@@ -129,7 +133,7 @@ public final class TraceModel {
         let key = HeadKey(step: step, layer: layer, head: head)
         if let r = rowsCache[key] { return r }
         if overBudget() { return [] }
-        let r = attempt("rows \(step)/\(layer)/\(head)", []) { try source.rows(step: step, layer: layer, head: head) }
+        let r = attempt("rows \(step)/\(layer)/\(head)", []) { try source.attentionRows(step: step, layer: layer, head: head) }
         rowsCache[key] = r
         return r
     }
@@ -162,7 +166,7 @@ public final class TraceModel {
         let m = metrics(step: step)
         if incomplete { return nil }   // ran out of budget half-way: read it all on the next frame
         for r in kv where r.layer >= 0 && r.layer < layers { perLayer[r.layer] += r.bytes }
-        let sparsity = m.isEmpty ? 0 : m.reduce(0.0) { $0 + Double($1.sparsity) } / Double(m.count)
+        let sparsity = m.isEmpty ? 0 : m.reduce(0.0) { $0 + Double($1.sparsity(context: info.context)) } / Double(m.count)
         let known = m.filter { !$0.recall.isNaN }
         let recall = known.isEmpty ? .nan : known.reduce(0.0) { $0 + Double($1.recall) } / Double(known.count)
         let s = StepSummary(wallNanos: info.wallNanos, queryCount: info.queryCount, kvBytesPerLayer: perLayer,

@@ -1,6 +1,7 @@
-// The trace file (memory-mapped AttnTrace.TraceReader) as a TraceSource: nothing is read until a
-// view asks for a step, and then only the records it needs.
+// The trace file (memory-mapped AttnTrace.TraceReader) as the viewer's TraceSource: nothing is read
+// until a view asks for a step, and then only the records it needs.
 
+import AttnAnalysis
 import AttnTrace
 
 public final class TraceReaderSource: TraceSource {
@@ -15,21 +16,18 @@ public final class TraceReaderSource: TraceSource {
 
     public var header: RunHeader { reader.header }
     public var stepCount: Int { reader.stepCount }
-    public var fileBytes: Int { reader.fileSize }
-    public var fileStatus: TraceFileStatus {
-        switch reader.status {
-        case .finalized: return .finalized
-        case .recovered(let bytes, let reason): return .recovered(validBytes: bytes, reason: reason)
-        }
-    }
+    public var truncation: String? { reader.truncation }
+    public var fileBytes: Int { reader.fileBytes }
+    public var fileStatus: TraceFileStatus { reader.fileStatus }
 
+    public func frame(_ index: Int) throws -> StepFrame { try reader.frame(index) }
     public func stepInfo(_ step: Int) throws -> StepInfo { try reader.stepInfo(step) }
     public func metrics(step: Int) throws -> [HeadMetrics] { try reader.metrics(step: step) }
     public func kv(step: Int) throws -> [KVResidency] { try reader.kv(step: step) }
     public func selection(step: Int, layer: Int, head: Int) throws -> HeadSelection? {
         try reader.selection(step: step, layer: layer, head: head)
     }
-    public func rows(step: Int, layer: Int, head: Int) throws -> [AttentionRows] {
-        try reader.rows(step: step, layer: layer, head: head).map { [$0] } ?? []
+    public func attentionRows(step: Int, layer: Int, head: Int) throws -> [AttentionRows] {
+        try reader.attentionRows(step: step, layer: layer, head: head)
     }
 }

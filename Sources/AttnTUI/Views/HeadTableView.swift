@@ -29,7 +29,8 @@ enum HeadTableView {
         let bRows = rows.map { r -> HeadRow in
             let m = byHead[r.layer * 4096 + r.head] ?? HeadMetrics(layer: r.layer, head: r.head, visibleKV: 0, selected: 0,
                 sinkMass1: .nan, sinkMass4: .nan, entropy: .nan, recall: .nan, outputError: .nan, overlapKept: .nan, jaccard: .nan, topSinks: [])
-            return HeadRow(metrics: m, kvBytes: o.kvBytes(step: st.step, layer: r.layer, head: r.head), headClass: ctx.app.classify?(m))
+            return HeadRow(metrics: m, kvBytes: o.kvBytes(step: st.step, layer: r.layer, head: r.head), headClass: ctx.app.classify?(m),
+                           context: o.context(step: st.step))
         }
         let (l, right) = tableArea.halves()
         let r = Rect(x: right.x, y: right.y, width: l.width, height: right.height)   // same columns on both sides
@@ -95,10 +96,8 @@ extension HeadColumn {
     var rightAligned: Bool { self != .headClass && self != .topSink }
     /// A 0…1 value for tinting fraction columns, nil for the rest.
     func heat(_ r: HeadRow) -> Double? {
-        switch self {
-        case .sparsity, .sink1, .sink4, .entropy, .recall, .overlap, .jaccard:
-            let v = number(r); return v.isNaN ? nil : min(1, max(0, v))
-        default: return nil
-        }
+        guard case .metric(let m) = self, m.info.unit == .fraction else { return nil }
+        let v = number(r)
+        return v.isNaN ? nil : min(1, max(0, v))
     }
 }

@@ -4,25 +4,18 @@
 import AttnTrace
 
 enum OverviewView {
-    /// The value of `metric` for one head, and the range it is drawn in.
-    static func value(_ m: HeadMetrics, _ metric: OverviewMetric, kvBytes: Int) -> Double {
-        switch metric {
-        case .sinkMass4: return Double(m.sinkMass4)
-        case .sinkMass1: return Double(m.sinkMass1)
-        case .sparsity: return Double(m.sparsity)
-        case .entropy: return Double(m.entropy)
-        case .recall: return Double(m.recall)
-        case .outputError: return Double(m.outputError)
-        case .kvBytes: return Double(kvBytes)
-        case .jaccard: return Double(m.jaccard)
-        }
+    /// The value of `metric` for one head (a catalogue metric per head, or its KV group's bytes).
+    static func value(_ m: HeadMetrics, _ metric: Metric, kvBytes: Int, context: Int) -> Double {
+        metric.info.head?.read(m, context: context) ?? (metric == .kvBytes ? Double(kvBytes) : .nan)
     }
 
     /// [L][H] values of `metric` at `step` (NaN where missing).
-    static func values(_ t: TraceModel, step: Int, metric: OverviewMetric) -> [[Double]] {
+    static func values(_ t: TraceModel, step: Int, metric: Metric) -> [[Double]] {
         var v = Array(repeating: Array(repeating: Double.nan, count: t.heads), count: t.layers)
+        let context = t.context(step: step)
         for m in t.metrics(step: step) where m.layer < t.layers && m.head < t.heads && m.layer >= 0 && m.head >= 0 {
-            v[m.layer][m.head] = value(m, metric, kvBytes: metric == .kvBytes ? t.kvBytes(step: step, layer: m.layer, head: m.head) : 0)
+            v[m.layer][m.head] = value(m, metric, kvBytes: metric == .kvBytes ? t.kvBytes(step: step, layer: m.layer, head: m.head) : 0,
+                                       context: context)
         }
         return v
     }
@@ -42,7 +35,7 @@ enum OverviewView {
                 let d = zip(a, b).map { zip($0, $1).map { $1 - $0 } }
                 let m = d.joined().filter { !$0.isNaN }.map(abs).max() ?? 0
                 let span = m > 0 ? m : 1
-                grid.put(titleRow.x, titleRow.y, " Δ \(st.metric.title), B − A, step \(st.step)   (m/M metric, d side by side)", ctx.accent, maxWidth: titleRow.width)
+                grid.put(titleRow.x, titleRow.y, " Δ \(st.metric.info.title), B − A, step \(st.step)   (m/M metric, d side by side)", ctx.accent, maxWidth: titleRow.width)
                 drawGrid(ctx, &grid, body, d, text: { formatSigned($0) }) { Palette.diverging.signedColor($0 / span) }
                 ctx.legend(&grid, x: legendRow.x + 1, y: legendRow.y, width: legendRow.width - 2, title: "B − A (PuOr)",
                            lo: formatSigned(-span), hi: formatSigned(span)) { Palette.diverging.color($0) }
@@ -50,7 +43,7 @@ enum OverviewView {
             }
             let (left, right) = body.halves()
             let range = range(a + b, metric: st.metric)
-            grid.put(titleRow.x, titleRow.y, " \(st.metric.title) at step \(st.step): A left, B right   (d difference)", ctx.accent, maxWidth: titleRow.width)
+            grid.put(titleRow.x, titleRow.y, " \(st.metric.info.title) at step \(st.step): A left, B right   (d difference)", ctx.accent, maxWidth: titleRow.width)
             drawGrid(ctx, &grid, left, a, text: { formatCell($0, st.metric) }) { ctx.palette.color(($0 - range.lo) / (range.hi - range.lo)) }
             drawGrid(ctx, &grid, right, b, text: { formatCell($0, st.metric) }) { ctx.palette.color(($0 - range.lo) / (range.hi - range.lo)) }
             legend(ctx, &grid, legendRow, range, st.metric)
@@ -58,7 +51,7 @@ enum OverviewView {
         }
 
         let range = range(a, metric: st.metric)
-        grid.put(titleRow.x, titleRow.y, " \(st.metric.title) at step \(st.step)   (m/M metric, arrows/hjkl select, Enter heatmap)", ctx.accent, maxWidth: titleRow.width)
+        grid.put(titleRow.x, titleRow.y, " \(st.metric.info.title) at step \(st.step)   (m/M metric, arrows/hjkl select, Enter heatmap)", ctx.accent, maxWidth: titleRow.width)
         // details of the selected head on the right when there is room
         var gridArea = body
         if body.width >= 30 + t.heads * 5 + 6 {
@@ -70,23 +63,23 @@ enum OverviewView {
         legend(ctx, &grid, legendRow, range, st.metric)
     }
 
-    static func range(_ v: [[Double]], metric: OverviewMetric) -> (lo: Double, hi: Double) {
-        switch metric {
-        case .outputError, .kvBytes:
+    static func range(_ v: [[Double]], metric: Metric) -> (lo: Double, hi: Double) {
+        switch metric.info.unit {
+        case .fraction, .distance: return (0, 1)
+        default:
             let m = v.joined().filter { !$0.isNaN }.max() ?? 1
             return (0, m > 0 ? m : 1)
-        default: return (0, 1)
         }
     }
 
-    static func legend(_ ctx: ViewContext, _ grid: inout CellGrid, _ row: Rect, _ r: (lo: Double, hi: Double), _ metric: OverviewMetric) {
-        let f = { (v: Double) in metric == .kvBytes ? formatBytes(Int(v)) : formatFixed(v, 2) }
+    static func legend(_ ctx: ViewContext, _ grid: inout CellGrid, _ row: Rect, _ r: (lo: Double, hi: Double), _ metric: Metric) {
+        let f = { (v: Double) in metric.info.unit == .bytes ? formatBytes(Int(v)) : formatFixed(v, 2) }
         ctx.legend(&grid, x: row.x + 1, y: row.y, width: row.width - 2, title: "\(ctx.palette.name):", lo: f(r.lo), hi: f(r.hi)) { ctx.palette.color($0) }
     }
 
-    static func formatCell(_ v: Double, _ metric: OverviewMetric) -> String {
+    static func formatCell(_ v: Double, _ metric: Metric) -> String {
         if v.isNaN { return " – " }
-        if metric == .kvBytes { return formatBytes(Int(v)) }
+        if metric.info.unit == .bytes { return formatBytes(Int(v)) }
         if v >= 0.995 { return "1.0" }
         return "." + formatFixed(v, 2).suffix(2)
     }
@@ -149,7 +142,8 @@ enum OverviewView {
         guard let m = t.metrics(step: st.step, layer: st.layer, head: st.head) else {
             grid.put(area.x + 2, area.y + 1, "no metrics", ctx.warn); return
         }
-        let row = HeadRow(metrics: m, kvBytes: t.kvBytes(step: st.step, layer: st.layer, head: st.head), headClass: ctx.app.classify?(m))
+        let row = HeadRow(metrics: m, kvBytes: t.kvBytes(step: st.step, layer: st.layer, head: st.head), headClass: ctx.app.classify?(m),
+                          context: t.context(step: st.step))
         var lines: [(String, String)] = HeadColumn.allCases.filter { ![.layer, .head, .topSink].contains($0) && ($0 != .headClass || row.headClass != nil) }
             .map { ($0.title, $0.text(row)) }
         lines.append(("KV head", "\(t.kvHead(ofHead: st.head))"))

@@ -100,7 +100,7 @@ final class PolicySelectionMethodsTests: XCTestCase {
         let capture = AttentionCapture(layers: 1, heads: h)
         final class Counts: AttentionProbe {
             var selectedFrom: [Int?] = []
-            func attentionComputed(_ r: AttentionRows) { selectedFrom.append(r.selectedFrom) }
+            func attentionComputed(_ r: HeadProbabilityRows) { selectedFrom.append(r.selectedFrom) }
         }
         for step in 0..<2 {
             let q = rng.floats(h * d, in: -3...3)

@@ -5,7 +5,7 @@ cache) a never-evicted copy of every key and value for the dense reference.
 
 `observe` turns one attention call into the [H, 8] metric columns of the step's last query row
 (visible, sink mass 1 and 4, entropy, recall, output error, overlap kept, Jaccard), with the same
-definitions as the Swift recorder (Sources/attnscope/TraceRecorder.swift, HeadTracker.swift):
+definitions as the Swift recorder (Sources/AttnRecorder/, Trackers/HeadTracker.swift):
 prefill metrics describe the last prompt row while α_k takes every row; recall and output error
 compare with dense attention over every position so far; overlap compares with the previous step's
 last row; the top-α lists are recomputed at prefill and every `top_interval` decode steps.

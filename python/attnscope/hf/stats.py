@@ -1,6 +1,6 @@
 """Per-row attention statistics (METHODS.md §16), vectorised over the heads of one layer with
 torch ops, so that they run where the model runs (CPU or GPU). The definitions are those of the
-Swift recorder's pure reference, Sources/AttnRuntime/Probes/HeadStatistics.swift; the tests check
+Swift recorder's pure reference, Sources/AttnRecorder/Trackers/HeadStatistics.swift; the tests check
 each against a plain-Python transcription of it.
 
 Shapes: H = query heads of one layer, n = keys in the row (cache columns, any order), C = the
