@@ -14,6 +14,7 @@ struct AttnScope: ParsableCommand {
             GenerateCommand.self,
             PerplexityCommand.self,
             CalibrateCommand.self,
+            SweepCommand.self,
             // reading traces
             ViewCommand.self,
             RenderCommand.self,

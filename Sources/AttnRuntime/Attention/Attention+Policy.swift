@@ -36,6 +36,12 @@ extension Attention {
         return tee
     }
 
+    /// The policy's reweighting hook when it changes rows of `layer` (AttentionHooks.swift).
+    func reweighter(layer: Int) -> AttentionReweighting? {
+        guard let r = policy as? AttentionReweighting, r.reweights(layer: layer) else { return nil }
+        return r
+    }
+
     func beginPolicyCall(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                          positions: UnsafePointer<Int32>, tokens t: Int, layer: Int, cache: KVCache) {
         (probe as? AttentionInputObserver)?.attentionInputs(layer: layer, q: q, k: k, v: v, positions: positions, tokens: t)

@@ -44,7 +44,7 @@ extension Attention {
     /// Asks the policy for a selection for this one-row call; true if it made one (then
     /// `forwardSelected` must run).
     func policySelects(q: UnsafePointer<Float>, layer: Int, cache: KVCache) -> Bool {
-        guard let policy, policy.mode == .selects else { return false }
+        guard let policy, policy.mode != .dense else { return false }
         let s = selectionScratch
         for g in s.selection.indices { s.selection[g].removeAll(keepingCapacity: true) }
         guard policy.select(layer: layer, query: q, cache: cache, into: &s.selection) else { return false }

@@ -56,6 +56,7 @@ public final class Attention: @unchecked Sendable {
     private var rowBatchVisible: [Int] = []                 // [H, T] visible counts per head and row
     private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
     lazy var selectionScratch = SelectionScratch(shape: shape, capacity: capacity)   // Attention+Selection.swift
+    lazy var headSelectionScratch = HeadSelectionScratch(shape: shape, capacity: capacity)   // Attention+HeadSelection.swift
     private var visible: [Int] = []                         // [T]
     private var queryPositions: [Int32] = []                // [T]
 
@@ -88,8 +89,11 @@ public final class Attention: @unchecked Sendable {
         defer { endPolicyCall(tokens: t, layer: layer, cache: cache) }
         // A windowed call of several rows needs each row's window start: the matrix path has it.
         // A windowed decode row sees its whole stream (dropBehindWindow left window − 1 entries).
-        if t >= matrixPathMinRows || (window != nil && (t > 1 || !dropsBehindWindow)) {
+        // A reweighting policy changes rows between softmax and A·V: only the matrix path has them whole.
+        if t >= matrixPathMinRows || (window != nil && (t > 1 || !dropsBehindWindow)) || reweighter(layer: layer) != nil {
             forwardMatrix(out: out, q: q, tokens: t, layer: layer, cache: cache, window: window)
+        } else if t == 1 && policySelectsPerHead(q: q, layer: layer, cache: cache) {
+            forwardHeadSelected(out: out, q: q, position: positions[0], layer: layer, cache: cache)
         } else if t == 1 && policySelects(q: q, layer: layer, cache: cache) {
             forwardSelected(out: out, q: q, position: positions[0], layer: layer, cache: cache)
         } else {
@@ -187,6 +191,7 @@ public final class Attention: @unchecked Sendable {
         let shift = visible[t - 1] - cache.count(layer: layer, kvHead: g)
         let receiver = rowReceiver
         let streamPositions = cache.positions(layer: layer, kvHead: g)
+        let reweighting = reweighter(layer: layer)
         var i0 = 0
         while i0 < t {
             let b = min(blockRows, t - i0)
@@ -205,6 +210,8 @@ public final class Attention: @unchecked Sendable {
                 let lo = (window.map { windowStart(streamPositions, count: nMax, query: queryPositions[i0 + r], window: $0) } ?? 0) - c0
                 if lo > 0 { row.update(repeating: 0, count: lo) }
                 softmaxInPlace(row + lo, count: seen - lo)
+                reweighting?.reweight(row + lo, count: seen - lo, keyPositions: streamPositions + c0 + lo,
+                                      queryPosition: queryPositions[i0 + r], layer: layer, head: head)
                 if seen < width { (row + seen).update(repeating: 0, count: width - seen) }
             }
             // O_block [b, d] = P [b, nMax − kLo] · V [kLo ..< nMax, d]

@@ -39,6 +39,8 @@ public protocol AttentionPolicy: AnyObject {
     var parameters: [(key: String, value: String)] { get }
     /// True when `observe` must see every head's probabilities (costs a copy-out per head).
     var observesAttention: Bool { get }
+    /// `name` or `name:k=v,...` as it would be typed on the command line (a default below).
+    var specDescription: String { get }
 
     /// Throws a PolicyError when the policy cannot run on this model (e.g. a budgets file for
     /// another model). Called before `reset`.
@@ -73,7 +75,6 @@ extension AttentionPolicy {
     }
     public func observe(_ rows: HeadProbabilityRows) {}
     public func nativeWindowRemoved(layer: Int, kvHead g: Int, oldest count: Int) {}
-    /// `name` or `name:k=v,...` as it would be typed on the command line.
     public var specDescription: String {
         parameters.isEmpty ? name : name + ":" + parameters.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }

@@ -25,6 +25,9 @@ struct PerplexityCommand: ParsableCommand {
     @Option(name: .customLong("max-chunks"), help: "Score at most this many chunks (0 = all).")
     var maxChunks: Int = 0
 
+    @Option(help: "Policy: the first --ctx tokens token by token through it, then dense on the same tokens (docs/policies.md).")
+    var policy: String?
+
     func run() throws {
         guard ctx >= 4 else { throw CLIError("--ctx \(ctx)", "must be at least 4 tokens") }
         guard maxChunks >= 0 else { throw CLIError("--max-chunks \(maxChunks)", "must be ≥ 0") }
@@ -44,6 +47,7 @@ struct PerplexityCommand: ParsableCommand {
         guard ids.count >= ctx else {
             throw CLIError("--file \(file)", "\(ids.count) tokens, fewer than one chunk of --ctx \(ctx)")
         }
+        if let policy { return try runWithPolicy(policy, model: model, tokens: ids) }
         let chunkCount = maxChunks > 0 ? min(maxChunks, ids.count / ctx) : ids.count / ctx
         say("perplexity: \(ids.count) tokens, \(chunkCount) chunks of \(ctx), scoring the second half of each")
         let t0 = now()

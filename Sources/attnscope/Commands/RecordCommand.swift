@@ -37,6 +37,7 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("ignore-eos"), help: "Generate exactly -n tokens, past end-of-sequence / end-of-turn tokens (fixed-length profiling).")
     var ignoreEOS = false
     @Option(help: "Attention policy: NAME or NAME:key=value,... (\(PolicyRegistry.names.joined(separator: ", ")); listed below)") var policy: String = "dense"
+    @Option(help: "Layer map file (JSON): a policy per layer range for one model shape (docs/policies.md).") var policyFile: String?
     @Option(help: "Capture level: metrics, selections, rows or full.") var capture = CaptureLevel.metrics
     @Option(name: .customLong("row-interval"), help: "Capture decode rows every K steps (capture ≥ rows).")
     var rowInterval: Int = 16
@@ -58,8 +59,8 @@ struct RecordCommand: ParsableCommand {
         let sampling = SamplerSettings(temperature: temperature, seed: seed)
         if let problem = sampling.problem { throw CLIError("--temperature \(temperature)", problem) }
         let raw = try promptText()
-        let policyObject: AttentionPolicy
-        do { policyObject = try PolicyRegistry.make(policy) } catch { throw CLIError("--policy \(policy)", error) }
+        let choice = try PolicyChoice(spec: policy, file: policyFile)
+        let policyObject = choice.policy
         try modelOptions.checkThreads()
 
         let path = try modelOptions.resolvedPath()
@@ -88,7 +89,7 @@ struct RecordCommand: ParsableCommand {
         do {
             session = try RecordingSession(model: model, policy: policyObject,
                                            options: .init(capture: level, rowInterval: rowInterval, denseShadow: !noDenseShadow))
-        } catch { throw CLIError("--policy \(policy)", error) }
+        } catch { throw CLIError(choice.flag, error) }
         let header = session.header(
             producer: "attnscope \(AttnScope.configuration.version)", modelName: (path as NSString).lastPathComponent,
             prompt: text, promptTokens: promptIDs.map { TokenInfo(id: $0, text: tokenizer.tokenText($0)) },

@@ -17,7 +17,7 @@ final class PolicyRegistryTests: XCTestCase {
 
     /// Each policy built from its bare name (tca: only its file) has the declared defaults.
     func testDeclaredDefaultsAreWhatParsingGives() throws {
-        XCTAssertEqual(PolicyRegistry.names, ["dense", "streaming", "h2o", "snapkv", "tca", "quest"])
+        XCTAssertEqual(PolicyRegistry.names, ["dense", "streaming", "h2o", "snapkv", "tca", "quest", "oracle", "knn", "power", "zerotuning", "act", "moa", "delta"])
         for d in PolicyRegistry.all {
             let p = try make(d.name == "tca" ? "tca:budgets=b.json" : d.name)
             XCTAssertEqual(p.mode, d.mode, d.name)
