@@ -12,9 +12,9 @@ seconds=${1:-600}
 out=fuzz-out/trace-reader
 mkdir -p "$out/corpus"
 swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
-  -module-name AttnTraceFuzz -D ATTNTRACE_FUZZ -I Sources/CZlib -I Sources/CDeflate \
-  Sources/AttnTrace/*.swift Fuzz/TraceReader/FuzzEntry.swift \
-  -lz -ldeflate -o "$out/fuzz-trace-reader"
+  -module-name AttnTraceFuzz -D ATTNTRACE_FUZZ -I Sources/CDeflate \
+  $(find Sources/AttnTrace -name '*.swift' | sort) Fuzz/TraceReader/FuzzEntry.swift \
+  -ldeflate -o "$out/fuzz-trace-reader"
 if [ "$seconds" = 0 ]; then
   exec "$out/fuzz-trace-reader" "${@:2}"
 fi

@@ -3,6 +3,7 @@
 // a one-token spike at one step of a long run keeps the top colour when the whole run is fitted on
 // a small screen (binning with max, not sampling or averaging).
 
+import AttnAnalysis
 import AttnTrace
 import XCTest
 @testable import AttnTUI

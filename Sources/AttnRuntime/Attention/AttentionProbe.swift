@@ -111,7 +111,3 @@ extension AttentionProbe {
 
     public func entriesEvicted(layer: Int, kvHead: Int, positions: [Int32]) {}
 }
-
-/// The name the runtime's rows had, for branches written against it; not for new code.
-@available(*, deprecated, renamed: "HeadProbabilityRows")
-public typealias AttentionRows = HeadProbabilityRows

@@ -1,6 +1,7 @@
 // DELTA on hand-made page scores, and through three layers of attention: the Δ-layer's observed
 // probabilities plan one set that both sparse layers attend to, for every head.
 
+import AttnTraceTestSupport
 import Foundation
 import XCTest
 @testable import AttnRuntime
@@ -28,7 +29,7 @@ final class PolicyDeltaTests: XCTestCase {
         let attention = Attention(shape: shape, capacity: 160, pool: WorkerPool(threads: 2))
         attention.policy = policy
         let cache = KVCache(layers: layers, kvHeads: g, headDim: d, capacity: 160)
-        var rng = SeededRandom(seed: 17)
+        var rng = SeededGenerator(seed: 17)
         var out = [Float](repeating: 0, count: t * h * d)
         for l in 0..<layers {
             attention.forward(out: &out, q: rng.floats(t * h * d), k: rng.floats(t * g * d), v: rng.floats(t * g * d),

@@ -1,6 +1,7 @@
 // Layer maps (`--policy 'L0-1=dense;L2-29=quest:budget=256'`, `--policy-file`): parsing, the
 // checks against a model, and that each layer's calls reach its own policy.
 
+import AttnTraceTestSupport
 import Foundation
 import XCTest
 @testable import AttnRuntime
@@ -70,7 +71,7 @@ final class PolicyLayerMapTests: XCTestCase {
         let attention = Attention(shape: shape, capacity: 64, pool: WorkerPool(threads: 2))
         attention.policy = p
         let cache = KVCache(layers: layers, kvHeads: 2, headDim: 4, capacity: 64)
-        var rng = SeededRandom(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         let t = 10
         var out = [Float](repeating: 0, count: t * 16)
         for layer in 0..<layers {

@@ -2,6 +2,7 @@
 // the attention call, where the output must be Σ p'·v with the rewritten weights p' and the
 // probe must receive p'.
 
+import AttnTraceTestSupport
 import Foundation
 import XCTest
 @testable import AttnRuntime
@@ -73,7 +74,7 @@ final class PolicyReweightTests: XCTestCase {
         k[0] = 4; k[3 * d] = 4
         for i in 0..<t where i != 0 && i != 3 { k[i * d + 1] = 1 }
         let q: [Float] = (0..<t).flatMap { _ in (0..<h).flatMap { _ -> [Float] in [4, 0, 0, 0] } }
-        var rng = SeededRandom(seed: 9)
+        var rng = SeededGenerator(seed: 9)
         var out = [Float](repeating: 0, count: t * h * d)
         attention.forward(out: &out, q: q, k: k, v: rng.floats(t * d), positions: (0..<Int32(t)).map { $0 }, tokens: t, layer: 0, cache: cache)
         XCTAssertEqual(policy.sinks, [[3], [3]], "token 3 is a hidden sink of both heads")
@@ -112,7 +113,7 @@ final class PolicyReweightTests: XCTestCase {
         let capture = AttentionCapture(layers: 1, heads: h)
         attention.probe = capture
         let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: 64)
-        var rng = SeededRandom(seed: 4)
+        var rng = SeededGenerator(seed: 4)
         for (step, tokens) in [t, 1, 1].enumerated() {
             let p0 = cache.count(layer: 0, kvHead: 0)
             let q = rng.floats(tokens * h * d)

@@ -1,13 +1,14 @@
 // oracle, knn and power on hand-made and random inputs, and the per-query-head selection path
 // (Attention+HeadSelection.swift) against naive attention over each head's own entries.
 
+import AttnTraceTestSupport
 import Foundation
 import XCTest
 @testable import AttnRuntime
 
 final class PolicySelectionMethodsTests: XCTestCase {
     /// A one-layer cache of n random entries per KV head.
-    func randomCache(g: Int, d: Int, n: Int, rng: inout SeededRandom) -> KVCache {
+    func randomCache(g: Int, d: Int, n: Int, rng: inout SeededGenerator) -> KVCache {
         let cache = KVCache(layers: 1, kvHeads: g, headDim: d, capacity: n + 8)
         for kv in 0..<g {
             cache.append(layer: 0, kvHead: kv, keys: rng.floats(n * d), values: rng.floats(n * d), stride: d,
@@ -29,7 +30,7 @@ final class PolicySelectionMethodsTests: XCTestCase {
     }
 
     func testOraclePerKVHeadTakesTheLargestGroupMass() throws {
-        var rng = SeededRandom(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         let h = 4, g = 2, d = 8, n = 90, budget = 17
         let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
         let cache = randomCache(g: g, d: d, n: n, rng: &rng)
@@ -52,7 +53,7 @@ final class PolicySelectionMethodsTests: XCTestCase {
     }
 
     func testKNNAndPerHeadOracleTakeEachHeadsTopScores() throws {
-        var rng = SeededRandom(seed: 12)
+        var rng = SeededGenerator(seed: 12)
         let h = 6, g = 2, d = 8, n = 70, budget = 9
         let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
         let cache = randomCache(g: g, d: d, n: n, rng: &rng)
@@ -86,7 +87,7 @@ final class PolicySelectionMethodsTests: XCTestCase {
     /// Through the attention call: each head attends to its own top-budget entries; output =
     /// naive attention over them; the probe gets each head's positions and the full count.
     func testPerHeadSelectionThroughAttention() throws {
-        var rng = SeededRandom(seed: 13)
+        var rng = SeededGenerator(seed: 13)
         let h = 4, g = 2, d = 8, t = 300, budget = 40
         let shape = AttentionShape(heads: h, kvHeads: g, headDim: d)
         let attention = Attention(shape: shape, capacity: 320, pool: WorkerPool(threads: 2))

@@ -2,9 +2,6 @@ import AttnTraceTestSupport
 import Foundation
 @testable import AttnRuntime
 
-/// The runtime tests' name for the seeded generator.
-typealias SeededRandom = SeededGenerator
-
 /// Random quant blocks of `rows` rows × `cols` weights in `format` (per QuantBlocks.swift).
 func randomQuantMatrix(_ format: QuantFormat, rows: Int, cols: Int, rng: inout SeededGenerator) -> [UInt8] {
     var bytes: [UInt8] = []
