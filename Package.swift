@@ -2,13 +2,15 @@
 import PackageDescription
 
 // Dependency direction (arrows point at what a target may import):
-//   AttnTrace    -> Foundation, CDeflate (crc32), CZlib (crc32, the reference the tests check it against)
+//   AttnTrace    -> Foundation, CDeflate (crc32)
 //   AttnRuntime  -> Foundation, CBLAS            (never the trace format, never the viewer)
 //   AttnRecorder -> AttnRuntime, AttnTrace    (the one place runtime values become trace records)
 //   AttnAnalysis -> AttnTrace
 //   AttnTUI      -> AttnTrace, AttnAnalysis; only AttnTUI/Terminal imports CNCurses, Grid/PNGEncoder CDeflate
 //   attnscope    -> everything above + ArgumentParser
 //   AttnTestSupport -> XCTest only; test targets depend on it, production targets never do
+//   AttnTraceTestSupport -> AttnTrace, AttnAnalysis, CZlib (zlib's crc32, the reference the tests
+//                           check the format's CRC against); test targets only
 
 let package = Package(
     name: "attnscope",
@@ -31,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", pkgConfig: "ncursesw"),
 
         // MARK: - Libraries
-        .target(name: "AttnTrace", dependencies: ["CZlib", "CDeflate"]),
+        .target(name: "AttnTrace", dependencies: ["CDeflate"]),
         .target(
             name: "AttnRuntime",
             dependencies: ["CBLAS"],
@@ -63,14 +65,21 @@ let package = Package(
         // MARK: - Test support (the NaN-failing tolerance check, the binary under test, the model
         // requirement, golden recording); linked into test bundles only
         .target(name: "AttnTestSupport", path: "Tests/AttnTestSupport"),
+        // Trace test support: shapes only tests use, the seeded generator, trace assertions, zlib's CRC.
+        .target(name: "AttnTraceTestSupport", dependencies: ["AttnTrace", "AttnAnalysis", "CZlib"],
+                path: "Tests/AttnTraceTestSupport"),
 
         // MARK: - Unit test bundles
-        .testTarget(name: "AttnTraceTests", dependencies: ["AttnTrace", "AttnTestSupport"]),
-        .testTarget(name: "AttnRuntimeTests", dependencies: ["AttnRuntime", "AttnTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AttnRecorderTests", dependencies: ["AttnRecorder", "AttnRuntime", "AttnTrace", "AttnTestSupport"]),
-        .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace", "AttnTestSupport"]),
-        .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace", "AttnAnalysis", "AttnTestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "AttnTraceTests", dependencies: ["AttnTrace", "AttnTestSupport", "AttnTraceTestSupport"]),
+        .testTarget(name: "AttnRuntimeTests", dependencies: ["AttnRuntime", "AttnTestSupport", "AttnTraceTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "AttnRecorderTests", dependencies: ["AttnRecorder", "AttnRuntime", "AttnTrace", "AttnTestSupport",
+                                                         "AttnTraceTestSupport"]),
+        .testTarget(name: "AttnAnalysisTests", dependencies: ["AttnAnalysis", "AttnTrace", "AttnTestSupport", "AttnTraceTestSupport"]),
+        .testTarget(name: "AttnTUITests", dependencies: ["AttnTUI", "AttnTrace", "AttnAnalysis", "AttnTestSupport", "AttnTraceTestSupport"],
+                    exclude: ["Snapshots"]),
         // Runs the built `attnscope` binary on the reference model and reads its traces back.
-        .testTarget(name: "EndToEndTests", dependencies: ["AttnTrace", "AttnAnalysis", "AttnRuntime", "attnscope", "AttnTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AttnTrace", "AttnAnalysis", "AttnRuntime", "attnscope", "AttnTestSupport",
+                                                      "AttnTraceTestSupport"]),
     ]
 )

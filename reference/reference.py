@@ -210,18 +210,20 @@ def build_tokenizer(reader):
 
 # MARK: - Fixtures
 
-def random_strings():
-    """Seeded random strings mixing scripts, digits, whitespace, specials and emoji."""
+def random_strings(count=RANDOM_STRING_COUNT, seed=RANDOM_SEED, pieces=RANDOM_PIECES, ranges=RANDOM_RANGES,
+                   max_parts=16):
+    """Seeded random strings mixing scripts, digits, whitespace, specials and emoji: each of up to
+    `max_parts` parts is one of `pieces` (60 %) or a character from one of `ranges`."""
     import random
-    rng = random.Random(RANDOM_SEED)
+    rng = random.Random(seed)
     out = []
-    for _ in range(RANDOM_STRING_COUNT):
+    for _ in range(count):
         parts = []
-        for _ in range(rng.randint(1, 16)):
+        for _ in range(rng.randint(1, max_parts)):
             if rng.random() < 0.6:
-                parts.append(rng.choice(RANDOM_PIECES))
+                parts.append(rng.choice(pieces))
             else:
-                lo, hi = rng.choice(RANDOM_RANGES)
+                lo, hi = rng.choice(ranges)
                 parts.append(chr(rng.randint(lo, hi)))
         out.append("".join(parts))
     return out

@@ -17,6 +17,10 @@ sources=(
   Sources/AttnRuntime/Loading/GGUFParser.swift
   Sources/AttnRuntime/Loading/GGUFFile.swift
   Sources/AttnRuntime/Loading/ModelConfig.swift
+  Sources/AttnRuntime/Loading/ModelConfig+Gemma3.swift
+  Sources/AttnRuntime/Loading/ModelConfig+LlamaVariants.swift
+  Sources/AttnRuntime/Loading/ModelFamily.swift
+  Sources/AttnRuntime/Kernels/RoPE.swift
   Sources/AttnRuntime/Quant/HalfFloat.swift
   Sources/AttnRuntime/Quant/Dequantize.swift
   Sources/AttnRuntime/Quant/Dequantize+KQuants.swift
@@ -32,6 +36,9 @@ swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name GGUFFuzz \
   -Xcc -mf16c "${sources[@]}" Fuzz/GGUFReader/main.swift "$extras" -o "$out/gguf-fuzz"
 
 python3 Fuzz/GGUFReader/make_seeds.py "$out/seeds" >/dev/null
+# The byte-level BPE vocabularies of every pre-tokenizer (smollm, gpt-2, llama-bpe, qwen2), as the
+# variant reference writes them (the synthetic models themselves are larger than -max_len).
+python3 reference/variants_reference.py "$out/variants" 2>/dev/null && cp "$out"/variants/tokenizer-*.gguf "$out/seeds/"
 echo "fuzz: running for ${seconds}s on one core (corpus $out/corpus, crashes fuzz-out/gguf/)"
 "$out/gguf-fuzz" "$out/corpus" "$out/seeds" \
   -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \

@@ -15,7 +15,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let values = Dequantize.tensor(info, data: gguf.data(info))
         precondition(values.count == info.elementCount)
     }
-    _ = try? ModelConfig(gguf: gguf)
+    if let config = try? ModelConfig(gguf: gguf) { try? config.validateTensors(in: gguf) }
     FuzzExtras.run(gguf, input: bytes)
     return 0
 }

@@ -10,7 +10,7 @@
 // at once (wakeup preemption), so a step's encode (~90 µs at capture level metrics) ran inside
 // `push`, on the critical path. As a batch thread it keeps its fair share (no starvation under
 // load, unlike a lower nice value or SCHED_IDLE, which made pushes block) but runs when the
-// scheduler next switches, beside the decode rather than in it (docs/probe.md, the writer-thread measurements).
+// scheduler next switches, beside the decode rather than in it (docs/probe.md, "The writer thread").
 
 import AttnTrace
 import Foundation

@@ -26,7 +26,7 @@ extension TraceRecorder {
         copyIntoShadow(layer: layer, q: q, k: k, v: v, positions: positions, tokens: t)
     }
 
-    public func attentionComputed(_ r: AttnRuntime.AttentionRows) {
+    public func attentionComputed(_ r: HeadProbabilityRows) {
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { probeNanos[r.layer] += DispatchTime.now().uptimeNanoseconds - t0 }
         if phase == .prefill && options.skipPrefillRows { return }
@@ -36,7 +36,7 @@ extension TraceRecorder {
 
     /// A decode call's heads, spread over the model's pool (each head's tracker and output slot
     /// are its own; shared state is only read). Prefill pooling stays on this thread.
-    public func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
+    public func attentionComputed(layer: Int, heads: UnsafeBufferPointer<HeadProbabilityRows>, pool: WorkerPool) {
         finishSide()   // (done at the call's start already; `scratch` may grow below)
         // side work costs the caller no fork-join, so short rows go too
         let side = options.sideWork && phase == .decode && pool.threads > 1 && heads.allSatisfy { $0.rowCount == 1 }

@@ -25,7 +25,7 @@ extension TraceRecorder {
 
     /// Recall, oracle recall (the k largest dense probabilities, k = the keys the row attended to)
     /// and relative output error of one head's row against dense attention over the shadow cache.
-    func shadow(_ r: AttnRuntime.AttentionRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>,
+    func shadow(_ r: HeadProbabilityRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>,
                 scratch: ShadowScratch) -> (recall: Float, oracle: Float, error: Float) {
         let n = Int(lastPosition) + 1
         let g = r.kvHead, d = headDim

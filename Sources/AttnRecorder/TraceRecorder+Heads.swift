@@ -19,7 +19,7 @@ extension TraceRecorder {
     /// this head's tracker and slots (and `pooled`, which is empty unless rows go head by head).
     /// A decode row arrives unscaled (`acceptsUnscaledRows`): scaled here first, on whichever
     /// thread runs the head.
-    func head(_ unscaled: AttnRuntime.AttentionRows, scratch: ShadowScratch, out: HeadOutputs) {
+    func head(_ unscaled: HeadProbabilityRows, scratch: ShadowScratch, out: HeadOutputs) {
         let r = unscaled.scaleInPlace()
         let slot = r.layer * heads + r.head
         for i in 0..<r.rowCount {
@@ -35,7 +35,7 @@ extension TraceRecorder {
     }
 
     /// Metrics of the step's last query row for one head.
-    private func lastRow(_ r: AttnRuntime.AttentionRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>,
+    private func lastRow(_ r: HeadProbabilityRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>,
                          entropy: Float?, slot: Int, scratch: ShadowScratch, out: HeadOutputs) {
         var recall = Float.nan, oracle = Float.nan, error = Float.nan
         if options.denseShadow, !lastQuery[r.layer].isEmpty {

@@ -9,7 +9,7 @@ import Foundation
 extension TraceRecorder {
     /// Copies what the runtime may change before the next attention call and hands the heads to
     /// the pool's worker; `finishSide` (at the next attention call and at the step's end) waits.
-    func startSide(layer: Int, heads: UnsafeBufferPointer<AttnRuntime.AttentionRows>, pool: WorkerPool) {
+    func startSide(layer: Int, heads: UnsafeBufferPointer<HeadProbabilityRows>, pool: WorkerPool) {
         sideBatches += 1
         let h = heads.count
         if sideRows == nil {

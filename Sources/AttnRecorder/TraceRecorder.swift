@@ -93,7 +93,7 @@ public final class TraceRecorder: AttentionInputObserver {
     // Side work: the pending layer's heads, copied where the runtime may change them before the
     // next attention call (the batch array, query positions, visible counts, evicted streams' keys).
     var sidePool: WorkerPool?                  // set while side work is pending
-    var sideRows: UnsafeMutablePointer<AttnRuntime.AttentionRows>? = nil   // [H]
+    var sideRows: UnsafeMutablePointer<HeadProbabilityRows>? = nil   // [H]
     let sideQuery = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     var sideVisible: UnsafeMutablePointer<Int>? = nil                      // [H]
     var sideKeys: UnsafeMutablePointer<Int32>? = nil                       // [G, capacity]

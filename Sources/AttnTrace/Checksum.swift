@@ -1,9 +1,8 @@
 import CDeflate
-import CZlib
 
 /// CRC-32 (ISO-HDLC, as in zip and PNG: zlib's crc32); `crc` continues a previous value.
-/// Computed by libdeflate (carry-less multiplication, PCLMULQDQ, when the CPU has it); zlib's
-/// crc32 is kept as the reference the tests check it against (ChecksumTests).
+/// Computed by libdeflate (carry-less multiplication, PCLMULQDQ, when the CPU has it); the tests
+/// check it against zlib's crc32 (ChecksumTests).
 enum Checksum {
     /// Whether a stored CRC matches. The fuzz build (-D ATTNTRACE_FUZZ) accepts any CRC, so that
     /// mutated inputs reach the record decoders instead of stopping at the first checksum.
@@ -18,20 +17,6 @@ enum Checksum {
     static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
         return libdeflate_crc32(crc, base, bytes.count)
-    }
-
-    /// The same, by zlib (the reference).
-    static func zlibCRC32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
-        var c = UInt(crc)
-        var p = base.assumingMemoryBound(to: UInt8.self)
-        var left = bytes.count
-        while left > 0 {   // zlib takes a uInt length: feed at most 1 GB at a time
-            let n = min(left, 1 << 30)
-            c = CZlib.crc32(c, p, uInt(n))
-            p += n; left -= n
-        }
-        return UInt32(truncatingIfNeeded: c)
     }
 
     /// The CRC of a chunk being encoded: over its length and step fields, then its payload.

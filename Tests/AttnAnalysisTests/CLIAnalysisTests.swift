@@ -76,7 +76,7 @@ extension CLITests {
         let missing = dir.appendingPathComponent("none/x.svg").path
         let cases: [([String], String)] = [
             (["render", a, "--view", "graph", "--out", svg], "attnscope render: --view graph: unknown view"),
-            (["render", a, "--format", "gif", "--out", svg], "attnscope render: --format gif: unknown format"),
+            (["render", a, "--format", "gif", "--out", svg], "attnscope render: --format gif: expected svg, html or png"),
             (["render", a, "--out", dir.appendingPathComponent("x.txt").path], "attnscope render: --out "),
             (["render", a, "--out", missing], "attnscope render: --out \(missing): no such directory"),
             (["render", a, "--layer", "9", "--out", svg], "attnscope render: --layer 9: out of range"),

@@ -2,6 +2,7 @@ import XCTest
 import AttnTestSupport
 import AttnTrace
 @testable import AttnAnalysis
+import AttnTraceTestSupport
 
 /// Runs the `attnscope` binary of this test build (AttnscopeBinary) on small sample traces written
 /// to a temporary directory, and checks exit statuses and messages.
@@ -22,7 +23,7 @@ final class CLITests: XCTestCase {
 
     /// A tiny sample trace; `perturb` edits frames before they are written.
     func write(_ name: String, seed: UInt64 = 1, perturb: (inout StepFrame) -> Void = { _ in }) throws -> String {
-        let sample = SampleTraces(shape: .tiny, seed: seed)
+        let sample = SyntheticTrace(shape: .tiny, seed: seed)
         let path = dir.appendingPathComponent(name).path
         let w = try TraceWriter(path: path, header: sample.header)
         for s in 0..<sample.stepCount {
@@ -58,7 +59,7 @@ final class CLITests: XCTestCase {
         let a = try write("a.atrace")
         let missing = dir.appendingPathComponent("nope.atrace").path
         let garbage = dir.appendingPathComponent("garbage.atrace").path
-        var rng = SeededRNG(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         FileManager.default.createFile(atPath: garbage, contents: Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }))
         for args in [["diff", a, missing], ["diff", garbage, a], ["stats", missing], ["stats", garbage],
                      ["export", garbage, "--format", "csv"]] {

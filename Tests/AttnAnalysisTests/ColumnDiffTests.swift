@@ -1,6 +1,7 @@
 import XCTest
 @testable import AttnTrace
 @testable import AttnAnalysis
+import AttnTraceTestSupport
 
 /// The column path of `TraceDiff` (trace files decoded into columns, TraceDiff+Columns.swift)
 /// against the reference frame engine (`DiffOptions.columnar = false`): same report, byte for
@@ -68,7 +69,7 @@ final class ColumnDiffTests: XCTestCase {
     /// A small sample run: shape varied by the seed (capture level, evictions, rows, length).
     static func sample(seed: UInt64, steps: Int) -> (RunHeader, [StepFrame]) {
         var g = SeededGenerator(seed: seed)
-        var shape = SampleTraces.Shape.tiny
+        var shape = SyntheticTrace.Shape.tiny
         shape.layers = 1 + Int(g.next() % 3); shape.heads = 1 + Int(g.next() % 4); shape.kvHeads = 1
         if shape.heads % 2 == 0 && g.next() % 2 == 0 { shape.kvHeads = 2 }
         shape.decodeSteps = steps - 1
@@ -76,7 +77,7 @@ final class ColumnDiffTests: XCTestCase {
         shape.capture = [.metrics, .selections, .rows, .full][Int(g.next() % 4)]
         shape.rowInterval = 1 + Int(g.next() % 3)
         shape.window = 2 + Int(g.next() % 4)
-        let sample = SampleTraces(shape: shape, seed: seed)
+        let sample = SyntheticTrace(shape: shape, seed: seed)
         return (sample.header, (0..<sample.stepCount).map { sample.frame(step: $0) })
     }
 

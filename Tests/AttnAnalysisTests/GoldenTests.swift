@@ -2,6 +2,7 @@ import XCTest
 import AttnTestSupport
 import AttnTrace
 @testable import AttnAnalysis
+import AttnTraceTestSupport
 
 /// Golden inputs and outputs under traces/diff/ (see traces/diff/README.md):
 ///   a.atrace, b.atrace   two tiny sample runs (b: one sink mass moved, one selection changed,
@@ -18,7 +19,7 @@ final class GoldenTests: XCTestCase {
 
     /// The golden runs, from the trace library's seeded sample generator.
     static func frames(perturbed: Bool) -> (RunHeader, [StepFrame]) {
-        let sample = SampleTraces(shape: .tiny, seed: 3)
+        let sample = SyntheticTrace(shape: .tiny, seed: 3)
         var frames = (0..<sample.stepCount).map { sample.frame(step: $0) }
         if perturbed {
             frames[1].metrics[2].sinkMass4 = min(1, frames[1].metrics[2].sinkMass4 + 0.2)   // L1 H0

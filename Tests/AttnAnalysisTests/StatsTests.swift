@@ -1,6 +1,7 @@
 import XCTest
 import AttnTrace
 @testable import AttnAnalysis
+import AttnTraceTestSupport
 
 final class StatsTests: XCTestCase {
     /// 1 layer, 2 heads, 1 KV head, 6 prompt tokens, 5 steps with known values.
@@ -74,7 +75,7 @@ final class StatsTests: XCTestCase {
     }
 
     func testPercentilesAgainstSortedDefinition() {
-        var rng = SeededRNG(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         for trial in 0..<50 {
             let n = Int.random(in: 1...40, using: &rng)
             let xs = (0..<n).map { _ in Float.random(in: -5...5, using: &rng) }

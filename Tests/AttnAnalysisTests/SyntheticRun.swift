@@ -1,8 +1,6 @@
 import AttnTrace
 @testable import AttnAnalysis
-
-/// The trace library's SplitMix64, so every synthetic run can be replayed from its seed.
-typealias SeededRNG = SeededGenerator
+import AttnTraceTestSupport
 
 /// An in-memory run with L = 2 layers, H = 4 heads, G = 2 KV heads, a 6-token prompt, one
 /// prefill step and `steps − 1` decode steps, selections and decode rows at every step.
@@ -20,7 +18,7 @@ enum SyntheticRun {
     }
 
     static func make(seed: UInt64, steps: Int = 8, header h: RunHeader? = nil) -> InMemoryTrace {
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let h = h ?? header()
         let L = h.model.layers
         var frames: [StepFrame] = []

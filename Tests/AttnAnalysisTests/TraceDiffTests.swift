@@ -1,6 +1,7 @@
 import XCTest
 import AttnTrace
 @testable import AttnAnalysis
+import AttnTraceTestSupport
 
 final class TraceDiffTests: XCTestCase {
     let seeds: [UInt64] = [1, 2, 3]
@@ -199,7 +200,7 @@ final class TraceDiffTests: XCTestCase {
     // MARK: Distances
 
     func testRangeIntersectionMatchesNaive() {
-        var rng = SeededRNG(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         for trial in 0..<200 {
             func ranges() -> [Range<Int>] {
                 var out: [Range<Int>] = [], at = Int.random(in: 0...3, using: &rng)
@@ -221,7 +222,7 @@ final class TraceDiffTests: XCTestCase {
 
 final class RowDistanceTests: XCTestCase {
     func testSIMDMatchesNaive() {
-        var rng = SeededRNG(seed: 77)
+        var rng = SeededGenerator(seed: 77)
         for trial in 0..<100 {
             let n = Int.random(in: 1...3000, using: &rng)
             let a = (0..<n).map { _ in Float.random(in: 0...1, using: &rng) }

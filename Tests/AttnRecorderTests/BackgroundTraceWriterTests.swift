@@ -2,6 +2,7 @@
 import Foundation
 import XCTest
 @testable import AttnRecorder
+import AttnTraceTestSupport
 
 /// The background writer: its thread runs under SCHED_BATCH where the system allows it (so a push
 /// does not hand the pushing thread's core to the encode), what it is pushed reaches the file in
@@ -25,7 +26,7 @@ final class BackgroundTraceWriterTests: XCTestCase {
     }
 
     func testWriterThreadIsBatchScheduledAndWritesEveryFrame() throws {
-        let sample = SampleTraces(shape: .tiny, seed: 7)
+        let sample = SyntheticTrace(shape: .tiny, seed: 7)
         let path = tempPath("bgw.atrace")
         let direct = path + ".direct.atrace"   // the same frames through TraceWriter alone
         defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: direct) }
@@ -52,7 +53,7 @@ final class BackgroundTraceWriterTests: XCTestCase {
     /// a kill -9): at most the frame just pushed is not. A deeper queue would let push return with
     /// several frames pending, which this sees as a file shorter than chunk k's start.
     func testPushReturnsOnlyWhenEveryEarlierStepIsInTheFile() throws {
-        let sample = SampleTraces(shape: .smolLM, seed: 3)
+        let sample = SyntheticTrace(shape: .smolLM, seed: 3)
         let path = tempPath("bound.atrace"), direct = tempPath("bound-direct.atrace")
         defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: direct) }
         try sample.write(to: direct)

@@ -1,4 +1,5 @@
 import XCTest
+import AttnTraceTestSupport
 @testable import AttnRecorder
 import AttnRuntime
 import AttnTestSupport
@@ -16,7 +17,7 @@ final class FrozenTopTests: XCTestCase {
     func testMergedTopIsTheTopOfFrozenAndLive() {
         var vouched = 0, refused = 0
         for seed: UInt64 in 0..<200 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             var top = FrozenTop()
             var frozen: [Int: Float] = [:]
             // start valid and empty: nothing has left yet (a rebuild from an empty archive)

@@ -1,4 +1,5 @@
 import XCTest
+import AttnTraceTestSupport
 @testable import AttnRecorder
 import AttnRuntime
 import AttnTestSupport
@@ -22,7 +23,7 @@ final class HeadStatisticsTests: XCTestCase {
     /// The SIMD entropy (fast log) against the scalar logf reference on random rows.
     func testFastEntropyMatchesNaive() {
         for seed: UInt64 in 0..<20 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let n = Int.random(in: 1...300, using: &rng)
             var row = rng.floats(n, in: 0...1).map { $0 * $0 * $0 }
             if n > 3 { row[2] = 0 }
@@ -40,7 +41,7 @@ final class HeadStatisticsTests: XCTestCase {
     /// top(k) against sorting every α_k, on random running means (the SIMD skip must not lose any).
     func testTopMatchesSortedScores() {
         for seed: UInt64 in 0..<10 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let n = Int.random(in: 20...150, using: &rng)
             var r = ReceivedAttention(capacity: n + 5)
             for q in 1...n {

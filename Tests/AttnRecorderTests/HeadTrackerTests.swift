@@ -1,4 +1,5 @@
 import XCTest
+import AttnTraceTestSupport
 @testable import AttnRecorder
 import AttnRuntime
 import AttnTestSupport
@@ -34,7 +35,7 @@ final class HeadTrackerTests: XCTestCase {
     enum Pattern: CaseIterable { case dense, sinkWindow, randomSubset, evicting }
 
     /// Positions a step at `position` attends to under each pattern.
-    func selection(_ pattern: Pattern, position: Int, rng: inout SeededRandom) -> [Int32] {
+    func selection(_ pattern: Pattern, position: Int, rng: inout SeededGenerator) -> [Int32] {
         switch pattern {
         case .dense: return (0...position).map(Int32.init)
         case .sinkWindow:
@@ -50,7 +51,7 @@ final class HeadTrackerTests: XCTestCase {
 
     /// H2O-like: the set of the previous step loses one or two random keys and gains the new
     /// position; every 9th step the whole prefix (one run) is seen, then eviction resumes from it.
-    func evicting(_ previous: [Int32], position: Int, rng: inout SeededRandom) -> [Int32] {
+    func evicting(_ previous: [Int32], position: Int, rng: inout SeededGenerator) -> [Int32] {
         if position % 9 == 0 || previous.isEmpty { return (0...position).map(Int32.init) }
         var keys = previous
         for _ in 0..<Int.random(in: 1...2, using: &rng) where keys.count > 2 {
@@ -64,7 +65,7 @@ final class HeadTrackerTests: XCTestCase {
         // between them; 32: mostly position-indexed
         for seed: UInt64 in 0..<6 {
             for runs in [0, 4, 32] { for pattern in Pattern.allCases {
-                var rng = SeededRandom(seed: seed)
+                var rng = SeededGenerator(seed: seed)
                 // seeds 4, 5: positions run past the capacity (keys there are not tracked)
                 let capacity = seed >= 4 ? 70 : 160
                 let tracker = HeadTracker(capacity: capacity, maxIndexedRuns: runs)
@@ -145,7 +146,7 @@ final class HeadTrackerTests: XCTestCase {
     /// The top-k insertion ranks equal scores by the earlier position whatever the order of the
     /// offers (TouchedTop offers blocks from the highest down, after the untouched entries).
     func testOfferRanksTiesByPositionInAnyOrder() {
-        var rng = SeededRandom(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         for _ in 0..<200 {
             let items = (0..<40).map { p in (position: p, score: Float(Int.random(in: 0..<4, using: &rng)) / 4) }.shuffled(using: &rng)
             var best: [(position: Int, score: Float)] = []
@@ -159,7 +160,7 @@ final class HeadTrackerTests: XCTestCase {
     /// 8-position blocks that top skips through, so its lane-by-lane path runs too).
     func testTopAfterRandomSubsetsMatchesSortedScores() {
         for seed: UInt64 in 0..<12 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let tracker = HeadTracker(capacity: 300)
             for step in 0..<80 {
                 let keys = selection(.randomSubset, position: 100 + step, rng: &rng)
@@ -182,7 +183,7 @@ final class HeadTrackerTests: XCTestCase {
 
     /// Gives `keys` a random row (u^power, normalised: skewed) as a step's last row with a top-α
     /// refresh, and checks the tracker's list against a scan of its materialised α_k.
-    func refreshTopAndCheck(_ tracker: HeadTracker, keys: [Int32], power: Int, rng: inout SeededRandom,
+    func refreshTopAndCheck(_ tracker: HeadTracker, keys: [Int32], power: Int, rng: inout SeededGenerator,
                             _ context: String, file: StaticString = #filePath, line: UInt = #line) {
         var row = rng.floats(keys.count, in: 0...1).map { u in (1 ..< power).reduce(u) { p, _ in p * u } }
         let total = row.reduce(0, +)
@@ -202,7 +203,7 @@ final class HeadTrackerTests: XCTestCase {
     /// step whose selection is a run (the tracker leaves key order and comes back).
     func testScatteredTopMatchesAScanOfEveryPosition() {
         for seed: UInt64 in 0..<40 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let tracker = HeadTracker(capacity: 400, maxIndexedRuns: seed % 2 == 0 ? 0 : 4)
             for step in 0..<300 {
                 let position = 60 + step
@@ -226,7 +227,7 @@ final class HeadTrackerTests: XCTestCase {
     /// blocks of 8 (two words of touched bits), 4,400 has 275 blocks of 16 (five words).
     func testTopOfFewRunsMatchesAScanOfEveryPosition() {
         for seed: UInt64 in 0..<32 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let long = seed >= 24
             let tracker = HeadTracker(capacity: long ? 4400 : 700)
             let pages = seed % 2 == 1
@@ -286,7 +287,7 @@ final class HeadTrackerTests: XCTestCase {
     /// The single-range fused pass (dense rows longer than 8, with a tail) gives the entropy of
     /// normalisedEntropy exactly and the same α_k as add; positions past the capacity are ignored.
     func testFusedEntropyAndCapacityEdge() {
-        var rng = SeededRandom(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         for n in [1, 7, 8, 9, 31, 64, 203] {
             var row = rng.floats(n, in: 0...1)
             let total = row.reduce(0, +)
@@ -318,7 +319,7 @@ final class HeadTrackerTests: XCTestCase {
 
     func testRangesIntoMatchesRanges() {
         for seed: UInt64 in 0..<30 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             var positions: [Int32] = []
             var p = Int32.random(in: 0...5, using: &rng)
             for _ in 0..<Int.random(in: 0...200, using: &rng) {
@@ -340,7 +341,7 @@ final class HeadTrackerTests: XCTestCase {
 
     func testOverlapOfRangesMatchesOverlapOfPositions() {
         for seed: UInt64 in 0..<40 {
-            var rng = SeededRandom(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             func randomSet() -> [Int32] { (0..<Int32.random(in: 0...120, using: &rng)).filter { _ in Bool.random(using: &rng) } }
             let s = randomSet(), p = randomSet()
             let byPositions = s.withUnsafeBufferPointer { sb in p.withUnsafeBufferPointer { HeadStatistics.overlap(current: sb, previous: $0) } }

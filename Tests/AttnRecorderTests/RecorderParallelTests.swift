@@ -17,7 +17,7 @@ final class RecorderParallelTests: XCTestCase {
     final class HeadByHead: AttentionInputObserver {
         let recorder: TraceRecorder
         init(_ recorder: TraceRecorder) { self.recorder = recorder }
-        func attentionComputed(_ rows: AttnRuntime.AttentionRows) { recorder.attentionComputed(rows) }
+        func attentionComputed(_ rows: HeadProbabilityRows) { recorder.attentionComputed(rows) }
         func attentionInputs(layer: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                              positions: UnsafePointer<Int32>, tokens: Int) {
             recorder.attentionInputs(layer: layer, q: q, k: k, v: v, positions: positions, tokens: tokens)

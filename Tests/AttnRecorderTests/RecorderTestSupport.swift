@@ -1,6 +1,7 @@
 import AttnRuntime
 import AttnTrace
 import AttnTestSupport
+import AttnTraceTestSupport
 import Foundation
 import XCTest
 
@@ -13,14 +14,5 @@ extension XCTestCase {
     /// A file name in the temporary directory, unique to this test process.
     func tempPath(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-recorder-\(getpid())-\(name)").path
-    }
-}
-
-/// The trace library's SplitMix64 (the same sequence as the runtime tests' generator).
-typealias SeededRandom = SeededGenerator
-
-extension SeededGenerator {
-    mutating func floats(_ n: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
-        (0..<n).map { _ in Float.random(in: range, using: &self) }
     }
 }

@@ -2,6 +2,7 @@
 
 import XCTest
 @testable import AttnTUI
+import AttnTraceTestSupport
 
 final class ColorTests: XCTestCase {
     func testDetectionOrder() {
@@ -37,7 +38,7 @@ final class ColorTests: XCTestCase {
             return 2 * dr * dr + 4 * dg * dg + 3 * db * db
         }
         let seed: UInt64 = 42
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         for _ in 0..<3000 {
             let c = (Int(rng.next() & 255), Int(rng.next() & 255), Int(rng.next() & 255))
             let fast = Int(quantize256(UInt8(c.0), UInt8(c.1), UInt8(c.2)))

@@ -8,73 +8,28 @@ import Foundation
 import XCTest
 
 final class EndToEndTmuxTests: XCTestCase {
-    let socket = "attnscope-e2e-\(getpid())"
-    let session = "view"
-
-
-    /// Runs a command and returns its status and output (through a file). posix_spawn + waitpid
-    /// rather than Foundation.Process: `tmux new-session` starts a server that inherits the client's
-    /// descriptors and never closes them, and Process would wait for those to close.
-    @discardableResult
-    func run(_ exe: String, _ args: [String]) throws -> (status: Int32, out: String) {
-        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-e2e-out-\(getpid())-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: outPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([exe] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, &actions, nil, argv, environ)
-        guard rc == 0 else { throw NSError(domain: "spawn", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "cannot run \(exe)"]) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exited = (status & 0x7f) == 0
-        let code: Int32 = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let data = FileManager.default.contents(atPath: outPath) ?? Data()
-        return (code, String(decoding: data, as: UTF8.self))
-    }
-
-    func tmuxPath() -> String? {
-        ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    func tmux(_ args: String...) throws -> (status: Int32, out: String) { try run(tmuxPath()!, ["-L", socket] + args) }
-
-    func capture() throws -> String { try tmux("capture-pane", "-p", "-t", session).out }
-
-    /// Polls the pane until `text` shows; returns the last capture. The limit (30 s) is only there
-    /// so that a broken viewer ends the test: a shared, busy machine can be slow, which is no failure.
-    @discardableResult
-    func waitFor(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        var last = ""
-        let deadline = Date().addingTimeInterval(Self.patience)
-        while Date() < deadline {
-            last = try capture()
-            if last.contains(text) { return last }
-            usleep(20_000)
-        }
-        XCTFail("\(what): \"\(text)\" never appeared; screen was:\n\(last)", file: file, line: line)
-        return last
-    }
-
+    /// The tmux server of these tests (AttnTestSupport.TmuxSession: spawning, pane capture, waiting).
+    let t: TmuxSession = {
+        let s = TmuxSession(socket: "attnscope-e2e-\(getpid())", name: "view")
+        s.patience = EndToEndTmuxTests.patience
+        return s
+    }()
+    var session: String { t.name }
+    /// The limit only ends a broken viewer's test: a shared, busy machine can be slow, which is no failure.
     static let patience: TimeInterval = 30
 
-    /// Polls until `condition` holds (at most `patience`); returns whether it did.
-    func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(Self.patience)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return false
+    @discardableResult
+    func run(_ exe: String, _ args: [String]) throws -> (status: Int32, out: String) { try TmuxSession.run(exe, args) }
+    func tmuxPath() -> String? { TmuxSession.path }
+    func tmux(_ args: String...) throws -> (status: Int32, out: String) { try t.tmux(args) }
+    func tmux(_ args: [String]) throws { try t.tmux(args) }
+    func capture() throws -> String { try t.capture() }
+    func keys(_ k: String...) throws { try t.tmux(["send-keys", "-t", session] + k) }
+    func eventually(_ condition: () throws -> Bool) rethrows -> Bool { try t.eventually(condition) }
+    @discardableResult
+    func waitFor(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try t.waitFor(text, what, file: file, line: line)
     }
-
-    func keys(_ k: String...) throws { try tmux(["send-keys", "-t", session] + k) }
-    func tmux(_ args: [String]) throws { _ = try run(tmuxPath()!, ["-L", socket] + args) }
 
     func testEveryViewResizeAndQuit() throws {
         guard tmuxPath() != nil else { return XCTFail("tmux is not installed (scripts/setup.sh installs it)") }

@@ -4,7 +4,9 @@
 // expectation here fails testEveryBoundKeyHasAnExpectation.
 
 import XCTest
+import AttnAnalysis
 import AttnTrace
+import Foundation
 @testable import AttnTUI
 
 final class KeyTableTests: XCTestCase {
@@ -104,9 +106,24 @@ final class KeyTableTests: XCTestCase {
             Press(key: .char("G"), screen: .heads, expect: { _, a, _ in tableIndex(a) == a.tableRows().count - 1 ? nil : "G: the last row" }),
             Press(key: .enter, screen: .heads, expect: check({ $1.screen == .heatmap }, "Enter opens the heatmap")),
             // per view
-            Press(key: .char("m"), screen: .overview, expect: check({ $1.metric.rawValue == $0.metric.rawValue + 1 }, "m: the next metric")),
-            Press(key: .char("M"), screen: .overview, prepare: { $0.apply(.cycleMetric(1)) },
-                  expect: check({ $1.metric.rawValue == $0.metric.rawValue - 1 }, "M: the previous metric")),
+            Press(key: .char("v"), screen: .overview, expect: check({ $1.metric.rawValue == $0.metric.rawValue + 1 }, "v: the next metric")),
+            Press(key: .char("V"), screen: .overview, prepare: { $0.apply(.cycleMetric(1)) },
+                  expect: check({ $1.metric.rawValue == $0.metric.rawValue - 1 }, "V: the previous metric")),
+            // bookmarks: m opens the prompt that names the mark, ' the list
+            Press(key: .char("m"), screen: .heads, prepare: { $0.bookmarks = KeyTableTests.emptyBookmarks() },
+                  expect: check({ $1.overlay == .prompt(.bookmark, "") }, "m: the bookmark prompt opens")),
+            Press(key: .char("'"), screen: .heatmap, expect: check({ $1.overlay == .bookmarks(0) }, "': the bookmark list opens")),
+            // Tokens: / searches the text, n / N go to the next / previous match
+            Press(key: .char("/"), screen: .tokens, expect: check({ $1.overlay == .prompt(.search, "") && $1.screen == .tokens }, "/ in Tokens: the search prompt")),
+            Press(key: .char("n"), screen: .tokens, prepare: { $0.state.search = TokenSearch(query: " then", hit: 21..<22) },
+                  expect: check({ $1.step == 14 && $1.search.hit == 25..<26 }, "n: the next \" then\" (emitted by step 13, read at step 14)")),
+            Press(key: .char("N"), screen: .tokens, prepare: { $0.state.search = TokenSearch(query: " then", hit: 21..<22) },
+                  expect: check({ $1.step == 6 && $1.search.hit == 17..<18 }, "N: the previous \" then\" (emitted by step 5, read at step 6)")),
+            // , and . move the key of the α_k curve (from the strongest key when none is chosen)
+            Press(key: .char("."), screen: .tokens, prepare: { $0.state.keyPosition = 5 }, expect: check({ $1.keyPosition == 6 }, ". the next key")),
+            Press(key: .char(","), screen: .tokens, prepare: { $0.state.keyPosition = 5 }, expect: check({ $1.keyPosition == 4 }, ", the previous key")),
+            Press(key: .char("."), screen: .heatmap, prepare: { $0.state.keyPosition = 5 }, expect: check({ $1.keyPosition == 6 }, ". in the heatmap")),
+            Press(key: .char(","), screen: .heatmap, expect: check({ $0.keyPosition == nil && $1.keyPosition != nil }, ", in the heatmap picks a key next to the strongest")),
             Press(key: .char("v"), screen: .heatmap, expect: check({ $1.heatmap.mode.rawValue == ($0.heatmap.mode.rawValue + 1) % HeatmapMode.allCases.count }, "v: the next heatmap mode")),
             Press(key: .char("i"), screen: .heatmap, expect: check({ perCell($1) < perCell($0) }, "i zooms in (fewer keys per cell)")),
             Press(key: .char("o"), screen: .heatmap, prepare: { $0.apply(.zoomIn); _ = $0.render(width: 120, height: 40) },
@@ -128,6 +145,12 @@ final class KeyTableTests: XCTestCase {
             Press(key: .char("a"), screen: .tokens, expect: check({ $1.averageHeads != $0.averageHeads }, "a: average over heads")),
         ]
         return p
+    }
+
+    /// An empty bookmark file in the temporary directory, for the tiny trace.
+    static func emptyBookmarks() -> BookmarkFile {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-keys-\(getpid()).atrace").path
+        return BookmarkFile(path: BookmarkFile.sidecarPath(of: path), trace: TraceIdentity(TinyTrace.header()), bookmarks: [])
     }
 
     static func xAxis(_ s: AppState) -> AxisView { s.heatmap.x[s.heatmap.mode] ?? AxisView() }

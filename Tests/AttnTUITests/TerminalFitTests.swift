@@ -5,7 +5,7 @@ import XCTest
 @testable import AttnTUI
 
 final class TooSmallTests: XCTestCase {
-    /// 20×10 used to read "need 40×8, have 20×1": the line was cut at the terminal's width.
+    /// The message states the terminal's whole size ("have 20×10") in lines no wider than the terminal.
     func testTooSmallSaysTheSizeItHas() {
         let a = App(trace: TinyTrace.source())
         for (w, h) in [(20, 10), (30, 6), (12, 3), (39, 40), (100, 7)] {

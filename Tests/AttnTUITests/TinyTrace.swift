@@ -6,14 +6,7 @@ import AttnAnalysis
 import AttnTrace
 import Foundation
 @testable import AttnTUI
-
-/// The trace library's SplitMix64: small, seedable, the same on every platform.
-typealias SeededRandom = SeededGenerator
-
-extension SeededGenerator {
-    /// A float in [0, 1) from the top 24 bits.
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-}
+import AttnTraceTestSupport
 
 enum TinyTrace {
     static let layers = 4, heads = 4, kvHeads = 2, promptLength = 12, decodeSteps = 24
@@ -32,7 +25,7 @@ enum TinyTrace {
 
     /// Attention of head (l, h) over `keys` keys for a query at position `q`: head 0 is a sink head,
     /// head 1 local (recent window), head 2 attends to a "retrieved" position, head 3 is diffuse.
-    static func row(layer l: Int, head h: Int, query q: Int, keys: Int, visible: (Int) -> Bool, rng: inout SeededRandom) -> [Float] {
+    static func row(layer l: Int, head h: Int, query q: Int, keys: Int, visible: (Int) -> Bool, rng: inout SeededGenerator) -> [Float] {
         var w = [Float](repeating: 0, count: keys)
         for k in 0..<keys where visible(k) && k <= q {
             var v: Float = 0.02 + 0.02 * rng.unit()
@@ -49,7 +42,7 @@ enum TinyTrace {
     }
 
     static func frames(seed: UInt64 = 7, jitter: Float = 0) -> [StepFrame] {
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var out: [StepFrame] = []
         for s in 0...decodeSteps {
             let prefill = s == 0

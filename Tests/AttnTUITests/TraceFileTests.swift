@@ -15,10 +15,10 @@ final class TraceFileTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     func sample(_ name: String) throws -> String {
-        var shape = SampleTraces.Shape.smolLM
+        var shape = SyntheticTrace.Shape.smolLM
         shape.layers = 6; shape.decodeSteps = 40; shape.rowInterval = 4; shape.rowHeads = 18
         let path = dir.appendingPathComponent(name).path
-        try SampleTraces(shape: shape, seed: 3).write(to: path)
+        try SyntheticTrace(shape: shape, seed: 3).write(to: path)
         return path
     }
 
@@ -58,10 +58,10 @@ final class TraceFileTests: XCTestCase {
 
     func testCompareTwoFiles() throws {
         let a = try sample("a.atrace")
-        var shape = SampleTraces.Shape.smolLM
+        var shape = SyntheticTrace.Shape.smolLM
         shape.layers = 6; shape.decodeSteps = 40; shape.rowInterval = 4; shape.rowHeads = 18
         let b = dir.appendingPathComponent("b2.atrace").path
-        try SampleTraces(shape: shape, seed: 4).write(to: b)
+        try SyntheticTrace(shape: shape, seed: 4).write(to: b)
         let app = App(trace: try TraceReaderSource(path: a), other: try TraceReaderSource(path: b))
         app.apply(.show(.compare))
         let text = app.render(width: 120, height: 40).text

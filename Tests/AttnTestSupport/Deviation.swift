@@ -1,6 +1,6 @@
 // The one tolerance check of the test suite: the largest difference between computed and expected
 // values, which a NaN cannot pass. `Swift.max(worst, d)` and `[d].max()` both drop a NaN (every
-// comparison with it is false), so an all-NaN result used to pass a "max |Δ| < tol" check.
+// comparison with it is false), so with them an all-NaN result would pass a "max |Δ| < tol" check.
 
 import XCTest
 

@@ -1,5 +1,6 @@
 import XCTest
 @testable import AttnTrace
+import AttnTraceTestSupport
 
 /// The chunk checksum is zlib's CRC-32 (docs/trace-format.md §1), computed by libdeflate: the two
 /// must agree on every length, alignment and continuation, or old traces would stop opening.
@@ -14,7 +15,7 @@ final class ChecksumTests: XCTestCase {
                 let count = seed < 300 ? Int(seed) : Int(r.next() % UInt64(all.count - start))   // every short length, then any
                 let part = UnsafeRawBufferPointer(rebasing: all[start..<(start + count)])
                 let previous = seed % 2 == 0 ? 0 : UInt32(truncatingIfNeeded: r.next())
-                XCTAssertEqual(Checksum.crc32(part, continuing: previous), Checksum.zlibCRC32(part, continuing: previous),
+                XCTAssertEqual(Checksum.crc32(part, continuing: previous), ZlibCRC.crc32(part, continuing: previous),
                                "seed \(seed): \(count) bytes at offset \(start)")
             }
         }

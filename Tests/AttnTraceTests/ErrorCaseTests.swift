@@ -1,10 +1,11 @@
 import XCTest
 @testable import AttnTrace
+import AttnTraceTestSupport
 
 /// One test per way a file (or a writer's input) can be wrong; each checks the error case and that
 /// the message names the file and the offset.
 final class ErrorCaseTests: XCTestCase {
-    let sample = SampleTraces(shape: .tiny, seed: 7)
+    let sample = SyntheticTrace(shape: .tiny, seed: 7)
 
     /// A file with the sample's header and chunk 0 replaced by `records` (valid CRCs).
     func fileWithStep0(_ records: [(UInt64, [UInt8])]) -> [UInt8] {

@@ -1,9 +1,10 @@
 import AttnTestSupport
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnTrace
 
 /// Format version 2 added the layers' native attention windows to the run header. traces/v1/ keeps
-/// golden.atrace as version 1 wrote it (`SampleTraces(shape: .tiny, seed: 7)`) with its dump: a
+/// golden.atrace as version 1 wrote it (`SyntheticTrace(shape: .tiny, seed: 7)`) with its dump: a
 /// version-2 reader opens it as it is, dumps it as before and finds the same run in it as in the
 /// version-2 traces/golden.atrace.
 final class FormatVersionTests: XCTestCase {
@@ -43,7 +44,7 @@ final class FormatVersionTests: XCTestCase {
     }
 
     func testLayerWindowsRoundTrip() throws {
-        let sample = SampleTraces(shape: .tiny, seed: 7)
+        let sample = SyntheticTrace(shape: .tiny, seed: 7)
         var h = sample.header
         h.model.layerWindows = [512, 0]   // a sliding-window layer and a global one
         let r = try TraceReader(bytes: try write(h, frames: [sample.frame(step: 0)]))
@@ -54,7 +55,7 @@ final class FormatVersionTests: XCTestCase {
     }
 
     func testWindowsForAnotherLayerCountAreRefused() throws {
-        let sample = SampleTraces(shape: .tiny, seed: 7)
+        let sample = SyntheticTrace(shape: .tiny, seed: 7)
         var h = sample.header
         h.model.layerWindows = [512]   // 1 window for 2 layers
         XCTAssertThrowsError(try write(h, frames: []))

@@ -1,8 +1,9 @@
 import AttnTestSupport
 import XCTest
 @testable import AttnTrace
+import AttnTraceTestSupport
 
-/// traces/golden.atrace is a small trace written by `SampleTraces(shape: .tiny, seed: 7)`; traces/golden.txt
+/// traces/golden.atrace is a small trace written by `SyntheticTrace(shape: .tiny, seed: 7)`; traces/golden.txt
 /// is its `attnscope dump`; traces/golden-truncated.txt is the dump of the same bytes cut in the middle
 /// of the last step chunk. Regenerate all three after a deliberate format or dump change with
 /// (a recording run fails, so that it is never mistaken for a passing one):
@@ -19,7 +20,7 @@ final class GoldenTests: XCTestCase {
     func writeSample() throws -> [UInt8] {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("golden-\(getpid()).atrace").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try SampleTraces(shape: .tiny, seed: 7).write(to: path)
+        try SyntheticTrace(shape: .tiny, seed: 7).write(to: path)
         return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 

@@ -1,5 +1,6 @@
 import XCTest
 @testable import AttnTrace
+import AttnTraceTestSupport
 
 /// The metrics record's compact forms (docs/trace-format.md §4.3): heads that share their
 /// selection with the previous head, and top sinks stored by position, read back by score.
@@ -68,7 +69,7 @@ final class MetricsEncodingTests: XCTestCase {
             try Codec.encodeMetricsRecord(f.metrics, layers: m.layers, heads: m.heads, end: end, scratch: &scratch, into: &w)
             XCTAssertEqual(w.bytes, MetricsReferenceEncoder.record(f.metrics, layers: m.layers, heads: m.heads, end: end), "seed \(seed)")
         }
-        let sample = SampleTraces(shape: .smolLM, seed: 5)
+        let sample = SyntheticTrace(shape: .smolLM, seed: 5)
         for step in [0, 1, 7] {
             let f = sample.frame(step: step), end = f.step.position + f.step.queryCount
             var scratch = ByteWriter(), w = ByteWriter()

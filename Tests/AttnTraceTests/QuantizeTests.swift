@@ -1,5 +1,6 @@
 import XCTest
 @testable import AttnTrace
+import AttnTraceTestSupport
 
 final class QuantizeTests: XCTestCase {
     /// The fast log8 (exponent + mantissa table) against its definition (counting thresholds), at

@@ -1,11 +1,12 @@
 import XCTest
 @testable import AttnTrace
+import AttnTraceTestSupport
 
 final class RecoveryTests: XCTestCase {
     /// Cutting the file at every byte offset: before the end of the file header it does not open;
     /// after, it opens with exactly the chunks that are complete, each intact.
     func testTruncationAtEveryOffsetRecoversExactlyTheCompleteChunks() throws {
-        let sample = SampleTraces(shape: .tiny, seed: 7)
+        let sample = SyntheticTrace(shape: .tiny, seed: 7)
         let bytes = try sampleBytes(sample)
         let full = try TraceReader(bytes: bytes)
         let ends = try full.chunkOffsets.map { try ChunkHeader.read(full.file.bytes, at: $0, path: "").end }
@@ -59,9 +60,9 @@ final class RecoveryTests: XCTestCase {
     /// A damaged chunk in the middle of an unfinalized file is skipped: the scan finds the next
     /// sync marker and recovers every later chunk.
     func testScanResynchronisesAfterDamage() throws {
-        var shape = SampleTraces.Shape.tiny
+        var shape = SyntheticTrace.Shape.tiny
         shape.decodeSteps = 6
-        let sample = SampleTraces(shape: shape, seed: 3)
+        let sample = SyntheticTrace(shape: shape, seed: 3)
         let path = tempPath("resync.atrace")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let w = try TraceWriter(path: path, header: sample.header)
@@ -82,7 +83,7 @@ final class RecoveryTests: XCTestCase {
 
     /// A writer that runs out of space throws a clear error; what it wrote stays readable.
     func testWriteErrorLeavesReadablePrefix() throws {
-        let sample = SampleTraces(shape: .tiny, seed: 9)
+        let sample = SyntheticTrace(shape: .tiny, seed: 9)
         let path = tempPath("full.atrace")
         defer { try? FileManager.default.removeItem(atPath: path) }
         signal(SIGXFSZ, SIG_IGN)
@@ -115,7 +116,7 @@ final class RecoveryTests: XCTestCase {
 
     /// Dropping the map's pages changes nothing that is read.
     func testReleasePagesKeepsReadsCorrect() throws {
-        let sample = SampleTraces(shape: .tiny, seed: 4)
+        let sample = SyntheticTrace(shape: .tiny, seed: 4)
         let path = tempPath("release.atrace")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try sample.write(to: path)
@@ -132,9 +133,9 @@ final class RecoveryTests: XCTestCase {
     /// Following a live recording: reopened() sees appended steps (continuing the scan), a
     /// half-written chunk is left for later, and the finished file opens as finalized.
     func testReopenedFollowsAGrowingTrace() throws {
-        var shape = SampleTraces.Shape.tiny
+        var shape = SyntheticTrace.Shape.tiny
         shape.decodeSteps = 5
-        let sample = SampleTraces(shape: shape, seed: 11)
+        let sample = SyntheticTrace(shape: shape, seed: 11)
         let path = tempPath("live.atrace")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let w = try TraceWriter(path: path, header: sample.header)

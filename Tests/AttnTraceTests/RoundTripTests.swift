@@ -1,12 +1,13 @@
 import XCTest
 @testable import AttnTrace
+import AttnTraceTestSupport
 
 final class RoundTripTests: XCTestCase {
     func testSampleTraceRoundTrips() throws {
         for seed: UInt64 in [1, 2, 3] {
-            var shape = SampleTraces.Shape()
+            var shape = SyntheticTrace.Shape()
             shape.layers = 4; shape.heads = 6; shape.kvHeads = 2; shape.decodeSteps = 12; shape.rowInterval = 3
-            let sample = SampleTraces(shape: shape, seed: seed)
+            let sample = SyntheticTrace(shape: shape, seed: seed)
             let path = tempPath("rt-\(seed).atrace")
             defer { try? FileManager.default.removeItem(atPath: path) }
             try sample.write(to: path)
@@ -144,8 +145,8 @@ final class RoundTripTests: XCTestCase {
         XCTAssertGreaterThan(accepted, 50); XCTAssertGreaterThan(refused, 50)   // both paths were taken
     }
 
-    func testSampleTracesAreDeterministicAndShaped() throws {
-        let a = SampleTraces(seed: 5), b = SampleTraces(seed: 5), c = SampleTraces(seed: 6)
+    func testSyntheticTracesAreDeterministicAndShaped() throws {
+        let a = SyntheticTrace(seed: 5), b = SyntheticTrace(seed: 5), c = SyntheticTrace(seed: 6)
         XCTAssertEqual(a.header, b.header)
         XCTAssertEqual(a.header.model.layers, 30); XCTAssertEqual(a.header.model.heads, 9)
         XCTAssertEqual(a.header.model.kvHeads, 3)

@@ -1,5 +1,6 @@
 import XCTest
 @testable import AttnTrace
+import AttnTraceTestSupport
 
 /// Builds trace bytes by hand, with correct CRCs, so that tests can put any payload in a chunk.
 enum Craft {
@@ -59,7 +60,7 @@ func tempPath(_ name: String) -> String {
 }
 
 /// The bytes of a finalized sample trace (tiny shape unless given).
-func sampleBytes(_ sample: SampleTraces = SampleTraces(shape: .tiny, seed: 7)) throws -> [UInt8] {
+func sampleBytes(_ sample: SyntheticTrace = SyntheticTrace(shape: .tiny, seed: 7)) throws -> [UInt8] {
     let path = tempPath("sample-\(sample.seed)-\(UUID().uuidString).atrace")
     defer { try? FileManager.default.removeItem(atPath: path) }
     try sample.write(to: path)

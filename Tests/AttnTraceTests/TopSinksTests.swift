@@ -1,5 +1,6 @@
 import XCTest
 @testable import AttnTrace
+import AttnTraceTestSupport
 
 /// The top-sink bitstream of a metrics head entry (docs/trace-format.md §4.3, Codec+TopSinks.swift):
 /// the fast encoder against a plain one, round trips over seeded random sinks, and one test per

@@ -3,6 +3,7 @@ import AttnTestSupport
 import AttnTrace
 import Foundation
 import XCTest
+import AttnTraceTestSupport
 
 /// The README's promise, command by command: every bad input (a file, a flag, a value) exits with
 /// status 2 and a message on stderr that names the input. One row per command × bad input; the
@@ -14,6 +15,8 @@ final class BadInputTests: XCTestCase {
         var names: [String]
         var model = false
         var environment: [String: String?] = [:]
+        /// The command must not create its --out file.
+        var writesNothing = false
     }
 
     var dir: URL!
@@ -24,16 +27,18 @@ final class BadInputTests: XCTestCase {
     var missingText: String { dir.appendingPathComponent("missing.txt").path }
     var out: String { dir.appendingPathComponent("out.atrace").path }
     let unwritable = "/nonexistent-dir/out.file"
+    var otherModelMap: String { dir.appendingPathComponent("map-4-layers.json").path }
     static let prose = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("AttnRuntimeTests/Fixtures/english-prose.txt").path
 
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnscope-bad-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try SampleTraces(shape: .tiny, seed: 1).write(to: good)
+        try SyntheticTrace(shape: .tiny, seed: 1).write(to: good)
         var rng = SeededGenerator(seed: 5)
         FileManager.default.createFile(atPath: garbage, contents: Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }))
         FileManager.default.createFile(atPath: empty, contents: Data())
+        FileManager.default.createFile(atPath: otherModelMap, contents: Data(#"{"model": {"layers": 4, "heads": 9, "kvHeads": 3}, "layers": [{"layers": "0-3", "policy": "dense"}]}"#.utf8))
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
@@ -76,6 +81,14 @@ final class BadInputTests: XCTestCase {
             Case(args: record + ["--policy", "nonesuch"], names: ["nonesuch"]),
             Case(args: record + ["--policy", "streaming:window=-1"], names: ["window=-1"]),
             Case(args: record + ["--policy", "tca:budgets=\(missingText)"], names: [missingText]),
+            // layer maps (docs/policies.md): one message each, nothing written
+            Case(args: record + ["--policy", "L0-3=dense;L2-29=quest"], names: ["L0-3", "L2-29", "overlap"], writesNothing: true),
+            Case(args: record + ["--policy", "L0-1=dense;L2-29=quest:budget=0"], names: ["L2-29", "budget=0"], writesNothing: true),
+            Case(args: record + ["--policy", "L0-1=dense;L2-29=quest:bogus=1"], names: ["L2-29", "bogus"], writesNothing: true),
+            Case(args: record + ["--policy-file", missingText], names: [missingText], writesNothing: true),
+            Case(args: record + ["--policy", "L0-1=dense;L5-29=quest"], names: ["L2-4"], model: true, writesNothing: true),
+            Case(args: record + ["--policy", "L0-1=dense;L2-40=quest"], names: ["L2-40", "30 layers"], model: true, writesNothing: true),
+            Case(args: record + ["--policy-file", otherModelMap], names: [otherModelMap, "4 layers"], model: true, writesNothing: true),
             Case(args: record + ["--capture", "everything"], names: ["--capture", "everything"]),
             Case(args: record + ["--model", missingText], names: [missingText]),
             Case(args: record + ["--threads", "0"], names: ["--threads"]),
@@ -106,11 +119,25 @@ final class BadInputTests: XCTestCase {
             Case(args: ["bench", "--prefill", "0"], names: ["--prefill"]),
             Case(args: ["bench-record", "--contexts", "8"], names: ["--contexts"]),
             Case(args: ["bench-record", "--policy", "nonesuch"], names: ["nonesuch"]),
+            Case(args: ["sweep", "--policy", "power", "--text-file", Self.prose], names: ["--policy power", "{budget}"]),
+            Case(args: ["sweep", "--policy", "quest", "--budgets", "64,0", "--text-file", Self.prose], names: ["--budgets", "'0'"]),
+            Case(args: ["sweep", "--policy", "quest", "--text-file", missingText], names: [missingText]),
+            Case(args: ["perplexity", "--file", Self.prose, "--ctx", "64", "--policy", "quest:budget=0"], names: ["--policy", "budget=0"], model: true),
             Case(args: ["bench-trace", "--size-mb", "0"], names: ["--size-mb"]),
             Case(args: ["bench-trace", "--encode-cases", "9"], names: ["--encode-cases"]),
             Case(args: ["bench-diff", "--megabytes", "0"], names: ["--megabytes"]),
             Case(args: ["bench-view", "--trace", missing], names: [missing]),
             Case(args: ["bench-view", "--trace", garbage], names: [garbage]),
+            Case(args: ["bench", "runtime", "--contexts", "128,x"], names: ["--contexts", "128,x"]),
+            Case(args: ["bench", "record", "--contexts", "8"], names: ["--contexts"]),
+            Case(args: ["bench", "probe", "--shapes", "dense,sparse"], names: ["--shapes", "dense,sparse"]),
+            Case(args: ["bench", "trace", "--encode-cases", "1,4"], names: ["--encode-cases", "1,4"]),
+            Case(args: ["bench", "diff", "--content", "everything"], names: ["--content", "everything"]),
+            Case(args: ["bench", "view", "--size", "10x4"], names: ["--size", "10x4"]),
+            Case(args: ["bench", "frobnicate"], names: ["frobnicate"]),
+            // typed options of the trace commands
+            Case(args: ["view", good, "--view", "graph"], names: ["--view", "graph"]),
+            Case(args: ["render", good, "--format", "gif", "--out", out], names: ["--format", "gif"]),
         ]
     }
 
@@ -123,6 +150,25 @@ final class BadInputTests: XCTestCase {
             XCTAssertTrue(r.err.contains(name), "\(what): the message does not name '\(name)': \(r.err)", file: file, line: line)
         }
         XCTAssertFalse(r.err.contains("Fatal error"), "\(what): \(r.err)", file: file, line: line)
+        if c.writesNothing {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(what) wrote \(out)", file: file, line: line)
+        }
+    }
+
+    /// A benchmark's message names it by the words that run it, under its old name too; plain
+    /// `bench` is `bench runtime`.
+    func testBenchErrorsNameTheSubcommand() throws {
+        let binary = try AttnscopeBinary.require()
+        for (args, line) in [(["bench", "trace", "--size-mb", "0"], "attnscope bench trace: --size-mb 0: must be in 1...65536"),
+                             (["bench-trace", "--size-mb", "0"], "attnscope bench trace: --size-mb 0: must be in 1...65536"),
+                             (["bench", "--prefill", "0"], "attnscope bench runtime: --prefill 0: must be ≥ 1"),
+                             (["bench", "view", "--size", "10x4"],
+                              "attnscope bench view: --size 10x4: expected WxH of at least 20x8, e.g. 200x60"),
+                             (["view", good, "--color", "bogus"], "attnscope view: --color bogus: expected auto, truecolor, 256, 16 or mono")] {
+            let r = try runProcess(binary, args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.err)")
+            XCTAssertEqual(r.err, line + "\n", "\(args)")
+        }
     }
 
     func testEveryCommandExitsTwoNamingTheBadInput() throws {

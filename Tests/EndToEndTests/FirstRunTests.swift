@@ -69,7 +69,8 @@ final class FirstRunTests: XCTestCase {
     }
 
     /// The main job without a terminal (CI, a pipe, ssh host cmd) records, prints info and the
-    /// first lines of stats through `head`, and exits 0 (it used to die of SIGPIPE, 141).
+    /// first lines of stats through `head`, and exits 0, not 141
+    /// (SIGPIPE when `head` closes the pipe).
     func testRunScriptWithoutATerminalExitsZero() throws {
         try requireBinaryAndModel()
         let out = tempPath("demo.atrace")
@@ -136,6 +137,19 @@ final class FirstRunTests: XCTestCase {
         XCTAssertEqual(bad.subject, "-n"); XCTAssertEqual(bad.problem, "'abc' is not a valid value")
         XCTAssertEqual(ParseErrorText.split("--size-mb 0: must be in 1...65536").subject, "--size-mb 0")
         XCTAssertEqual(ParseErrorText.split("--heads × --context: must be at most 8").subject, "--heads × --context")
+        // typed values: a ParsedArgument's problem, an enum's names (two, several, bulleted); no usage
+        let typed = ParseErrorText.split("The value '10x4' is invalid for '--size <size>': expected WxH of at least 20x8")
+        XCTAssertEqual(typed.subject, "--size 10x4"); XCTAssertEqual(typed.problem, "expected WxH of at least 20x8")
+        XCTAssertFalse(typed.usage)
+        let two = ParseErrorText.split("The value 'x' is invalid for '--content <content>'. Please provide one of 'rows' and 'metrics'.")
+        XCTAssertEqual(two.subject, "--content x"); XCTAssertEqual(two.problem, "expected rows or metrics")
+        let three = ParseErrorText.split("The value 'gif' is invalid for '--format <format>'. Please provide one of 'svg', 'html' or 'png'.")
+        XCTAssertEqual(three.problem, "expected svg, html or png")
+        let list = ParseErrorText.split("The value 'q' is invalid for '--x <x>'. Please provide one of the following:\n  - a\n  - b\n  - c")
+        XCTAssertEqual(list.problem, "expected a, b or c")
+        XCTAssertTrue(bad.usage)
+        XCTAssertTrue(ParseErrorText.split("Unknown option '--nope'").usage)
+        XCTAssertFalse(ParseErrorText.split("--size-mb 0: must be in 1...65536").usage)
     }
 
     func testProgressText() {

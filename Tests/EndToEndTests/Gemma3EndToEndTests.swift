@@ -37,18 +37,96 @@ final class Gemma3EndToEndTests: XCTestCase {
         XCTAssertEqual(value, expected, accuracy: expected * 0.01, String(line))
     }
 
-    /// Every policy records a readable trace on Gemma 3 (18 layers × 4 heads, 1 KV head).
-    func testRecordWithEveryPolicy() throws {
+    /// `calibrate` writes TCA budgets for Gemma 3's 18 layers; then every policy of the registry
+    /// (tca with those budgets, the others as given or with their defaults) records a readable
+    /// trace (18 layers × 4 heads, 1 KV head).
+    func testCalibrateThenRecordWithEveryPolicy() throws {
         try requireGemma3()
-        for policy in ["dense", "streaming:sink=4,window=16", "h2o:heavy=8,window=8", "snapkv:window=8,capacity=24",
-                       "quest:page=4,budget=16,dense_layers=1"] {
+        let budgets = tempPath("gemma3-budgets.json")
+        defer { try? FileManager.default.removeItem(atPath: budgets) }
+        let calibrated = try run(["calibrate", "--model", "gemma3", "--policy", "tca", "--text-file",
+                                  fixtures.appendingPathComponent("english-prose.txt").path, "--tokens", "160",
+                                  "--window", "32", "--tau", "0.7", "--out", budgets])
+        XCTAssertTrue(calibrated.out.hasPrefix("calibrated tca on 160 tokens"), calibrated.out)
+        let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: budgets))) as! [String: Any]
+        XCTAssertEqual(file["layers"] as? Int, 18)
+        XCTAssertEqual((file["budgets"] as? [[[Double]]])?.count, 18)
+
+        var specs = ["streaming:sink=4,window=16", "h2o:heavy=8,window=8", "snapkv:window=8,capacity=24",
+                     "quest:page=4,budget=16,dense_layers=1", "tca:budgets=\(budgets)"]
+        for d in PolicyRegistry.all where !specs.contains(where: { $0.hasPrefix(d.name + ":") }) {
+            specs.append(Self.specWithRequired(d, budgets: budgets))
+        }
+        for policy in specs {
             let path = tempPath("gemma3-\(policy.prefix { $0 != ":" }).atrace")
             defer { try? FileManager.default.removeItem(atPath: path) }
             try run(["record", "--model", "gemma3", "--prompt", "Once upon a time, in a small village by the sea, there lived",
-                     "-n", "6", "--policy", policy, "--capture", "rows", "--out", path])
+                     "-n", "4", "--ignore-eos", "--policy", policy, "--capture", "rows", "--out", path])
             let info = try run(["info", path])
-            XCTAssertTrue(info.out.contains("18 layers × 4 heads × 1 KV heads, head dim 256"), info.out)
+            XCTAssertTrue(info.out.contains("18 layers × 4 heads × 1 KV heads, head dim 256"), "\(policy): \(info.out)")
             XCTAssertTrue(info.out.contains("gemma3"), info.out)
+            XCTAssertEqual(try TraceReader(path: path).stepCount, 4, policy)
+        }
+    }
+
+    /// A policy's name with a value for each parameter it requires (a budgets file for paths).
+    static func specWithRequired(_ d: PolicyDescriptor, budgets: String) -> String {
+        let values = d.parameters.filter { $0.defaultValue == nil && $0.note == nil }.map { p -> String in
+            switch p.kind {
+            case .path: return "\(p.key)=\(budgets)"
+            case .int(let r): return "\(p.key)=\(min(max(8, r.lowerBound), r.upperBound))"
+            case .float(let r): return "\(p.key)=\((r.lowerBound + r.upperBound) / 2)"
+            case .choice(let c): return "\(p.key)=\(c[0])"
+            }
+        }
+        return values.isEmpty ? d.name : d.name + ":" + values.joined(separator: ",")
+    }
+
+    /// `bench` and `bench-record` on Gemma 3, short: they print their tables.
+    func testBenchAndBenchRecord() throws {
+        try requireGemma3()
+        let bench = try run(["bench", "--model", "gemma3", "--thread-counts", "2", "--prefill", "32", "--contexts", "64",
+                             "--decode-tokens", "2"])
+        for row in ["prefill 32", "decode @64", "peak RSS"] { XCTAssertTrue(bench.out.contains(row), bench.out) }
+        let record = try run(["bench-record", "--model", "gemma3", "--contexts", "48", "--decode-tokens", "8",
+                              "--policy", "dense", "--policy", "streaming:sink=4,window=16"])
+        let rows = record.out.split(separator: "\n").filter { $0.hasPrefix("     48  ") }
+        XCTAssertEqual(rows.count, 2, record.out)
+        // the streaming row's recall is a number below 1 (dense: 1.000)
+        XCTAssertTrue(rows.first?.contains(" 1.000 ") ?? false, record.out)
+        XCTAssertFalse(rows.last?.contains("nan") ?? true, record.out)
+    }
+
+    /// The trace commands on Gemma 3 traces: stats, diff, export (csv, jsonl, chrome) and every
+    /// view of the viewer drawn by render.
+    func testTraceCommandsOnGemmaTraces() throws {
+        try requireGemma3()
+        let dense = tempPath("gemma3-tc-dense.atrace"), streaming = tempPath("gemma3-tc-streaming.atrace")
+        defer { for f in [dense, streaming] { try? FileManager.default.removeItem(atPath: f) } }
+        // 13 prompt tokens: streaming keeps 6 of them, so the two traces differ
+        for (path, policy) in [(dense, "dense"), (streaming, "streaming:sink=2,window=4")] {
+            try run(["record", "--model", "gemma3", "--prompt", "Once upon a time, in a small village by the sea, there lived",
+                     "-n", "4", "--ignore-eos",
+                     "--policy", policy, "--capture", "rows", "--row-interval", "1", "--out", path])
+        }
+        let stats = try run(["stats", dense])
+        XCTAssertTrue(stats.out.contains("L17"), stats.out)
+        let statsJSON = try JSONSerialization.jsonObject(with: Data(try run(["stats", "--json", dense]).out.utf8))
+        XCTAssertNotNil(statsJSON as? [String: Any])
+        let same = try run(["diff", dense, dense])
+        XCTAssertFalse(same.out.isEmpty)
+        let differs = try run(["diff", dense, streaming], expectStatus: 1)
+        XCTAssertFalse(differs.out.isEmpty)
+        for format in ["csv", "jsonl", "chrome"] {
+            let out = try run(["export", dense, "--format", format]).out
+            XCTAssertGreaterThan(out.split(separator: "\n").count, 1, format)
+        }
+        for view in ["overview", "heatmap", "heads", "timeline", "tokens", "info"] {
+            let svg = tempPath("gemma3-\(view).svg")
+            defer { try? FileManager.default.removeItem(atPath: svg) }
+            try run(["render", dense, "--view", view, "--at", "L5H0@3", "--out", svg])
+            let text = try String(contentsOfFile: svg, encoding: .utf8)
+            XCTAssertTrue(text.hasPrefix("<?xml") || text.hasPrefix("<svg"), view)
         }
     }
 

@@ -2,6 +2,7 @@ import AttnAnalysis
 import AttnTrace
 import Foundation
 import XCTest
+import AttnTraceTestSupport
 
 /// A golden trace recorded from the reference model (SmolLM2-135M, greedy, streaming policy that
 /// evicts) is a regression test: re-recording the same run with 1 and with 2 threads must diff clean

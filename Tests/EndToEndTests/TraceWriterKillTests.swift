@@ -11,8 +11,8 @@ final class TraceWriterKillTests: XCTestCase {
         let dir = tempPath("kill-dir")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let p = try start(["bench-trace", "--size-mb", "2048", "--encode-seconds", "0.05", "--dir", dir])
-        let path = (dir as NSString).appendingPathComponent("attnscope-bench-\(p.processIdentifier).atrace")
+        let p = try start(["bench", "trace", "--size-mb", "2048", "--encode-seconds", "0.05", "--dir", dir])
+        let path = (dir as NSString).appendingPathComponent("attnscope-bench-\(p.processIdentifier)-large.atrace")
         guard waitForFile(path, atLeast: 8_000_000, of: p) else { return }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()

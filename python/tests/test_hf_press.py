@@ -1,7 +1,7 @@
 """kvpress presses under the recorder: the positions each layer and KV head keeps are recorded as
 evictions, consistently with the cache kvpress leaves (checked against the cache itself), and
 attnscope's `snapkv` / `streaming` keep exactly the positions kvpress's SnapKVPress /
-StreamingLLMPress keep at the same budget (the table in docs/python.md comes from
+StreamingLLMPress keep at the same budget (the table in docs/python-recording.md comes from
 python/benchmarks/policies_vs_kvpress.py)."""
 from __future__ import annotations
 

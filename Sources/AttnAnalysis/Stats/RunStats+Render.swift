@@ -16,6 +16,7 @@ extension RunStats {
         line("attnscope stats: \(r.label)")
         line("  model     \(r.model)")
         line("  policy    \(r.policy)   capture \(r.capture)")
+        for l in r.policyLayers ?? [] { line("            \(l)") }
         if let t = r.truncation { line("  note: truncated file (\(t)); statistics cover its \(r.steps) complete steps") }
         line("  steps     \(r.steps) (\(r.prefillSteps) prefill over \(r.promptTokens) prompt tokens, "
             + "\(r.decodeSteps) decode); \(r.emittedTokens) tokens emitted")

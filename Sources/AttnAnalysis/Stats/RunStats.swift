@@ -17,6 +17,8 @@ public struct RunTotals: Codable, Equatable, Sendable {
     public var label: String
     public var model: String
     public var policy: String
+    /// A layer map's policy per range ("L0-1 dense"); nil for one policy on every layer.
+    public var policyLayers: [String]? = nil
     public var capture: String
     public var truncation: String?
     public var steps: Int
@@ -157,13 +159,14 @@ extension RunStats {
             }
         }
         let summary = RunSummary(label: label, header: h, steps: source.stepCount, truncation: source.truncation)
-        let run = RunTotals(
+        var run = RunTotals(
             label: label, model: summary.model, policy: summary.policy, capture: "\(h.capture)",
             truncation: source.truncation, steps: source.stepCount, prefillSteps: prefill, decodeSteps: decode,
             promptTokens: h.promptTokens.count, emittedTokens: emitted,
             totalWallMs: wall / 1e6, prefillWallMs: prefillWall / 1e6, decodeWallMs: decodeWall / 1e6,
             decodeTokensPerSecond: decodeWall > 0 ? Double(decode) / (decodeWall / 1e9) : .nan,
             means: Dictionary(uniqueKeysWithValues: metrics.enumerated().map { ($1.name, allMeans[$0].mean) }))
+        if h.policy.name == "layers" { run.policyLayers = h.policy.parameters.map { "\($0.key) \($0.value)" } }
         var sinks = sinkReport(lastTopSinks, heads: H, tokenAt: tokenAt, classifier: classifier)
         for i in sinks.nonInitial.indices { sinks.nonInitial[i].firstStep = sinkAcc.firstStep[sinks.nonInitial[i].position] }
         let layers = (0..<L).map { l in LayerKV(layer: l, bytes: kv[l], peak: kv[l].max() ?? 0, final: kv[l].last ?? 0) }

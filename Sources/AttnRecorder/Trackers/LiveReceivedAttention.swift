@@ -2,7 +2,7 @@
 // the selection is scattered (heavy hitters, selected pages, sinks + a window after eviction).
 //
 // Position-indexed arrays cost a scattered selection a cache line per kept key, twice (sum and
-// count) or more, every step: at 4K context with 270 heads that was ~100 000 lines from memory
+// count) or more, every step: at 4K context with 270 heads that is ~100 000 lines from memory
 // per step, since the model's weights push the recorder's arrays out of the caches. Here the
 // sums of the visible keys sit in key order, next to the keys; a key that stays visible costs one
 // addition in a contiguous array and nothing for its count, which grows by one per row from

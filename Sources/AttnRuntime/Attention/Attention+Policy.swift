@@ -15,13 +15,13 @@ final class PolicyProbeTee: AttentionProbe {
     var policy: AttentionPolicy?
     var probe: AttentionProbe?
 
-    func attentionComputed(_ rows: AttentionRows) {
+    func attentionComputed(_ rows: HeadProbabilityRows) {
         policy?.observe(rows)
         probe?.attentionComputed(rows)
     }
 
     /// The policy observes the heads one by one on this thread; the probe gets the whole batch.
-    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool) {
+    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<HeadProbabilityRows>, pool: WorkerPool) {
         if let policy { for rows in heads { policy.observe(rows) } }
         probe?.attentionComputed(layer: layer, heads: heads, pool: pool)
     }
@@ -34,6 +34,12 @@ extension Attention {
         tee.policy = policy
         tee.probe = probe
         return tee
+    }
+
+    /// The policy's reweighting hook when it changes rows of `layer` (AttentionHooks.swift).
+    func reweighter(layer: Int) -> AttentionReweighting? {
+        guard let r = policy as? AttentionReweighting, r.reweights(layer: layer) else { return nil }
+        return r
     }
 
     func beginPolicyCall(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,

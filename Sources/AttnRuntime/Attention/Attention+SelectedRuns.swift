@@ -63,7 +63,7 @@ extension Attention {
 /// Calls body(j, first, count) for each maximal run sel[j ..< j + count] = first, first + 1, …
 /// within sel[lo ..< hi].
 @inline(__always)
-private func forEachRun(_ sel: UnsafeBufferPointer<Int>, _ lo: Int, _ hi: Int, _ body: (Int, Int, Int) -> Void) {
+func forEachRun(_ sel: UnsafeBufferPointer<Int>, _ lo: Int, _ hi: Int, _ body: (Int, Int, Int) -> Void) {
     var j = lo
     while j < hi {
         let first = sel[j]

@@ -22,7 +22,7 @@ final class SelectionScratch {
     let queryPosition: UnsafeMutablePointer<Int32>              // [1]
     let selectedPositions: UnsafeMutablePointer<Int32>          // [G, capacity] positions of the selection (probe)
     let capacity: Int
-    var rows: [AttentionRows] = []                // [H] the batch handed to the probe
+    var rows: [HeadProbabilityRows] = []                // [H] the batch handed to the probe
     /// Reference path: gather the selection, then `attendSplitKey` (tests compare the two).
     var gather = false
 
@@ -44,7 +44,7 @@ extension Attention {
     /// Asks the policy for a selection for this one-row call; true if it made one (then
     /// `forwardSelected` must run).
     func policySelects(q: UnsafePointer<Float>, layer: Int, cache: KVCache) -> Bool {
-        guard let policy, policy.mode == .selects else { return false }
+        guard let policy, policy.mode != .dense else { return false }
         let s = selectionScratch
         for g in s.selection.indices { s.selection[g].removeAll(keepingCapacity: true) }
         guard policy.select(layer: layer, query: q, cache: cache, into: &s.selection) else { return false }
@@ -89,7 +89,7 @@ extension Attention {
     }
 
     /// The probe's batch for this call: each KV head's selected positions, and one
-    /// AttentionRows per head over them (unscaled: rows in the split scratch's scores, with the
+    /// HeadProbabilityRows per head over them (unscaled: rows in the split scratch's scores, with the
     /// chunk factors).
     private func prepareSelectedRows(position: Int32, layer: Int, cache: KVCache, unscaled: Bool) {
         let s = selectionScratch, gCount = shape.kvHeads
@@ -114,7 +114,7 @@ extension Attention {
         for head in 0..<shape.heads {
             let g = shape.kvHead(forQueryHead: head)
             s.visible[head] = counts[g]
-            s.rows.append(AttentionRows(
+            s.rows.append(HeadProbabilityRows(
                 layer: layer, head: head, kvHead: g, queryPositions: UnsafeBufferPointer(start: s.queryPosition, count: 1),
                 keyPositions: UnsafeBufferPointer(start: s.selectedPositions + g * s.capacity, count: counts[g]),
                 probabilities: unscaled ? s.split.scores + head * s.split.capacity : s.probs + head * n, rowStride: n,

@@ -19,8 +19,9 @@ extension Attention {
     }
 
     /// Removes, from every KV stream of `layer`, the entries the next query (at lastPosition + 1)
-    /// cannot see, and tells the policy.
+    /// cannot see, and tells the policy (nothing when `dropsBehindWindow` is off).
     func dropBehindWindow(_ window: Int, layer: Int, lastPosition: Int32, cache: KVCache) {
+        guard dropsBehindWindow else { return }
         for g in 0..<cache.kvHeads {
             let n = cache.count(layer: layer, kvHead: g)
             let k = windowStart(cache.positions(layer: layer, kvHead: g), count: n, query: lastPosition + 1, window: window)

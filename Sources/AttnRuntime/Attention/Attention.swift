@@ -40,6 +40,9 @@ public final class Attention: @unchecked Sendable {
     /// Per layer: the model's native sliding window (nil or absent: the layer sees every earlier
     /// position). Attention+Window.swift.
     public var layerWindows: [Int?] = []
+    /// false: windowed layers keep every entry and mask by position instead (the reference the
+    /// dropping path is tested against; every call of a windowed layer then takes the matrix path).
+    public var dropsBehindWindow = true
     /// Calls with at least this many query rows use the blocked sgemm path.
     public var matrixPathMinRows = 8
     /// Query rows per sgemm block in the matrix path.
@@ -49,10 +52,11 @@ public final class Attention: @unchecked Sendable {
     private let blockScores: UnsafeMutablePointer<Float>   // [threads, blockRows, capacity]
     private var probeRows: UnsafeMutablePointer<Float>?     // [H, T, n] row path with a probe
     private var probeRowCapacity = 0
-    private var rowBatch: [AttentionRows] = []              // [H] the row path's batch for the probe
+    private var rowBatch: [HeadProbabilityRows] = []              // [H] the row path's batch for the probe
     private var rowBatchVisible: [Int] = []                 // [H, T] visible counts per head and row
     private lazy var splitScratch = SplitKeyScratch(heads: shape.heads, headDim: shape.headDim, capacity: capacity)
     lazy var selectionScratch = SelectionScratch(shape: shape, capacity: capacity)   // Attention+Selection.swift
+    lazy var headSelectionScratch = HeadSelectionScratch(shape: shape, capacity: capacity)   // Attention+HeadSelection.swift
     private var visible: [Int] = []                         // [T]
     private var queryPositions: [Int32] = []                // [T]
 
@@ -85,8 +89,11 @@ public final class Attention: @unchecked Sendable {
         defer { endPolicyCall(tokens: t, layer: layer, cache: cache) }
         // A windowed call of several rows needs each row's window start: the matrix path has it.
         // A windowed decode row sees its whole stream (dropBehindWindow left window − 1 entries).
-        if t >= matrixPathMinRows || (window != nil && t > 1) {
+        // A reweighting policy changes rows between softmax and A·V: only the matrix path has them whole.
+        if t >= matrixPathMinRows || (window != nil && (t > 1 || !dropsBehindWindow)) || reweighter(layer: layer) != nil {
             forwardMatrix(out: out, q: q, tokens: t, layer: layer, cache: cache, window: window)
+        } else if t == 1 && policySelectsPerHead(q: q, layer: layer, cache: cache) {
+            forwardHeadSelected(out: out, q: q, position: positions[0], layer: layer, cache: cache)
         } else if t == 1 && policySelects(q: q, layer: layer, cache: cache) {
             forwardSelected(out: out, q: q, position: positions[0], layer: layer, cache: cache)
         } else {
@@ -184,6 +191,7 @@ public final class Attention: @unchecked Sendable {
         let shift = visible[t - 1] - cache.count(layer: layer, kvHead: g)
         let receiver = rowReceiver
         let streamPositions = cache.positions(layer: layer, kvHead: g)
+        let reweighting = reweighter(layer: layer)
         var i0 = 0
         while i0 < t {
             let b = min(blockRows, t - i0)
@@ -202,6 +210,8 @@ public final class Attention: @unchecked Sendable {
                 let lo = (window.map { windowStart(streamPositions, count: nMax, query: queryPositions[i0 + r], window: $0) } ?? 0) - c0
                 if lo > 0 { row.update(repeating: 0, count: lo) }
                 softmaxInPlace(row + lo, count: seen - lo)
+                reweighting?.reweight(row + lo, count: seen - lo, keyPositions: streamPositions + c0 + lo,
+                                      queryPosition: queryPositions[i0 + r], layer: layer, head: head)
                 if seen < width { (row + seen).update(repeating: 0, count: width - seen) }
             }
             // O_block [b, d] = P [b, nMax − kLo] · V [kLo ..< nMax, d]
@@ -234,7 +244,7 @@ public final class Attention: @unchecked Sendable {
                     let headVisible = shift == 0 ? nil : (firstRow ..< firstRow + rowCount).map { vis[$0] - shift }
                     let probs = rowsOf(head)
                     let deliver = { (v: UnsafeBufferPointer<Int>) in
-                        probe.attentionComputed(AttentionRows(
+                        probe.attentionComputed(HeadProbabilityRows(
                             layer: layer, head: head, kvHead: g,
                             queryPositions: UnsafeBufferPointer(rebasing: qp[firstRow ..< firstRow + rowCount]),
                             keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: ng),
@@ -255,7 +265,7 @@ extension Attention {
     /// The row path's delivery: every head's rows [T, n] at once (head h's at rows + h·headStride),
     /// so that the probe can spread per-head work over the pool. entropies: [H] each head's row
     /// entropy from the kernel (T = 1), or nil. chunkScales: the rows are unscaled, head h's
-    /// factors at factors + h·stride (`AttentionRows.pendingScale`).
+    /// factors at factors + h·stride (`HeadProbabilityRows.pendingScale`).
     fileprivate func deliverRowBatch(probe: AttentionProbe, layer: Int, cache: KVCache,
                                      rows: UnsafeMutablePointer<Float>, rowCount t: Int, n: Int, headStride: Int,
                                      entropies: UnsafeMutablePointer<Float>? = nil,
@@ -270,7 +280,7 @@ extension Attention {
                     let ng = cache.count(layer: layer, kvHead: g)
                     // row i of this head sees its stream's first ng − (T−1−i) entries
                     for i in 0..<t { vis[head * t + i] = ng - (t - 1 - i) }
-                    rowBatch.append(AttentionRows(
+                    rowBatch.append(HeadProbabilityRows(
                         layer: layer, head: head, kvHead: g, queryPositions: qp,
                         keyPositions: UnsafeBufferPointer(start: cache.positions(layer: layer, kvHead: g), count: min(n, ng)),
                         probabilities: rows + head * headStride, rowStride: n,

@@ -4,7 +4,8 @@
 
 /// Attention probabilities of one head for a run of consecutive queries of one attention call.
 /// Valid only during the `AttentionProbe.attentionComputed` call (the buffers are reused).
-public struct AttentionRows {
+/// (AttnTrace's `AttentionRows` is the trace record the recorder makes of some of them.)
+public struct HeadProbabilityRows {
     public var layer: Int
     public var head: Int                 // query head h
     public var kvHead: Int               // g = h / (H / G)
@@ -57,7 +58,7 @@ public struct AttentionRows {
     /// kernel would have computed (so the row is bit-identical to a scaled delivery), and zeros
     /// its entries past the visible ones; returns the rows with no pending scale. Call once,
     /// before reading the row, from any thread, before the next attention call of the model.
-    public func scaleInPlace() -> AttentionRows {
+    public func scaleInPlace() -> HeadProbabilityRows {
         guard let pending = pendingScale else { return self }
         precondition(rowCount == 1, "unscaled rows come from decode calls (T = 1)")
         let row = UnsafeMutablePointer(mutating: probabilities), visible = visibleCounts[0]
@@ -82,16 +83,16 @@ public struct AttentionRows {
 /// Receives attention probabilities as they are computed. Called on the thread that called
 /// the model's forward pass, once per (layer, head, block of query rows), in layer order.
 public protocol AttentionProbe: AnyObject {
-    func attentionComputed(_ rows: AttentionRows)
+    func attentionComputed(_ rows: HeadProbabilityRows)
 
     /// All H heads of one row-path call (decode) at once, in head order, with the model's worker
     /// pool, which is idle for the duration of this call: a probe may spread per-head work over
     /// it (`pool.parallelFor`), since each head's rows are independent. Called on the thread that
     /// called the forward pass; the buffers are valid only during the call. The default hands
     /// the heads to `attentionComputed(_:)` one by one.
-    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool)
+    func attentionComputed(layer: Int, heads: UnsafeBufferPointer<HeadProbabilityRows>, pool: WorkerPool)
 
-    /// True when the probe scales decode rows itself (`AttentionRows.scaleInPlace`, e.g. on its
+    /// True when the probe scales decode rows itself (`HeadProbabilityRows.scaleInPlace`, e.g. on its
     /// own worker): the kernel then skips that pass over every head's row. Default false.
     var acceptsUnscaledRows: Bool { get }
 
@@ -102,7 +103,7 @@ public protocol AttentionProbe: AnyObject {
 }
 
 extension AttentionProbe {
-    public func attentionComputed(layer: Int, heads: UnsafeBufferPointer<AttentionRows>, pool: WorkerPool) {
+    public func attentionComputed(layer: Int, heads: UnsafeBufferPointer<HeadProbabilityRows>, pool: WorkerPool) {
         for rows in heads { attentionComputed(rows) }
     }
 
@@ -111,34 +112,6 @@ extension AttentionProbe {
     public func entriesEvicted(layer: Int, kvHead: Int, positions: [Int32]) {}
 }
 
-/// A probe that keeps every row it is handed, as [layer][head][query] → probabilities over the
-/// keys it saw (for tests and small runs; it grows with T² for prefill).
-public final class AttentionCapture: AttentionProbe {
-    /// probs[layer][head] = rows in arrival order, each with its query position.
-    public private(set) var rows: [[[(query: Int, probs: [Float])]]]
-    public private(set) var keyPositions: [[[Int32]]]   // [layer][head] of the latest call
-    /// The policy's evictions, in the order they were reported.
-    public private(set) var evictions: [(layer: Int, kvHead: Int, positions: [Int32])] = []
-
-    public init(layers: Int, heads: Int) {
-        rows = Array(repeating: Array(repeating: [], count: heads), count: layers)
-        keyPositions = Array(repeating: Array(repeating: [], count: heads), count: layers)
-    }
-
-    public func attentionComputed(_ r: AttentionRows) {
-        keyPositions[r.layer][r.head] = Array(r.keyPositions)
-        for i in 0..<r.rowCount {
-            rows[r.layer][r.head].append((Int(r.queryPositions[i]), Array(r.row(i))))
-        }
-    }
-
-    public func entriesEvicted(layer: Int, kvHead: Int, positions: [Int32]) {
-        evictions.append((layer, kvHead, positions))
-    }
-
-    /// Drops every captured row and eviction.
-    public func clear() {
-        for l in rows.indices { for h in rows[l].indices { rows[l][h].removeAll(keepingCapacity: true) } }
-        evictions.removeAll()
-    }
-}
+/// The name the runtime's rows had, for branches written against it; not for new code.
+@available(*, deprecated, renamed: "HeadProbabilityRows")
+public typealias AttentionRows = HeadProbabilityRows

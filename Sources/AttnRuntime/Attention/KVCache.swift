@@ -13,8 +13,17 @@
 // Why a base: eviction usually removes few entries near one end of a long run (StreamingLLM drops
 // the oldest entry behind its sinks at every step). `remove` moves whichever side of the removed
 // entries holds fewer kept entries: the tail down, or the head up (then b advances). An append
-// that finds no room after the last entry moves the stream back to slot 0 first, which happens
-// at most once per (capacity − count) freed slots, so eviction costs amortised O(moved side).
+// moves the stream back to slot 0 first when it finds no room after the last entry, or when the
+// freed slots before the entries exceed a quarter of the entries (4·b > count). Every entry moved
+// is paid for by a quarter of an entry removed since the stream last started at slot 0, so
+// eviction costs amortised O(moved side), and a stream never reaches past slot
+// 1.25·count + appended: a windowed layer (Attention+Window.swift), which drops its oldest entry
+// at every step, keeps touching the same ~1.25·window slots instead of walking through its whole
+// capacity.
+//
+// Why compaction and not a ring buffer: every reader (the sgemm and split-key kernels, probes'
+// key positions, policies' entry indices, gathers) takes a stream as one contiguous [count, d]
+// block whose entry i is the i-th oldest; a ring would split it in two for all of them.
 //
 // The buffers are allocated for the full capacity up front but only touched as they fill, so an
 // 8K-capacity cache costs resident memory only for the slots written.
@@ -102,7 +111,9 @@ public final class KVCache: @unchecked Sendable {
         let s = stream(layer, g)
         let n = counts[s]
         precondition(n + tokens <= capacity, "KV cache full (\(capacity) entries per stream)")
-        if bases[s] + n + tokens > capacity { moveEntries(stream: s, from: bases[s], to: 0, count: n); bases[s] = 0 }
+        if bases[s] + n + tokens > capacity || 4 * bases[s] > n {
+            moveEntries(stream: s, from: bases[s], to: 0, count: n); bases[s] = 0
+        }
         let kd = keys(layer: layer, kvHead: g) + n * headDim
         let vd = values(layer: layer, kvHead: g) + n * headDim
         let pd = positions(layer: layer, kvHead: g) + n
@@ -163,20 +174,9 @@ public final class KVCache: @unchecked Sendable {
         checkInvariants()
     }
 
-    /// Replaces the entries of (layer, kvHead) with copies of `source`'s entries at `indices`
-    /// (ascending, no duplicates) of (sourceLayer, sourceKVHead), in that order; each run of
-    /// consecutive indices is one copy. Gathers a selecting policy's entries (Attention+Selection).
-    public func gather(layer: Int, kvHead g: Int, from source: KVCache, layer sourceLayer: Int, kvHead sourceG: Int,
-                       indices: [Int]) {
-        prepareGather(layer: layer, kvHead: g, count: indices.count)
-        gatherPart(layer: layer, kvHead: g, from: source, layer: sourceLayer, kvHead: sourceG, indices: indices,
-                   part: 0 ..< indices.count)
-        checkInvariants()
-    }
-
-    /// First step of a gather split over threads: (layer, kvHead) now holds `count` entries from
-    /// slot 0, to be filled by `gatherPart` calls covering 0 ..< count (the invariants hold again
-    /// once they have all run).
+    /// First step of a gather split over threads (a selecting policy's entries, Attention+Selection):
+    /// (layer, kvHead) now holds `count` entries from slot 0, to be filled by `gatherPart` calls
+    /// covering 0 ..< count (the invariants hold again once they have all run).
     public func prepareGather(layer: Int, kvHead g: Int, count: Int) {
         precondition(count <= capacity)
         let s = stream(layer, g)

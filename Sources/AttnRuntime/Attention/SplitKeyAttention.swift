@@ -12,7 +12,7 @@ import Foundation
 //   −Σ_j p_j ln p_j = ln L + Σ_c e^(m_c−M)·(l_c·(M − m_c) − b_c) / L   (every term ≥ 0).
 // A probe may take the rows unscaled (`deferScale`): the merge then keeps each chunk's factor
 // e^(m_c−M)/L (`chunkScale`) instead of writing p_j, and the probe scales the row when it reads
-// it (`AttentionRows.scaleInPlace`, the same products), off the decode's critical path.
+// it (`HeadProbabilityRows.scaleInPlace`, the same products), off the decode's critical path.
 //
 // Shapes: H heads, G KV heads, r = H/G heads per group, d head dim, n visible entries,
 // C = ⌈n / chunk⌉ chunks per KV head.
@@ -83,7 +83,7 @@ extension Attention {
     /// probs may be the scratch's own scores with stride `capacity`: they are then scaled in place.
     /// With probs, scratch.rowEntropy[h] = −Σ_j p_hj ln p_hj (from the scores, not from probs).
     /// deferScale (probs must be the scratch's scores): the rows stay e^(s − m_c) and
-    /// scratch.chunkScale [H, maxChunks] holds the factor of each chunk (`AttentionRows.scaleInPlace`).
+    /// scratch.chunkScale [H, maxChunks] holds the factor of each chunk (`HeadProbabilityRows.scaleInPlace`).
     func attendSplitKey(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, counts: [Int], layer: Int,
                         cache: KVCache, scratch s: SplitKeyScratch, probs: UnsafeMutablePointer<Float>?,
                         probsHeadStride: Int? = nil, deferScale: Bool = false) {

@@ -14,12 +14,12 @@ public enum RoPEStyle: Sendable, Equatable {
     case halves
 }
 
-/// cos[i], sin[i] of the angle position · base^(-2i/r) for i in 0 ..< r/2, r = rotated dims
-/// (angles in Double).
+/// cos[i], sin[i] of the angle position · base^(-2i/r) / factors[i] for i in 0 ..< r/2, r = rotated
+/// dims (angles in Double); `factors` [r/2] are Llama 3's frequency factors (nil: all 1).
 public func ropeAngles(cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>,
-                       position: Int, rotatedDims d: Int, base: Float) {
+                       position: Int, rotatedDims d: Int, base: Float, factors: [Float]? = nil) {
     for i in 0..<(d / 2) {
-        let invFreq = pow(Double(base), -Double(2 * i) / Double(d))
+        let invFreq = pow(Double(base), -Double(2 * i) / Double(d)) / Double(factors?[i] ?? 1)
         let angle = Double(position) * invFreq
         cos[i] = Float(Foundation.cos(angle))
         sin[i] = Float(Foundation.sin(angle))

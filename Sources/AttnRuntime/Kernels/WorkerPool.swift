@@ -81,7 +81,7 @@ public final class WorkerPool: @unchecked Sendable {
     /// parts of a decode step (sampling, a policy's eviction, the recorder's step end). With
     /// 100,000 (~0.1–0.2 ms) the worker fell asleep within decode and untraced decode at 4K ran
     /// 7–11 % slower (h2o 96.6 / 99.4 → 104.6–105.6 tokens/s, Quest 97.0 / 97.3 → 106.2–110.8;
-    /// docs/probe.md, the side-work measurements).
+    /// docs/probe.md, "The pool's idle spin").
     private static let spinLimit = 2_000_000
 
     public init(threads: Int) {

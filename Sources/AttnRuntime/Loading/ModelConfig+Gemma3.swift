@@ -1,15 +1,5 @@
 // MARK: - Gemma 3's layer pattern
 
-/// The decoder families this runtime runs, by `general.architecture`.
-public enum ModelFamily: String, Sendable, CaseIterable {
-    /// Llama, SmolLM2: RMSNorm → attention → RMSNorm → SwiGLU, adjacent-pair RoPE.
-    case llama
-    /// Gemma 3: norms before and after attention and the FFN, QK-norm, GeGLU (tanh GELU),
-    /// rotate-half RoPE, embeddings × sqrt(hidden), sliding-window layers with every
-    /// `pattern`-th layer global.
-    case gemma3
-}
-
 extension ModelConfig {
     /// Gemma 3's layer pattern when the file does not state one: five sliding-window layers,
     /// then one global layer.

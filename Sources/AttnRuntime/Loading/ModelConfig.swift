@@ -2,9 +2,11 @@
 
 /// The hyper-parameters of a decoder, read from `<arch>.*` metadata and validated.
 ///
-/// `general.architecture` must be `llama` or `gemma3`; anything else is `GGUFError.unknownArchitecture`.
-/// Derived facts (head dim, GQA group, tied embeddings, per-layer window and RoPE base) are computed
-/// here once. Gemma 3's own facts: ModelConfig+Gemma3.swift.
+/// `general.architecture` must be one of `ModelFamily` (llama, gemma3, qwen2); anything else is
+/// `GGUFError.unknownArchitecture`. Derived facts (head dim, GQA group, tied embeddings, per-layer
+/// window and RoPE base) are computed here once. Gemma 3's own facts: ModelConfig+Gemma3.swift;
+/// the llama family's variants (Qwen2 biases, Llama 3 RoPE factors, Mistral's window):
+/// ModelConfig+LlamaVariants.swift.
 public struct ModelConfig: Sendable, Equatable {
     public static let supportedArchitectures = ModelFamily.allCases.map(\.rawValue)
 
@@ -33,6 +35,12 @@ public struct ModelConfig: Sendable, Equatable {
     public let ropeStyle: RoPEStyle
     /// Factor on the token embedding (Gemma: sqrt(hidden)).
     public let embeddingScale: Float
+    /// Biases on the Q, K and V projections (`blk.N.attn_q.bias`, ...): required for Qwen2, read
+    /// when a llama file has them.
+    public let attentionBiases: Bool
+    /// The file has `rope_freqs.weight` [rotated dims / 2]: Llama 3's RoPE frequency factors
+    /// (each pair's angle is divided by its factor), on every layer.
+    public let ropeFrequencyFactors: Bool
 
     public var kvDim: Int { headCountKV * headDim }
     public var queriesPerKVHead: Int { headCount / headCountKV }
@@ -120,17 +128,22 @@ public struct ModelConfig: Sendable, Equatable {
         tiedEmbeddings = gguf.tensors["output.weight"] == nil
 
         switch family {
-        case .llama:
-            layerWindows = Array(repeating: nil, count: blockCount)
+        case .llama, .qwen2:
+            let variant = try ModelConfig.llamaVariant(gguf: gguf, family: family, blockCount: blockCount)
+            layerWindows = variant.windows
             layerRopeBases = Array(repeating: ropeFreqBase, count: blockCount)
-            ropeStyle = .adjacentPairs
+            ropeStyle = family == .qwen2 ? .halves : .adjacentPairs
             embeddingScale = 1
+            attentionBiases = variant.biases
+            ropeFrequencyFactors = variant.ropeFactors
         case .gemma3:
             let gemma = try ModelConfig.gemma3Layers(gguf: gguf, blockCount: blockCount, globalBase: ropeFreqBase)
             layerWindows = gemma.windows
             layerRopeBases = gemma.bases
             ropeStyle = .halves
             embeddingScale = Float(embeddingLength).squareRoot()
+            attentionBiases = false
+            ropeFrequencyFactors = false
         }
     }
 
@@ -143,6 +156,7 @@ public struct ModelConfig: Sendable, Equatable {
         let d = embeddingLength, f = feedForwardLength, qd = queryDim
         var list: [(String, [Int])] = [("token_embd.weight", [d, vocabSize]), ("output_norm.weight", [d])]
         if !tiedEmbeddings { list.append(("output.weight", [d, vocabSize])) }
+        if ropeFrequencyFactors { list.append((ModelConfig.ropeFactorsTensor, [ropeDimensionCount / 2])) }
         for layer in 0..<blockCount {
             let p = "blk.\(layer)."
             list += [
@@ -156,6 +170,9 @@ public struct ModelConfig: Sendable, Equatable {
                 (p + "ffn_up.weight", [d, f]),
                 (p + "ffn_down.weight", [f, d]),
             ]
+            if attentionBiases {
+                list += [(p + "attn_q.bias", [qd]), (p + "attn_k.bias", [kvDim]), (p + "attn_v.bias", [kvDim])]
+            }
             if family == .gemma3 {
                 list += [(p + "attn_q_norm.weight", [headDim]), (p + "attn_k_norm.weight", [headDim]),
                          (p + "post_attention_norm.weight", [d]), (p + "post_ffw_norm.weight", [d])]

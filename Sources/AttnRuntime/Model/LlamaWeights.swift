@@ -1,6 +1,7 @@
 // The weights of a llama-family or Gemma 3 decoder, named as in GGUF (blk.N.attn_q, ...). Matrices
 // stay in their stored (quantized) format in the memory-mapped file; norm vectors are copied as f32.
-// Gemma 3's extra norms (QK-norm, after attention, after the FFN) are nil for llama files.
+// Gemma 3's extra norms (QK-norm, after attention, after the FFN) are nil for llama files; the
+// Q/K/V biases (Qwen2) and the RoPE frequency factors (Llama 3) are nil when the file has none.
 
 public struct LlamaLayerWeights: Sendable {
     public let attnNorm: [Float]          // [D]
@@ -16,6 +17,9 @@ public struct LlamaLayerWeights: Sendable {
     public var kNorm: [Float]? = nil            // [d] over each key head
     public var postAttentionNorm: [Float]? = nil  // [D] on the attention output, before the residual
     public var postFFNNorm: [Float]? = nil        // [D] on the FFN output, before the residual
+    public var bq: [Float]? = nil                 // [H·d] added to the query projection
+    public var bk: [Float]? = nil                 // [G·d]
+    public var bv: [Float]? = nil                 // [G·d]
 }
 
 public struct LlamaWeights: Sendable {
@@ -24,6 +28,8 @@ public struct LlamaWeights: Sendable {
     public let outputNorm: [Float]            // [D]
     /// The LM head [vocab, D]: `output.weight`, or `token_embd.weight` when embeddings are tied.
     public let output: WeightMatrix
+    /// `rope_freqs.weight` [r/2]: pair i's angle is divided by factor i (Llama 3), every layer.
+    public let ropeFrequencyFactors: [Float]?
 
     /// Reads every tensor the forward pass needs; shapes are checked against `config` first.
     public init(gguf: GGUFFile, config: ModelConfig) throws {
@@ -31,6 +37,7 @@ public struct LlamaWeights: Sendable {
         tokenEmbedding = try WeightMatrix(gguf: gguf, name: "token_embd.weight")
         output = config.tiedEmbeddings ? tokenEmbedding : try WeightMatrix(gguf: gguf, name: "output.weight")
         outputNorm = try vectorTensor(gguf, "output_norm.weight")
+        ropeFrequencyFactors = config.ropeFrequencyFactors ? try vectorTensor(gguf, ModelConfig.ropeFactorsTensor) : nil
         layers = try (0..<config.blockCount).map { l in
             let p = "blk.\(l)."
             var layer = LlamaLayerWeights(
@@ -43,6 +50,11 @@ public struct LlamaWeights: Sendable {
                 wGate: try WeightMatrix(gguf: gguf, name: p + "ffn_gate.weight"),
                 wUp: try WeightMatrix(gguf: gguf, name: p + "ffn_up.weight"),
                 wDown: try WeightMatrix(gguf: gguf, name: p + "ffn_down.weight"))
+            if config.attentionBiases {
+                layer.bq = try vectorTensor(gguf, p + "attn_q.bias")
+                layer.bk = try vectorTensor(gguf, p + "attn_k.bias")
+                layer.bv = try vectorTensor(gguf, p + "attn_v.bias")
+            }
             if config.family == .gemma3 {
                 layer.qNorm = try vectorTensor(gguf, p + "attn_q_norm.weight")
                 layer.kNorm = try vectorTensor(gguf, p + "attn_k_norm.weight")

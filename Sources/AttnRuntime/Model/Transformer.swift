@@ -2,7 +2,8 @@
 // → residual → RMSNorm → SwiGLU feed-forward → residual, repeated per layer; final RMSNorm and the
 // LM head (tied to the token embedding when the file has no output.weight).
 // Port of the forward pass of karpathy/llama2.c run.c (`forward`), batched over T tokens.
-// Gemma 3 adds, per layer: RMSNorm over each query and key head before RoPE (QK-norm), RMSNorm
+// Qwen2 adds biases to Q, K and V and Llama 3 divides RoPE angles by its frequency factors
+// (ModelConfig+LlamaVariants.swift). Gemma 3 adds, per layer: RMSNorm over each query and key head before RoPE (QK-norm), RMSNorm
 // on the attention and FFN outputs before their residuals, GeGLU with tanh GELU instead of
 // SwiGLU, a RoPE base per layer and the sliding windows (Attention.layerWindows); and it scales
 // the token embedding by sqrt(D).
@@ -22,7 +23,7 @@ public final class Transformer: @unchecked Sendable {
     public let attention: Attention
     public let pool: WorkerPool
     /// RoPE pairing; GGUF llama weights need `.adjacentPairs` (set from the architecture).
-    public private(set) var ropeStyle: RoPEStyle
+    public internal(set) var ropeStyle: RoPEStyle
     /// Token counts from which linear layers go through sgemm.
     public var matrixPathMinTokens = 4
     /// Called after each layer of `forward` with the number of layers done (progress of a long
@@ -90,15 +91,6 @@ public final class Transformer: @unchecked Sendable {
     public var contextLength: Int { cache.capacity }
     public var threads: Int { pool.threads }
 
-    /// Runs `body` with the model switched to another RoPE pairing (tests: the wrong convention
-    /// must give different answers), then switches back.
-    static func withRoPEStyle<R>(_ style: RoPEStyle, _ model: Transformer, _ body: () throws -> R) rethrows -> R {
-        let saved = model.ropeStyle
-        model.ropeStyle = style
-        defer { model.ropeStyle = saved }
-        return try body()
-    }
-
     /// Forgets the cache and the timings: the next forward starts at position 0.
     public func reset() {
         cache.reset()
@@ -140,7 +132,7 @@ public final class Transformer: @unchecked Sendable {
             if c.embeddingScale != 1 { for j in 0..<dim { x.p[i * dim + j] *= c.embeddingScale } }
             for (b, base) in ropeBases.enumerated() {
                 ropeAngles(cos: cosTables[b].p + i * half, sin: sinTables[b].p + i * half, position: start + i,
-                           rotatedDims: c.ropeDimensionCount, base: base)
+                           rotatedDims: c.ropeDimensionCount, base: base, factors: weights.ropeFrequencyFactors)
             }
         }
 
@@ -150,6 +142,9 @@ public final class Transformer: @unchecked Sendable {
                 for i in 0..<t { rmsNorm(xb.p + i * dim, x.p + i * dim, nw.baseAddress!, count: dim, eps: c.rmsNormEps) }
             }
             linear([(q.p, w.wq), (k.p, w.wk), (v.p, w.wv)], xb.p, tokens: t)
+            if let bq = w.bq, let bk = w.bk, let bv = w.bv {
+                addRowBias(q.p, bq, rows: t); addRowBias(k.p, bk, rows: t); addRowBias(v.p, bv, rows: t)
+            }
             if let qNorm = w.qNorm, let kNorm = w.kNorm {
                 headNorm(q.p, qNorm, heads: t * c.headCount)
                 headNorm(k.p, kNorm, heads: t * c.headCountKV)
@@ -331,6 +326,14 @@ public final class Transformer: @unchecked Sendable {
                 .map { $0.rows * $0.cols }.max() ?? 0
             weightF32.ensure(max(largest, 8192 * c.embeddingLength))
         }
+    }
+}
+
+/// x [rows, b.count] += b on every row (Qwen2's Q/K/V biases).
+func addRowBias(_ x: UnsafeMutablePointer<Float>, _ b: [Float], rows: Int) {
+    let n = b.count
+    b.withUnsafeBufferPointer { bp in
+        for r in 0..<rows { addInPlace(x + r * n, bp.baseAddress!, count: n) }
     }
 }
 

@@ -39,6 +39,8 @@ public protocol AttentionPolicy: AnyObject {
     var parameters: [(key: String, value: String)] { get }
     /// True when `observe` must see every head's probabilities (costs a copy-out per head).
     var observesAttention: Bool { get }
+    /// `name` or `name:k=v,...` as it would be typed on the command line (a default below).
+    var specDescription: String { get }
 
     /// Throws a PolicyError when the policy cannot run on this model (e.g. a budgets file for
     /// another model). Called before `reset`.
@@ -54,7 +56,7 @@ public protocol AttentionPolicy: AnyObject {
     /// q: [H·d] the query after RoPE. Calls with several query rows (prefill) are always dense.
     func select(layer: Int, query q: UnsafePointer<Float>, cache: KVCache, into selection: inout [[Int]]) -> Bool
     /// Probabilities of one head over a block of this call's query rows.
-    func observe(_ rows: AttentionRows)
+    func observe(_ rows: HeadProbabilityRows)
     /// After attention for `layer`: stream indices to evict, per KV head ([G] arrays; empty = none).
     /// The policy compacts its own per-entry state to match before returning.
     func endCall(layer: Int, queryCount: Int, cache: KVCache) -> [[Int]]
@@ -71,9 +73,8 @@ extension AttentionPolicy {
     public func select(layer: Int, query q: UnsafePointer<Float>, cache: KVCache, into selection: inout [[Int]]) -> Bool {
         false
     }
-    public func observe(_ rows: AttentionRows) {}
+    public func observe(_ rows: HeadProbabilityRows) {}
     public func nativeWindowRemoved(layer: Int, kvHead g: Int, oldest count: Int) {}
-    /// `name` or `name:k=v,...` as it would be typed on the command line.
     public var specDescription: String {
         parameters.isEmpty ? name : name + ":" + parameters.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }

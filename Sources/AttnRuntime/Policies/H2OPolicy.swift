@@ -46,7 +46,7 @@ public final class H2OPolicy: AttentionPolicy {
         }
     }
 
-    public func observe(_ rows: AttentionRows) {
+    public func observe(_ rows: HeadProbabilityRows) {
         scores[rows.layer][rows.kvHead].withUnsafeMutableBufferPointer { s in
             for i in 0..<rows.rowCount {
                 let r = rows.row(i)

@@ -10,6 +10,8 @@ public struct PolicyParameter: Sendable {
         case float(ClosedRange<Float>)
         case choice([String])
         case path
+        /// Query heads: `all`, or indices and ranges joined by '+' (`0+3+5-8`).
+        case heads
     }
 
     public let key: String
@@ -28,6 +30,7 @@ public struct PolicyParameter: Sendable {
         if let defaultValue { return "\(key)=\(defaultValue)" }
         switch kind {
         case .path: return "\(key)=FILE"
+        case .heads: return "\(key)=all|H+H-H"
         case .int: return "\(key)=N"
         case .float: return "\(key)=X"
         case .choice(let c): return "\(key)=\(c.joined(separator: "|"))"
@@ -90,6 +93,46 @@ public enum PolicyRegistry {
             parameters: [PolicyParameter("page", .int(1...4096), default: "16"),
                          PolicyParameter("budget", .int(1...10_000_000), default: "1024"),
                          PolicyParameter("dense_layers", .int(0...10_000), default: "2")]) { p, _ in try QuestPolicy(&p) },
+        PolicyDescriptor(
+            name: "oracle", mode: .selects,
+            summary: "the exact top-budget entries by dense attention: the upper bound",
+            parameters: [PolicyParameter("budget", .int(1...10_000_000), default: "256"),
+                         PolicyParameter("per", .choice(["kv", "head"]), default: "kv")]) { p, _ in try OraclePolicy(&p) },
+        PolicyDescriptor(
+            name: "knn", mode: .selects, summary: "kNN: each query head attends to its top-budget keys by q·k",
+            parameters: [PolicyParameter("budget", .int(1...10_000_000), default: "256")]) { p, _ in try KNNPolicy(&p) },
+        PolicyDescriptor(
+            name: "power", mode: .selects,
+            summary: "PowerAttention: sink, window, power-of-two dilated blocks",
+            parameters: [PolicyParameter("block", .int(1...65_536), default: "16"),
+                         PolicyParameter("sink", .int(0...1_000_000), default: "1"),
+                         PolicyParameter("window", .int(1...1_000_000), default: "2")]) { p, _ in try PowerPolicy(&p) },
+        PolicyDescriptor(
+            name: "zerotuning", mode: .dense,
+            summary: "ZeroTuning: the initial token's weight × gamma, renormalised",
+            parameters: [PolicyParameter("gamma", .float(0.01...100), default: "1.5"),
+                         PolicyParameter("heads", .heads, default: "all")]) { p, _ in try ZeroTuningPolicy(&p) },
+        PolicyDescriptor(
+            name: "act", mode: .dense,
+            summary: "ACT: hidden sinks of the prompt × beta in decode, mass to the rest",
+            parameters: [PolicyParameter("beta", .float(0...1), default: "0.4"),
+                         PolicyParameter("threshold", .float(0...1), default: "0.1"),
+                         PolicyParameter("heads", .heads, default: "all")]) { p, _ in try ACTPolicy(&p) },
+        PolicyDescriptor(
+            name: "moa", mode: .selects, summary: "MoA: per head a sink + a band of alpha + beta·N recent entries",
+            parameters: [PolicyParameter("sink", .int(0...1_000_000), default: "64"),
+                         PolicyParameter("alpha", .float(-1_000_000...1_000_000), default: "64.0"),
+                         PolicyParameter("beta", .float(0...1), default: "0.25"),
+                         PolicyParameter("spans", .path, default: "none")]) { p, load in
+                try MoAPolicy(&p, loadFile: load)
+            },
+        PolicyDescriptor(
+            name: "delta", mode: .selects,
+            summary: "DELTA: full layers; Δ-layers plan pages the sparse layers share",
+            parameters: [PolicyParameter("full_layers", .heads, default: "0-2+14+22"),
+                         PolicyParameter("page", .int(1...4096), default: "16"),
+                         PolicyParameter("pages", .int(1...1_000_000), default: "64"),
+                         PolicyParameter("recent", .int(0...1_000_000), default: "8")]) { p, _ in try DeltaPolicy(&p) },
     ]
 
     public static var names: [String] { all.map(\.name) }
@@ -112,6 +155,9 @@ public enum PolicyRegistry {
     /// is in the spec as `budgets=PATH`).
     public static func make(_ text: String, loadFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) })
         throws -> AttentionPolicy {
+        if PolicyLayerMap.looksLikeMap(text) {
+            return try LayerMapPolicy(map: PolicyLayerMap(parsing: text)) { try make($0, loadFile: loadFile) }
+        }
         let spec = try PolicySpec(parsing: text)
         guard let d = descriptor(spec.name) else {
             throw PolicyError("unknown policy '\(spec.name)' (known: \(names.joined(separator: ", ")))")
@@ -120,6 +166,16 @@ public enum PolicyRegistry {
         let policy = try d.build(&p, loadFile)
         try p.finish()
         return policy
+    }
+
+    /// Builds the layer map of a policy file (PolicyLayerMap.swift).
+    public static func make(policyFile path: String,
+                            loadFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) })
+        throws -> AttentionPolicy {
+        let text: String
+        do { text = try loadFile(path) } catch { throw PolicyError("policy file \(path): cannot read (\(error.localizedDescription))") }
+        let map = try PolicyLayerMap(json: Data(text.utf8), path: path)
+        return try LayerMapPolicy(map: map, source: path) { try make($0, loadFile: loadFile) }
     }
 }
 

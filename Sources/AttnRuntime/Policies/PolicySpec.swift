@@ -104,6 +104,24 @@ public struct PolicyParameters {
         return text.lowercased()
     }
 
+    /// A declared head list: nil for `all`, else the ascending query heads (`0+3+5-8`). Checked
+    /// against the model's head count by the policy's `check`.
+    public mutating func heads(_ key: String) throws -> [Int]? {
+        guard case .heads = declaration(key).kind else { preconditionFailure("\(key) is not a head list") }
+        used.insert(key)
+        let text = (spec.values[key] ?? declaration(key).defaultValue ?? "all").lowercased()
+        if text == "all" { return nil }
+        var heads = Set<Int>()
+        for item in text.split(separator: "+", omittingEmptySubsequences: false) {
+            let ends = item.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(ends.count), let lo = ends[0], let hi = ends[ends.count - 1], lo >= 0, lo <= hi, hi < 100_000 else {
+                throw PolicyError("policy \(spec.name): \(key)=\(text): '\(item)' is not a head or range first-last (heads: all, or e.g. 0+3+5-8)")
+            }
+            heads.formUnion(lo...hi)
+        }
+        return heads.sorted()
+    }
+
     public mutating func string(_ key: String) -> String? {
         used.insert(key)
         return spec.values[key]

@@ -57,7 +57,7 @@ public final class SnapKVPolicy: AttentionPolicy {
         for g in 0..<cache.kvHeads { votes[layer][g] = [Float](repeating: 0, count: cache.count(layer: layer, kvHead: g)) }
     }
 
-    public func observe(_ rows: AttentionRows) {
+    public func observe(_ rows: HeadProbabilityRows) {
         guard rows.rowCount > 1 || votes[rows.layer][rows.kvHead].count > 0 else { return }
         let first = firstWindowPosition[rows.layer]
         votes[rows.layer][rows.kvHead].withUnsafeMutableBufferPointer { v in

@@ -66,7 +66,7 @@ public final class TCAPolicy: AttentionPolicy {
         for g in 0..<cache.kvHeads { scores[layer][g] = [Float](repeating: 0, count: cache.count(layer: layer, kvHead: g)) }
     }
 
-    public func observe(_ rows: AttentionRows) {
+    public func observe(_ rows: HeadProbabilityRows) {
         let last = lastPosition[rows.layer]
         for i in 0..<rows.rowCount where rows.queryPositions[i] == last {
             let r = rows.row(i)

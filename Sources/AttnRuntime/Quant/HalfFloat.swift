@@ -14,15 +14,6 @@ public enum HalfFloat {
     @inline(__always)
     public static func bf16ToF32(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 
-    /// f32 -> bf16 bits, round to nearest even; NaN stays NaN.
-    @inline(__always)
-    public static func f32ToBF16(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        if value.isNaN { return UInt16(bits >> 16) | 0x40 }
-        let rounding = 0x7FFF + ((bits >> 16) & 1)
-        return UInt16((bits &+ rounding) >> 16)
-    }
-
     /// f16 bits -> f32 by hand (no hardware conversion): the reference the fast path is tested against.
     public static func f16ToF32Naive(_ bits: UInt16) -> Float {
         let sign: Float = (bits & 0x8000) != 0 ? -1 : 1

@@ -3,10 +3,12 @@ import Foundation
 // MARK: - Byte-level BPE tokenizer
 
 /// A byte-level BPE tokenizer (`tokenizer.ggml.model = gpt2`) built from a GGUF file's metadata:
-/// tokens, merges, token types, BOS/EOS ids.
+/// tokens, merges, token types, BOS/EOS ids, and the pre-tokenizer `tokenizer.ggml.pre` names
+/// (`PreTokenizerKind`: smollm, gpt-2, llama-bpe, qwen2; any other name is refused).
 ///
 /// encode: special tokens (whole, when allowed) -> pre-tokenizer pieces -> UTF-8 bytes -> byte
-/// characters -> merges by rank (lowest first, leftmost on ties) -> ids.
+/// characters -> (llama-bpe: a piece that is a vocabulary entry is that token) -> merges by rank
+/// (lowest first, leftmost on ties) -> ids.
 /// decode: ids -> bytes -> UTF-8 (invalid sequences become U+FFFD; `decodeBytes` keeps them raw).
 /// Thread-safe: the only mutable state is the piece cache, behind a lock.
 public final class BPETokenizer: TextTokenizer, @unchecked Sendable {
@@ -18,7 +20,9 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {
     public let eosID: Int32
     /// Ids matched whole before BPE when special tokens are allowed (control and user-defined types).
     public let specialIDs: [Int32]
-    /// `tokenizer.ggml.add_bos_token` (false when absent; SmolLM2: false). `encode` never adds BOS on
+    /// How text is cut into pieces before BPE (`tokenizer.ggml.pre`).
+    public let preTokenizer: PreTokenizerKind
+    /// `tokenizer.ggml.add_bos_token` (when absent: true for llama-bpe, as llama.cpp, else false; SmolLM2: false). `encode` never adds BOS on
     /// its own: pass `addBOS: tokenizer.addsBOSByDefault` to follow the file.
     public let addsBOSByDefault: Bool
     /// The chat template from the file (Jinja text), if any.
@@ -73,7 +77,14 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {
         eosID = try tokenID("tokenizer.ggml.eos_token_id") ?? 2
         unknownID = try tokenID("tokenizer.ggml.unknown_token_id")
         chatTemplateSource = gguf.string("tokenizer.chat_template")
-        addsBOSByDefault = gguf.bool("tokenizer.ggml.add_bos_token") ?? false
+        let preName = gguf.string("tokenizer.ggml.pre")
+        guard let pre = PreTokenizerKind(fileValue: preName) else {
+            throw GGUFError.invalidValue(
+                file: file, key: "tokenizer.ggml.pre", value: "'\(preName ?? "")'",
+                reason: "pre-tokenizer not supported (supported: \(PreTokenizerKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        preTokenizer = pre
+        addsBOSByDefault = gguf.bool("tokenizer.ggml.add_bos_token") ?? (pre == .llama3)
 
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(tokens.count)
@@ -152,7 +163,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {
         guard !utf8.isEmpty else { return }
         // Segments are cut at special tokens, which start and end on character boundaries.
         let text = String(decoding: utf8, as: UTF8.self)
-        for piece in PreTokenizer.split(text) {
+        for piece in PreTokenizer.split(text, kind: preTokenizer) {
             let bytes = Array(piece.utf8)
             cacheLock.lock()
             let hit = cache[bytes]
@@ -170,6 +181,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {
     /// BPE over one piece's bytes: start from one symbol per byte, merge the lowest-ranked adjacent
     /// pair (leftmost on ties) until no pair has a merge.
     func bpe(_ bytes: [UInt8]) -> [Int32] {
+        if preTokenizer == .llama3, bytes.count > 1, let whole = ids[ByteLevel.encode(bytes)] { return [whole] }
         var symbols: [Int32] = []
         symbols.reserveCapacity(bytes.count)
         for b in bytes {

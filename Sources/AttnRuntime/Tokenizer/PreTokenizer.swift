@@ -1,4 +1,28 @@
-// MARK: - Pre-tokenization (the "smollm" split)
+// MARK: - Pre-tokenization (the "smollm" and "gpt-2" splits; Llama 3 / Qwen2: PreTokenizer+Llama3.swift)
+
+/// The pre-tokenizer a byte-level BPE file names in `tokenizer.ggml.pre` (llama.cpp's names).
+public enum PreTokenizerKind: String, Sendable, CaseIterable {
+    /// SmolLM2: every digit alone, then the GPT-2 pattern.
+    case smollm
+    /// GPT-2's pattern (llama.cpp calls it "gpt-2").
+    case gpt2 = "gpt-2"
+    /// Llama 3 ("llama-bpe"): contractions in any case, letters with one leading non-letter,
+    /// numbers of up to 3 digits, newlines kept with the punctuation or whitespace before them;
+    /// a piece that is a whole vocabulary entry is that token (ignore_merges), BOS added by default.
+    case llama3 = "llama-bpe"
+    /// Qwen2: the Llama 3 pattern with single digits; merges as usual.
+    case qwen2
+
+    /// The kind of `tokenizer.ggml.pre`; nil for a name this runtime does not implement.
+    /// Absent from the file: GPT-2's pattern, the byte-level BPE default.
+    public init?(fileValue: String?) {
+        switch fileValue {
+        case nil, "gpt-2", "gpt2": self = .gpt2
+        case "llama-bpe", "llama3", "llama-v3": self = .llama3
+        case let value?: self.init(rawValue: value)
+        }
+    }
+}
 
 /// Splits text into the pieces that BPE then encodes one at a time, as llama.cpp's pre-tokenizer type
 /// `smollm` (and SmolLM2's tokenizer.json: Digits(individual_digits) then ByteLevel) do:
@@ -10,9 +34,18 @@
 /// Based on: llama.cpp src/llama-vocab.cpp (LLAMA_VOCAB_PRE_TYPE_SMOLLM) and unicode.cpp.
 enum PreTokenizer {
     /// Pieces of `text`, in order; their concatenation is `text`.
-    static func split(_ text: String) -> [String] {
+    static func split(_ text: String, kind: PreTokenizerKind = .smollm) -> [String] {
         let scalars = Array(text.unicodeScalars)
         var pieces: [String] = []
+        switch kind {
+        case .smollm: break
+        case .gpt2:
+            splitGPT2(scalars, 0..<scalars.count, into: &pieces)
+            return pieces
+        case .llama3, .qwen2:
+            splitLlama3(scalars, maxDigits: kind == .llama3 ? 3 : 1, into: &pieces)
+            return pieces
+        }
         var runStart = 0
         for i in 0..<scalars.count where isNumber(scalars[i]) {
             splitGPT2(scalars, runStart..<i, into: &pieces)
@@ -28,9 +61,7 @@ enum PreTokenizer {
         let end = range.upperBound
         var i = range.lowerBound
         func emit(_ j: Int) {
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: s[i..<j])
-            pieces.append(String(view))
+            pieces.append(piece(s, i..<j))
             i = j
         }
         while i < end {
@@ -58,7 +89,13 @@ enum PreTokenizer {
         }
     }
 
-    private static func run(_ s: [Unicode.Scalar], from: Int, to end: Int, where test: (Unicode.Scalar) -> Bool) -> Int {
+    static func piece(_ s: [Unicode.Scalar], _ range: Range<Int>) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: s[range])
+        return String(view)
+    }
+
+    static func run(_ s: [Unicode.Scalar], from: Int, to end: Int, where test: (Unicode.Scalar) -> Bool) -> Int {
         var j = from
         while j < end && test(s[j]) { j += 1 }
         return j

@@ -17,6 +17,10 @@ public enum Action: Equatable, Sendable {
     case playPause, faster, slower
     // prompts
     case startFilter, startCommand, promptInput(Character), promptBackspace, promptSubmit, promptCancel
+    // bookmarks and text search (App+Marks)
+    case mark, listMarks, startSearch, searchNext, searchPrevious
+    // the key position of the α_k curve (App+Curve)
+    case keyBy(Int), chooseKey(Int)
     case none
 }
 

@@ -33,6 +33,10 @@ public final class App {
     /// Derives a head's class from its metrics (AttnAnalysis classifier), when available.
     public var classify: ((HeadMetrics) -> String?)?
     public private(set) var feedback = RenderFeedback()
+    /// The trace's bookmarks and their sidecar file (nil: a trace without a file, or not loaded).
+    public var bookmarks: BookmarkFile?
+    /// Follow mode: the trace is a file still being written (`view --follow`, `record --view`).
+    public var live: LiveFollow?
 
     public init(trace: TraceSource, other: TraceSource? = nil, colorMode: ColorMode = .truecolor) {
         self.trace = TraceModel(trace)
@@ -61,21 +65,30 @@ public final class App {
     /// Translates an event and applies it. `now` is seconds on a monotonic clock (for replay).
     @discardableResult
     public func handle(_ event: InputEvent, now: Double = 0) -> Reaction {
+        let stepBefore = state.step
+        var reaction: Reaction
         switch event {
-        case .resize: return .redraw
+        case .resize: reaction = .redraw
         case .tick:
             let n = state.replay.advance(now: now)
-            guard n > 0 else { return lastFrameIncomplete ? .redraw : [] }
-            let last = trace.stepCount - 1
-            state.step = min(last, state.step + n)
-            if state.step == last { state.replay.pause() }
-            return .redraw
-        case .mouse(let m): return apply(action(for: m), now: now)
-        case .key(let key): return apply(action(for: key), now: now)
+            if n > 0 {
+                let last = trace.stepCount - 1
+                state.step = min(last, state.step + n)
+                if state.step == last { state.replay.pause() }
+                reaction = .redraw
+            } else {
+                reaction = lastFrameIncomplete ? .redraw : []
+            }
+        case .mouse(let m): reaction = apply(action(for: m), now: now)
+        case .key(let key): reaction = apply(action(for: key), now: now)
         }
+        noteCursor(stepBefore: stepBefore)
+        if !reaction.contains(.quit) { reaction.formUnion(pollLive(now: now)) }
+        return reaction
     }
 
     public func action(for key: Key) -> Action {
+        if let a = bookmarkListAction(for: key) { return a }
         if case .prompt = state.overlay {
             switch key {
             case .enter: return .promptSubmit
@@ -129,7 +142,9 @@ public final class App {
     @discardableResult
     public func apply(_ action: Action, now: Double = 0) -> Reaction {
         state.message = nil
+        if let r = applyMarks(action) ?? applyCurve(action) { return r }
         switch action {
+        case .mark, .listMarks, .startSearch, .searchNext, .searchPrevious, .keyBy, .chooseKey: break   // App+Marks, App+Curve
         case .none: return []
         case .quit: return .quit
         case .back:

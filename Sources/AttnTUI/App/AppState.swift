@@ -6,9 +6,11 @@ public enum Overlay: Equatable, Sendable {
     case none
     case help
     case prompt(PromptKind, String)
+    /// `'`: the bookmark list, with the selected row.
+    case bookmarks(Int)
 }
 
-public enum PromptKind: Equatable, Sendable { case command, filter }
+public enum PromptKind: Equatable, Sendable { case command, filter, bookmark, search }
 
 public struct HeatmapState: Equatable, Sendable {
     public var mode: HeatmapMode = .keyByStep
@@ -41,6 +43,10 @@ public struct AppState: Equatable, Sendable {
     public var timelineLog = false
     public var timelineExcludePrefill = false
     public var averageHeads = false
+    /// Tokens and Heatmap: the key position whose α_k curve is drawn (nil: the strongest key).
+    public var keyPosition: Int?
+    /// Tokens: the text searched for with `/`, and the match `n` / `N` last went to.
+    public var search = TokenSearch()
     /// Compare mode: false = side by side, true = difference (B − A).
     public var showDifference = false
     public var paletteIndex = 0

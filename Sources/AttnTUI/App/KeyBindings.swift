@@ -47,6 +47,8 @@ public enum KeyBindings {
         b(c("-"), .slower, "Replay slower"),
         b(c("c"), .cyclePalette, "Palette: viridis / magma"),
         b(c("d"), .toggleDiff, "Compare: side by side / difference"),
+        b(c("m"), .mark, "Bookmark the step, layer and head (NAME note)"),
+        b(c("'"), .listMarks, "Bookmarks: list and jump"),
         // movement (meaning per view)
         b([.up, .char("k")], .move(dx: 0, dy: -1), "Up: layer / row / pan / step"),
         b([.down, .char("j")], .move(dx: 0, dy: 1), "Down"),
@@ -58,8 +60,8 @@ public enum KeyBindings {
         b(c("G"), .bottom, "Bottom (table) / last step"),
         b([.enter], .activate, "Open the selected head's heatmap"),
         // per view
-        b(c("m"), .cycleMetric(1), "Next metric", in: [.overview]),
-        b(c("M"), .cycleMetric(-1), "Previous metric", in: [.overview]),
+        b(c("v"), .cycleMetric(1), "Next metric", in: [.overview]),
+        b(c("V"), .cycleMetric(-1), "Previous metric", in: [.overview]),
         b(c("v"), .cycleHeatmapMode, "Heatmap: prefill / key×step / mask", in: [.heatmap]),
         b(c("i"), .zoomIn, "Zoom in", in: [.heatmap]),
         b(c("o"), .zoomOut, "Zoom out", in: [.heatmap]),
@@ -72,6 +74,11 @@ public enum KeyBindings {
         b(c("s"), .toggleScale, "Timeline: linear / log scale", in: [.timeline]),
         b(c("x"), .toggleExcludePrefill, "Timeline: show / leave out the prefill", in: [.timeline]),
         b(c("a"), .toggleAverageHeads, "Current head / average over heads", in: [.tokens]),
+        b(c("/"), .startSearch, "Search the prompt and output text", in: [.tokens]),
+        b(c("n"), .searchNext, "Next match of the search", in: [.tokens]),
+        b(c("N"), .searchPrevious, "Previous match of the search", in: [.tokens]),
+        b(c(","), .keyBy(-1), "α_k curve: previous key position", in: [.tokens, .heatmap]),
+        b(c("."), .keyBy(1), "α_k curve: next key position", in: [.tokens, .heatmap]),
     ]
 
     /// The action for `key` in `screen`: a binding for this view wins over a global one.

@@ -129,7 +129,7 @@ public enum ViewerLoop {
                 dirty = false
             }
             // after a frame that ran out of its budget, draw the next one at once (progressive)
-            let wait = app.lastFrameIncomplete ? 0 : app.state.replay.playing ? 20 : -1
+            let wait = app.lastFrameIncomplete ? 0 : app.state.replay.playing ? 20 : app.live != nil ? 250 : -1
             guard let event = terminal.next(timeoutMillis: wait) else { continue }
             if case .mouse = event, !terminal.mouse { continue }
             let reaction = app.handle(event, now: Date().timeIntervalSince(start))

@@ -44,8 +44,11 @@ public final class TraceModel {
         return false
     }
 
+    /// Counts work as costly as a read (merging a cached row, see BinnedRows) against the budget.
+    func noteWork() { readsSinceDeadline += 1 }
+
     /// True (and `incomplete` set) when reads were made and the deadline has passed.
-    private func budgetSpent() -> Bool {
+    func budgetSpent() -> Bool {
         guard let deadline, readsSinceDeadline > 0, monotonicSeconds() > deadline else { return false }
         incomplete = true
         return true
@@ -60,6 +63,8 @@ public final class TraceModel {
     private var summaryCache = SmallCache<Int, StepSummary>(capacity: 50_000)     // ≈ 0.3 KB each
 
     struct HeadKey: Hashable { var step: Int, layer: Int, head: Int }
+    /// Rows merged over spans of steps, and α_k curves (BinnedRows).
+    let binned = BinnedRows()
 
     public init(_ source: TraceSource) { self.source = source }
 

@@ -4,8 +4,9 @@
 import AttnAnalysis
 import AttnTrace
 
-public final class TraceReaderSource: TraceSource {
-    public let reader: TraceReader
+public class TraceReaderSource: TraceSource {
+    /// Replaced by a reader of the grown file when following one (FollowedTrace).
+    public internal(set) var reader: TraceReader
     public let name: String
 
     /// Opens `path` (throws TraceError with the file name and problem).

@@ -22,6 +22,7 @@ enum Chrome {
         case .compare: CompareView.render(ctx, into: &grid, area: body)
         }
         if ctx.state.overlay == .help { HelpOverlay.render(ctx, into: &grid, area: body) }
+        if case .bookmarks = ctx.state.overlay { BookmarkListOverlay.render(ctx, into: &grid, area: body) }
     }
 
     static func tabBar(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect) {
@@ -60,19 +61,20 @@ enum Chrome {
         let bar = ctx.mono ? Style.reverse : Style(fg: Color(hex: 0xD0D0D0), bg: Color(hex: 0x303030))
         grid.fill(area, Cell(" ", bar))
         if case .prompt(let kind, let text) = ctx.state.overlay {
-            let p = kind == .command ? ":" : "/"
-            let hint = kind == .command ? "   (step N, s N, l N, h N, L3H5; Enter, Esc)" : "   (sink4>0.5 l3 h2 class; Enter, Esc)"
+            let (p, hint) = kind.label(ctx)
             let end = grid.put(area.x, area.y, p + text + "█", Style(fg: bar.fg, bg: bar.bg, attrs: .bold))
             grid.put(end, area.y, hint, bar, maxWidth: area.maxX - end)
             return
         }
         var left = " " + ctx.trace.source.name
         if let o = ctx.other { left = " A: \(ctx.trace.source.name)  B: \(o.source.name)" }
-        left += " · " + statusText(ctx.trace)
+        left += " · " + (ctx.app.live?.statusText(ctx.trace) ?? statusText(ctx.trace))
         var style = bar
         if let m = ctx.state.message ?? ctx.trace.lastError ?? ctx.other?.lastError {
             left = " " + m
             style = ctx.mono ? .reverse : Style(fg: Color(hex: 0xFFAF00), bg: bar.bg, attrs: .bold)
+        } else if let live = ctx.app.live {
+            if live.warn { style = ctx.mono ? .reverse : Style(fg: Color(hex: 0xFFAF00), bg: bar.bg, attrs: .bold) }
         } else if case .recovered = ctx.trace.source.fileStatus {
             style = ctx.mono ? .reverse : Style(fg: Color(hex: 0xFFAF00), bg: bar.bg, attrs: .bold)
         }

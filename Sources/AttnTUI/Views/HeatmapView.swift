@@ -57,7 +57,13 @@ enum HeatmapView {
             return
         }
         guard let src = source(ctx, ctx.trace) else { missing(ctx, &grid, body); return }
-        if let scale = drawOrNote(ctx, &grid, body, src) { legend(ctx, &grid, legendRow, scale) } else { maskLegend(ctx, &grid, legendRow) }
+        var map = body
+        if st.heatmap.mode == .keyByStep, body.height >= AlphaCurvePanel.height + 12 {   // the α_k curve under the map
+            let (top, curve) = body.splitBottom(AlphaCurvePanel.height)
+            map = top
+            AlphaCurvePanel.render(ctx, into: &grid, area: curve, trace: ctx.trace)
+        }
+        if let scale = drawOrNote(ctx, &grid, map, src) { legend(ctx, &grid, legendRow, scale) } else { maskLegend(ctx, &grid, legendRow) }
     }
 
     static func missing(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect) {
@@ -106,11 +112,12 @@ enum HeatmapView {
         case .prefill:
             guard let m = t.row(step: 0, layer: l, head: h, kind: .prefillMatrix), m.rows > 0, m.cols > 0,
                   m.values.count >= m.rows * m.cols else { return nil }
+            // a cell covering several queries × keys shows their maximum (a one-key sink stays)
             return HeatSource(cols: m.cols, rows: m.rows, row: { qs in
                 { keys in
-                    var sum = 0.0, n = 0
-                    for q in qs { for k in keys where k <= q || m.tile > 1 { sum += Double(m.values[q * m.cols + k]); n += 1 } }
-                    return n == 0 ? nil : sum / Double(n)
+                    var top = -Double.infinity
+                    for q in qs { for k in keys where k <= q || m.tile > 1 { top = max(top, Double(m.values[q * m.cols + k])) } }
+                    return top.isFinite ? top : nil
                 }
             }, rowLabel: { "q\($0 * m.tile)" }, colUnit: m.tile)
         case .keyByStep, .mask:
@@ -127,19 +134,13 @@ enum HeatmapView {
             }
             if st.heatmap.mode == .keyByStep {
                 // Rows are captured every `rowInterval` steps: a step without one shows the latest
-                // captured row before it (held for at most rowInterval − 1 steps).
+                // captured row before it (held for at most rowInterval − 1 steps). A cell covering
+                // several steps × keys shows their maximum (BinnedRows), so a one-token sink stays.
                 let hold = max(0, t.header.rowInterval - 1)
                 return HeatSource(cols: keys, rows: steps, row: { ss in
                     guard let first = ss.first, first <= st.step else { return nil }
-                    for s in stride(from: min(ss.last!, st.step), through: max(0, first - hold), by: -1) {
-                        guard let row = t.queryRow(step: s, layer: l, head: h) else { continue }
-                        return { ks in
-                            var sum = 0.0, n = 0
-                            for k in ks where k < row.count { sum += Double(row[k]); n += 1 }
-                            return n == 0 ? nil : sum / Double(n)
-                        }
-                    }
-                    return nil
+                    guard let row = t.maxRow(layer: l, head: h, steps: first..<(min(ss.last!, st.step) + 1), hold: hold) else { return nil }
+                    return { ks in maxValue(row, ks) }
                 }, rowLabel: { "s\($0)" }, evicted: evictedIn, cursorRow: st.step)
             }
             if t.selection(step: 0, layer: l, head: h) == nil && t.selection(step: st.step, layer: l, head: h) == nil { return nil }

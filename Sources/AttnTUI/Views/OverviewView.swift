@@ -35,7 +35,7 @@ enum OverviewView {
                 let d = zip(a, b).map { zip($0, $1).map { $1 - $0 } }
                 let m = d.joined().filter { !$0.isNaN }.map(abs).max() ?? 0
                 let span = m > 0 ? m : 1
-                grid.put(titleRow.x, titleRow.y, " Δ \(st.metric.info.title), B − A, step \(st.step)   (m/M metric, d side by side)", ctx.accent, maxWidth: titleRow.width)
+                grid.put(titleRow.x, titleRow.y, " Δ \(st.metric.info.title), B − A, step \(st.step)   (v/V metric, d side by side)", ctx.accent, maxWidth: titleRow.width)
                 drawGrid(ctx, &grid, body, d, text: { formatSigned($0) }) { Palette.diverging.signedColor($0 / span) }
                 ctx.legend(&grid, x: legendRow.x + 1, y: legendRow.y, width: legendRow.width - 2, title: "B − A (PuOr)",
                            lo: formatSigned(-span), hi: formatSigned(span)) { Palette.diverging.color($0) }
@@ -51,7 +51,7 @@ enum OverviewView {
         }
 
         let range = range(a, metric: st.metric)
-        grid.put(titleRow.x, titleRow.y, " \(st.metric.info.title) at step \(st.step)   (m/M metric, arrows/hjkl select, Enter heatmap)", ctx.accent, maxWidth: titleRow.width)
+        grid.put(titleRow.x, titleRow.y, " \(st.metric.info.title) at step \(st.step)   (v/V metric, arrows/hjkl select, Enter heatmap)", ctx.accent, maxWidth: titleRow.width)
         // details of the selected head on the right when there is room
         var gridArea = body
         if body.width >= 30 + t.heads * 5 + 6 {

@@ -54,6 +54,7 @@ enum TimelineView {
         let units = bands.reduce(0) { $0 + $1.3 }
         let unitH = max(1, (body.height - bands.count) / max(1, units))
         let cursor = cols.columns(step: st.step)
+        let binned = Dictionary(uniqueKeysWithValues: traces.map { t in (ObjectIdentifier(t), TimelineBins.get(t, cols, series: series)) })
         var y = body.y
         for (s, t, name, weight) in bands {
             let h = unitH * weight
@@ -61,15 +62,8 @@ enum TimelineView {
             let cur = t.summary(step: st.step)
             if let s {
                 // per column: min and max of the series over the column's steps
-                var lows: [Double] = [], highs: [Double] = []
-                for c in 0..<cols.used {
-                    var lo = Double.infinity, hi = -Double.infinity
-                    for step in cols.steps(column: c) {
-                        guard let v = t.summary(step: step).map(s.value), v.isFinite else { continue }
-                        lo = min(lo, v); hi = max(hi, v)
-                    }
-                    lows.append(lo <= hi ? lo : .nan); highs.append(lo <= hi ? hi : .nan)
-                }
+                let si = series.firstIndex { $0.name == s.name } ?? 0
+                let lows = binned[ObjectIdentifier(t)]!.lows[si], highs = binned[ObjectIdentifier(t)]!.highs[si]
                 let color = seriesColors[(series.firstIndex { $0.name == s.name } ?? 0) % seriesColors.count]
                 let value = cur.map { s.format(s.value($0)) } ?? "–"
                 let (lo, hi) = barRange(lows + highs)

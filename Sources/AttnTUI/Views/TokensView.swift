@@ -22,7 +22,9 @@ enum TokensView {
     static func draw(_ ctx: ViewContext, _ grid: inout CellGrid, _ area: Rect, _ t: TraceModel, tag: String) {
         let st = ctx.state
         let (titleRow, rest) = area.splitTop(1)
-        let (body, legendRow) = rest.splitBottom(2)
+        var (body, legendRow) = rest.splitBottom(2)
+        var curveArea: Rect? = nil   // the α_k curve under the text, where there is room
+        if body.height >= AlphaCurvePanel.height + 4 { (body, curveArea) = body.splitBottom(AlphaCurvePanel.height) }
         let who = st.averageHeads ? "mean over L\(st.layer)'s heads" : "L\(st.layer) H\(st.head)"
 
         // the attention of the current query, or the nearest earlier step that has a row
@@ -34,10 +36,11 @@ enum TokensView {
         }
         var title = " \(tag)attention received from the query at step \(st.step) · \(who)"
         if weights != nil, used != st.step { title += " · no row at this step, showing step \(used)" }
-        title += "   (a head/mean, h/l step)"
+        title += "   (a head/mean, h/l step, / search)"
         grid.put(titleRow.x, titleRow.y, title, ctx.accent, maxWidth: titleRow.width)
 
         let tokens = visibleTokens(t, step: st.step, budget: body.width * body.height)
+        let curveKey = curveArea == nil ? nil : AlphaCurvePanel.key(ctx, t)
         let queryPos = tokens.last?.position ?? 0
         let w = weights ?? []
         let maxW = Double(w.max() ?? 0)
@@ -67,19 +70,34 @@ enum TokensView {
                     style = Style(fg: ctx.textOn(bg), bg: bg)
                 }
                 if tok.position == queryPos { style.attrs.insert(.underline); style.attrs.insert(.bold) }
-                grid.put(body.x + ox, body.y + i, tok.text, style, maxWidth: body.maxX - body.x - ox)
+                if tok.position == curveKey { style.attrs.insert(.underline) }   // the α_k curve's key
+                if st.search.hit?.contains(tok.position) ?? false { style.attrs.insert(.reverse) }   // the search match
+                let end = grid.put(body.x + ox, body.y + i, tok.text, style, maxWidth: body.maxX - body.x - ox)
+                ctx.feedback.hit(Rect(x: body.x + ox, y: body.y + i, width: max(1, end - body.x - ox), height: 1), .chooseKey(tok.position))
             }
         }
         if weights == nil {
             grid.put(legendRow.x + 1, legendRow.y, "no attention row captured near step \(st.step) for this head (rows every \(t.header.rowInterval) steps)", ctx.warn, maxWidth: legendRow.width - 2)
         } else {
             // the strongest keys, by name
-            let top = w.enumerated().sorted { $0.element > $1.element }.prefix(4)
+            let top = strongest(w, 4)
             let names = top.map { p in "\(p.offset) \(quoted(tokenText(t, position: p.offset))) \(formatFixed(Double(p.element), 3))" }
             grid.put(legendRow.x + 1, legendRow.y, "top: " + names.joined(separator: " · "), .plain, maxWidth: legendRow.width - 2)
             ctx.legend(&grid, x: legendRow.x + 1, y: legendRow.y + 1, width: legendRow.width - 2, title: "\(ctx.palette.name) \(scale.log ? "log" : "linear"):",
                        lo: scale.label(scale.lo), hi: scale.label(scale.hi)) { ctx.palette.color($0) }
         }
+        if let curveArea { AlphaCurvePanel.render(ctx, into: &grid, area: curveArea, trace: t) }
+    }
+
+    /// The `n` largest weights with their positions, largest first (one pass: rows reach 32K keys).
+    static func strongest(_ w: [Float], _ n: Int) -> [(offset: Int, element: Float)] {
+        var top: [(offset: Int, element: Float)] = []
+        for (i, v) in w.enumerated() where top.count < n || v > top[top.count - 1].element {
+            let at = top.firstIndex { v > $0.element } ?? top.count
+            top.insert((i, v), at: at)
+            if top.count > n { top.removeLast() }
+        }
+        return top
     }
 
     /// The query row at `step` for the head, or the mean over the layer's heads that have one.
@@ -128,6 +146,8 @@ enum TokensView {
     }
 
     static func display(_ s: String) -> String {
+        // most tokens hold neither: skip Foundation's replacing (a long run lays out thousands per frame)
+        guard s.utf8.contains(where: { $0 == 10 || $0 == 9 }) else { return s.isEmpty ? "∅" : s }
         let shown = s.replacingOccurrences(of: "\n", with: "⏎").replacingOccurrences(of: "\t", with: "→")
         return shown.isEmpty ? "∅" : shown
     }
