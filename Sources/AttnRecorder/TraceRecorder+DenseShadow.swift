@@ -23,9 +23,10 @@ extension TraceRecorder {
         }
     }
 
-    /// Recall and relative output error of one head's row against dense attention over the shadow cache.
+    /// Recall, oracle recall (the k largest dense probabilities, k = the keys the row attended to)
+    /// and relative output error of one head's row against dense attention over the shadow cache.
     func shadow(_ r: HeadProbabilityRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>,
-                scratch: ShadowScratch) -> (recall: Float, error: Float) {
+                scratch: ShadowScratch) -> (recall: Float, oracle: Float, error: Float) {
         let n = Int(lastPosition) + 1
         let g = r.kvHead, d = headDim
         let keysAll = shadowKeys[r.layer * kvHeads + g], valuesAll = shadowValues[r.layer * kvHeads + g]
@@ -36,7 +37,11 @@ extension TraceRecorder {
             HeadStatistics.denseRow(probs: scratch.denseProbs + lo, out: scratch.denseOut, q: q.baseAddress! + r.head * d,
                                     keys: keysAll + lo * d, values: valuesAll + lo * d, count: n - lo, headDim: d)
             HeadStatistics.output(scratch.sparseOut, probs: row, positions: keys, values: valuesAll, headDim: d)
-            return (HeadStatistics.recall(selected: keys, dense: UnsafeBufferPointer(start: scratch.denseProbs, count: n)),
+            let dense = UnsafeBufferPointer(start: scratch.denseProbs, count: n)
+            var k = 0
+            for p in keys where Int(p) < n { k += 1 }
+            return (HeadStatistics.recall(selected: keys, dense: dense),
+                    HeadStatistics.oracleRecall(dense: dense, k: k, scratch: scratch.selectScratch),
                     HeadStatistics.relativeError(UnsafeBufferPointer(start: scratch.sparseOut, count: d),
                                                  reference: UnsafeBufferPointer(start: scratch.denseOut, count: d)))
         }
@@ -48,12 +53,14 @@ final class ShadowScratch: @unchecked Sendable {
     let denseProbs: UnsafeMutablePointer<Float>   // [capacity]
     let denseOut: UnsafeMutablePointer<Float>     // [d]
     let sparseOut: UnsafeMutablePointer<Float>    // [d]
+    let selectScratch: UnsafeMutablePointer<Float>   // [capacity]: the dense row reordered by the top-k selection
 
     init(capacity: Int, headDim: Int) {
         denseProbs = .allocate(capacity: max(1, capacity))
         denseOut = .allocate(capacity: headDim)
         sparseOut = .allocate(capacity: headDim)
+        selectScratch = .allocate(capacity: max(1, capacity))
     }
 
-    deinit { denseProbs.deallocate(); denseOut.deallocate(); sparseOut.deallocate() }
+    deinit { denseProbs.deallocate(); denseOut.deallocate(); sparseOut.deallocate(); selectScratch.deallocate() }
 }

@@ -37,9 +37,9 @@ extension TraceRecorder {
     /// Metrics of the step's last query row for one head.
     private func lastRow(_ r: HeadProbabilityRows, row: UnsafeBufferPointer<Float>, keys: UnsafeBufferPointer<Int32>,
                          entropy: Float?, slot: Int, scratch: ShadowScratch, out: HeadOutputs) {
-        var recall = Float.nan, error = Float.nan
+        var recall = Float.nan, oracle = Float.nan, error = Float.nan
         if options.denseShadow, !lastQuery[r.layer].isEmpty {
-            (recall, error) = shadow(r, row: row, keys: keys, scratch: scratch)
+            (recall, oracle, error) = shadow(r, row: row, keys: keys, scratch: scratch)
         }
         let tracker = trackers[slot]
         let stats = tracker.lastRow(row, keyPositions: keys, entropy: entropy, keyEdits: r.keyEdits,
@@ -49,7 +49,7 @@ extension TraceRecorder {
         out.metrics[slot] = HeadMetrics(
             layer: r.layer, head: r.head, visibleKV: r.selectedFrom ?? stats.visible, selected: stats.visible,
             sinkMass1: stats.sinkMass1, sinkMass4: stats.sinkMass4, entropy: stats.entropy,
-            recall: recall, outputError: error, overlapKept: stats.overlapKept, jaccard: stats.jaccard,
+            recall: recall, oracleRecall: oracle, outputError: error, overlapKept: stats.overlapKept, jaccard: stats.jaccard,
             topSinks: out.topSinks[slot])
         if options.capture >= .selections {
             out.selections[slot] = HeadSelection(layer: r.layer, head: r.head, ranges: tracker.selection)

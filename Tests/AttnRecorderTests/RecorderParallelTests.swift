@@ -52,7 +52,7 @@ final class RecorderParallelTests: XCTestCase {
 
     /// Every float of a head's metrics as its bit pattern (NaN = NaN), with the top sinks.
     func bits(_ m: HeadMetrics) -> [UInt32] {
-        [m.sinkMass1, m.sinkMass4, m.entropy, m.recall, m.outputError, m.overlapKept, m.jaccard].map(\.bitPattern)
+        [m.sinkMass1, m.sinkMass4, m.entropy, m.recall, m.oracleRecall, m.outputError, m.overlapKept, m.jaccard].map(\.bitPattern)
             + [UInt32(m.layer), UInt32(m.head), UInt32(m.visibleKV), UInt32(m.selected)]
             + m.topSinks.flatMap { [UInt32($0.position), $0.score.bitPattern] }
     }

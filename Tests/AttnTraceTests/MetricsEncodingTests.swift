@@ -34,13 +34,14 @@ final class MetricsEncodingTests: XCTestCase {
     func testHeadsSharingASelectionStoreItOnce() throws {
         let heads = [head(0), head(1), head(2, selected: 71), head(3, selected: 71, overlap: .nan)]
         let bytes = try encode(heads)
-        // Head 0: flags, visible, selected, 7 numbers, count = 1+1+1+14+1. Head 1 repeats head 0:
-        // flags (bit 7), 5 numbers, count = 1+10+1. Head 2 differs (selected), head 3 (overlap NaN).
-        XCTAssertEqual(bytes.count, 18 + 12 + 18 + 16)
+        // Head 0: flags, visible, selected, 7 numbers, oracle (NaN: 1 byte), count = 1+1+1+14+1+1.
+        // Head 1 repeats head 0: flags (bit 7), 5 numbers, oracle, count = 1+10+1+1. Head 2 differs
+        // (selected), head 3 (overlap NaN).
+        XCTAssertEqual(bytes.count, 19 + 13 + 19 + 17)
         XCTAssertEqual(bytes[0], 0)
-        XCTAssertEqual(bytes[18], 128)
-        XCTAssertEqual(bytes[30], 0)
-        XCTAssertEqual(bytes[48], 16)
+        XCTAssertEqual(bytes[19], 128)
+        XCTAssertEqual(bytes[32], 0)
+        XCTAssertEqual(bytes[51], 16)
         let got = StepFrame(step: sampleStep, metrics: try decode(bytes, heads: 4), kv: [])
         XCTAssertTrue(got.storedEquals(StepFrame(step: sampleStep, metrics: heads, kv: []).asStored()), "\(got.metrics)")
     }
@@ -51,7 +52,7 @@ final class MetricsEncodingTests: XCTestCase {
         let bytes = try encode([head(0, visible: 400, selected: 400, sinks: sinks)], end: 400)
         // The top-sink bitstream (docs/trace-format.md §4.3; TopSinksTests.testDocumentedExample).
         XCTAssertEqual(Array(bytes.suffix(9)), [0x59, 0x0A, 0x74, 0x59, 0xBF, 0x01, 0x8A, 0x62, 0x02])
-        XCTAssertEqual(bytes.count, 1 + 2 + 14 + 9)
+        XCTAssertEqual(bytes.count, 1 + 2 + 14 + 1 + 9)
         let got = try decode(bytes, heads: 1, end: 400)[0].topSinks
         XCTAssertEqual(got.map(\.position), [0, 2, 300, 301])   // equal scores: lower position first
         XCTAssertEqual(got.map(\.score), [0.9, 0.5, 0.5, 0.1].map { Quantize.roundLog($0) })
@@ -118,10 +119,10 @@ final class MetricsEncodingTests: XCTestCase {
 
     func testSelectionFlagNeedsAPreviousHeadAndNoOverlapBits() throws {
         var bytes = try encode([head(0), head(1)])
-        XCTAssertEqual(bytes[18], 128)
-        bytes[18] = 128 | 16
+        XCTAssertEqual(bytes[19], 128)
+        bytes[19] = 128 | 16
         assertTraceError(try decode(bytes, heads: 2)) { $0 == .invalidValue(field: "metrics flags", value: "144") }
-        let lone = Array(bytes[18...])
+        let lone = Array(bytes[19...])
         assertTraceError(try decode(lone, heads: 1)) { $0 == .invalidValue(field: "metrics flags", value: "144") }
         var first = try encode([head(0)])
         first[0] = 128

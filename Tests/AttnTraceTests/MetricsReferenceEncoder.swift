@@ -37,8 +37,19 @@ enum MetricsReferenceEncoder {
             if flags & (16 | 128) == 0 { w.unit16(m.overlapKept) }
             if flags & (32 | 128) == 0 { w.unit16(m.jaccard) }
             if flags & 64 == 0 { w.half(m.outputError) }
+            // version 2: oracle recall as a zigzag step in unit16 codes from recall (0 = NaN)
+            if m.oracleRecall.isNaN {
+                w.varint(0)
+            } else {
+                let base = m.recall.isNaN ? 0 : Int(Quantize.unit16(m.recall))
+                w.varint(1 + UInt64(zigzag: Int(Quantize.unit16(m.oracleRecall)) - base))
+            }
             w.append(TopSinksReference.encode(m.topSinks))
         }
         return w.bytes
     }
+}
+
+extension UInt64 {
+    init(zigzag v: Int) { self = v >= 0 ? UInt64(2 * v) : UInt64(-2 * v - 1) }
 }

@@ -216,6 +216,7 @@ enum RandomRecords {
                 }
                 metrics.append(HeadMetrics(layer: l, head: h, visibleKV: visible, selected: Int(g.next() % UInt64(visible + 1)),
                                            sinkMass1: float(&g), sinkMass4: float(&g), entropy: float(&g), recall: float(&g),
+                                           oracleRecall: float(&g),
                                            outputError: g.next() % 2 == 0 ? float(&g) : Float(g.next() % 100_000) / 7,
                                            overlapKept: float(&g), jaccard: float(&g), topSinks: sinks))
             }

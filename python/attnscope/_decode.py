@@ -11,7 +11,7 @@ from . import _format as F
 from . import _topsinks
 from . import errors as E
 from ._bytes import ByteReader
-from ._quantize import LOG8_TABLE
+from ._quantize import LOG8_TABLE, UNIT_NAN, from_unit16
 from ._topsinks_fast import decode_fast
 from .records import (AttentionRows, CaptureLevel, HeadMetrics, HeadSelection, KVResidency, LayerTime,
                       ModelInfo, Phase, PolicyInfo, PolicyMode, RowsKind, RunHeader, SinkScore, StepInfo, TokenInfo,
@@ -115,7 +115,7 @@ def metrics_layout(r: ByteReader, layers: int, heads: int):
 
 
 def head_metrics(r: ByteReader, layer: int, head: int, end: int, previous: Optional[HeadMetrics],
-                 top_sinks: bool = True) -> HeadMetrics:
+                 top_sinks: bool = True, version: int = F.VERSION) -> HeadMetrics:
     flags = r.u8()
     if flags & 128:
         if previous is None or flags & 48:
@@ -132,10 +132,20 @@ def head_metrics(r: ByteReader, layer: int, head: int, end: int, previous: Optio
     sink1 = r.unit16() if not flags & 1 else nan
     sink4 = r.unit16() if not flags & 2 else nan
     entropy = r.unit16() if not flags & 4 else nan
-    recall = r.unit16() if not flags & 8 else nan
+    recall_code = r.u16() if not flags & 8 else UNIT_NAN
+    recall = from_unit16(recall_code)
     overlap_kept = r.unit16() if not flags & (16 | 128) else overlap
     jacc = r.unit16() if not flags & (32 | 128) else jaccard
     out_err = r.half() if not flags & 64 else nan
+    oracle = nan
+    if F.has_oracle(version):
+        at = r.pos
+        value = r.varint("oracle recall")
+        code = F.oracle_code(value, recall_code)
+        if code is None:
+            r.pos = at
+            raise r.error(E.invalid_value, "oracle recall", str(value))
+        oracle = from_unit16(code)
     fast = decode_fast(r.data, r.pos, r.end)
     if fast is not None:
         sinks = [SinkScore(p, v) for p, v in fast[0]]
@@ -143,7 +153,7 @@ def head_metrics(r: ByteReader, layer: int, head: int, end: int, previous: Optio
     else:
         sinks = _topsinks.decode(r)   # longer than the fast window, or damaged: the exact reader
     return HeadMetrics(layer, head, visible, selected, sink1, sink4, entropy, recall, out_err, overlap_kept, jacc,
-                       sinks if top_sinks else [])
+                       sinks if top_sinks else [], oracle)
 
 
 def check_block_end(r: ByteReader, end: int, layer: int) -> None:

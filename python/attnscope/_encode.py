@@ -163,6 +163,7 @@ def _metrics_block(ms: Sequence[HeadMetrics], layer: int, heads: int, end: int) 
     codes = unit16_array([[m.sink_mass_1, m.sink_mass_4, m.entropy, m.recall, m.overlap_kept, m.jaccard]
                           for m in block]).reshape(len(block), 6).tolist()
     errors = [float(m.output_error) for m in block]
+    oracles = unit16_array([m.oracle_recall for m in block]).tolist()
     halves = half_bits_array(errors).tolist()
     scores = [s.score for m in block for s in m.top_sinks]
     sink_codes = log8_array(scores).tolist() if scores else []
@@ -190,6 +191,7 @@ def _metrics_block(ms: Sequence[HeadMetrics], layer: int, heads: int, end: int) 
             w += c[5].to_bytes(2, "little")
         if not flags & 64:
             w += halves[h].to_bytes(2, "little")
+        put_varint(w, F.oracle_field(oracles[h], c[3]))
         n = len(m.top_sinks)
         w += encode_codes([int(s.position) for s in m.top_sinks], sink_codes[at:at + n])
         at += n
@@ -224,6 +226,7 @@ def _metrics_block_reference(ms: Sequence[HeadMetrics], layer: int, heads: int, 
             w += codes[5].to_bytes(2, "little")
         if not flags & 64:
             w += half(m.output_error).to_bytes(2, "little")
+        put_varint(w, F.oracle_field(unit16(m.oracle_recall), codes[3]))
         w += _topsinks.encode(m.top_sinks)
     return bytes(w)
 

@@ -95,11 +95,13 @@ def _step(r: TraceReader, s: int, include_rows: bool) -> Iterator[str]:
     yield line
     for l, t in enumerate(st.layer_times):
         yield f"  time L{l} attention_ns={t.attention_ns} rest_ns={t.rest_ns}"
+    has_oracle = F.has_oracle(r.format_version)   # a version-1 dump reads as it always did
     for h in f.metrics:
         top = ",".join(f"{x.position}:{num(x.score, 4)}" for x in h.top_sinks) or "-"
+        oracle = f" oracle={num(h.oracle_recall)}" if has_oracle else ""
         yield (f"  head L{h.layer} H{h.head} visible={h.visible_kv} selected={h.selected} "
                f"sink1={num(h.sink_mass_1)} sink4={num(h.sink_mass_4)} entropy={num(h.entropy)} "
-               f"recall={num(h.recall)} out_err={num(h.output_error)} overlap={num(h.overlap_kept)} "
+               f"recall={num(h.recall)}{oracle} out_err={num(h.output_error)} overlap={num(h.overlap_kept)} "
                f"jaccard={num(h.jaccard)} top={top}")
     for k in f.kv:
         ev = ",".join(str(p) for p in k.evicted) or "-"

@@ -177,7 +177,7 @@ class TraceReader:
             r.pos = starts[layer]
             result = None
             for h in range(head + 1):
-                result = D.head_metrics(r, layer, h, end, result)
+                result = D.head_metrics(r, layer, h, end, result, version=self.format_version)
             if r.pos > starts[layer + 1]:
                 D.check_block_end(r, starts[layer + 1], layer)
             return result
@@ -186,7 +186,7 @@ class TraceReader:
             r.pos = starts[l]
             prev = None
             for h in range(m.heads):
-                prev = D.head_metrics(r, l, h, end, prev)
+                prev = D.head_metrics(r, l, h, end, prev, version=self.format_version)
                 out.append(prev)
             D.check_block_end(r, starts[l + 1], l)
         if not top_sinks:

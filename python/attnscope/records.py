@@ -153,6 +153,8 @@ class HeadMetrics:
     overlap_kept: float = NAN  # |S_t ∩ S_{t−1}| / |S_t|
     jaccard: float = NAN       # |S_t ∩ S_{t−1}| / |S_t ∪ S_{t−1}|
     top_sinks: List[SinkScore] = field(default_factory=list)   # highest α_k first, at most 64
+    # Σ of the |S| largest a_j^dense: the best recall a selection of |S| keys reaches (NaN in format version 1)
+    oracle_recall: float = NAN
 
     @property
     def selected_sparsity(self) -> float:

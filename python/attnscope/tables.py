@@ -17,11 +17,11 @@ from .reader import TraceReader
 
 COLUMNS: Tuple[str, ...] = (
     "step", "phase", "position", "layer", "head", "kv_head", "visible_kv", "selected", "sparsity",
-    "selected_sparsity", "sink_mass_1", "sink_mass_4", "entropy", "recall", "output_error", "overlap_kept", "jaccard",
-    "top_sink_position", "top_sink_score", "kv_entries", "kv_bytes", "emitted_token_id", "wall_ns",
+    "selected_sparsity", "sink_mass_1", "sink_mass_4", "entropy", "recall", "oracle_recall", "output_error", "overlap_kept",
+    "jaccard", "top_sink_position", "top_sink_score", "kv_entries", "kv_bytes", "emitted_token_id", "wall_ns",
 )
-FLOAT_COLUMNS = ("sparsity", "selected_sparsity", "sink_mass_1", "sink_mass_4", "entropy", "recall", "output_error", "overlap_kept",
-                 "jaccard", "top_sink_score")
+FLOAT_COLUMNS = ("sparsity", "selected_sparsity", "sink_mass_1", "sink_mass_4", "entropy", "recall", "oracle_recall",
+                 "output_error", "overlap_kept", "jaccard", "top_sink_score")
 NULLABLE_INT_COLUMNS = ("top_sink_position", "kv_entries", "kv_bytes", "emitted_token_id")
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -59,6 +59,7 @@ def columns(reader: TraceReader) -> Dict[str, Tuple[np.ndarray, Optional[np.ndar
             floats["sink_mass_4"][i] = h.sink_mass_4
             floats["entropy"][i] = h.entropy
             floats["recall"][i] = h.recall
+            floats["oracle_recall"][i] = h.oracle_recall
             floats["output_error"][i] = h.output_error
             floats["overlap_kept"][i] = h.overlap_kept
             floats["jaccard"][i] = h.jaccard

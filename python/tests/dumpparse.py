@@ -86,7 +86,8 @@ def parse(text: str):
                                                 (x.split(":") for x in f["top"].split(","))]
             frame.metrics.append(HeadMetrics(int(lh[0][1:]), int(lh[1][1:]), int(f["visible"]), int(f["selected"]),
                                              _f(f["sink1"]), _f(f["sink4"]), _f(f["entropy"]), _f(f["recall"]),
-                                             _f(f["out_err"]), _f(f["overlap"]), _f(f["jaccard"]), top))
+                                             _f(f["out_err"]), _f(f["overlap"]), _f(f["jaccard"]), top,
+                                             _f(f.get("oracle", "nan"))))
         elif line.startswith("  kv "):
             lg = line.split()[1:3]
             ev = [] if f["evicted"] == "-" else [int(x) for x in f["evicted"].split(",")]

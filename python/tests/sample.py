@@ -45,6 +45,9 @@ def frame(h: RunHeader, step: int, seed: int = 1) -> StepFrame:
                                        math.nan if rnd.random() < 0.2 else rnd.random() * 3,
                                        math.nan if step == 0 else (0.75 if shared else u()),
                                        math.nan if step == 0 else (0.6 if shared else u()), sinks))
+            r = metrics[-1].recall   # oracle recall: mostly above recall, sometimes below or NaN (no draw)
+            metrics[-1].oracle_recall = (math.nan if (l + hd) % 7 == 3 else 0.4 if math.isnan(r)
+                                         else r * 0.9 if (l + hd) % 5 == 0 else r + (1 - r) / 2)
             if shared:
                 ranges = window
             else:

@@ -16,12 +16,12 @@
 
 /// Where decoded values go: field k of head i at `floats[k · n + i]`, counts at `visible[i]`, `selected[i]`.
 struct MetricColumnPointers {
-    let sink1, sink4, entropy, recall, outputError, overlap, jaccard: UnsafeMutablePointer<Float>
+    let sink1, sink4, entropy, recall, outputError, overlap, jaccard, oracle: UnsafeMutablePointer<Float>
     let visible, selected: UnsafeMutablePointer<Int>
 
     init(floats: UnsafeMutablePointer<Float>, counts: UnsafeMutablePointer<Int>, n: Int) {
         sink1 = floats; sink4 = floats + n; entropy = floats + 2 * n; recall = floats + 3 * n
-        outputError = floats + 4 * n; overlap = floats + 5 * n; jaccard = floats + 6 * n
+        outputError = floats + 4 * n; overlap = floats + 5 * n; jaccard = floats + 6 * n; oracle = floats + 7 * n
         visible = counts; selected = counts + n
     }
 }
@@ -33,9 +33,10 @@ struct SelectionCarry {
 }
 
 extension Codec {
-    /// Decodes a whole metrics record body into `out` (n = L × H heads afterwards).
-    static func decodeMetricColumns(_ r: inout ByteReader, layers: Int, heads: Int,
-                                    into out: inout MetricColumns) throws {
+    /// Decodes a whole metrics record body into `out` (n = L × H heads afterwards). `oracle`: the
+    /// head entries have the oracle field (version 2); without it the oracle column is NaN.
+    static func decodeMetricColumns(_ r: inout ByteReader, layers: Int, heads: Int, oracle: Bool = true,
+                                    into out: inout MetricColumns, fast: Bool = true) throws {
         // Header and layer block table, as `metricsLayout` reads them.
         try expectShape(&r, layers: layers, heads: heads, what: "heads")
         let end = try r.count("metrics end position", cap: Format.maxPosition)
@@ -67,7 +68,8 @@ extension Codec {
                 for l in 0..<layers {
                     var position = starts[l]   // kept in a register; r.position only for checked reads
                     for h in 0..<heads {
-                        if let base, fastHead(base, &position, limit: limit, cols, i, first: h == 0, end: end, &carry) {
+                        if fast, let base,
+                           fastHead(base, &position, limit: limit, cols, i, first: h == 0, end: end, oracle: oracle, &carry) {
                             // The head's top sinks: always through skipTopSinks, the one reader of
                             // their encoding (Codec+TopSinks.swift), so a format change stays there.
                             r.position = position
@@ -77,7 +79,7 @@ extension Codec {
                             continue
                         }
                         r.position = position
-                        try checkedHead(&r, cols, i, first: h == 0, end: end, &carry)
+                        try checkedHead(&r, cols, i, first: h == 0, end: end, oracle: oracle, &carry)
                         position = r.position
                         i += 1
                     }
@@ -95,25 +97,27 @@ extension Codec {
 
     /// Head i, every read bounds-checked (`readHeadFields`, the reference for `fastHead`).
     static func checkedHead(_ r: inout ByteReader, _ c: MetricColumnPointers, _ i: Int, first: Bool, end: Int,
-                            _ carry: inout SelectionCarry) throws {
-        let f = try readHeadFields(&r, first: first, end: end, carry: &carry)
+                            oracle: Bool, _ carry: inout SelectionCarry) throws {
+        let f = try readHeadFields(&r, first: first, end: end, oracle: oracle, carry: &carry)
         c.visible[i] = f.visible; c.selected[i] = f.selected
         c.sink1[i] = f.sink1; c.sink4[i] = f.sink4; c.entropy[i] = f.entropy; c.recall[i] = f.recall
         c.overlap[i] = f.overlap; c.jaccard[i] = f.jaccard; c.outputError[i] = f.outputError
+        c.oracle[i] = f.oracle
         try skipTopSinks(&r)
     }
 
     // MARK: - Fast
 
-    /// The most bytes `fastHead` reads (flags, two varints of ≤ 8 bytes, seven u16), with room to spare.
-    static let fastHeadRoom = 1 + 9 + 9 + 7 * 2
+    /// The most bytes `fastHead` reads (flags, two varints of ≤ 8 bytes, seven u16, the oracle
+    /// varint of ≤ 8 bytes), with room to spare.
+    static let fastHeadRoom = 1 + 9 + 9 + 7 * 2 + 9
 
     /// Head i from raw bytes at `position` (< `limit`, the record end), up to its top sinks (left at
     /// `position`); false when it leaves the head to `checkedHead` (then `position`, `carry` and the
     /// columns of heads before i are unchanged).
     @inline(__always)
     static func fastHead(_ p: UnsafeRawPointer, _ position: inout Int, limit: Int, _ c: MetricColumnPointers,
-                         _ i: Int, first: Bool, end: Int, _ carry: inout SelectionCarry) -> Bool {
+                         _ i: Int, first: Bool, end: Int, oracle: Bool, _ carry: inout SelectionCarry) -> Bool {
         var q = position
         guard limit - q > fastHeadRoom else { return false }
         let flags = p.load(fromByteOffset: q, as: UInt8.self)
@@ -141,13 +145,20 @@ extension Codec {
         c.sink1[i] = flags & 1 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
         c.sink4[i] = flags & 2 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
         c.entropy[i] = flags & 4 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
-        c.recall[i] = flags & 8 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
+        let recallCode = flags & 8 == 0 ? u16() : Quantize.unitNaN
+        c.recall[i] = Quantize.fromUnit16Fast(recallCode)
         if flags & 128 == 0 {
             overlap = flags & 16 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
             jaccard = flags & 32 == 0 ? Quantize.fromUnit16Fast(u16()) : .nan
             c.overlap[i] = overlap; c.jaccard[i] = jaccard
         }
         c.outputError[i] = flags & 64 == 0 ? Quantize.fromHalf(u16()) : .nan
+        if oracle {
+            guard let field = fastVarint(p, &q), let code = oracleCode(field: field, recall: recallCode) else { return false }
+            c.oracle[i] = Quantize.fromUnit16Fast(code)
+        } else {
+            c.oracle[i] = .nan
+        }
         position = q   // at the top sinks, which the caller skips with `skipTopSinks`
         carry = SelectionCarry(visible: visible, selected: selected, overlap: overlap, jaccard: jaccard)
         return true

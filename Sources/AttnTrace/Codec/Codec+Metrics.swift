@@ -13,6 +13,9 @@
 //     sinkMass1, sinkMass4, entropy, recall          unit16 each (bits 0…3)
 //     overlapKept, jaccard                           unit16 each (bits 4, 5; bit 7 clear)
 //     outputError                                    half (bit 6)
+//     oracleRecall  varint (version 2): 0 = NaN, else 1 + zigzag(unit16(oracleRecall) − base), base =
+//                   the recall field's unit16 code (0 when recall is NaN): usually a byte or two, as
+//                   the oracle is close to or equal to recall
 //     topSinks      a bitstream: count, positions, scores (Codec+TopSinks.swift).
 //                   Decoded highest score first (ties: lower position first).
 
@@ -30,8 +33,27 @@ struct FrameProblem: Error {
 }
 
 extension Codec {
-    /// The most bytes one head entry takes before its top sinks: flags, two varints, 7 numbers.
-    static let maxHeadFieldBytes = 1 + 10 + 10 + 7 * 2
+    /// The most bytes one head entry takes before its top sinks: flags, two varints, 7 numbers,
+    /// the oracle varint (< 2^18: 3 bytes).
+    static let maxHeadFieldBytes = 1 + 10 + 10 + 7 * 2 + 3
+
+    /// The stored oracle field: 0 for NaN, else 1 + zigzag(oracle code − recall code (0 when NaN)).
+    @inline(__always) static func oracleField(oracle: UInt16, recall: UInt16) -> UInt64 {
+        if oracle == Quantize.unitNaN { return 0 }
+        let d = Int64(oracle) - Int64(recall == Quantize.unitNaN ? 0 : recall)
+        return 1 + UInt64(bitPattern: (d << 1) ^ (d >> 63))
+    }
+
+    /// The oracle code stored as `field` beside a recall code; nil when it is not a unit16 value.
+    @inline(__always) static func oracleCode(field: UInt64, recall: UInt16) -> UInt16? {
+        if field == 0 { return Quantize.unitNaN }
+        guard field <= 1 << 18 else { return nil }
+        let z = field - 1
+        let d = Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
+        let code = d + Int64(recall == Quantize.unitNaN ? 0 : recall)
+        guard code >= 0, code < Int64(Quantize.unitNaN) else { return nil }
+        return UInt16(code)
+    }
 
     /// Encodes heads [first, first + count) of `ms` as layer `layer`, checking each as it goes.
     /// Reads each head's fields in place (no copy of the HeadMetrics, no retain of its topSinks);
@@ -84,6 +106,7 @@ extension Codec {
             if flags & (16 | 128) == 0 { w.putU16(overlapCode) }
             if flags & (32 | 128) == 0 { w.putU16(jaccardCode) }
             if flags & 64 == 0 { w.putU16(Quantize.half(outErr)) }
+            w.putVarint(oracleField(oracle: Quantize.unit16(m.pointee.oracleRecall), recall: recallCode))
             // Top sinks: the closure reads the array in place and calls nothing (memo copy, or the
             // sort keys into scratch), so the array is not retained; the bitstream is written after.
             let slot = first + h
@@ -157,21 +180,23 @@ extension Codec {
     /// One head entry. `previous` is the head decoded just before it in the same layer block
     /// (nil for the block's first head); flag bit 7 copies its selection fields.
     static func decodeHeadMetrics(_ r: inout ByteReader, layer: Int, head: Int, end: Int,
-                                  previous: HeadMetrics?) throws -> HeadMetrics {
+                                  previous: HeadMetrics?, oracle: Bool = true) throws -> HeadMetrics {
         var m = HeadMetrics.unknown
-        try decodeHeadMetrics(&r, layer: layer, head: head, end: end, previous: previous, into: &m)
+        try decodeHeadMetrics(&r, layer: layer, head: head, end: end, previous: previous, into: &m, oracle: oracle)
         return m
     }
 
     /// The same, into `m`, reusing the storage of its `topSinks` (no allocation when `m` comes from
     /// an earlier frame and its array is not shared). `topSinks: false` checks the sink bytes but
-    /// leaves `m.topSinks` empty (for the diff, which does not compare them).
+    /// leaves `m.topSinks` empty (for the diff, which does not compare them). `oracle`: the entry
+    /// has the oracle field (version 2; `Format.hasOracle`).
     static func decodeHeadMetrics(_ r: inout ByteReader, layer: Int, head: Int, end: Int,
-                                  previous: HeadMetrics?, into m: inout HeadMetrics, topSinks: Bool = true) throws {
+                                  previous: HeadMetrics?, into m: inout HeadMetrics, topSinks: Bool = true,
+                                  oracle: Bool = true) throws {
         var carry = previous.map {
             SelectionCarry(visible: $0.visibleKV, selected: $0.selected, overlap: $0.overlapKept, jaccard: $0.jaccard)
         } ?? SelectionCarry()
-        let f = try readHeadFields(&r, first: previous == nil, end: end, carry: &carry)
+        let f = try readHeadFields(&r, first: previous == nil, end: end, oracle: oracle, carry: &carry)
         var sinks = m.topSinks   // take the old storage (unique after m.topSinks is cleared)
         m.topSinks = []
         if topSinks {
@@ -182,14 +207,14 @@ extension Codec {
         }
         m = HeadMetrics(layer: layer, head: head, visibleKV: f.visible, selected: f.selected,
                         sinkMass1: f.sink1, sinkMass4: f.sink4, entropy: f.entropy, recall: f.recall,
-                        outputError: f.outputError, overlapKept: f.overlap, jaccard: f.jaccard, topSinks: sinks)
+                        oracleRecall: f.oracle, outputError: f.outputError, overlapKept: f.overlap, jaccard: f.jaccard, topSinks: sinks)
     }
 
     /// One head entry up to its top sinks, every read bounds-checked: the one checked reader of the
     /// layout above (frames and `checkedHead` use it; `fastHead` is its fast twin). `carry` holds
     /// the previous head's selection fields, which flag bit 7 repeats (never on a block's `first` head),
-    /// and is updated to this head's.
-    static func readHeadFields(_ r: inout ByteReader, first: Bool, end: Int,
+    /// and is updated to this head's. `oracle`: the entry has the oracle field (version 2).
+    static func readHeadFields(_ r: inout ByteReader, first: Bool, end: Int, oracle: Bool,
                                carry: inout SelectionCarry) throws -> StoredHeadFields {
         let flags = try r.u8()
         var f = StoredHeadFields()
@@ -209,12 +234,22 @@ extension Codec {
         f.sink1 = flags & 1 == 0 ? try r.unit16() : .nan
         f.sink4 = flags & 2 == 0 ? try r.unit16() : .nan
         f.entropy = flags & 4 == 0 ? try r.unit16() : .nan
-        f.recall = flags & 8 == 0 ? try r.unit16() : .nan
+        let recallCode = flags & 8 == 0 ? try r.u16() : Quantize.unitNaN
+        f.recall = Quantize.fromUnit16(recallCode)
         if flags & 128 == 0 {
             f.overlap = flags & 16 == 0 ? try r.unit16() : .nan
             f.jaccard = flags & 32 == 0 ? try r.unit16() : .nan
         }
         f.outputError = flags & 64 == 0 ? try r.half() : .nan
+        if oracle {
+            let at = r.position
+            let field = try r.varint("oracle recall")
+            guard let code = oracleCode(field: field, recall: recallCode) else {
+                r.position = at
+                throw r.error(.invalidValue(field: "oracle recall", value: String(field)))
+            }
+            f.oracle = Quantize.fromUnit16(code)
+        }
         carry = SelectionCarry(visible: f.visible, selected: f.selected, overlap: f.overlap, jaccard: f.jaccard)
         return f
     }
@@ -224,5 +259,5 @@ extension Codec {
 struct StoredHeadFields {
     var visible = 0, selected = 0
     var sink1: Float = .nan, sink4: Float = .nan, entropy: Float = .nan, recall: Float = .nan
-    var outputError: Float = .nan, overlap: Float = .nan, jaccard: Float = .nan
+    var outputError: Float = .nan, overlap: Float = .nan, jaccard: Float = .nan, oracle: Float = .nan
 }

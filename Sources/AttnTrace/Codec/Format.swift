@@ -22,6 +22,8 @@ enum Format {
     /// the run header; a reader reads every version in `readableVersions`.
     static let version: UInt32 = 2
     static let readableVersions: ClosedRange<UInt32> = 1...2
+    /// Version 2 head entries end with oracle_recall (before the top sinks); version 1 has none.
+    static func hasOracle(_ version: Int) -> Bool { version >= 2 }
 
     // MARK: - Fixed sizes
 

@@ -6,7 +6,8 @@
 /// Every metric, in the order tables show them (exports, head table, diff report).
 public enum Metric: Int, CaseIterable, Sendable, Codable, CustomStringConvertible {
     // per query head, read from its HeadMetrics
-    case visibleKV, selected, sparsity, selectedSparsity, sinkMass1, sinkMass4, entropy, recall, outputError
+    case visibleKV, selected, sparsity, selectedSparsity, sinkMass1, sinkMass4, entropy, recall, oracleRecall
+    case outputError
     case overlapKept, jaccard
     // per query head, distances between two runs (diff only)
     case selection, rowsMax, rowsMean
@@ -144,6 +145,8 @@ public struct MetricInfo: Sendable {
               .init(abs: 1e-3, rel: 1e-2), nil, head: .stored(.entropy), overview: true),
         .init(.recall, "recall", "recall", "recall vs dense", .fraction, .head,
               .init(abs: 1e-3, rel: 1e-3), true, head: .stored(.recall), overview: true),
+        .init(.oracleRecall, "oracle_recall", "oracle", "recall of the exact top-k at the same count", .fraction, .head,
+              .init(abs: 1e-3, rel: 1e-3), true, head: .stored(.oracleRecall)),
         .init(.outputError, "output_error", "outErr", "output error vs dense", .ratio, .head,
               .init(abs: 1e-3, rel: 5e-2), false, head: .stored(.outputError), overview: true),
         .init(.overlapKept, "overlap_kept", "overlap", "selection kept from the previous step", .fraction, .head,
@@ -187,6 +190,7 @@ extension HeadMetrics {
         case .sinkMass4: return sinkMass4
         case .entropy: return entropy
         case .recall: return recall
+        case .oracleRecall: return oracleRecall
         case .outputError: return outputError
         case .overlapKept: return overlapKept
         case .jaccard: return jaccard

@@ -73,7 +73,8 @@ extension TraceReader {
                 if i == out.count { out.append(.unknown) }
                 try out.withUnsafeMutableBufferPointer { b in
                     try Codec.decodeHeadMetrics(&r, layer: l, head: h, end: layout.end,
-                                                previous: h > 0 ? b[i - 1] : nil, into: &b[i], topSinks: topSinks)
+                                                previous: h > 0 ? b[i - 1] : nil, into: &b[i], topSinks: topSinks,
+                                                oracle: Format.hasOracle(formatVersion))
                 }
                 i += 1
             }
@@ -88,7 +89,8 @@ extension TraceReader {
         r.position = layout.blockStarts[layer]
         var result: HeadMetrics?
         for h in 0...head {
-            result = try Codec.decodeHeadMetrics(&r, layer: layer, head: h, end: layout.end, previous: result)
+            result = try Codec.decodeHeadMetrics(&r, layer: layer, head: h, end: layout.end, previous: result,
+                                                 oracle: Format.hasOracle(formatVersion))
         }
         if r.position > layout.blockStarts[layer + 1] { try checkBlockEnd(r, layout.blockStarts[layer + 1], layer: layer) }
         return result!

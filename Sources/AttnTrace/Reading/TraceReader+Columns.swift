@@ -9,7 +9,8 @@ extension TraceReader {
         let m = header.model
         c.step = try stepInfo(step)
         guard var mr = d.metrics else { throw missingRecord("metrics", step) }
-        try Codec.decodeMetricColumns(&mr, layers: m.layers, heads: m.heads, into: &c.metrics)
+        try Codec.decodeMetricColumns(&mr, layers: m.layers, heads: m.heads,
+                                       oracle: Format.hasOracle(formatVersion), into: &c.metrics)
         guard var kvr = d.kv else { throw missingRecord("kv", step) }
         try Codec.decodeKVColumns(&kvr, layers: m.layers, kvHeads: m.kvHeads, into: &c.kv)
         if var s = d.selections {

@@ -25,9 +25,9 @@ public struct StepColumns: Sendable {
 
 /// The head metrics of one step: one array per field, [L × H] each, layer-major.
 public struct MetricColumns: Sendable {
-    /// The Float fields, in the order they are stored.
+    /// The Float fields (oracleRecall: absent from version-1 files, NaN there).
     public enum Field: Int, CaseIterable, Sendable {
-        case sinkMass1, sinkMass4, entropy, recall, outputError, overlapKept, jaccard
+        case sinkMass1, sinkMass4, entropy, recall, outputError, overlapKept, jaccard, oracleRecall
     }
 
     /// n = L × H heads.
@@ -80,7 +80,7 @@ public struct MetricColumns: Sendable {
         let n = count
         return HeadMetrics(layer: i / heads, head: i % heads, visibleKV: counts[i], selected: counts[n + i],
                            sinkMass1: floats[i], sinkMass4: floats[n + i], entropy: floats[2 * n + i],
-                           recall: floats[3 * n + i], outputError: floats[4 * n + i],
+                           recall: floats[3 * n + i], oracleRecall: floats[7 * n + i], outputError: floats[4 * n + i],
                            overlapKept: floats[5 * n + i], jaccard: floats[6 * n + i], topSinks: [])
     }
 }

@@ -15,6 +15,7 @@ extension StepFrame {
             m.sinkMass4 = Quantize.roundUnit(m.sinkMass4)
             m.entropy = Quantize.roundUnit(m.entropy)
             m.recall = Quantize.roundUnit(m.recall)
+            m.oracleRecall = Quantize.roundUnit(m.oracleRecall)
             m.overlapKept = Quantize.roundUnit(m.overlapKept)
             m.jaccard = Quantize.roundUnit(m.jaccard)
             m.outputError = m.outputError.isNaN ? .nan : Quantize.roundHalf(m.outputError)
@@ -37,7 +38,7 @@ extension StepFrame {
         for (a, b) in zip(metrics, o.metrics) {
             guard a.layer == b.layer, a.head == b.head, a.visibleKV == b.visibleKV, a.selected == b.selected,
                   same(a.sinkMass1, b.sinkMass1), same(a.sinkMass4, b.sinkMass4), same(a.entropy, b.entropy),
-                  same(a.recall, b.recall), same(a.outputError, b.outputError),
+                  same(a.recall, b.recall), same(a.oracleRecall, b.oracleRecall), same(a.outputError, b.outputError),
                   same(a.overlapKept, b.overlapKept), same(a.jaccard, b.jaccard),
                   a.topSinks.count == b.topSinks.count else { return false }
             for (s, t) in zip(a.topSinks, b.topSinks) where s.position != t.position || !same(s.score, t.score) {

@@ -58,6 +58,7 @@ public struct HeadMetrics: Equatable, Sendable {
     public var sinkMass4: Float    // Σ_{j<4} a_j
     public var entropy: Float      // H / ln|V_t|, in [0, 1]
     public var recall: Float       // Σ_{j∈S} a_j^dense
+    public var oracleRecall: Float // Σ of the |S| largest a_j^dense: the best recall any selection of |S| keys reaches
     public var outputError: Float  // ‖o − o_dense‖ / ‖o_dense‖
     public var overlapKept: Float  // |S_t ∩ S_{t−1}| / |S_t|
     public var jaccard: Float      // |S_t ∩ S_{t−1}| / |S_t ∪ S_{t−1}|
@@ -70,11 +71,11 @@ public struct HeadMetrics: Equatable, Sendable {
     public func sparsity(context: Int) -> Float { MetricColumns.sparsity(selected: selected, context: context) }
 
     public init(layer: Int, head: Int, visibleKV: Int, selected: Int, sinkMass1: Float,
-                sinkMass4: Float, entropy: Float, recall: Float, outputError: Float,
+                sinkMass4: Float, entropy: Float, recall: Float, oracleRecall: Float = .nan, outputError: Float,
                 overlapKept: Float, jaccard: Float, topSinks: [SinkScore]) {
         self.layer = layer; self.head = head; self.visibleKV = visibleKV; self.selected = selected
         self.sinkMass1 = sinkMass1; self.sinkMass4 = sinkMass4; self.entropy = entropy
-        self.recall = recall; self.outputError = outputError; self.overlapKept = overlapKept
+        self.recall = recall; self.oracleRecall = oracleRecall; self.outputError = outputError; self.overlapKept = overlapKept
         self.jaccard = jaccard; self.topSinks = topSinks
     }
 }

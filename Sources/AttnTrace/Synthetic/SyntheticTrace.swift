@@ -129,6 +129,7 @@ public struct SyntheticTrace: Sendable {
                 metrics.append(HeadMetrics(
                     layer: l, head: h, visibleKV: visible, selected: selectedCount,
                     sinkMass1: sink1, sinkMass4: sink4, entropy: entropy, recall: recall,
+                    oracleRecall: recall + (1 - recall) / 2,   // the best selection of the same size: above recall
                     outputError: recall == 1 ? 0 : (1 - recall) * 0.5 * u(),
                     overlapKept: prefill ? .nan : Float(selectedCount - (end > keep ? 1 : 0)) / Float(selectedCount),
                     jaccard: prefill ? .nan : Float(selectedCount - 1) / Float(selectedCount + 1),

@@ -58,9 +58,11 @@ public enum TraceDump {
         for (l, t) in st.layerTimes.enumerated() {
             emit("  time L\(l) attention_ns=\(t.attentionNanos) rest_ns=\(t.restNanos)")
         }
+        let hasOracle = Format.hasOracle(r.formatVersion)   // a version-1 dump reads as it always did
         for h in f.metrics {
+            let oracle = hasOracle ? " oracle=\(num(h.oracleRecall))" : ""
             let top = h.topSinks.isEmpty ? "-" : h.topSinks.map { "\($0.position):\(num($0.score, 4))" }.joined(separator: ",")
-            emit("  head L\(h.layer) H\(h.head) visible=\(h.visibleKV) selected=\(h.selected) sink1=\(num(h.sinkMass1)) sink4=\(num(h.sinkMass4)) entropy=\(num(h.entropy)) recall=\(num(h.recall)) out_err=\(num(h.outputError)) overlap=\(num(h.overlapKept)) jaccard=\(num(h.jaccard)) top=\(top)")
+            emit("  head L\(h.layer) H\(h.head) visible=\(h.visibleKV) selected=\(h.selected) sink1=\(num(h.sinkMass1)) sink4=\(num(h.sinkMass4)) entropy=\(num(h.entropy)) recall=\(num(h.recall))\(oracle) out_err=\(num(h.outputError)) overlap=\(num(h.overlapKept)) jaccard=\(num(h.jaccard)) top=\(top)")
         }
         for k in f.kv {
             let ev = k.evicted.isEmpty ? "-" : k.evicted.map(String.init).joined(separator: ",")
