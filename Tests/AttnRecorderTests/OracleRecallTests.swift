@@ -1,6 +1,7 @@
 @testable import AttnRecorder
 import AttnRuntime
 import AttnTestSupport
+import AttnTraceTestSupport
 import AttnTrace
 import Foundation
 import XCTest
@@ -33,7 +34,7 @@ final class OracleRecallTests: XCTestCase {
 
     /// Random rows (with ties, zeros and runs of equal values) and every kind of k: equal to the sort.
     func testSelectionMatchesSort() {
-        var g = SeededRandom(seed: 20)
+        var g = SeededGenerator(seed: 20)
         for trial in 0..<400 {
             let n = 1 + Int(g.next() % 300)
             var row: [Float]

@@ -1,4 +1,5 @@
 import AttnTestSupport
+import AttnTraceTestSupport
 import XCTest
 @testable import AttnTrace
 
@@ -45,7 +46,7 @@ final class OracleRecallFormatTests: XCTestCase {
         }
         XCTAssertGreaterThan(oracles, 1000)
         // records large enough for the fast path on every head but the last few
-        let sample = SampleTraces(shape: .smolLM, seed: 5)
+        let sample = SyntheticTrace(shape: .smolLM, seed: 5)
         for step in [0, 1, 7] {
             let f = sample.frame(step: step), end = f.step.position + f.step.queryCount
             var scratch = ByteWriter(), w = ByteWriter()

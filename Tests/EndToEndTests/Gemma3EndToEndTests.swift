@@ -77,6 +77,7 @@ final class Gemma3EndToEndTests: XCTestCase {
             case .int(let r): return "\(p.key)=\(min(max(8, r.lowerBound), r.upperBound))"
             case .float(let r): return "\(p.key)=\((r.lowerBound + r.upperBound) / 2)"
             case .choice(let c): return "\(p.key)=\(c[0])"
+            case .heads: return "\(p.key)=all"
             }
         }
         return values.isEmpty ? d.name : d.name + ":" + values.joined(separator: ",")

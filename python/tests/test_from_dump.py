@@ -1,4 +1,4 @@
-"""traces/golden.atrace's content (SampleTraces(shape: .tiny, seed: 7)) rebuilt in Python from its
+"""traces/golden.atrace's content (SyntheticTrace(shape: .tiny, seed: 7)) rebuilt in Python from its
 dump text alone and written by the Python writer: the same bytes as the Swift writer's file, and
 `attnscope dump` of it gives traces/golden.txt."""
 from __future__ import annotations

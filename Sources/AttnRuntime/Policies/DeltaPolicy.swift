@@ -10,12 +10,15 @@
 //   Δ-layer. A sparse layer before any Δ-layer of the step attends densely.
 // The cache keeps every entry (no memory saving, as in the paper). Prefill is dense (METHODS.md:
 // UNCONFIRMED). Defaults: page 16, 64 pages, 8 recent pages (the reference script's); full
-// layers 0-2, 14, 22 (the script's choice for a 28-layer model; SmolLM2 has 30).
+// layers 0-2, 14, 22 (the script's choice for a 28-layer model; SmolLM2 has 30). On a model with
+// fewer layers the default list keeps the layers the model has (Gemma 3 270M: 0-2, 14); a list
+// given explicitly that names a missing layer is an error.
 
 public final class DeltaPolicy: AttentionPolicy {
     public let name = "delta"
     public let mode = AttentionPolicyMode.selects
-    public let fullLayers: [Int]?
+    public private(set) var fullLayers: [Int]?
+    public static let defaultFullLayers = [0, 1, 2, 14, 22]
     public let page: Int, pages: Int, recent: Int
     public var parameters: [(key: String, value: String)] {
         [("full_layers", headListDescription(fullLayers)), ("page", "\(page)"), ("pages", "\(pages)"), ("recent", "\(recent)")]
@@ -30,7 +33,7 @@ public final class DeltaPolicy: AttentionPolicy {
     public private(set) var plan: [Int] = []
     private var planCount = -1
 
-    public init(fullLayers: [Int]? = [0, 1, 2, 14, 22], page: Int = 16, pages: Int = 64, recent: Int = 8) throws {
+    public init(fullLayers: [Int]? = DeltaPolicy.defaultFullLayers, page: Int = 16, pages: Int = 64, recent: Int = 8) throws {
         guard page >= 1, pages >= 1, recent >= 0, recent <= pages else {
             throw PolicyError("policy delta: need page ≥ 1, pages ≥ 1 and 0 ≤ recent ≤ pages (got page=\(page), pages=\(pages), recent=\(recent))")
         }
@@ -42,6 +45,7 @@ public final class DeltaPolicy: AttentionPolicy {
     }
 
     public func check(layers: Int, shape: AttentionShape) throws {
+        if fullLayers == Self.defaultFullLayers { fullLayers = Self.defaultFullLayers.filter { $0 < layers } }
         if let bad = fullLayers?.first(where: { $0 >= layers }) {
             throw PolicyError("policy delta: full_layers names layer \(bad); the model has \(layers) layers (0-\(layers - 1))")
         }

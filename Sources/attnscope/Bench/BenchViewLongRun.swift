@@ -1,6 +1,6 @@
 // `bench view --long`: a synthetic long run for the viewer's long-run case, 24,576 prompt tokens and
 // 8,192 decode steps (32,768 key positions by the end), SmolLM2's 30 × 9 heads with metrics and
-// selections at every step (AttnTrace.SampleTraces), and a decode row at every step for two heads
+// selections at every step (AttnTrace.SyntheticTrace), and a decode row at every step for two heads
 // (L0 H0 and L2 H2): a sink at position 0, a recent window, a weak retrieval token, and one token
 // that gets a large share at one step only — the spike that max binning must keep on screen.
 
@@ -14,13 +14,13 @@ struct LongRunSample {
 
     /// Writes the trace (about 250 MB) to `path`.
     static func write(to path: String) throws {
-        var shape = SampleTraces.Shape.smolLM
+        var shape = SyntheticTrace.Shape.smolLM
         shape.promptTokens = promptTokens
         shape.decodeSteps = decodeSteps
         shape.capture = .selections   // rows are added below, for two heads only
         shape.window = 512
         shape.evicts = false
-        let sample = SampleTraces(shape: shape, seed: 5)
+        let sample = SyntheticTrace(shape: shape, seed: 5)
         var header = sample.header
         header.capture = .rows
         header.rowInterval = 1

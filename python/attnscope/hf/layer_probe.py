@@ -20,7 +20,8 @@ import torch
 from . import stats
 
 NAN = math.nan
-COLUMNS = ("visible", "sink_mass_1", "sink_mass_4", "entropy", "recall", "output_error", "overlap_kept", "jaccard")
+COLUMNS = ("visible", "sink_mass_1", "sink_mass_4", "entropy", "recall", "output_error", "overlap_kept", "jaccard",
+           "oracle_recall")
 
 
 class LayerProbe:
@@ -66,7 +67,7 @@ class LayerProbe:
                 query_positions: torch.Tensor, scaling: float, compare: bool, refresh_top: bool) -> torch.Tensor:
         """One attention call: probs [H, q, m] over the cache columns for query rows at
         query_positions [q]; query [H, q, d] and output [H, q, d] (this layer's attention output per
-        head); value [G, m, d]. Returns [H, 8] (COLUMNS) and updates α, the selection, the top lists."""
+        head); value [G, m, d]. Returns [H, 9] (COLUMNS) and updates α, the selection, the top lists."""
         pos = self.head_positions()                                          # [H, m]
         m = pos.shape[1]
         # α_k: every row; a row sees the columns whose position is ≤ its own (the causal mask)
@@ -83,7 +84,8 @@ class LayerProbe:
         cols[:, 2] = stats.sink_mass(row, pos, 4)
         cols[:, 3] = stats.normalised_entropy(row, visible)
         if self.dense_shadow:
-            cols[:, 4], cols[:, 5] = self._against_dense(query[:, -1], output[:, -1], row, pos, value, last_position, scaling)
+            cols[:, 4], cols[:, 5], cols[:, 8] = self._against_dense(query[:, -1], output[:, -1], row, pos, value,
+                                                                     last_position, scaling)
         current = torch.zeros(self.heads, self.capacity, dtype=torch.bool, device=self.device)
         current.scatter_(1, pos, True)
         if compare and self.previous is not None:
@@ -94,17 +96,22 @@ class LayerProbe:
         return cols
 
     def _against_dense(self, q: torch.Tensor, o: torch.Tensor, row: torch.Tensor, pos: torch.Tensor,
-                       value: torch.Tensor, last_position: int, scaling: float) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Recall and relative output error of the last row against dense attention over every
-        position 0 ..< last_position + 1. While the cache holds all of them the row is the dense
-        row itself: recall = Σ p (at most 1) and the outputs are the same, error 0."""
+                       value: torch.Tensor, last_position: int,
+                       scaling: float) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Recall, relative output error and oracle recall of the last row against dense attention
+        over every position 0 ..< last_position + 1. While the cache holds all of them the row is
+        the dense row itself: recall = oracle recall = Σ p (at most 1) and the outputs are the same,
+        error 0. Oracle recall: the dense mass of the k highest dense positions, k = the positions
+        kept (the best any selection of that size could cover)."""
         n = last_position + 1
         if pos.shape[1] == n:
-            return row.sum(-1).clamp(max=1), torch.zeros(self.heads, device=self.device)
+            r = row.sum(-1).clamp(max=1)
+            return r, torch.zeros(self.heads, device=self.device), r
         if self.shadow_k is None:
             raise RuntimeError("positions left the cache but no dense shadow was kept")
         dense, dense_out = stats.dense_row(q, self.shadow_k[:, :n], self.shadow_v[:, :n], scaling, self.groups)
-        return stats.recall(dense, pos), stats.relative_error(o.float(), dense_out)
+        return (stats.recall(dense, pos), stats.relative_error(o.float(), dense_out),
+                stats.oracle_recall(dense, pos.shape[1]))
 
     def _refresh_top(self) -> None:
         """The top_count positions with the highest α = sum / count, highest first, ties: earlier first."""

@@ -36,6 +36,12 @@ def recall(dense: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
     return dense.gather(1, pos).sum(-1).clamp(max=1)
 
 
+def oracle_recall(dense: torch.Tensor, k: int) -> torch.Tensor:
+    """[H] the dense mass of the k highest dense positions, at most 1: the recall of the best
+    selection of k positions. dense: [H, N]."""
+    return dense.topk(min(k, dense.shape[1]), dim=-1).values.sum(-1).clamp(max=1)
+
+
 def relative_error(out: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """[H] ‖o − o_ref‖₂ / ‖o_ref‖₂ in float64 (0 when both are 0, +∞ when only the reference is).
     out, reference: [H, d]."""

@@ -1,6 +1,6 @@
 """One step of a recording: the per-layer probes fed by the attention observer, the layer timings,
 the evictions a press made, and the StepFrame assembled from them. The metrics stay on the model's
-device until the step ends; then one [L, H, 8] tensor (and the top-α lists, selections and rows
+device until the step ends; then one [L, H, 9] tensor (and the top-α lists, selections and rows
 when captured) crosses to the host."""
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ class StepProbe:
                     evicted[l] = [e.tolist() for e in p.keep(kept)]
         for p in self.probes:
             p.keys_seen = None
-        host = torch.stack(self.metrics).cpu().tolist()                       # [L, H, 8]
+        host = torch.stack(self.metrics).cpu().tolist()                       # [L, H, 9]
         top_pos = torch.stack([p.top_positions for p in self.probes]).cpu().tolist()   # [L, H, k]
         top_score = torch.stack([p.top_scores for p in self.probes]).cpu().tolist()
         metrics: List[R.HeadMetrics] = []
@@ -96,7 +96,8 @@ class StepProbe:
                 top = [R.SinkScore(p, s) for p, s in zip(top_pos[l][h], top_score[l][h])]
                 metrics.append(R.HeadMetrics(layer=l, head=h, visible_kv=int(v[0]), selected=int(v[0]),
                                              sink_mass_1=v[1], sink_mass_4=v[2], entropy=v[3], recall=v[4],
-                                             output_error=v[5], overlap_kept=v[6], jaccard=v[7], top_sinks=top))
+                                             output_error=v[5], overlap_kept=v[6], jaccard=v[7], top_sinks=top,
+                                             oracle_recall=v[8]))
         kv = [R.KVResidency(layer=l, kv_head=g, entries=int(p.positions.shape[1]),
                             bytes=int(p.positions.shape[1]) * 2 * self.head_dim * self.element_size,
                             evicted=evicted[l][g]) for l, p in enumerate(self.probes) for g in range(G)]
