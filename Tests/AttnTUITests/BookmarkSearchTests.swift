@@ -70,7 +70,7 @@ final class BookmarkSearchTests: XCTestCase {
         app.handle(.key(.char("m")))
         type(app, "here")
         XCTAssertEqual(app.bookmarks?.bookmarks.map(\.name), ["here"])
-        XCTAssertTrue(app.state.message?.hasPrefix("Marked here for this session only: /proc/attnscope-no/such.marks: cannot write") ?? false,
+        XCTAssertTrue(app.state.message?.hasPrefix("Marked here in memory only, until the viewer quits: /proc/attnscope-no/such.marks: cannot write") ?? false,
                       app.state.message ?? "no message")
     }
 

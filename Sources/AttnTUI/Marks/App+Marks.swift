@@ -90,7 +90,7 @@ extension App {
             try file.save()
             state.message = "Marked \(b.name) at \(b.place) (\(file.path.split(separator: "/").last ?? ""))"
         } catch {
-            state.message = "Marked \(b.name) for this session only: \(error)"
+            state.message = "Marked \(b.name) in memory only, until the viewer quits: \(error)"
         }
     }
 
